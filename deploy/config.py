@@ -1,0 +1,294 @@
+"""Load and validate shipyard.toml before anything touches a host.
+
+Every mistake is reported as `file: key.path: what is wrong` and exits 2.
+Unknown keys are errors: a typo must never be silently ignored.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from deploy.errors import ConfigError
+from deploy.secrets import Secret, load_secret
+
+DEFAULT_FILE = "shipyard.toml"
+STAGES = ("starting", "updating", "publishing", "finishing", "failed")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class HostConfig(Strict):
+    name: str = Field(min_length=1)
+    address: str | None = None
+    transport: Literal["ssh", "winrm", "psexec", "local"] = "ssh"
+    roles: list[str] = ["web"]
+    user: str | None = None
+    port: int | None = Field(default=None, ge=1, le=65535)
+    deploy_to: str | None = None
+    python: str | None = None
+    app_port: int | None = Field(default=None, ge=1, le=65535)
+
+    @property
+    def target(self) -> str:
+        return self.address or self.name
+
+    @property
+    def is_windows(self) -> bool:
+        return self.transport in ("winrm", "psexec")
+
+
+class RolloutConfig(Strict):
+    batch: int | str = 1
+    drain: Literal["none", "haproxy"] = "none"
+    max_fail: str = "0%"
+
+    @field_validator("batch")
+    @classmethod
+    def _batch(cls, v: int | str) -> int | str:
+        if isinstance(v, int) and v < 1:
+            raise ValueError(f"must be >= 1 or a percentage like \"25%\", got {v}")
+        if isinstance(v, str) and not re.fullmatch(r"(100|[1-9]\d?)%", v):
+            raise ValueError(f"must be a whole number or a percentage from 1% to 100%, got {v!r}")
+        return v
+
+    @field_validator("max_fail")
+    @classmethod
+    def _max_fail(cls, v: str) -> str:
+        if not re.fullmatch(r"(100|[1-9]?\d)%", v):
+            raise ValueError(f"must be a percentage from 0% to 100%, got {v!r}")
+        return v
+
+
+class HealthConfig(Strict):
+    url: str | None = "http://{address}:{app_port}/health/"
+    command: str | None = None
+    timeout: float = Field(default=30.0, gt=0)
+    interval: float = Field(default=0.25, gt=0)
+    expect_release: bool = True
+
+
+class SupervisorConfig(Strict):
+    """A supervisord that Shipyard runs itself under `deploy_to` (the local env's process manager)."""
+
+    managed: bool = True
+    program: str = "web"
+    workers: int = Field(default=2, ge=1, le=64)
+    wsgi: str = "shipsite.wsgi"
+
+
+class ServiceConfig(Strict):
+    kind: Literal["supervisor", "systemd", "windows", "iis_apppool", "celery"]
+    name: str = Field(min_length=1)
+    timeout: float = Field(default=60.0, gt=0)
+
+
+class HooksConfig(Strict):
+    before_starting: list[str] = []
+    after_starting: list[str] = []
+    before_updating: list[str] = []
+    after_updating: list[str] = []
+    before_publishing: list[str] = []
+    after_publishing: list[str] = []
+    before_finishing: list[str] = []
+    after_finishing: list[str] = []
+    failed: list[str] = []
+
+    def commands(self, when: str, stage: str) -> list[str]:
+        return list(getattr(self, stage if when == "on" else f"{when}_{stage}", []))
+
+
+class EnvConfig(Strict):
+    deploy_to: str = ".shipyard/local"
+    database: str | None = None
+    hosts: list[HostConfig] = Field(default_factory=lambda: [HostConfig(name="localhost", transport="local")])
+    keep_releases: int = Field(default=5, ge=1)
+    linked_dirs: list[str] = []
+    linked_files: list[str] = []
+    app_port: int = Field(default=8000, ge=1, le=65535)
+    python: str | None = None
+    rollout: RolloutConfig = RolloutConfig()
+    health: HealthConfig = HealthConfig()
+    supervisor: SupervisorConfig | None = None
+    services: list[ServiceConfig] = []
+    secrets: dict[str, str] = {}
+    command_timeout: float = Field(default=600.0, gt=0)
+
+    @field_validator("linked_dirs", "linked_files")
+    @classmethod
+    def _relative(cls, v: list[str]) -> list[str]:
+        for p in v:
+            if p.startswith("/") or ".." in Path(p).parts or not p:
+                raise ValueError(f"must be a relative path inside the app, got {p!r}")
+        return v
+
+    @field_validator("secrets")
+    @classmethod
+    def _secret_names(cls, v: dict[str, str]) -> dict[str, str]:
+        for name, var in v.items():
+            if not re.fullmatch(r"[A-Z_][A-Z0-9_]*", name) or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", var):
+                raise ValueError(f"{name} = {var!r}: both must be environment variable names")
+        return v
+
+    @model_validator(mode="after")
+    def _unique_hosts(self) -> "EnvConfig":
+        names = [h.name for h in self.hosts]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"hosts: duplicate host name(s) {', '.join(dupes)}")
+        if not self.hosts:
+            raise ValueError("hosts: at least one host is required")
+        return self
+
+    def host_deploy_to(self, host: HostConfig) -> str:
+        return host.deploy_to or self.deploy_to
+
+    def host_app_port(self, host: HostConfig) -> int:
+        return host.app_port or self.app_port
+
+    def load_secrets(self, environ: dict[str, str] | None = None) -> dict[str, Secret]:
+        found, missing = {}, []
+        for name, var in self.secrets.items():
+            secret = load_secret(name, var, environ)
+            if secret is None:
+                missing.append(f"secrets.{name}: environment variable {var} is not set")
+            else:
+                found[name] = secret
+        if missing:
+            raise ConfigError("environment", missing)
+        return found
+
+
+class ProjectConfig(Strict):
+    name: str = Field(default="site", pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+    repo: str = "."
+    app_dir: str = "."
+    vcs: Literal["auto", "git", "hg"] = "auto"
+
+
+class BuildConfig(Strict):
+    dist_dir: str = "dist"
+    requirements: str | None = "requirements.txt"
+    collectstatic: bool = True
+    settings_module: str | None = None
+    wheel_cache: str = ".shipyard/cache/wheels"
+
+
+class ShipyardConfig(Strict):
+    project: ProjectConfig = ProjectConfig()
+    build: BuildConfig = BuildConfig()
+    hooks: HooksConfig = HooksConfig()
+    env: dict[str, EnvConfig] = {}
+
+
+class Loaded:
+    """A validated config with the directory it came from (relative paths hang off it)."""
+
+    def __init__(self, path: Path, model: ShipyardConfig):
+        self.path = path
+        self.root = path.parent
+        self.model = model
+
+    @property
+    def project(self) -> ProjectConfig:
+        return self.model.project
+
+    @property
+    def build(self) -> BuildConfig:
+        return self.model.build
+
+    def resolve(self, relative: str) -> Path:
+        p = Path(os.path.expanduser(relative))
+        return p if p.is_absolute() else (self.root / p).resolve()
+
+    def environment(self, name: str) -> EnvConfig:
+        if name in self.model.env:
+            env = self.model.env[name]
+        elif name == "local":
+            env = EnvConfig(supervisor=SupervisorConfig())
+        else:
+            known = ", ".join(sorted(self.model.env)) or "none"
+            raise ConfigError(str(self.path), [f"env.{name}: no such environment (defined: {known})"])
+        return self._localise(env)
+
+    def _localise(self, env: EnvConfig) -> EnvConfig:
+        """Local hosts' relative deploy_to paths hang off the config's directory."""
+        if all(h.transport == "local" for h in env.hosts):
+            return env.model_copy(update={"deploy_to": str(self.resolve(env.deploy_to))})
+        return env
+
+
+def key_path(loc: tuple[Any, ...]) -> str:
+    """('env', 'prod', 'hosts', 1, 'transport') -> 'env.prod.hosts[1].transport'."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif str(part).startswith(("function-", "literal[", "int", "str", "list[", "dict[")):
+            continue  # pydantic union-branch labels, not keys
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def describe(err: dict[str, Any]) -> str:
+    kind, ctx, got = err["type"], err.get("ctx", {}), err.get("input")
+    if kind == "literal_error":
+        allowed = ctx.get("expected", "").replace("'", "").replace(" or ", ", ")
+        return f"{got!r} is not one of {allowed}"
+    if kind == "extra_forbidden":
+        return "unknown key"
+    if kind == "missing":
+        return "required key is missing"
+    if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
+        op = {"greater_than_equal": ">=", "greater_than": ">", "less_than_equal": "<=", "less_than": "<"}[kind]
+        bound = next(iter(ctx.values()))
+        return f"must be {op} {bound}, got {got!r}"
+    if kind == "value_error":
+        return str(ctx.get("error", err["msg"]))
+    if kind == "string_pattern_mismatch":
+        return f"{got!r} does not match {ctx.get('pattern')}"
+    return f"{err['msg'].lower()}, got {got!r}"
+
+
+def _problems(exc: ValidationError) -> list[str]:
+    seen: dict[str, str] = {}
+    for err in exc.errors():
+        path = key_path(err["loc"])
+        msg = describe(err)
+        # a union field reports each branch; keep the first message per key
+        seen.setdefault(path, f"{path}: {msg}" if path else msg)
+    return list(seen.values())
+
+
+def parse(text: str, file: str) -> ShipyardConfig:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(file, [f"not valid TOML: {e}"]) from None
+    try:
+        return ShipyardConfig.model_validate(data)
+    except ValidationError as e:
+        raise ConfigError(file, _problems(e)) from None
+
+
+def find_config(start: Path | None = None) -> Path:
+    here = (start or Path.cwd()).resolve()
+    for d in (here, *here.parents):
+        if (d / DEFAULT_FILE).is_file():
+            return d / DEFAULT_FILE
+    raise ConfigError(DEFAULT_FILE, [f"not found in {here} or any parent directory (use --config PATH)"])
+
+
+def load(path: str | Path | None = None) -> Loaded:
+    file = Path(path) if path else Path(os.environ.get("SHIPYARD_CONFIG", "")) if os.environ.get("SHIPYARD_CONFIG") else find_config()
+    if not file.is_file():
+        raise ConfigError(str(file), ["file not found"])
+    return Loaded(file.resolve(), parse(file.read_text(encoding="utf-8"), file.name))
