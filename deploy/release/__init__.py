@@ -1,0 +1,1 @@
+"""Release layout, host operations, retention and journal."""

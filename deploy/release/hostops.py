@@ -1,0 +1,119 @@
+"""What a deploy asks of one host, independent of its shell.
+
+The deploy flow (stages.py) speaks only these verbs. `PosixHostOps` (posix.py)
+implements them with sh over local/SSH transports; `WindowsHostOps` implements
+them with scripts/ps1 over WinRM/PsExec. Each verb is one round trip where it can be.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from deploy.release.layout import Layout
+from deploy.secrets import Secret
+from deploy.transport.base import Result, Transport
+
+# Release statuses kept in releases/<id>/release.json
+PENDING, GOOD, FAILED, ROLLED_BACK = "pending", "good", "failed", "rolled_back"
+
+
+@dataclass(frozen=True)
+class ReleaseInfo:
+    """One release directory as the host reports it."""
+
+    id: str
+    status: str
+    revision: str = ""
+    artifact_sha256: str = ""
+    deployed_at: str = ""
+    deployed_by: str = ""
+    current: bool = False
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any], current: bool) -> "ReleaseInfo":
+        keys = ("id", "status", "revision", "artifact_sha256", "deployed_at", "deployed_by")
+        return cls(**{k: str(data.get(k, "")) for k in keys}, current=current)
+
+
+class HostOps(ABC):
+    """Host-side verbs of a deploy. Implementations must keep `switch` atomic."""
+
+    def __init__(self, transport: Transport, layout: Layout, timeout: float = 600.0):
+        self.transport = transport
+        self.layout = layout
+        self.timeout = timeout
+
+    @property
+    def host(self) -> str:
+        return self.transport.name
+
+    @abstractmethod
+    def prepare(self, linked_dirs: list[str], linked_files: list[str]) -> None:
+        """Create releases/, shared/ (and the linked dirs), .shipyard/; idempotent."""
+
+    @abstractmethod
+    def acquire_lock(self, owner: dict[str, Any]) -> None:
+        """Take the host lock atomically or raise LockHeld naming the holder."""
+
+    @abstractmethod
+    def release_lock(self, token: str) -> None:
+        """Drop the lock if `token` still owns it."""
+
+    @abstractmethod
+    def read_lock(self) -> dict[str, Any] | None:
+        """The holder's record, or None when free."""
+
+    @abstractmethod
+    def upload(self, artifact: Path, sha256: str) -> str:
+        """Put the artifact under .shipyard/artifacts/, verified on the far side; return its path.
+        Skips the copy when a verified copy is already there."""
+
+    @abstractmethod
+    def unpack(self, remote_artifact: str, release_id: str, info: dict[str, Any]) -> None:
+        """Extract into releases/<id> (via a temp dir, renamed into place) and write
+        release.json with `info` and status pending."""
+
+    @abstractmethod
+    def link_shared(self, release_id: str, linked_dirs: list[str], linked_files: list[str]) -> None:
+        """Point app/<path> of the release at shared/<path>."""
+
+    @abstractmethod
+    def install(self, release_id: str, python: str, env_key: str) -> None:
+        """Install the release's wheelhouse into shared/envs/<env_key> (once per key)
+        and link it as releases/<id>/.deps."""
+
+    @abstractmethod
+    def set_status(self, release_id: str, status: str, extra: dict[str, Any] | None = None) -> None:
+        """Rewrite release.json's status (pending, good, failed, rolled_back)."""
+
+    @abstractmethod
+    def releases(self) -> list[ReleaseInfo]:
+        """Every release directory, oldest first, with the current one marked."""
+
+    @abstractmethod
+    def switch(self, release_id: str | None) -> None:
+        """Atomically point `current` at releases/<id>; None removes `current`."""
+
+    @abstractmethod
+    def remove_releases(self, release_ids: list[str]) -> list[str]:
+        """Delete these release dirs; return the ids that could not be removed (never raise)."""
+
+    @abstractmethod
+    def append_journal(self, entry: dict[str, Any]) -> None:
+        """Append one JSON line to .shipyard/journal.jsonl."""
+
+    @abstractmethod
+    def read_journal(self) -> list[dict[str, Any]]:
+        """Every journal entry, oldest first."""
+
+    @abstractmethod
+    def run_hook(
+        self, release_id: str, command: str, env: dict[str, str], secrets: dict[str, Secret]
+    ) -> Result:
+        """Run a hook command from the release's app dir; secrets go on stdin."""
+
+    def current(self) -> str | None:
+        return next((r.id for r in self.releases() if r.current), None)
