@@ -25,6 +25,20 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class SshOptions(Strict):
+    """How to reach a host over SSH. Host keys are verified against `known_hosts` unless
+    `trust_on_first_use` is set (then unknown keys are added, with a warning; changed keys never are)."""
+
+    known_hosts: str = "~/.ssh/known_hosts"
+    key_filename: str | None = None
+    agent: bool = True
+    trust_on_first_use: bool = False
+    sudo: bool = False
+    become: str | None = None
+    connect_timeout: float = Field(default=10.0, gt=0)
+    keepalive: int = Field(default=15, ge=0)
+
+
 class HostConfig(Strict):
     name: str = Field(min_length=1)
     address: str | None = None
@@ -35,6 +49,8 @@ class HostConfig(Strict):
     deploy_to: str | None = None
     python: str | None = None
     app_port: int | None = Field(default=None, ge=1, le=65535)
+    ssh: SshOptions | None = None
+    haproxy_server: str | None = None
 
     @property
     def target(self) -> str:
@@ -84,10 +100,23 @@ class SupervisorConfig(Strict):
     wsgi: str = "shipsite.wsgi"
 
 
+class HaproxyConfig(Strict):
+    """HAProxy's runtime API: the admin socket and the backend whose servers are the hosts.
+    A host's server name is `haproxy_server` on the host, else its name."""
+
+    socket: str
+    backend: str = Field(min_length=1)
+    drain_timeout: float = Field(default=30.0, gt=0)
+    ready_timeout: float = Field(default=30.0, gt=0)
+
+
 class ServiceConfig(Strict):
     kind: Literal["supervisor", "systemd", "windows", "iis_apppool", "celery"]
     name: str = Field(min_length=1)
     timeout: float = Field(default=60.0, gt=0)
+    supervisor_socket: str | None = None
+    pidfile: str | None = None
+    unit: str | None = None
 
 
 class HooksConfig(Strict):
@@ -120,6 +149,9 @@ class EnvConfig(Strict):
     services: list[ServiceConfig] = []
     secrets: dict[str, str] = {}
     command_timeout: float = Field(default=600.0, gt=0)
+    ssh: SshOptions | None = None
+    haproxy: HaproxyConfig | None = None
+    lock_ttl: float = Field(default=3600.0, gt=0)
 
     @field_validator("linked_dirs", "linked_files")
     @classmethod
@@ -152,6 +184,9 @@ class EnvConfig(Strict):
 
     def host_app_port(self, host: HostConfig) -> int:
         return host.app_port or self.app_port
+
+    def host_ssh(self, host: HostConfig) -> SshOptions:
+        return host.ssh or self.ssh or SshOptions()
 
     def load_secrets(self, environ: dict[str, str] | None = None) -> dict[str, Secret]:
         found, missing = {}, []
@@ -211,12 +246,29 @@ class Loaded:
     def environment(self, name: str) -> EnvConfig:
         if name in self.model.env:
             env = self.model.env[name]
+        elif (generated := self.generated_env(name)) is not None:
+            env = generated
         elif name == "local":
             env = EnvConfig(supervisor=SupervisorConfig())
         else:
             known = ", ".join(sorted(self.model.env)) or "none"
             raise ConfigError(str(self.path), [f"env.{name}: no such environment (defined: {known})"])
         return self._localise(env)
+
+    def generated_env_path(self, name: str) -> Path:
+        """Where tools (`invoke lab.up`) write an environment for this project: not in shipyard.toml."""
+        return self.root / ".shipyard" / "env" / f"{name}.toml"
+
+    def generated_env(self, name: str) -> EnvConfig | None:
+        path = self.generated_env_path(name)
+        if not path.is_file():
+            return None
+        try:
+            return EnvConfig.model_validate(tomllib.loads(path.read_text(encoding="utf-8")))
+        except tomllib.TOMLDecodeError as e:
+            raise ConfigError(str(path), [f"not valid TOML: {e}"]) from None
+        except ValidationError as e:
+            raise ConfigError(str(path), _problems(e)) from None
 
     def _localise(self, env: EnvConfig) -> EnvConfig:
         """Local hosts' relative deploy_to paths hang off the config's directory."""
