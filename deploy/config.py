@@ -114,9 +114,10 @@ class ServiceConfig(Strict):
     kind: Literal["supervisor", "systemd", "windows", "iis_apppool", "celery"]
     name: str = Field(min_length=1)
     timeout: float = Field(default=60.0, gt=0)
-    supervisor_socket: str | None = None
-    pidfile: str | None = None
-    unit: str | None = None
+    supervisor_socket: str | None = None  # supervisorctl -s unix://...; {deploy_to} is expanded
+    pidfile: str | None = None  # celery: the worker's pidfile
+    command: str | None = None  # celery: how to start it (run in current/app, e.g. `celery ... --detach`)
+    unit: str | None = None  # systemd: unit name when it differs from `name`
 
 
 class HooksConfig(Strict):
