@@ -65,8 +65,13 @@ def delete_bridge() -> None:
     sh("ip", "link", "del", BRIDGE, check=False)
 
 
+def veth_name(host: LabHost) -> str:
+    return f"v{host.netns.replace('-', '')}"
+
+
 def create_netns(host: LabHost) -> None:
-    ns, veth = host.netns, f"v{host.netns.replace('-', '')}"
+    ns, veth = host.netns, veth_name(host)
+    sh("ip", "link", "del", veth, check=False)  # a namespace deleted moments ago frees its veth lazily
     sh("ip", "netns", "add", ns)
     sh("ip", "link", "add", veth, "type", "veth", "peer", "name", "eth0", "netns", ns)
     sh("ip", "link", "set", veth, "master", BRIDGE, "up")
@@ -82,6 +87,7 @@ def delete_netns(host: LabHost) -> None:
     pids = sh("ip", "netns", "pids", host.netns, check=False).stdout.split()
     for pid in pids:
         stop_pid(int(pid), timeout=2)
+    sh("ip", "link", "del", veth_name(host), check=False)  # at once, not when the kernel gets round to it
     sh("ip", "netns", "del", host.netns, check=False)
 
 

@@ -30,7 +30,8 @@ class ServerState:
 
     @property
     def up(self) -> bool:
-        return self.status.startswith("UP") or self.status == "no check"
+        """Plainly UP: "UP 1/2" is a server whose checks started failing (going down)."""
+        return self.status in ("UP", "no check")
 
     @property
     def drained(self) -> bool:

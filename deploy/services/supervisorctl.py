@@ -31,11 +31,13 @@ def program_status(transport: "Transport", service: "ServiceConfig", env: "EnvCo
 def restart(transport: "Transport", service: "ServiceConfig", env: "EnvConfig", host: "HostConfig") -> None:
     step = f"restart supervisor:{service.name}"
     argv = [*supervisorctl(service, env, host), "restart", service.name]
-    result = transport.run(argv, timeout=service.timeout, check=False)
-    if result.rc != 0 or "ERROR" in result.stdout:
-        raise StepFailed(host.name, step, f"`{shlex.join(argv)}` said: {(result.stdout + result.stderr).strip()}")
+    said = transport.run(argv, timeout=service.timeout, check=False)
+    output = (said.stdout + said.stderr).strip()
+    # "ERROR (not running)" is only the stop half of a restart of a stopped program
+    if "ERROR" in output.replace("ERROR (not running)", ""):
+        raise StepFailed(host.name, step, f"`{shlex.join(argv)}` said: {output}")
     running, seen = wait_until(
         lambda: ((s := program_status(transport, service, env, host)) == "RUNNING", s), service.timeout
     )
     if not running:
-        raise StepFailed(host.name, step, f"program is {seen}, not RUNNING, after {service.timeout:g}s")
+        raise StepFailed(host.name, step, f"program is {seen}, not RUNNING, after {service.timeout:g}s ({output})")
