@@ -1,0 +1,1 @@
+"""Process managers Shipyard restarts after a switch."""
