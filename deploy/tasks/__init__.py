@@ -3,8 +3,8 @@ so `invoke --list` stays fast; the work is imported inside each task."""
 
 from invoke import Collection
 
-from deploy.tasks import core
+from deploy.tasks import build, core
 
 ns = Collection()
-for _task in (core.deploy, core.rollback, core.releases, core.status, core.stop):
+for _task in (build.build, core.deploy, core.rollback, core.releases, core.status, core.stop):
     ns.add_task(_task)
