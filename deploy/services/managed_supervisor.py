@@ -7,6 +7,7 @@ code drives it on this machine and over SSH.
 
 from __future__ import annotations
 
+import hashlib
 import shlex
 import time
 
@@ -19,7 +20,7 @@ q = shlex.quote
 
 CONF = """\
 [unix_http_server]
-file = {dir}/sv.sock
+file = {socket}
 chmod = 0700
 
 [supervisord]
@@ -32,7 +33,7 @@ nodaemon = false
 supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
 
 [supervisorctl]
-serverurl = unix://{dir}/sv.sock
+serverurl = unix://{socket}
 
 [program:{program}]
 command = {python} -m gunicorn --bind {bind} --workers {workers} --no-control-socket --pid {dir}/{program}.pid {wsgi}
@@ -63,6 +64,14 @@ class ManagedSupervisor:
         self.dir = ops.layout.shared_path("supervisor")
 
     @property
+    def socket(self) -> str:
+        """Unix socket paths are limited to 108 bytes; deep deploy roots get a short one in /tmp."""
+        path = f"{self.dir}/sv.sock"
+        if len(path.encode()) < 100:
+            return path
+        return f"/tmp/shipyard-sv-{hashlib.sha256(self.dir.encode()).hexdigest()[:16]}.sock"
+
+    @property
     def conf(self) -> str:
         return f"{self.dir}/supervisord.conf"
 
@@ -76,6 +85,7 @@ class ManagedSupervisor:
         }
         return CONF.format(
             dir=self.dir,
+            socket=self.socket,
             program=self.settings.program,
             python=self.python,
             bind=f"{self.host.address or '127.0.0.1'}:{self.env.host_app_port(self.host)}",
@@ -108,7 +118,7 @@ class ManagedSupervisor:
         deadline = time.monotonic() + self.timeout
         while not self.running():
             if time.monotonic() > deadline:
-                raise StepFailed(self.host.name, "supervisor.start", f"supervisord did not answer on {self.dir}/sv.sock")
+                raise StepFailed(self.host.name, "supervisor.start", f"supervisord did not answer on {self.socket}")
             time.sleep(0.1)
 
     def restart(self) -> None:
