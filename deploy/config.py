@@ -150,6 +150,7 @@ class EnvConfig(Strict):
     services: list[ServiceConfig] = []
     secrets: dict[str, str] = {}
     command_timeout: float = Field(default=600.0, gt=0)
+    parallel: int = Field(default=10, ge=1, le=256)
     ssh: SshOptions | None = None
     haproxy: HaproxyConfig | None = None
     lock_ttl: float = Field(default=3600.0, gt=0)
@@ -303,7 +304,8 @@ def describe(err: dict[str, Any]) -> str:
     if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
         op = {"greater_than_equal": ">=", "greater_than": ">", "less_than_equal": "<=", "less_than": "<"}[kind]
         bound = next(iter(ctx.values()))
-        return f"must be {op} {bound}, got {got!r}"
+        shown = f"{bound:g}" if isinstance(bound, float) else bound
+        return f"must be {op} {shown}, got {got!r}"
     if kind == "value_error":
         return str(ctx.get("error", err["msg"]))
     if kind == "string_pattern_mismatch":

@@ -81,9 +81,9 @@ class HostOps(ABC):
         """Point app/<path> of the release at shared/<path>."""
 
     @abstractmethod
-    def install(self, release_id: str, python: str, env_key: str) -> None:
-        """Install the release's wheelhouse into shared/envs/<env_key> (once per key)
-        and link it as releases/<id>/.deps."""
+    def install(self, release_id: str, python: str, env_key: str, requirements: str = "requirements.txt") -> None:
+        """Install app/<requirements> from the release's wheelhouse into shared/envs/<env_key>
+        (once per key) and link it as releases/<id>/.deps."""
 
     @abstractmethod
     def set_status(self, release_id: str, status: str, extra: dict[str, Any] | None = None) -> None:
@@ -110,10 +110,15 @@ class HostOps(ABC):
         """Every journal entry, oldest first."""
 
     @abstractmethod
+    def read_manifest(self, release_id: str) -> dict[str, Any]:
+        """The release's manifest.json (its hooks drive a rollback to it)."""
+
+    @abstractmethod
     def run_hook(
-        self, release_id: str, command: str, env: dict[str, str], secrets: dict[str, Secret]
+        self, release_id: str | None, command: str, env: dict[str, str], secrets: dict[str, Secret]
     ) -> Result:
-        """Run a hook command from the release's app dir; secrets go on stdin."""
+        """Run a hook command from the release's app dir (deploy_to before it is unpacked);
+        secrets go on stdin."""
 
     def current(self) -> str | None:
         return next((r.id for r in self.releases() if r.current), None)

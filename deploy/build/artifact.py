@@ -1,0 +1,143 @@
+"""Build one artifact from an exact revision:
+
+    resolve rev -> refuse a dirty tree -> export app/ -> wheelhouse/ -> static/
+    -> manifest.json -> reproducible .tar.gz (temp file, then rename) -> sidecar .json
+"""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import json
+import os
+import socket
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable
+
+from deploy.build import deps
+from deploy.build.manifest import make_manifest
+from deploy.build.source import app_subdir, export_source, hooks_at
+from deploy.build.tarball import write_tarball
+from deploy.config import Loaded
+from deploy.errors import VcsError
+from deploy.transport.base import sha256_file
+from deploy.vcs import Vcs, open_vcs
+
+Log = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    path: Path
+    sha256: str
+    manifest: dict[str, Any]
+    sidecar: Path
+
+
+def artifact_name(project: str, short: str, dirty: bool) -> str:
+    return f"{project}-{short}{'-dirty' if dirty else ''}.tar.gz"
+
+
+def sidecar_path(artifact: Path) -> Path:
+    return artifact.with_name(artifact.name + ".json")
+
+
+def wheel_cache_dir(cfg: Loaded) -> Path:
+    override = os.environ.get("SHIPYARD_WHEEL_CACHE")
+    return Path(override).resolve() if override else cfg.resolve(cfg.build.wheel_cache)
+
+
+def build_artifact(cfg: Loaded, rev: str | None = None, allow_dirty: bool = False, log: Log = print) -> BuildResult:
+    vcs = open_vcs(cfg.resolve(cfg.project.repo), cfg.project.vcs)
+    revision = vcs.resolve(rev)
+    subdir = app_subdir(cfg, vcs)
+    log(f"resolve: {rev or 'working copy'} -> {revision} ({vcs.kind})")
+    dirty = is_dirty_build(vcs, subdir, rev, revision, allow_dirty)
+    with tempfile.TemporaryDirectory(prefix="shipyard-build-") as tmp:
+        staging = Path(tmp) / "root"
+        export_source(vcs, revision, subdir, staging / "app", dirty=dirty)
+        log(f"export: {subdir} at {vcs.short(revision)}{' (dirty working tree)' if dirty else ''} -> app/")
+        requirements_sha256 = stage_dependencies(cfg, staging, log)
+        source = {
+            "project": cfg.project.name, "vcs": vcs.kind, "revision": revision, "short": vcs.short(revision),
+            "describe": vcs.describe(revision), "dirty": dirty, "commit_time": vcs.commit_time(revision),
+        }
+        manifest = make_manifest(staging, source=source, requirements_sha256=requirements_sha256, hooks=hooks_at(cfg, vcs, revision, dirty=dirty))
+        (staging / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        log(f"manifest: {len(manifest['files'])} files, env_key {manifest['env_key'][:12]}")
+        dist = cfg.resolve(cfg.build.dist_dir)
+        path = dist / artifact_name(cfg.project.name, source["short"], dirty)
+        sha256 = publish(staging, path, source["commit_time"])
+    sidecar = write_sidecar(path, sha256, manifest)
+    log(f"artifact: {path.name} sha256 {sha256}")
+    return BuildResult(path=path, sha256=sha256, manifest=manifest, sidecar=sidecar)
+
+
+def is_dirty_build(vcs: Vcs, subdir: str, rev: str | None, revision: str, allow_dirty: bool) -> bool:
+    """A dirty app_dir is refused unless allowed; allowed, the working tree is what ships.
+
+    Only a build of the working copy's own revision can be dirty: building another
+    revision exports that revision exactly, whatever the working tree holds.
+    """
+    if rev is not None and revision != vcs.resolve(None):
+        return False
+    if not vcs.is_dirty(subdir):
+        return False
+    if not allow_dirty:
+        raise VcsError(f"{vcs.root}: uncommitted changes under {subdir}; commit them or pass --allow-dirty")
+    return True
+
+
+def stage_dependencies(cfg: Loaded, staging: Path, log: Log) -> str | None:
+    """wheelhouse/ from the cache, then static/ via collectstatic. Returns the requirements sha256."""
+    app, wheelhouse = staging / "app", staging / "wheelhouse"
+    wheelhouse.mkdir()
+    requirements = app / cfg.build.requirements if cfg.build.requirements else None
+    cached = None
+    if requirements is not None and requirements.is_file():
+        cached = deps.cached_wheels(requirements, wheel_cache_dir(cfg), log)
+        log(f"wheelhouse: {len(deps.copy_wheels(cached, wheelhouse))} wheels")
+    elif requirements is not None:
+        log(f"wheelhouse: no {cfg.build.requirements} in app/, empty wheelhouse")
+    if cfg.build.collectstatic and (app / "manage.py").is_file():
+        site_packages = deps.cached_site_packages(cached, log) if cached else None
+        deps.collectstatic(app, staging / "static", site_packages, cfg.build.settings_module, log)
+    return hashlib.sha256(requirements.read_bytes()).hexdigest() if cached else None
+
+
+def publish(staging: Path, path: Path, mtime: int) -> str:
+    """Write the tarball to a temp file in dist/, then rename: no half-written artifact, ever."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    os.close(fd)
+    try:
+        write_tarball(staging, Path(tmp), mtime)
+        sha256 = sha256_file(Path(tmp))
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return sha256
+
+
+def write_sidecar(artifact: Path, sha256: str, manifest: dict[str, Any]) -> Path:
+    """`<artifact>.json`: the artifact's own sha256 and who built it when (kept out of the tarball)."""
+    data = {
+        "artifact": artifact.name,
+        "sha256": sha256,
+        "size": artifact.stat().st_size,
+        "revision": manifest["revision"],
+        "short": manifest["short"],
+        "built_at": datetime.now(timezone.utc).isoformat(timespec="microseconds"),
+        "built_by": f"{getpass.getuser()}@{socket.gethostname()}",
+        "dirty": manifest["dirty"],
+    }
+    sidecar = sidecar_path(artifact)
+    tmp = sidecar.with_name(sidecar.name + ".part")
+    tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    os.replace(tmp, sidecar)
+    return sidecar

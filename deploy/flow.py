@@ -1,0 +1,180 @@
+"""A whole deploy and a whole rollback, top-down, as Capistrano's framework reads."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+from deploy.build.verify import read_sidecar, verify_artifact
+from deploy.config import HooksConfig
+from deploy.context import RunContext, Target
+from deploy.errors import ShipyardError, UsageError
+from deploy.release.hostops import FAILED, GOOD, ROLLED_BACK, ReleaseInfo
+from deploy.release.layout import new_release_id
+from deploy.release.retention import releases_to_prune
+from deploy.rollout import publish
+from deploy.stages import stage, step
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def deploy(ctx: RunContext, artifact: Path) -> None:
+    ctx.artifact = artifact
+    ctx.sha256 = read_sidecar(artifact)["sha256"]
+    ctx.manifest = verify_artifact(artifact, ctx.sha256)  # before anything touches a host
+    ctx.hooks = HooksConfig.model_validate(ctx.manifest.get("hooks") or {})
+    ctx.release_id = new_release_id(ctx.manifest["short"], dirty=bool(ctx.manifest.get("dirty")))
+    ctx.owner.update(revision=ctx.manifest["revision"])
+    new = lambda t: ctx.release_id  # noqa: E731
+    before_unpack = lambda t: None  # noqa: E731
+    ctx.bus.emit("run.start", command="deploy", env=ctx.env_name, revision=ctx.manifest["revision"],
+                 release=ctx.release_id, user=ctx.owner["user"], hosts=[t.name for t in ctx.targets])
+    try:
+        with stage(ctx, "starting", before_unpack):
+            ctx.for_each(lambda t: starting(ctx, t))
+        with stage(ctx, "updating", before_unpack):
+            ctx.for_each(lambda t: updating(ctx, t))
+        with stage(ctx, "publishing", new):
+            publish(ctx, new)
+        with stage(ctx, "finishing", new):
+            ctx.for_each(lambda t: finishing(ctx, t, "deploy"))
+    except BaseException as e:
+        failed(ctx, e)
+        raise
+    finally:
+        release_locks(ctx)
+
+
+def starting(ctx: RunContext, t: Target) -> None:
+    with step(ctx, t, "starting", "prepare"):
+        t.ops.prepare(ctx.env.linked_dirs, ctx.env.linked_files)
+    with step(ctx, t, "starting", "lock"):
+        t.ops.acquire_lock(ctx.owner)
+        ctx.bus.emit("lock", host=t.name, action="acquired", holder=ctx.owner["user"])
+        t.locked = True
+    t.previous = t.ops.current()
+
+
+def updating(ctx: RunContext, t: Target) -> None:
+    assert ctx.artifact and ctx.sha256 and ctx.release_id
+    with step(ctx, t, "updating", "upload"):
+        remote = t.ops.upload(ctx.artifact, ctx.sha256)
+    info = {"revision": ctx.manifest["revision"], "short": ctx.manifest["short"],
+            "artifact": ctx.artifact.name, "artifact_sha256": ctx.sha256, "env": ctx.env_name,
+            "deployed_at": now(), "deployed_by": ctx.owner["user"], "previous": t.previous}
+    with step(ctx, t, "updating", "unpack"):
+        t.ops.unpack(remote, ctx.release_id, info)
+        t.unpacked = True
+    with step(ctx, t, "updating", "link_shared"):
+        t.ops.link_shared(ctx.release_id, ctx.env.linked_dirs, ctx.env.linked_files)
+    with step(ctx, t, "updating", "install"):
+        t.ops.install(ctx.release_id, ctx.python(t.host), ctx.manifest.get("env_key", "default"),
+                      ctx.manifest.get("requirements", "requirements.txt"))
+
+
+def finishing(ctx: RunContext, t: Target, action: str) -> None:
+    rid = t.ops.current()
+    with step(ctx, t, "finishing", "mark"):
+        t.ops.set_status(rid, GOOD)
+        if action == "rollback" and t.previous and t.previous != rid:
+            t.ops.set_status(t.previous, ROLLED_BACK)
+    journal(ctx, t, action, "ok", rid)
+    prune(ctx, t)
+
+
+def prune(ctx: RunContext, t: Target) -> None:
+    """Retention never fails a deploy: problems are reported, not raised."""
+    try:
+        doomed = releases_to_prune(t.ops.releases(), ctx.env.keep_releases)
+        left = t.ops.remove_releases(doomed)
+        ctx.bus.emit("step", host=t.name, stage="finishing", step="prune", result="ok",
+                     removed=[r for r in doomed if r not in left], kept_locked=left)
+    except ShipyardError as e:
+        ctx.bus.emit("step", host=t.name, stage="finishing", step="prune", result="warning", output=str(e))
+
+
+def journal(ctx: RunContext, t: Target, action: str, outcome: str, release: str | None, error: str = "") -> None:
+    entry = {"ts": now(), "action": action, "outcome": outcome, "env": ctx.env_name, "host": t.name,
+             "release": release, "previous": t.previous, "revision": ctx.manifest.get("revision", ""),
+             "artifact_sha256": ctx.sha256 or "", "user": ctx.owner.get("user"),
+             "machine": ctx.owner.get("machine")}
+    if error:
+        entry["error"] = error
+    try:
+        t.ops.append_journal(entry)
+    except ShipyardError as e:
+        ctx.bus.emit("step", host=t.name, stage="finishing", step="journal", result="warning", output=str(e))
+
+
+def failed(ctx: RunContext, error: BaseException) -> None:
+    """Mark the new release failed where it was unpacked and journal what happened.
+    Switched hosts were already put back by the rollout."""
+    ctx.bus.emit("stage.start", stage="failed")
+    for t in ctx.targets:
+        if not t.locked:
+            continue
+        outcome = "rolled_back" if t.unpacked and ctx.release_id and t.ops.current() == t.previous else "failed"
+        if t.unpacked and ctx.release_id and ctx.release_id != t.previous:
+            try:
+                t.ops.set_status(ctx.release_id, FAILED, {"error": str(error)[:2000]})
+            except ShipyardError:
+                pass
+        journal(ctx, t, ctx.command, outcome, t.ops.current() if t.unpacked else t.previous, str(error)[:2000])
+    for command in ctx.hooks.commands("on", "failed"):
+        for t in ctx.targets:
+            try:
+                t.ops.run_hook(None, command, {"SHIPYARD_ERROR": str(error)[:500]}, ctx.secrets)
+            except ShipyardError:
+                pass
+    ctx.bus.emit("stage.end", stage="failed", result="done")
+
+
+def release_locks(ctx: RunContext) -> None:
+    for t in ctx.targets:
+        if t.locked:
+            try:
+                t.ops.release_lock(ctx.owner["token"])
+                ctx.bus.emit("lock", host=t.name, action="released", holder=ctx.owner["user"])
+            except ShipyardError:
+                pass
+
+
+def rollback_target(t: Target, releases: list[ReleaseInfo], to: str | None) -> str:
+    current = next((r.id for r in releases if r.current), None)
+    if to:
+        if not any(r.id == to for r in releases):
+            raise UsageError(f"{t.name}: no release {to} (have: {', '.join(r.id for r in releases)})")
+        return to
+    older_good = [r.id for r in releases if r.status == GOOD and (current is None or r.id < current)]
+    if not older_good:
+        raise UsageError(f"{t.name}: no earlier good release to roll back to")
+    return older_good[-1]
+
+
+def rollback(ctx: RunContext, to: str | None) -> None:
+    targets_release: dict[str, str] = {}
+    ctx.bus.emit("run.start", command="rollback", env=ctx.env_name, release=to, user=ctx.owner["user"],
+                 hosts=[t.name for t in ctx.targets])
+    dest = lambda t: targets_release[t.name]  # noqa: E731
+    try:
+        with stage(ctx, "starting", lambda t: None):
+            for t in ctx.targets:
+                starting(ctx, t)
+                targets_release[t.name] = rollback_target(t, t.ops.releases(), to)
+            first = ctx.targets[0]
+            ctx.release_id = targets_release[first.name]
+            ctx.manifest = first.ops.read_manifest(ctx.release_id)
+            ctx.hooks = HooksConfig.model_validate(ctx.manifest.get("hooks") or {})
+        with stage(ctx, "publishing", dest):
+            publish(ctx, dest)
+        with stage(ctx, "finishing", dest):
+            ctx.for_each(lambda t: finishing(ctx, t, "rollback"))
+    except BaseException as e:
+        ctx.release_id = None  # nothing new was unpacked; nothing to mark failed
+        failed(ctx, e)
+        raise
+    finally:
+        release_locks(ctx)
+

@@ -1,0 +1,174 @@
+"""HostOps in POSIX sh, for the local and SSH transports.
+
+Every verb is one shell round trip. Paths are quoted with shlex; JSON records
+travel on stdin, so nothing a user typed ends up unquoted in a command line.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+from pathlib import Path
+from typing import Any
+
+from deploy.errors import LockHeld
+from deploy.release.hostops import PENDING, HostOps, ReleaseInfo
+from deploy.secrets import Secret, stdin_exports
+from deploy.transport.base import Result
+
+q = shlex.quote
+
+
+def _json_line(data: dict[str, Any]) -> bytes:
+    return (json.dumps(data, sort_keys=True) + "\n").encode()
+
+
+class PosixHostOps(HostOps):
+    def sh(self, script: str, stdin: bytes | None = None, check: bool = True) -> Result:
+        return self.transport.run("set -e\n" + script, timeout=self.timeout, stdin=stdin, check=check)
+
+    def prepare(self, linked_dirs: list[str], linked_files: list[str]) -> None:
+        L = self.layout
+        dirs = [L.releases, L.shared, f"{L.meta}/artifacts"] + [L.shared_path(d) for d in linked_dirs]
+        dirs += [str(Path(L.shared_path(f)).parent) for f in linked_files]
+        checks = "".join(
+            f"test -e {q(L.shared_path(f))} || {{ echo 'missing linked file: shared/{f}' >&2; exit 3; }}\n"
+            for f in linked_files
+        )
+        self.sh(f"mkdir -p {' '.join(q(d) for d in dirs)}\n{checks}")
+
+    def acquire_lock(self, owner: dict[str, Any]) -> None:
+        lock, mine = self.layout.lock, f"{self.layout.lock}.{owner['token']}"
+        out = self.sh(
+            f"cat > {q(mine)}\n"
+            f"if ln {q(mine)} {q(lock)} 2>/dev/null; then rm -f {q(mine)}; echo ACQUIRED;"
+            f" else rm -f {q(mine)}; echo HELD; cat {q(lock)} 2>/dev/null || true; fi",
+            stdin=_json_line(owner),
+        ).stdout
+        if not out.startswith("ACQUIRED"):
+            raise LockHeld(self.host, _describe_holder(out.partition("\n")[2]))
+
+    def release_lock(self, token: str) -> None:
+        needle = q(f'"token": {json.dumps(token)}')
+        self.sh(f"if grep -qF {needle} {q(self.layout.lock)} 2>/dev/null; then rm -f {q(self.layout.lock)}; fi")
+
+    def read_lock(self) -> dict[str, Any] | None:
+        out = self.sh(f"cat {q(self.layout.lock)} 2>/dev/null || true").stdout.strip()
+        return json.loads(out) if out else None
+
+    def upload(self, artifact: Path, sha256: str) -> str:
+        remote = self.layout.artifact(sha256)
+        have = self.sh(f"sha256sum {q(remote)} 2>/dev/null || true").stdout.split()
+        if not have or have[0] != sha256:
+            self.transport.put(artifact, remote, sha256=sha256)
+        return remote
+
+    def unpack(self, remote_artifact: str, release_id: str, info: dict[str, Any]) -> None:
+        final = self.layout.release(release_id)
+        tmp = self.layout.release(f".{release_id}.tmp")
+        self.sh(
+            f"rm -rf {q(tmp)}; mkdir -p {q(tmp)}\n"
+            f"tar -xzf {q(remote_artifact)} -C {q(tmp)} --no-same-owner --no-same-permissions\n"
+            f"cat > {q(tmp)}/release.json\n"
+            f"mv -T {q(tmp)} {q(final)}",
+            stdin=_json_line({**info, "id": release_id, "status": PENDING}),
+        )
+
+    def link_shared(self, release_id: str, linked_dirs: list[str], linked_files: list[str]) -> None:
+        app = self.layout.release_app(release_id)
+        lines = [
+            f"rm -rf {q(f'{app}/{p}')}; mkdir -p {q(str(Path(f'{app}/{p}').parent))}; "
+            f"ln -s {q(self.layout.shared_path(p))} {q(f'{app}/{p}')}"
+            for p in [*linked_dirs, *linked_files]
+        ]
+        if lines:
+            self.sh("\n".join(lines))
+
+    def install(self, release_id: str, python: str, env_key: str, requirements: str = "requirements.txt") -> None:
+        envdir, rel = self.layout.dependency_env(env_key), self.layout.release(release_id)
+        tmp = f"{envdir}.tmp"
+        reqs = f"{rel}/app/{requirements}"
+        self.sh(
+            f"if [ ! -f {q(envdir)}/.complete ]; then\n"
+            f"  rm -rf {q(tmp)}; mkdir -p {q(tmp)}\n"
+            f"  if [ -f {q(reqs)} ]; then {q(python)} -m pip install -q --disable-pip-version-check"
+            f" --no-index --find-links {q(rel)}/wheelhouse --target {q(tmp)} -r {q(reqs)}; fi\n"
+            f"  touch {q(tmp)}/.complete; rm -rf {q(envdir)}; mv -T {q(tmp)} {q(envdir)}\n"
+            f"fi\n"
+            f"ln -sfn {q(envdir)} {q(rel)}/.deps"
+        )
+
+    def set_status(self, release_id: str, status: str, extra: dict[str, Any] | None = None) -> None:
+        path = self.layout.release_info(release_id)
+        data = json.loads(self.sh(f"cat {q(path)}").stdout or "{}")
+        data.update(extra or {}, status=status)
+        self.sh(f"cat > {q(path)}.tmp && mv -f {q(path)}.tmp {q(path)}", stdin=_json_line(data))
+
+    def releases(self) -> list[ReleaseInfo]:
+        out = self.sh(
+            f"cd {q(self.layout.releases)} 2>/dev/null || exit 0\n"
+            f"cur=$(readlink {q(self.layout.current)} 2>/dev/null || true); echo \"CURRENT ${{cur##*/}}\"\n"
+            "for d in */; do d=${d%/}; [ -d \"$d\" ] || continue; printf 'REL %s ' \"$d\";"
+            " tr -d '\\n' < \"$d/release.json\" 2>/dev/null || printf '{}'; echo; done"
+        ).stdout
+        return parse_release_listing(out)
+
+    def switch(self, release_id: str | None) -> None:
+        L = self.layout
+        if release_id is None:
+            self.sh(f"rm -f {q(L.current)}")
+            return
+        tmp = f"{L.deploy_to}/.current.tmp"
+        self.sh(
+            f"test -d {q(L.release(release_id))}\n"
+            f"rm -f {q(tmp)}; ln -s {q('releases/' + release_id)} {q(tmp)}; mv -T {q(tmp)} {q(L.current)}"
+        )
+
+    def remove_releases(self, release_ids: list[str]) -> list[str]:
+        if not release_ids:
+            return []
+        script = "".join(
+            f"rm -rf {q(self.layout.release(r))} 2>/dev/null || echo {q(r)}\n" for r in release_ids
+        )
+        result = self.sh(script, check=False)
+        return result.stdout.split() if result.rc == 0 else list(release_ids)
+
+    def append_journal(self, entry: dict[str, Any]) -> None:
+        self.sh(f"mkdir -p {q(self.layout.meta)}; cat >> {q(self.layout.journal)}", stdin=_json_line(entry))
+
+    def read_journal(self) -> list[dict[str, Any]]:
+        out = self.sh(f"cat {q(self.layout.journal)} 2>/dev/null || true").stdout
+        return [json.loads(line) for line in out.splitlines() if line.strip()]
+
+    def read_manifest(self, release_id: str) -> dict[str, Any]:
+        return json.loads(self.sh(f"cat {q(self.layout.release(release_id))}/manifest.json").stdout)
+
+    def run_hook(self, release_id: str | None, command: str, env: dict[str, str], secrets: dict[str, Secret]) -> Result:
+        prologue, data = stdin_exports(secrets)
+        exports = "".join(f"export {k}={q(v)}\n" for k, v in env.items())
+        where = self.layout.release_app(release_id) if release_id else self.layout.deploy_to
+        script = f"{prologue}{exports}cd {q(where)}\n{command}"
+        return self.transport.run(script, timeout=self.timeout, stdin=data)
+
+
+def parse_release_listing(out: str) -> list[ReleaseInfo]:
+    current, found = "", []
+    for line in out.splitlines():
+        if line.startswith("CURRENT "):
+            current = line[8:].strip()
+        elif line.startswith("REL "):
+            rid, _, body = line[4:].partition(" ")
+            try:
+                data = json.loads(body or "{}")
+            except json.JSONDecodeError:
+                data = {}
+            found.append(ReleaseInfo.from_json({"status": "unknown", **data, "id": rid}, rid == current))
+    return sorted(found, key=lambda r: r.id)
+
+
+def _describe_holder(text: str) -> str:
+    try:
+        h = json.loads(text)
+    except json.JSONDecodeError:
+        return "an unknown holder (unreadable lock record)"
+    return f"{h.get('user', '?')} (pid {h.get('pid', '?')} on {h.get('machine', '?')}, since {h.get('since', '?')}, revision {h.get('revision', '?')[:12]})"

@@ -1,0 +1,131 @@
+"""Publish a release across the hosts a batch at a time.
+
+Per batch: drain from the load balancer → switch → restart → health → ready.
+A batch that fails beyond `max_fail` stops the rollout and every host switched
+so far — in earlier batches too — goes back to the release it had, is
+restarted, health-checked and readied. Each host ends on exactly its old or
+its new release.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Callable
+
+from deploy.errors import ShipyardError, StepFailed
+from deploy.health import check_host
+from deploy.stages import step
+
+if TYPE_CHECKING:  # pragma: no cover
+    from deploy.context import RunContext, Target
+
+PUBLISHING = "publishing"
+
+
+def batch_size(batch: int | str, total: int) -> int:
+    if isinstance(batch, int):
+        return max(1, min(batch, total))
+    return max(1, math.ceil(total * int(batch.rstrip("%")) / 100))
+
+
+def make_batches(targets: list["Target"], batch: int | str) -> list[list["Target"]]:
+    size = batch_size(batch, len(targets))
+    return [targets[i : i + size] for i in range(0, len(targets), size)]
+
+
+def tolerated_failures(max_fail: str, total: int) -> int:
+    return math.floor(total * int(max_fail.rstrip("%")) / 100)
+
+
+def _balancer(ctx: "RunContext"):
+    if ctx.env.rollout.drain == "none":
+        return None
+    from deploy.loadbalancer import for_env
+
+    return for_env(ctx.env)
+
+
+def restart(ctx: "RunContext", target: "Target", release_id: str | None) -> None:
+    """Restart what serves `current` (stop it when there is no release left)."""
+    if ctx.env.supervisor and ctx.env.supervisor.managed:
+        from deploy.services.managed_supervisor import ManagedSupervisor
+
+        sup = ManagedSupervisor(target.ops, ctx.env, target.host, ctx.python(target.host))
+        if release_id is None:
+            sup.stop_program()
+        else:
+            sup.ensure_running(ctx.secrets)
+            sup.restart()
+    if ctx.env.services:
+        from deploy.services import restart_service
+
+        for service in ctx.env.services:
+            restart_service(target.transport, service, ctx.env, target.host)
+
+
+def health(ctx: "RunContext", target: "Target", release_id: str) -> None:
+    for result in check_host(ctx.env, target.host, target.transport, release_id):
+        ctx.bus.emit("health", host=target.name, check=result.check, result="ok",
+                     attempts=result.attempts, detail=result.detail)
+
+
+def activate(ctx: "RunContext", target: "Target", release_id: str | None, lb) -> None:
+    """drain → switch → restart → health → ready, always readying the host on the way out."""
+    if lb is not None:
+        with step(ctx, target, PUBLISHING, "drain"):
+            lb.drain(target.host, timeout=ctx.env.health.timeout)
+        ctx.bus.emit("lb.drain", host=target.name)
+    try:
+        with step(ctx, target, PUBLISHING, "switch"):
+            target.ops.switch(release_id)
+            target.switched = release_id != target.previous
+        with step(ctx, target, PUBLISHING, "restart"):
+            restart(ctx, target, release_id)
+        if release_id is not None:
+            with step(ctx, target, PUBLISHING, "health"):
+                health(ctx, target, release_id)
+    finally:
+        if lb is not None and release_id is not None:
+            with step(ctx, target, PUBLISHING, "ready"):
+                lb.ready(target.host)
+            ctx.bus.emit("lb.ready", host=target.name)
+
+
+def revert(ctx: "RunContext", targets: list["Target"], reason: str) -> list[str]:
+    """Put switched hosts back on their previous release; return hosts that could not be."""
+    lb, stuck = _balancer(ctx), []
+    for target in [t for t in targets if t.switched]:
+        ctx.bus.emit("rollback", host=target.name, to=target.previous, reason=reason)
+        try:
+            activate(ctx, target, target.previous, lb)
+            target.switched = False
+        except ShipyardError as e:
+            stuck.append(f"{target.name}: {e}")
+    return stuck
+
+
+def publish(ctx: "RunContext", release_for: Callable[["Target"], str | None]) -> None:
+    """Roll `release_for(target)` out batch by batch; revert everything on a failed batch."""
+    lb = _balancer(ctx)
+    batches = make_batches(ctx.targets, ctx.env.rollout.batch)
+    allowed = tolerated_failures(ctx.env.rollout.max_fail, len(ctx.targets))
+    failures: list[StepFailed] = []
+    for number, batch in enumerate(batches, start=1):
+        ctx.bus.emit("batch.start", batch=number, hosts=[t.name for t in batch])
+
+        def one(target: "Target") -> StepFailed | None:
+            try:
+                activate(ctx, target, release_for(target), lb)
+                return None
+            except StepFailed as e:
+                revert(ctx, [target], str(e))
+                return e
+
+        failures += [e for e in ctx.for_each(one, batch) if e is not None]
+        ctx.bus.emit("batch.end", batch=number, failed=len(failures))
+        if len(failures) > allowed:
+            stuck = revert(ctx, ctx.targets, f"batch {number} failed: {failures[-1]}")
+            if stuck:
+                raise StepFailed(failures[-1].host, failures[-1].step,
+                                 f"{failures[-1].cause}; and could not switch back: {'; '.join(stuck)}")
+            raise failures[-1]

@@ -1,0 +1,10 @@
+"""Shipyard's invoke collection. Task modules import only invoke at top level,
+so `invoke --list` stays fast; the work is imported inside each task."""
+
+from invoke import Collection
+
+from deploy.tasks import build, core
+
+ns = Collection()
+for _task in (build.build, core.deploy, core.rollback, core.releases, core.status, core.stop):
+    ns.add_task(_task)

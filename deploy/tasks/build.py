@@ -1,0 +1,23 @@
+"""`invoke build`: one artifact from an exact revision, its path and sha256 on the last two lines."""
+
+from __future__ import annotations
+
+from deploy.tasks._task import shipyard_task
+
+
+@shipyard_task(
+    help={
+        "rev": "branch, tag or commit to build (default: the working copy's revision)",
+        "allow_dirty": "build the working tree even with uncommitted changes (the manifest says dirty)",
+        "config": "path to shipyard.toml (default: found upward from the current directory)",
+    }
+)
+def build(c, rev=None, allow_dirty=False, config=None):
+    """Build an artifact: exported tree, wheelhouse, static files, manifest."""
+    from deploy.build import build_artifact
+    from deploy.config import load
+
+    result = build_artifact(load(config), rev=rev, allow_dirty=allow_dirty, log=lambda line: print(f"  {line}", flush=True))
+    print(f"artifact: {result.path}")
+    print(f"sha256: {result.sha256}")
+    return result

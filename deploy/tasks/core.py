@@ -1,0 +1,147 @@
+"""deploy, rollback, releases, status, stop: the release manager's verbs."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from deploy.tasks._task import shipyard_task
+
+if TYPE_CHECKING:  # pragma: no cover
+    from deploy.context import RunContext
+
+CONFIG_HELP = "path to shipyard.toml (default: found from the current directory up)"
+ENV_HELP = "environment name from shipyard.toml (default: local)"
+
+
+def _plain(event: dict[str, Any]) -> None:
+    kind, ts = event["kind"], event["ts"][11:19]
+    if kind == "stage.start":
+        print(f"{ts} ── {event['stage']}", flush=True)
+    elif kind == "step" and event.get("result") != "ok" or kind in ("rollback", "hook", "health"):
+        detail = event.get("step") or event.get("command") or event.get("check") or event.get("reason", "")
+        print(f"{ts}    {event.get('host', ''):<14} {kind} {detail} {event.get('result', '')}".rstrip(), flush=True)
+
+
+def _context(command: str, env: str, config: str | None) -> "RunContext":
+    from deploy.config import load
+    from deploy.context import RunContext, new_owner, open_targets
+    from deploy.report.events import EventBus
+
+    loaded = load(config)
+    envcfg = loaded.environment(env)
+    secrets = envcfg.load_secrets()
+    bus = EventBus()
+    bus.subscribe(_plain)
+    return RunContext(loaded, env, envcfg, bus, open_targets(envcfg), secrets, command, owner=new_owner(command))
+
+
+def _summary(ctx: "RunContext") -> None:
+    for t in ctx.targets:
+        try:
+            print(f"{t.name}: current release {t.ops.current() or '(none)'}")
+        except Exception as e:  # a summary must never hide the real outcome
+            print(f"{t.name}: release unknown ({e})")
+
+
+def _run(ctx: "RunContext", action) -> None:
+    from deploy.context import close_targets
+
+    try:
+        action()
+    finally:
+        _summary(ctx)
+        close_targets(ctx.targets)
+        ctx.bus.close()
+
+
+@shipyard_task(help={"env": ENV_HELP, "artifact": "artifact to deploy (default: newest in dist/)", "config": CONFIG_HELP})
+def deploy(c, env="local", artifact=None, config=None):
+    """Deploy an artifact: upload, unpack, switch, restart, health-check (rolls back on failure)."""
+    from pathlib import Path
+
+    from deploy import flow
+    from deploy.build.verify import latest_artifact
+
+    ctx = _context("deploy", env, config)
+    path = Path(artifact) if artifact else latest_artifact(ctx.loaded.resolve(ctx.loaded.build.dist_dir))
+    _run(ctx, lambda: flow.deploy(ctx, path))
+    print(f"deployed {ctx.release_id} to {env}")
+
+
+@shipyard_task(help={"env": ENV_HELP, "to": "release id to go back to (default: the previous good one)", "config": CONFIG_HELP})
+def rollback(c, env="local", to=None, config=None):
+    """Switch back to the previous good release (or --to RELEASE), restart and health-check."""
+    from deploy import flow
+
+    ctx = _context("rollback", env, config)
+    _run(ctx, lambda: flow.rollback(ctx, to))
+    print(f"rolled back {env} to {ctx.release_id}")
+
+
+@shipyard_task(help={"env": ENV_HELP, "config": CONFIG_HELP})
+def releases(c, env="local", config=None):
+    """List each host's releases: current marked *, revision, date, outcome."""
+    ctx = _context("releases", env, config)
+
+    def show() -> None:
+        for t in ctx.targets:
+            print(f"{t.name}:")
+            for r in t.ops.releases():
+                mark = "*" if r.current else " "
+                print(f"  {mark} {r.id:<32} {r.revision[:12]:<12} {r.deployed_at:<25} {r.status}")
+
+    _run_quiet(ctx, show)
+
+
+@shipyard_task(help={"env": ENV_HELP, "config": CONFIG_HELP})
+def status(c, env="local", config=None):
+    """Each host's current release, health and lock holder."""
+    from deploy.errors import ShipyardError
+    from deploy.health import check_host
+
+    ctx = _context("status", env, config)
+    problems: list[str] = []
+
+    def show() -> None:
+        for t in ctx.targets:
+            current = t.ops.current()
+            lock = t.ops.read_lock()
+            try:
+                check_host(ctx.env.model_copy(update={"health": ctx.env.health.model_copy(update={"timeout": 2.0})}),
+                           t.host, t.transport, current if ctx.env.health.expect_release else None)
+                health = "healthy"
+            except ShipyardError as e:
+                health, _ = f"unhealthy ({e})", problems.append(t.name)
+            holder = f"locked by {lock.get('user')} since {lock.get('since')}" if lock else "unlocked"
+            print(f"{t.name}: release {current or '(none)'}, {health}, {holder}")
+
+    _run_quiet(ctx, show)
+    if problems:
+        from invoke import Exit
+
+        raise Exit(code=1)
+
+
+@shipyard_task(help={"env": ENV_HELP, "config": CONFIG_HELP})
+def stop(c, env="local", config=None):
+    """Stop the supervisord Shipyard manages for an environment (the local env's web server)."""
+    from deploy.services.managed_supervisor import ManagedSupervisor
+
+    ctx = _context("stop", env, config)
+
+    def halt() -> None:
+        for t in ctx.targets:
+            if ctx.env.supervisor and ctx.env.supervisor.managed:
+                ManagedSupervisor(t.ops, ctx.env, t.host, ctx.python(t.host)).shutdown()
+                print(f"{t.name}: stopped")
+
+    _run_quiet(ctx, halt)
+
+
+def _run_quiet(ctx: "RunContext", action) -> None:
+    from deploy.context import close_targets
+
+    try:
+        action()
+    finally:
+        close_targets(ctx.targets)

@@ -1,0 +1,62 @@
+"""Git: `rev^{commit}` so a tag resolves to its commit, `git archive <rev>:<dir>` to export."""
+
+from __future__ import annotations
+
+import io
+import tarfile
+from pathlib import Path
+
+from deploy.errors import VcsError
+from deploy.vcs.base import Vcs
+
+
+class Git(Vcs):
+    kind = "git"
+    metadata_dir = ".git"
+    short_length = 7
+    program = "git"
+
+    def env(self) -> dict[str, str]:
+        identity = "shipyard", "shipyard@localhost.invalid"
+        return {
+            **super().env(),
+            "GIT_AUTHOR_NAME": identity[0], "GIT_AUTHOR_EMAIL": identity[1],
+            "GIT_COMMITTER_NAME": identity[0], "GIT_COMMITTER_EMAIL": identity[1],
+            "GIT_TERMINAL_PROMPT": "0", "GIT_OPTIONAL_LOCKS": "0",
+        }
+
+    def resolve(self, rev: str | None) -> str:
+        name = "HEAD" if rev is None else self.check_rev(rev)
+        proc = self.run("rev-parse", "--verify", "--quiet", f"{name}^{{commit}}", check=False)
+        if proc.returncode != 0:
+            raise VcsError(f"{self.root}: unknown revision {name!r} (not a branch, tag or commit in git)")
+        return proc.stdout.decode().strip()
+
+    def export(self, full_id: str, dest: Path, subdir: str = ".") -> None:
+        sub = self.subdir_path(subdir)
+        treeish = full_id if sub == "." else f"{full_id}:{sub}"
+        data = self.run("archive", "--format=tar", treeish).stdout
+        dest.mkdir(parents=True, exist_ok=True)
+        with tarfile.open(fileobj=io.BytesIO(data), mode="r:") as tar:
+            tar.extractall(dest, filter="data")
+
+    def is_dirty(self, subdir: str = ".") -> bool:
+        out = self.run("status", "--porcelain", "-z", "--untracked-files=all", "--", self.subdir_path(subdir)).stdout
+        return bool(out.strip(b"\0"))
+
+    def working_files(self, subdir: str = ".") -> list[str]:
+        out = self.run("ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", self.subdir_path(subdir)).stdout
+        names = sorted({n for n in out.decode("utf-8", "surrogateescape").split("\0") if n})
+        return [n for n in names if (self.root / n).is_symlink() or (self.root / n).is_file()]
+
+    def read_file(self, full_id: str, path: str) -> bytes | None:
+        spec = f"{full_id}:{self.subdir_path(path)}"
+        if self.run("cat-file", "-e", spec, check=False).returncode != 0:
+            return None
+        return self.run("cat-file", "blob", spec).stdout
+
+    def commit_time(self, full_id: str) -> int:
+        return int(self.out("show", "-s", "--format=%ct", full_id))
+
+    def describe(self, full_id: str) -> str:
+        return self.out("describe", "--tags", "--always", "--abbrev=7", full_id)
