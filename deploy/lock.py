@@ -10,14 +10,11 @@ inherit the lease instead of deadlocking on it.
 
 from __future__ import annotations
 
-import getpass
 import os
 import signal
-import socket
 import threading
 import time
-import uuid
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
@@ -27,36 +24,16 @@ if TYPE_CHECKING:  # pragma: no cover
     from deploy.release.hostops import HostOps
 
 TOKEN_VAR = "SHIPYARD_LOCK_TOKEN"
-CI_JOB_VARS = ("SHIPYARD_LOCK_OWNER", "CI_JOB_ID", "GITHUB_RUN_ID", "BUILD_TAG", "BUILD_BUILDID")
 
 
 class Terminated(KeyboardInterrupt):
     """SIGTERM (a cancelled CI job): unwinds like Ctrl-C so `finally` releases the lease."""
 
 
-def who_am_i() -> str:
-    """The CI job id when running in CI, else user@machine."""
-    for var in CI_JOB_VARS:
-        if os.environ.get(var):
-            return f"{var.lower()}:{os.environ[var]}"
-    return f"{getpass.getuser()}@{socket.gethostname()}"
-
-
-@dataclass(frozen=True)
-class LockOwner:
-    """What a lease says about its holder (stored as the host's lock record)."""
-
-    owner: str = field(default_factory=who_am_i)
-    revision: str = ""
-    reason: str = "deploy"
-    ttl: float = 3600.0
-    token: str = field(default_factory=lambda: uuid.uuid4().hex)
-    acquired_at: float = field(default_factory=time.time)
-    pid: int = field(default_factory=os.getpid)
-
-    def record(self) -> dict[str, Any]:
-        stamp = datetime.fromtimestamp(self.acquired_at, timezone.utc).isoformat(timespec="seconds")
-        return {**asdict(self), "acquired": stamp}
+def lease_record(owner: dict[str, Any], ttl: float) -> dict[str, Any]:
+    """The owner record (deploy.context.new_owner: token, user, machine, pid, since, revision,
+    reason...) with the lease's start and TTL, as it is stored on each host."""
+    return {**owner, "acquired_at": time.time(), "ttl": ttl}
 
 
 def expired(record: dict[str, Any], now: float | None = None) -> bool:
@@ -67,18 +44,20 @@ def expired(record: dict[str, Any], now: float | None = None) -> bool:
 
 
 def describe(record: dict[str, Any]) -> str:
-    """`alice@box (deploy of ab12cd3, since 2026-11-25T17:01:02+00:00, expires in 3540s)`."""
+    """`alice (pid 42 on box, deploy of ab12cd3, since 2026-11-25T17:01:02+00:00, expires in 3540s)`."""
     left = float(record.get("acquired_at", 0)) + float(record.get("ttl", 0)) - time.time()
     expiry = f"expired {-left:.0f}s ago" if left < 0 else f"expires in {left:.0f}s"
-    revision = f" of {record['revision'][:12]}" if record.get("revision") else ""
-    return f"{record.get('owner', '?')} ({record.get('reason', '?')}{revision}, since {record.get('acquired', '?')}, {expiry})"
+    what = record.get("reason") or record.get("command") or "deploy"
+    revision = f" of {str(record['revision'])[:12]}" if record.get("revision") else ""
+    return (f"{record.get('user', '?')} (pid {record.get('pid', '?')} on {record.get('machine', '?')}, "
+            f"{what}{revision}, since {record.get('since', '?')}, {expiry})")
 
 
 @dataclass
 class LockLease:
     """A held environment lock. `release()` is idempotent; an inherited lease releases nothing."""
 
-    owner: LockOwner
+    owner: dict[str, Any]
     hosts: list["HostOps"]
     inherited: bool = False
     _released: bool = field(default=False, init=False)
@@ -86,7 +65,7 @@ class LockLease:
 
     @property
     def token(self) -> str:
-        return self.owner.token
+        return str(self.owner["token"])
 
     def release(self) -> None:
         if self._released:
@@ -119,12 +98,17 @@ class LockLease:
         self.release()
 
 
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
 def _raise_terminated(signum: int, frame: object) -> None:
     raise Terminated()
 
 
-def acquire_env_lock(ops_list: list["HostOps"], owner: LockOwner, wait: float = 0.0) -> LockLease:
-    """Take the lock on every host, or raise LockHeld naming the holder (after `wait` seconds of retries)."""
+def acquire_env_lock(ops_list: list["HostOps"], owner: dict[str, Any], wait: float = 0.0, ttl: float = 3600.0) -> LockLease:
+    """Take the lock on every host, or raise LockHeld naming the holder (after `wait` seconds of retries).
+    `owner` needs a unique `token`; it is what only the owner can release with."""
     ordered = sorted(ops_list, key=lambda o: o.host)
     inherited = _inherit(ordered)
     if inherited is not None:
@@ -133,7 +117,7 @@ def acquire_env_lock(ops_list: list["HostOps"], owner: LockOwner, wait: float = 
     delay = 0.2
     while True:
         try:
-            _acquire_all(ordered, owner)
+            _acquire_all(ordered, lease_record(owner, ttl))
             break
         except LockHeld:
             if time.monotonic() + delay > deadline:
@@ -141,36 +125,37 @@ def acquire_env_lock(ops_list: list["HostOps"], owner: LockOwner, wait: float = 
             time.sleep(delay)
             delay = min(delay * 1.5, 5.0)
     lease = LockLease(owner, ordered)
-    os.environ[TOKEN_VAR] = owner.token
+    os.environ[TOKEN_VAR] = lease.token
     lease._trap_signals()
     return lease
 
 
-def _acquire_all(ordered: list["HostOps"], owner: LockOwner) -> None:
+def _acquire_all(ordered: list["HostOps"], record: dict[str, Any]) -> None:
     taken: list[HostOps] = []
     try:
         for ops in ordered:
-            _acquire_one(ops, owner)
+            _acquire_one(ops, record)
             taken.append(ops)
     except BaseException:
         for ops in taken:
-            ops.release_lock(owner.token)
+            ops.release_lock(record["token"])
         raise
 
 
-def _acquire_one(ops: "HostOps", owner: LockOwner) -> None:
+def _acquire_one(ops: "HostOps", mine: dict[str, Any]) -> None:
     try:
-        ops.acquire_lock(owner.record())
+        ops.acquire_lock(mine)
     except LockHeld:
-        record = ops.read_lock()
-        if record is None:  # released between our attempt and the read: try once more
-            ops.acquire_lock(owner.record())
+        held = ops.read_lock()
+        if held is None:  # released between our attempt and the read: try once more
+            ops.acquire_lock(mine)
             return
-        if not expired(record):
-            raise LockHeld(ops.host, describe(record)) from None
-        ops.release_lock(str(record.get("token", "")))
-        ops.append_journal({"event": "lock.takeover", "by": owner.owner, "expired_lease": record, "at": time.time()})
-        ops.acquire_lock(owner.record())
+        if not expired(held):
+            raise LockHeld(ops.host, describe(held)) from None
+        ops.release_lock(str(held.get("token", "")))
+        ops.append_journal({"ts": _now(), "action": "lock.takeover", "outcome": "ok", "host": ops.host,
+                            "user": mine.get("user"), "expired_lease": held})
+        ops.acquire_lock(mine)
 
 
 def _inherit(ordered: list["HostOps"]) -> LockLease | None:
@@ -181,10 +166,7 @@ def _inherit(ordered: list["HostOps"]) -> LockLease | None:
     records = [ops.read_lock() for ops in ordered]
     if not all(r and r.get("token") == token for r in records):
         return None
-    first = records[0] or {}
-    keys = ("owner", "revision", "reason", "ttl", "acquired_at", "pid")
-    owner = LockOwner(token=token, **{k: first[k] for k in keys if k in first})
-    return LockLease(owner, ordered, inherited=True)
+    return LockLease(dict(records[0] or {}), ordered, inherited=True)
 
 
 def status(ops_list: list["HostOps"]) -> dict[str, dict[str, Any] | None]:
@@ -200,6 +182,7 @@ def break_lock(ops_list: list["HostOps"], by: str, reason: str = "lock.break") -
         if record is None:
             continue
         ops.release_lock(str(record.get("token", "")))
-        ops.append_journal({"event": "lock.break", "by": by, "reason": reason, "lease": record, "at": time.time()})
+        ops.append_journal({"ts": _now(), "action": "lock.break", "outcome": "ok", "host": ops.host,
+                            "user": by, "reason": reason, "lease": record})
         broken.append(ops.host)
     return broken

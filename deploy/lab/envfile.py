@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
@@ -30,7 +31,8 @@ def render_env(lab: "Lab") -> str:
         f"ssh = {{ known_hosts = {_q(str(lab.known_hosts))}, key_filename = {_q(str(lab.client_key))}, agent = false }}\n"
         f"haproxy = {{ socket = {_q(str(lab.admin_socket))}, backend = \"web\" }}\n"
         "rollout = { batch = 1, drain = \"haproxy\", max_fail = \"0%\" }\n"
-        "services = [\n"
-        "  { kind = \"supervisor\", name = \"web\", supervisor_socket = \"{deploy_to}/../sv/supervisor.sock\" },\n"
-        "]\n"
+        "# the hosts share this machine's filesystem, so they run the interpreter that built the lab\n"
+        f"python = {_q(sys.executable)}\n"
+        f"supervisor = {{ program = \"web\", workers = 2, wsgi = {_q(lab.wsgi)} }}\n"
+        "health = { url = \"http://{address}:{app_port}/health/\", timeout = 30 }\n"
     )

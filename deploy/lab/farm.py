@@ -10,10 +10,10 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from deploy.lab import LabError, balancer, hosts as labhosts, supervise
+from deploy.lab import LabError, balancer, hosts as labhosts
 from deploy.lab.envfile import render_env
 from deploy.lab.hosts import APP_PORT, BRIDGE, NETNS_PREFIX, SUBNET_PREFIX, LabHost
-from deploy.lab.proc import free_port, sh
+from deploy.lab.proc import free_port, read_pid, sh, stop_pid
 
 STATE = "lab.json"
 
@@ -71,7 +71,8 @@ def namespaces_allowed() -> bool:
 
 def up(lab_dir: Path, count: int, *, loopback: bool = False, env_file: Path | None = None,
        wsgi: str = "shipsite.wsgi", frontend_port: int | None = None) -> Lab:
-    """N hosts, each with sshd + supervisord, HAProxy in front; the env file written last."""
+    """N hosts, each with its own sshd and deploy root, HAProxy in front; the env file written last.
+    The first deploy starts each host's supervisord + gunicorn (the env's managed supervisor)."""
     if not 1 <= count <= 200:
         raise LabError(f"lab: --hosts must be between 1 and 200, got {count}")
     if (lab_dir / STATE).exists():
@@ -107,7 +108,6 @@ def _build(lab: Lab, count: int, env_file: Path | None) -> None:
             labhosts.create_netns(host)
         labhosts.write_host_files(host, lab.root)
         labhosts.start_sshd(host, private_mounts=host.netns is not None)
-        supervise.start(host, {supervise.PROGRAM: supervise.web_program(host, lab.wsgi)})
     lab.known_hosts.write_text("".join(labhosts.host_key_line(h) for h in lab.hosts))
     balancer.start(lab.root, lab.hosts, lab.frontend_port)
     if env_file is not None:
@@ -134,7 +134,9 @@ def down(lab_dir: Path) -> list[str]:
     removed = []
     balancer.stop(lab.root)
     for host in lab.hosts:
-        supervise.stop(host)
+        for pidfile in host.root.glob("**/supervisord.pid"):  # the deploys' managed supervisords
+            if (pid := read_pid(pidfile)) is not None:
+                stop_pid(pid, timeout=15)
         labhosts.stop_sshd(host)
         labhosts.delete_netns(host)
         removed.append(host.netns or f"{host.name} (127.0.0.1:{host.ssh_port})")

@@ -13,7 +13,9 @@ from pathlib import Path
 from typing import Iterator
 
 from deploy.config import EnvConfig
-from deploy.lab import farm, supervise
+import labsupervisor
+
+from deploy.lab import farm
 from deploy.lab.farm import Lab
 
 HERE = Path(__file__).parent
@@ -48,10 +50,18 @@ def install_app_release(lab: Lab, release: str = "20261125-000000-aaaaaaa") -> N
         os.replace(tmp, link)
 
 
+def serve_labapp(lab: Lab) -> None:
+    """labapp under a test supervisord on every host, running (farm.down stops the supervisords)."""
+    install_app_release(lab)
+    for i, host in enumerate(lab.hosts):
+        labsupervisor.start(host, {labsupervisor.PROGRAM: labsupervisor.web_program(host, "labapp:application")})
+        assert "RUNNING" in supervisorctl(lab, i, "start", "web") + supervisorctl(lab, i, "status", "web")
+
+
 def supervisorctl(lab: Lab, host_index: int, *args: str) -> str:
     import subprocess
 
-    sock = supervise.socket_path(lab.hosts[host_index])
+    sock = labsupervisor.socket_path(lab.hosts[host_index])
     proc = subprocess.run(["supervisorctl", "-s", f"unix://{sock}", *args], capture_output=True, text=True, timeout=60)
     return proc.stdout
 

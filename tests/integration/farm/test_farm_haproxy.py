@@ -6,7 +6,7 @@ import threading
 import time
 
 import pytest
-from farmlab import get, install_app_release, supervisorctl
+from farmlab import get, serve_labapp, supervisorctl
 
 from deploy.config import HaproxyConfig, HostConfig, RolloutConfig
 from deploy.errors import ConfigError
@@ -17,9 +17,7 @@ from deploy.loadbalancer.haproxy import HaproxyBalancer
 
 @pytest.fixture(scope="module")
 def balancer(lab, env):
-    install_app_release(lab)
-    for i in range(len(lab.hosts)):
-        assert "RUNNING" in supervisorctl(lab, i, "start", "web") + supervisorctl(lab, i, "status", "web")
+    serve_labapp(lab)
     lb = for_env(env)
     assert isinstance(lb, HaproxyBalancer)
     for host in env.hosts:

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
-from farmlab import HERE, get, install_app_release, supervisorctl
+from farmlab import HERE, get, serve_labapp, supervisorctl
 
 from deploy.config import ServiceConfig
 from deploy.errors import StepFailed
@@ -21,7 +21,7 @@ from deploy.transport.ssh import SshTransport
 
 @pytest.fixture(scope="module")
 def app(lab):
-    install_app_release(lab)
+    serve_labapp(lab)
     for host in lab.hosts:
         shutil.copyfile(HERE / "fake_celery.py", Path(host.deploy_to) / "current" / "app" / "fake_celery.py")
     return lab
@@ -37,8 +37,11 @@ def web_pid(lab, i: int) -> str:
     return supervisorctl(lab, i, "pid", "web").strip()
 
 
+WEB = ServiceConfig(kind="supervisor", name="web", timeout=30, supervisor_socket="{deploy_to}/../sv/supervisor.sock")
+
+
 def test_supervisor_restart_starts_a_new_gunicorn_that_serves(app, env, ssh):
-    web = env.services[0]
+    web = WEB
     restart_service(ssh, web, env, env.hosts[0])
     before = web_pid(app, 0)
     assert before.isdigit()
@@ -51,7 +54,7 @@ def test_supervisor_program_that_cannot_start_fails_the_step(app, env, ssh):
     conf = app.root / "hosts" / "lab1" / "sv" / "conf.d" / "broken.conf"
     conf.write_text("[program:broken]\ncommand=/bin/sh -c 'exit 3'\nautostart=false\nstartsecs=1\nstartretries=0\n")
     supervisorctl(app, 0, "update")
-    broken = ServiceConfig(kind="supervisor", name="broken", timeout=5, supervisor_socket=env.services[0].supervisor_socket)
+    broken = ServiceConfig(kind="supervisor", name="broken", timeout=5, supervisor_socket=WEB.supervisor_socket)
     with pytest.raises(StepFailed) as e:
         restart_service(ssh, broken, env, env.hosts[0])
     assert e.value.host == "lab1" and e.value.step == "restart supervisor:broken"

@@ -1,6 +1,6 @@
-"""A supervisord per lab host, started inside the host's network namespace so the
-programs it runs (gunicorn serving <deploy_to>/current) listen on the host's address.
-Extra programs (a Celery worker, a test daemon) go in <host>/sv/conf.d/*.conf."""
+"""A system-style supervisord per lab host for the service tests (the deploys' own
+supervisord is the engine's managed one): started inside the host's network namespace
+so gunicorn listens on the host's address; programs go in <host>/sv/conf.d/*.conf."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from deploy.lab.hosts import LabHost
-from deploy.lab.proc import read_pid, sh, stop_pid, wait_file
+from deploy.lab.proc import sh, wait_file
 
 PROGRAM = "web"
 
@@ -52,9 +52,3 @@ def start(host: LabHost, programs: dict[str, str]) -> None:
     (d / "supervisord.conf").write_text(render_config(host))
     sh(*host.in_host(sys.executable, "-m", "supervisor.supervisord", "-c", str(d / "supervisord.conf")))
     wait_file(socket_path(host))
-
-
-def stop(host: LabHost) -> None:
-    pid = read_pid(sv_dir(host) / "supervisord.pid")
-    if pid:
-        stop_pid(pid, timeout=15)
