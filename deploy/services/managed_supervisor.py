@@ -81,6 +81,7 @@ class ManagedSupervisor:
             "PYTHONPATH": f"{layout.current}/.deps",
             "SHIPYARD_SHARED": layout.shared,
             "STATIC_ROOT": f"{layout.current}/static",
+            "SITE_ALLOWED_HOSTS": self.host.address or "",  # health checks address the host itself
             **{name: s.reveal() for name, s in secrets.items()},
         }
         return CONF.format(

@@ -3,8 +3,10 @@ so `invoke --list` stays fast; the work is imported inside each task."""
 
 from invoke import Collection
 
-from deploy.tasks import build, core
+from deploy.tasks import build, core, lab, lock
 
 ns = Collection()
 for _task in (build.build, core.deploy, core.rollback, core.releases, core.status, core.stop):
     ns.add_task(_task)
+ns.add_collection(lab.ns)
+ns.add_collection(lock.ns)
