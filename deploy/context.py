@@ -56,6 +56,8 @@ class RunContext:
     manifest: dict[str, Any] = field(default_factory=dict)
     hooks: HooksConfig = field(default_factory=HooksConfig)
     owner: dict[str, Any] = field(default_factory=dict)
+    lock_wait: float = 0.0  # seconds to wait for another run's lock (--lock-wait)
+    lease: Any = None  # deploy.lock.LockLease while held
 
     def python(self, host: HostConfig) -> str:
         default = sys.executable if host.transport == "local" else "python3"

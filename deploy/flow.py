@@ -33,7 +33,8 @@ def deploy(ctx: RunContext, artifact: Path) -> None:
                  release=ctx.release_id, user=ctx.owner["user"], hosts=[t.name for t in ctx.targets])
     try:
         with stage(ctx, "starting", before_unpack):
-            ctx.for_each(lambda t: starting(ctx, t))
+            ctx.for_each(lambda t: prepare(ctx, t))
+            lock_env(ctx)
         with stage(ctx, "updating", before_unpack):
             ctx.for_each(lambda t: updating(ctx, t))
         with stage(ctx, "publishing", new):
@@ -47,14 +48,21 @@ def deploy(ctx: RunContext, artifact: Path) -> None:
         release_locks(ctx)
 
 
-def starting(ctx: RunContext, t: Target) -> None:
+def prepare(ctx: RunContext, t: Target) -> None:
     with step(ctx, t, "starting", "prepare"):
         t.ops.prepare(ctx.env.linked_dirs, ctx.env.linked_files)
-    with step(ctx, t, "starting", "lock"):
-        t.ops.acquire_lock(ctx.owner)
-        ctx.bus.emit("lock", host=t.name, action="acquired", holder=ctx.owner["user"])
+
+
+def lock_env(ctx: RunContext) -> None:
+    """The environment's lease (deploy.lock): every host or none, then each host's current release."""
+    from deploy.lock import acquire_env_lock
+
+    ctx.lease = acquire_env_lock([t.ops for t in ctx.targets], ctx.owner, wait=ctx.lock_wait, ttl=ctx.env.lock_ttl)
+    for t in ctx.targets:
         t.locked = True
-    t.previous = t.ops.current()
+        ctx.bus.emit("lock", host=t.name, action="inherited" if ctx.lease.inherited else "acquired",
+                     holder=ctx.owner["user"])
+        t.previous = t.ops.current()
 
 
 def updating(ctx: RunContext, t: Target) -> None:
@@ -132,13 +140,13 @@ def failed(ctx: RunContext, error: BaseException) -> None:
 
 
 def release_locks(ctx: RunContext) -> None:
-    for t in ctx.targets:
-        if t.locked:
-            try:
-                t.ops.release_lock(ctx.owner["token"])
-                ctx.bus.emit("lock", host=t.name, action="released", holder=ctx.owner["user"])
-            except ShipyardError:
-                pass
+    """Only the owner releases (an inherited lease is left to the run that took it)."""
+    if ctx.lease is None:
+        return
+    ctx.lease.release()
+    if not ctx.lease.inherited:
+        for t in ctx.targets:
+            ctx.bus.emit("lock", host=t.name, action="released", holder=ctx.owner["user"])
 
 
 def rollback_target(t: Target, releases: list[ReleaseInfo], to: str | None) -> str:
@@ -160,8 +168,9 @@ def rollback(ctx: RunContext, to: str | None) -> None:
     dest = lambda t: targets_release[t.name]  # noqa: E731
     try:
         with stage(ctx, "starting", lambda t: None):
+            ctx.for_each(lambda t: prepare(ctx, t))
+            lock_env(ctx)
             for t in ctx.targets:
-                starting(ctx, t)
                 targets_release[t.name] = rollback_target(t, t.ops.releases(), to)
             first = ctx.targets[0]
             ctx.release_id = targets_release[first.name]

@@ -75,6 +75,7 @@ def activate(ctx: "RunContext", target: "Target", release_id: str | None, lb) ->
         with step(ctx, target, PUBLISHING, "drain"):
             lb.drain(target.host, timeout=ctx.env.health.timeout)
         ctx.bus.emit("lb.drain", host=target.name)
+    healthy = False
     try:
         with step(ctx, target, PUBLISHING, "switch"):
             target.ops.switch(release_id)
@@ -84,10 +85,13 @@ def activate(ctx: "RunContext", target: "Target", release_id: str | None, lb) ->
         if release_id is not None:
             with step(ctx, target, PUBLISHING, "health"):
                 health(ctx, target, release_id)
+        healthy = True
     finally:
         if lb is not None and release_id is not None:
+            # on a failure path: back to `ready` (HAProxy's own checks keep a sick server out),
+            # without waiting for UP, so the original error is the one reported
             with step(ctx, target, PUBLISHING, "ready"):
-                lb.ready(target.host)
+                lb.ready(target.host, wait=healthy)
             ctx.bus.emit("lb.ready", host=target.name)
 
 

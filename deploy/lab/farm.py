@@ -3,8 +3,11 @@ it is made, so `down` removes exactly that (also after a half-finished `up`)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import shutil
+import signal
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -133,10 +136,13 @@ def down(lab_dir: Path) -> list[str]:
         return []
     removed = []
     balancer.stop(lab.root)
+    supervisords = [pid for h in lab.hosts for f in h.root.glob("**/supervisord.pid") if (pid := read_pid(f))]
+    for pid in supervisords:  # the deploys' managed supervisords: TERM them all, then wait for each
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
+    for pid in supervisords:
+        stop_pid(pid, timeout=15)
     for host in lab.hosts:
-        for pidfile in host.root.glob("**/supervisord.pid"):  # the deploys' managed supervisords
-            if (pid := read_pid(pidfile)) is not None:
-                stop_pid(pid, timeout=15)
         labhosts.stop_sshd(host)
         labhosts.delete_netns(host)
         removed.append(host.netns or f"{host.name} (127.0.0.1:{host.ssh_port})")

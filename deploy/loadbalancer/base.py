@@ -45,8 +45,8 @@ class LoadBalancer(ABC):
         Idempotent: a host already drained and idle returns at once."""
 
     @abstractmethod
-    def ready(self, host: "HostConfig", timeout: float | None = None) -> None:
-        """Put `host` back in rotation and wait until it is UP; BalancerError if it is not in time."""
+    def ready(self, host: "HostConfig", timeout: float | None = None, wait: bool = True) -> None:
+        """Put `host` back in rotation and (with `wait`) wait until it is UP; BalancerError if it is not in time."""
 
     @abstractmethod
     def state(self, host: "HostConfig") -> ServerState:

@@ -63,8 +63,10 @@ class HaproxyBalancer(LoadBalancer):
             time.sleep(POLL_SECONDS)
         return True
 
-    def ready(self, host: "HostConfig", timeout: float | None = None) -> None:
+    def ready(self, host: "HostConfig", timeout: float | None = None, wait: bool = True) -> None:
         self._set_state(host, "ready")
+        if not wait:
+            return
         limit = self.config.ready_timeout if timeout is None else timeout
         deadline = time.monotonic() + limit
         while not (current := self.state(host)).up:

@@ -22,7 +22,7 @@ def _plain(event: dict[str, Any]) -> None:
         print(f"{ts}    {event.get('host', ''):<14} {kind} {detail} {event.get('result', '')}".rstrip(), flush=True)
 
 
-def _context(command: str, env: str, config: str | None) -> "RunContext":
+def _context(command: str, env: str, config: str | None, lock_wait: float = 0.0) -> "RunContext":
     from deploy.config import load
     from deploy.context import RunContext, new_owner, open_targets
     from deploy.report.events import EventBus
@@ -32,7 +32,8 @@ def _context(command: str, env: str, config: str | None) -> "RunContext":
     secrets = envcfg.load_secrets()
     bus = EventBus()
     bus.subscribe(_plain)
-    return RunContext(loaded, env, envcfg, bus, open_targets(envcfg), secrets, command, owner=new_owner(command))
+    return RunContext(loaded, env, envcfg, bus, open_targets(envcfg), secrets, command, owner=new_owner(command),
+                      lock_wait=float(lock_wait))
 
 
 def _summary(ctx: "RunContext") -> None:
@@ -54,26 +55,31 @@ def _run(ctx: "RunContext", action) -> None:
         ctx.bus.close()
 
 
-@shipyard_task(help={"env": ENV_HELP, "artifact": "artifact to deploy (default: newest in dist/)", "config": CONFIG_HELP})
-def deploy(c, env="local", artifact=None, config=None):
+LOCK_WAIT_HELP = "seconds to wait for another deploy's lock before failing (default: fail at once)"
+
+
+@shipyard_task(help={"env": ENV_HELP, "artifact": "artifact to deploy (default: newest in dist/)", "config": CONFIG_HELP,
+                     "lock_wait": LOCK_WAIT_HELP})
+def deploy(c, env="local", artifact=None, config=None, lock_wait=0.0):
     """Deploy an artifact: upload, unpack, switch, restart, health-check (rolls back on failure)."""
     from pathlib import Path
 
     from deploy import flow
     from deploy.build.verify import latest_artifact
 
-    ctx = _context("deploy", env, config)
+    ctx = _context("deploy", env, config, lock_wait)
     path = Path(artifact) if artifact else latest_artifact(ctx.loaded.resolve(ctx.loaded.build.dist_dir))
     _run(ctx, lambda: flow.deploy(ctx, path))
     print(f"deployed {ctx.release_id} to {env}")
 
 
-@shipyard_task(help={"env": ENV_HELP, "to": "release id to go back to (default: the previous good one)", "config": CONFIG_HELP})
-def rollback(c, env="local", to=None, config=None):
+@shipyard_task(help={"env": ENV_HELP, "to": "release id to go back to (default: the previous good one)", "config": CONFIG_HELP,
+                     "lock_wait": LOCK_WAIT_HELP})
+def rollback(c, env="local", to=None, config=None, lock_wait=0.0):
     """Switch back to the previous good release (or --to RELEASE), restart and health-check."""
     from deploy import flow
 
-    ctx = _context("rollback", env, config)
+    ctx = _context("rollback", env, config, lock_wait)
     _run(ctx, lambda: flow.rollback(ctx, to))
     print(f"rolled back {env} to {ctx.release_id}")
 

@@ -1,0 +1,182 @@
+"""Rolling deploys of the example site to 3 lab hosts behind HAProxy, through the real CLI:
+`invoke lab.up`, `invoke build`, `invoke deploy --env lab`, and the faults the issue names."""
+
+from __future__ import annotations
+
+import json
+import signal
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from farmlab import RequestLoop, SiteProject, currents, journal, lock_record
+
+from deploy.lab.farm import Lab
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory):
+    root = Path(f"/tmp/syfarm-{uuid.uuid4().hex[:8]}")  # short: unix socket paths live under it
+    site = SiteProject(root / "repo", root / "lab")
+    out = site.invoke("lab.up", "--hosts", "3", "--dir", str(site.lab_dir)).stdout
+    assert "mode: netns" in out and (root / "repo" / ".shipyard" / "env" / "lab.toml").is_file()
+    env_file = root / "repo" / ".shipyard" / "env" / "lab.toml"  # a user may edit it too
+    env_file.write_text(env_file.read_text().replace("timeout = 30", "timeout = 10"))
+    site.lab = Lab.load(site.lab_dir)
+    site.releases = []
+    try:
+        yield site
+    finally:
+        down = site.invoke("lab.down", "--dir", str(site.lab_dir), check=False)
+        assert down.returncode == 0, down.stderr
+        assert not site.lab_dir.exists() and not (root / "repo" / ".shipyard" / "env" / "lab.toml").exists()
+
+
+def deploy(project: SiteProject, *args: str, check: bool = True):
+    result = project.invoke("deploy", "--env", "lab", *args, check=check)
+    if result.returncode == 0:
+        project.releases.append(result.stdout.strip().splitlines()[-1].split()[1])
+    return result
+
+
+def served(project: SiteProject) -> set[str]:
+    loop = RequestLoop(project.lab.frontend_url + "/health/", limit=12)
+    with loop:
+        time.sleep(1)
+    assert not loop.failures
+    return set(loop.releases)
+
+
+def test_first_deploy_serves_every_host_behind_haproxy(project):
+    project.build()
+    deploy(project)
+    first = project.releases[-1]
+    assert currents(project.lab) == {"lab1": first, "lab2": first, "lab3": first}
+    assert served(project) == {first}
+    assert all(lock_record(project.lab, i) is None for i in range(3))
+
+
+def test_rolling_redeploy_fails_no_request(project):
+    old = project.releases[-1]
+    (project.root / "site" / "CHANGES").write_text("v2\n")
+    project.commit("v2")
+    project.build()
+    with RequestLoop(project.lab.frontend_url + "/health/") as loop:
+        time.sleep(0.5)
+        deploy(project)
+        time.sleep(0.5)
+    new = project.releases[-1]
+    assert loop.failures == [] and loop.ok > 100
+    assert loop.releases[0] == old and loop.releases[-1] == new  # the roll happened under traffic
+    assert currents(project.lab) == {"lab1": new, "lab2": new, "lab3": new}
+
+
+def test_health_failure_in_batch_2_puts_every_host_back(project):
+    good = project.releases[-1]
+    project.break_health_where_marked()
+    project.commit("v3: broken where marked")
+    project.build()
+    marker = Path(project.lab.hosts[1].deploy_to) / "shared" / "fail-health"
+    marker.touch()
+    try:
+        with RequestLoop(project.lab.frontend_url + "/health/") as loop:
+            result = deploy(project, check=False)
+    finally:
+        marker.unlink()
+    assert result.returncode == 1
+    assert "lab2" in result.stderr and "health" in result.stderr
+    assert currents(project.lab) == {"lab1": good, "lab2": good, "lab3": good}  # lab1 (batch 1) went back too
+    assert loop.failures == []
+    entries = [journal(project.lab, i)[-1] for i in range(3)]
+    assert [(e["outcome"], e["release"]) for e in entries] == [("rolled_back", good)] * 3
+    bad = next(r for r in (Path(project.lab.hosts[0].deploy_to) / "releases").iterdir() if r.name not in project.releases)
+    assert json.loads((bad / "release.json").read_text())["status"] == "failed"
+    assert all(lock_record(project.lab, i) is None for i in range(3))
+    assert served(project) == {good}
+
+
+def test_a_second_deploy_fails_fast_naming_the_holder_or_waits(project):
+    from deploy.config import load
+    from deploy.context import close_targets, new_owner, open_targets
+    from deploy.lock import acquire_env_lock
+
+    env = load(project.root / "shipyard.toml").environment("lab")
+    targets = open_targets(env)
+    owner = {**new_owner("test"), "user": "release-bot", "reason": "holding for the test"}
+    lease = acquire_env_lock([t.ops for t in targets], owner)
+    try:
+        started = time.monotonic()
+        blocked = deploy(project, check=False)
+        assert blocked.returncode == 1 and time.monotonic() - started < 15
+        assert "release-bot" in blocked.stderr and "holding for the test" in blocked.stderr
+        status = project.invoke("lock.status", "--env", "lab", check=False)
+        assert status.returncode == 1 and status.stdout.count("held by release-bot") == 3
+        timer = threading.Timer(2.0, lease.release)
+        timer.start()
+        deploy(project, "--lock-wait", "60")  # waits for the lease, then deploys
+        timer.join()
+    finally:
+        lease.release()
+        close_targets(targets)
+    assert project.invoke("lock.status", "--env", "lab").stdout.count(": free") == 3
+
+
+def test_lock_break_removes_a_stuck_lock_and_journals_it(project):
+    from deploy.config import load
+    from deploy.context import close_targets, new_owner, open_targets
+    from deploy.lock import acquire_env_lock
+
+    env = load(project.root / "shipyard.toml").environment("lab")
+    targets = open_targets(env)
+    stuck = {**new_owner("test"), "user": "crashed-job"}
+    acquire_env_lock([t.ops for t in targets], stuck)._released = True  # a run that died holding it
+    close_targets(targets)
+    refused = project.invoke("lock.break", "--env", "lab", check=False)  # no stdin: cannot confirm
+    assert refused.returncode != 0 and lock_record(project.lab, 0) is not None
+    broke = project.invoke("lock.break", "--env", "lab", "--yes")
+    assert "broke the lock on lab1, lab2, lab3" in broke.stdout
+    assert all(lock_record(project.lab, i) is None for i in range(3))
+    assert journal(project.lab, 0)[-1]["action"] == "lock.break"
+    assert journal(project.lab, 0)[-1]["lease"]["user"] == "crashed-job"
+
+
+def test_sigint_mid_batch_leaves_every_host_on_old_or_new_and_unlocks(project):
+    old = currents(project.lab)["lab1"]
+    (project.root / "site" / "CHANGES").write_text("v5\n")
+    project.commit("v5")
+    project.build()
+    proc = project.popen("deploy", "--env", "lab")
+    seen = []
+    for line in proc.stdout:
+        seen.append(line)
+        if "lab1" in line and "health" in line:  # batch 1 done, batch 2 starting
+            proc.send_signal(signal.SIGINT)
+            break
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, "".join(seen) + out + err
+    now = currents(project.lab)
+    new = {r for r in now.values() if r != old}
+    assert len(new) <= 1 and now["lab1"] != old  # lab1 got the new release, nobody is half-way
+    assert all(lock_record(project.lab, i) is None for i in range(3))
+    assert "lab1: current release" in out and "lab3: current release" in out
+
+
+def test_unreachable_host_fails_before_anything_changes(project):
+    from deploy.lab import hosts as labhosts
+
+    before = currents(project.lab)
+    lab3 = project.lab.hosts[2]
+    labhosts.stop_sshd(lab3)
+    try:
+        started = time.monotonic()
+        result = deploy(project, check=False)
+        assert result.returncode == 1 and "lab3" in result.stderr
+        assert time.monotonic() - started < 30
+    finally:
+        labhosts.start_sshd(lab3, private_mounts=True)
+    assert currents(project.lab) == before
+    assert all(lock_record(project.lab, i) is None for i in range(3))
