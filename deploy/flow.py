@@ -67,14 +67,23 @@ def lock_env(ctx: RunContext) -> None:
 
 def updating(ctx: RunContext, t: Target) -> None:
     assert ctx.artifact and ctx.sha256 and ctx.release_id
-    with step(ctx, t, "updating", "upload"):
-        remote = t.ops.upload(ctx.artifact, ctx.sha256)
     info = {"revision": ctx.manifest["revision"], "short": ctx.manifest["short"],
             "artifact": ctx.artifact.name, "artifact_sha256": ctx.sha256, "env": ctx.env_name,
             "deployed_at": now(), "deployed_by": ctx.owner["user"], "previous": t.previous}
-    with step(ctx, t, "updating", "unpack"):
-        t.ops.unpack(remote, ctx.release_id, info)
-        t.unpacked = True
+    if t.previous and not t.host.is_windows:
+        from deploy.release.delta import delta_unpack
+
+        with step(ctx, t, "updating", "delta_unpack"):  # only the files the host lacks travel
+            sent = delta_unpack(t.ops, ctx.artifact, ctx.manifest, t.previous, ctx.release_id, info,
+                                ctx.python(t.host))
+            t.unpacked = True
+        ctx.bus.emit("upload", host=t.name, delta=True, bytes=sent, artifact_bytes=ctx.artifact.stat().st_size)
+    else:
+        with step(ctx, t, "updating", "upload"):
+            remote = t.ops.upload(ctx.artifact, ctx.sha256)
+        with step(ctx, t, "updating", "unpack"):
+            t.ops.unpack(remote, ctx.release_id, info)
+            t.unpacked = True
     with step(ctx, t, "updating", "link_shared"):
         t.ops.link_shared(ctx.release_id, ctx.env.linked_dirs, ctx.env.linked_files)
     with step(ctx, t, "updating", "install"):
