@@ -13,6 +13,7 @@ import shlex
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from deploy.lab import LabError
 from deploy.lab.proc import read_pid, sh, stop_pid, wait_file, wait_port
 
 BRIDGE = "brshipyard"
@@ -56,6 +57,8 @@ class LabHost:
 
 
 def create_bridge() -> None:
+    if sh("ip", "link", "show", BRIDGE, check=False).returncode == 0:
+        raise LabError(f"lab: bridge {BRIDGE} exists: another lab is up on this machine (`invoke lab.down` it first)")
     sh("ip", "link", "add", BRIDGE, "type", "bridge")
     sh("ip", "addr", "add", f"{GATEWAY}/24", "dev", BRIDGE)
     sh("ip", "link", "set", BRIDGE, "up")

@@ -112,6 +112,7 @@ class SiteProject:
         (root / ".gitignore").write_text(".shipyard/\ndist/\n__pycache__/\n")
         self.env = {**os.environ, **IDENT,
                     "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT), os.environ.get("PYTHONPATH")]))}
+        self.env.setdefault("SHIPYARD_WHEEL_CACHE", os.environ.get("SHIPYARD_TEST_WHEEL_CACHE", "/tmp/shipyard-farm-wheels"))
         self.env.pop("SHIPYARD_CONFIG", None)
         self.env.pop("SHIPYARD_LOCK_TOKEN", None)
         self.git("init", "-q", "-b", "main")

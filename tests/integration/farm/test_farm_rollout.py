@@ -180,3 +180,39 @@ def test_unreachable_host_fails_before_anything_changes(project):
         labhosts.start_sshd(lab3, private_mounts=True)
     assert currents(project.lab) == before
     assert all(lock_record(project.lab, i) is None for i in range(3))
+
+
+def test_delta_redeploy_ships_only_what_the_host_lacks(project):
+    import sys
+
+    from deploy.build.verify import read_sidecar, verify_artifact
+    from deploy.config import load
+    from deploy.context import close_targets, open_targets
+    from deploy.release.delta import delta_unpack
+
+    artifact = Path(project.build())
+    manifest = verify_artifact(artifact, read_sidecar(artifact)["sha256"])
+    env = load(project.root / "shipyard.toml").environment("lab")
+    target = open_targets(env, env.hosts[:1])[0]
+    previous = target.ops.current()
+    prev_dir = Path(target.ops.layout.release(previous))
+    try:
+        sent = delta_unpack(target.ops, artifact, manifest, previous, "20991231-000000-0000001", {"revision": "x"}, sys.executable)
+        assert sent < 0.002 * artifact.stat().st_size  # same revision: almost nothing travels
+        new_dir = Path(target.ops.layout.release("20991231-000000-0000001"))
+        assert (new_dir / "app" / "manage.py").samefile(prev_dir / "app" / "manage.py")  # hard link
+        assert json.loads((new_dir / "release.json").read_text())["status"] == "pending"
+
+        tampered = prev_dir / "app" / "manage.py"  # a file changed after deploy is never reused
+        original = tampered.read_bytes()
+        tampered.write_bytes(b"# tampered\n")
+        try:
+            sent2 = delta_unpack(target.ops, artifact, manifest, previous, "20991231-000000-0000002", {}, sys.executable)
+            again = Path(target.ops.layout.release("20991231-000000-0000002")) / "app" / "manage.py"
+            assert again.read_bytes() == original and not again.samefile(tampered)
+            assert sent2 > sent
+        finally:
+            tampered.write_bytes(original)
+    finally:
+        target.ops.remove_releases(["20991231-000000-0000001", "20991231-000000-0000002"])
+        close_targets([target])
