@@ -35,6 +35,7 @@ class Target:
     switched: bool = False
     unpacked: bool = False
     locked: bool = False
+    reverted: bool = False  # switched, then put back on `previous`
 
     @property
     def name(self) -> str:

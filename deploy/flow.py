@@ -12,7 +12,7 @@ from deploy.errors import ShipyardError, UsageError
 from deploy.release.hostops import FAILED, GOOD, ROLLED_BACK, ReleaseInfo
 from deploy.release.layout import new_release_id
 from deploy.release.retention import releases_to_prune
-from deploy.rollout import publish
+from deploy.rollout import publish, revert
 from deploy.stages import stage, step
 
 
@@ -41,6 +41,7 @@ def deploy(ctx: RunContext, artifact: Path) -> None:
         with stage(ctx, "finishing", new):
             ctx.for_each(lambda t: finishing(ctx, t, "deploy"))
     except BaseException as e:
+        revert(ctx, ctx.targets, f"deploy failed: {e}")  # hosts still on the new release (a finishing hook failed)
         failed(ctx, e)
         raise
     finally:
@@ -115,7 +116,7 @@ def failed(ctx: RunContext, error: BaseException) -> None:
     for t in ctx.targets:
         if not t.locked:
             continue
-        outcome = "rolled_back" if t.unpacked and ctx.release_id and t.ops.current() == t.previous else "failed"
+        outcome = "rolled_back" if t.reverted else "failed"
         if t.unpacked and ctx.release_id and ctx.release_id != t.previous:
             try:
                 t.ops.set_status(ctx.release_id, FAILED, {"error": str(error)[:2000]})

@@ -98,7 +98,7 @@ def revert(ctx: "RunContext", targets: list["Target"], reason: str) -> list[str]
         ctx.bus.emit("rollback", host=target.name, to=target.previous, reason=reason)
         try:
             activate(ctx, target, target.previous, lb)
-            target.switched = False
+            target.switched, target.reverted = False, True
         except ShipyardError as e:
             stuck.append(f"{target.name}: {e}")
     return stuck

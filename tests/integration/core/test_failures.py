@@ -126,3 +126,16 @@ def test_dirty_tree_refused_without_flag(git_site):
     (git_site.root / "site" / "notes" / "dirty.txt").write_text("x")
     proc = git_site.invoke("build", check=False)
     assert proc.returncode == 2 and "--allow-dirty" in proc.stderr
+
+
+@pytest.mark.slow
+def test_failing_finishing_hook_puts_hosts_back(git_site):
+    git_site.invoke("build", "deploy")
+    good = git_site.current()
+    cfg = git_site.root / "shipyard.toml"
+    cfg.write_text(cfg.read_text().replace("[hooks]\n", "[hooks]\nafter_finishing = ['echo nope >&2; exit 3']\n"))
+    git_site.commit("failing finishing hook")
+    proc = git_site.invoke("build", "deploy", check=False)
+    assert proc.returncode == 1 and "finishing/after hook" in proc.stderr and "nope" in proc.stderr
+    assert git_site.current() == good and git_site.health()["release"] == good
+    assert git_site.journal()[-1]["outcome"] == "rolled_back"
