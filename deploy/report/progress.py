@@ -145,8 +145,9 @@ class LiveState:
             row.stage, row.batch, row.state = event["stage"], event["batch"], "running"
             row.stage_started, row.stage_ended = when, None
         elif kind == "stage.end":
-            row.state = "failed" if event.get("result") == "failed" else "ok"
             row.stage_ended = when
+            if row.state != "rolled back":
+                row.state = "failed" if event.get("result") == "failed" or event["stage"] == "failed" else "ok"
         elif kind == "upload.progress":
             row.upload_started = row.upload_started or when
             row.upload, row.upload_seen = (event["bytes"], event["total"]), when
