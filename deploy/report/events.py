@@ -135,10 +135,17 @@ def make_bus(
     interactive: bool | None = None,
     *,
     stream: Any = None,
+    notify: Any = None,
+    secrets: dict[str, Any] | None = None,
 ) -> EventBus:
     """The bus a deploy task uses: files asked for on the command line (or
-    SHIPYARD_EVENTS), plus a live table for a person or plain lines for CI."""
+    SHIPYARD_EVENTS), a live table for a person or plain lines for CI, and the
+    environment's webhook (`notify`: a NotifyConfig; `secrets` holds its token)."""
     bus = EventBus()
+    if notify is not None:
+        from deploy.report.webhook import WebhookNotifier
+
+        bus.subscribe(WebhookNotifier.from_config(notify, secrets or {}))
     events_path = events_path or os.environ.get(EVENTS_ENV_VAR) or None
     if events_path:
         bus.subscribe(JsonLinesWriter(events_path))
