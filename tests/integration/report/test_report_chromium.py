@@ -58,12 +58,10 @@ def colour_share(rows: list[bytes], bpp: int, rgb: tuple[int, int, int], toleran
 
 
 def test_screenshot_shows_the_verdict_and_the_failed_stage(chromium, page, tmp_path):
-    from conftest import read_png
-
     shot = tmp_path / "report.png"
     done = chromium.run(page, "--window-size=1280,640", f"--screenshot={shot}")
     assert chromium.console_lines(done.stderr) == []
-    width, height, rows, bpp = read_png(shot)
+    width, height, rows, bpp = chromium.read_png(shot)
     assert (width, height) == (1280, 640)
     banner = rows[60][200 * bpp:200 * bpp + 3]
     assert all(abs(banner[i] - ROLLED_BACK_AMBER[i]) < 60 for i in range(3)), f"banner colour {tuple(banner)}"

@@ -46,7 +46,7 @@ def test_live_state_tracks_stage_batch_upload_and_outcome():
     assert rows["web1"].elapsed(None) == "2.5s"  # finished stages stop the clock
 
 
-def test_rich_table_shows_every_host(monkeypatch):
+def test_rich_table_shows_every_host():
     from rich.console import Console
 
     out = io.StringIO()
