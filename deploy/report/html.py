@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from deploy.report.events import SCHEMA_VERSION
-from deploy.report.timeline import build_run, duration_text, split_runs
+from deploy.report.progress import duration_text
+from deploy.report.timeline import build_run, split_runs
 
 TEMPLATE = Path(__file__).with_name("report.html")
 

@@ -19,6 +19,21 @@ def human_bytes(n: float) -> str:
     return f"{n:.1f} GiB"  # pragma: no cover - loop always returns
 
 
+def rate_text(sent: int, seconds: float) -> str:
+    return f" {human_bytes(sent / seconds)}/s" if seconds > 0 else ""
+
+
+def duration_text(seconds: float) -> str:
+    seconds = round(seconds, 1)
+    if seconds < 60:
+        return f"{seconds:g}s"
+    minutes, secs = divmod(int(seconds), 60)
+    if minutes < 60:
+        return f"{minutes}m {secs:02d}s" if secs else f"{minutes}m"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h {minutes:02d}m"
+
+
 def last_line(text: str | None) -> str:
     lines = [line for line in (text or "").splitlines() if line.strip()]
     return lines[-1].strip() if lines else ""
@@ -70,12 +85,17 @@ class PlainProgress:
     def __init__(self, stream: IO[str] | None = None):
         self.stream = stream or sys.stderr
         self._upload_quarter: dict[str, int] = {}
+        self._upload_started: dict[str, datetime] = {}
 
     def __call__(self, event: dict[str, Any]) -> None:
         if event["kind"] == "upload.progress" and not self._upload_step(event):
             return
         host = event.get("host") or "-"
-        self.stream.write(f"{event['ts']} {host:<14} {describe(event)}\n")
+        text = describe(event)
+        if event["kind"] == "upload.progress":
+            started = self._upload_started.setdefault(host, parse_timestamp(event["ts"]))
+            text += rate_text(event["bytes"], (parse_timestamp(event["ts"]) - started).total_seconds())
+        self.stream.write(f"{event['ts']} {host:<14} {text}\n")
         self.stream.flush()
 
     def _upload_step(self, event: dict[str, Any]) -> bool:
@@ -108,15 +128,14 @@ class HostRow:
     def elapsed(self, now: datetime) -> str:
         if not self.stage_started:
             return ""
-        return f"{((self.stage_ended or now) - self.stage_started).total_seconds():.1f}s"
+        return duration_text(((self.stage_ended or now) - self.stage_started).total_seconds())
 
     def upload_text(self) -> str:
         if not self.upload:
             return ""
         sent, total = self.upload
         seconds = (self.upload_seen - self.upload_started).total_seconds() if self.upload_started and self.upload_seen else 0
-        rate = f" {human_bytes(sent / seconds)}/s" if seconds > 0 else ""
-        return f"{human_bytes(sent)}/{human_bytes(total)}{rate}"
+        return f"{human_bytes(sent)}/{human_bytes(total)}{rate_text(sent, seconds)}"
 
 
 @dataclass

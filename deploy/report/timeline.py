@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from deploy.report.events import parse_timestamp
-from deploy.report.progress import describe
+from deploy.report.progress import describe, duration_text
 
 TICK_STEPS = (0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200)
 
@@ -84,17 +84,6 @@ class RunView:
         step = next((s for s in TICK_STEPS if self.span / s <= 8), TICK_STEPS[-1])
         count = int(self.span // step)
         return [(self.percent(i * step), duration_text(i * step)) for i in range(count + 1)]
-
-
-def duration_text(seconds: float) -> str:
-    seconds = round(seconds, 1)
-    if seconds < 60:
-        return f"{seconds:g}s"
-    minutes, secs = divmod(int(seconds), 60)
-    if minutes < 60:
-        return f"{minutes}m {secs:02d}s" if secs else f"{minutes}m"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}h {minutes:02d}m"
 
 
 def split_runs(events: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:

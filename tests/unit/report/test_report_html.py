@@ -12,7 +12,8 @@ from report_sample import DB_SCRIPT, HOSTS, RELEASE, sample_events
 
 from deploy.report.events import EventBus
 from deploy.report.html import render_html
-from deploy.report.timeline import build_run, duration_text, split_runs
+from deploy.report.progress import duration_text
+from deploy.report.timeline import build_run, split_runs
 
 
 def test_report_has_summary_timeline_failure_and_database_script():

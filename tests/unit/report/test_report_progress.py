@@ -19,6 +19,7 @@ def test_plain_lines_are_timestamped_and_uploads_thinned():
     assert all(re.match(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z \S+ +\S", line) for line in lines)
     web1_uploads = [line for line in lines if " web1 " in line and "upload " in line and "/" in line and "MiB" in line]
     assert len(web1_uploads) == 4  # 0%, 25%+, 50%+, 100% of four progress events
+    assert web1_uploads[-1].endswith("upload 12.0 MiB / 12.0 MiB 5.0 MiB/s")  # 12 MiB in 2.4 s
     assert any("win1" in line and "ROLLBACK 20261125-021500-ab12cd3 -> 20261120-101010-9f9f9f9" in line for line in lines)
     assert lines[-1].endswith("rolled_back (exit 1) after 27.4s: win1: step 'health' failed (DEPLOY_TOKEN=********)")
 
