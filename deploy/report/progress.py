@@ -207,7 +207,7 @@ class RichProgress:
         for name, kw in (("host", {"no_wrap": True}), ("batch", {"justify": "right"}), ("stage", {}),
                          ("elapsed", {"justify": "right"}), ("upload", {"no_wrap": True}), ("last", {"ratio": 1})):
             table.add_column(name, overflow="ellipsis", **kw)
-        for row in self.state.rows.values():
+        for row in list(self.state.rows.values()):  # the refresh thread reads while events arrive
             style = STATE_STYLE.get(row.state, "")
             table.add_row(Text(row.host, style=style), str(row.batch or ""), Text(f"{row.stage} ({row.state})", style=style),
                           row.elapsed(now), row.upload_text(), Text(row.last, no_wrap=True, overflow="ellipsis"))

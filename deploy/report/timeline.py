@@ -49,6 +49,12 @@ class Lane:
             return "failed"
         return "ok" if self.bars else "not started"
 
+    @property
+    def story(self) -> str:
+        """One line for the host's label: its outcome and, after a rollback, where it went."""
+        rollback = next((m.label for m in reversed(self.markers) if m.kind == "rollback"), "")
+        return rollback or self.outcome
+
 
 @dataclass
 class Failure:

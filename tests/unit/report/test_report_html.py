@@ -27,6 +27,8 @@ def test_report_has_summary_timeline_failure_and_database_script():
         assert f'data-host="{host}"' in page
     assert page.count('class="bar ') == 13
     assert page.count('data-kind="rollback"') == 1
+    assert 'data-tip="win1: rolled back 20261125-021500-ab12cd3 \u2192 20261120-101010-9f9f9f9: health check failed"' in page
+    assert 'data-tip="web1: ok"' in page
     assert len(re.findall(r'class="batchmark" style="left:[\d.]+%">batch \d', page)) == 2
 
 
