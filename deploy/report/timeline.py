@@ -8,11 +8,12 @@ Pure functions of the event list, so the HTML template only lays things out.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from deploy.report.events import parse_timestamp
 from deploy.report.progress import describe, duration_text
 
+Offset = Callable[[dict[str, Any]], float]  # seconds from the run's first event
 TICK_STEPS = (0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200)
 
 
@@ -129,7 +130,7 @@ def build_run(events: list[dict[str, Any]]) -> RunView:
     )
 
 
-def _lanes(events: list[dict[str, Any]], start: dict[str, Any], offset: Any, span: float) -> list[Lane]:
+def _lanes(events: list[dict[str, Any]], start: dict[str, Any], offset: Offset, span: float) -> list[Lane]:
     lanes: dict[str, Lane] = {h: Lane(h) for h in start.get("hosts", [])}
     for number, batch in enumerate(start.get("batches", []), 1):
         for host in batch:
@@ -157,7 +158,8 @@ def _lanes(events: list[dict[str, Any]], start: dict[str, Any], offset: Any, spa
                 lane.markers.append(marker)
     for bar in open_bars.values():
         bar.duration = span - bar.start
-    return sorted(lanes.values(), key=lambda lane: (lane.batch or 1_000_000, list(lanes).index(lane.host)))
+    order = {host: i for i, host in enumerate(lanes)}
+    return sorted(lanes.values(), key=lambda lane: (lane.batch or 1_000_000, order[lane.host]))
 
 
 def _marker(event: dict[str, Any], at: float) -> Marker | None:
@@ -171,7 +173,7 @@ def _marker(event: dict[str, Any], at: float) -> Marker | None:
     return None
 
 
-def _batch_marks(events: list[dict[str, Any]], offset: Any) -> list[tuple[int, float]]:
+def _batch_marks(events: list[dict[str, Any]], offset: Offset) -> list[tuple[int, float]]:
     first: dict[int, float] = {}
     for e in events:
         if e["kind"] == "stage.start":
