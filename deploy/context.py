@@ -58,6 +58,15 @@ class RunContext:
     hooks: HooksConfig = field(default_factory=HooksConfig)
     owner: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def batches(self) -> list[list[str]]:
+        from deploy.rollout import make_batches
+
+        return [[t.name for t in batch] for batch in make_batches(self.targets, self.env.rollout.batch)]
+
+    def batch_of(self, target: "Target") -> int:
+        return next(n for n, names in enumerate(self.batches, 1) if target.name in names)
+
     def python(self, host: HostConfig) -> str:
         default = sys.executable if host.transport == "local" else "python3"
         return host.python or self.env.python or default

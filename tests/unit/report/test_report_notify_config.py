@@ -25,7 +25,7 @@ def test_defaults_and_a_full_entry():
         ('{ url = "ftp://chat.corp/x" }', "shipyard.toml: env.prod.notify.url: 'ftp://chat.corp/x' does not match"),
         ('{ url = "https://x", on = ["always"] }', "shipyard.toml: env.prod.notify.on[0]: 'always' is not one of start, failure, end"),
         ('{ url = "https://x", retries = 50 }', "shipyard.toml: env.prod.notify.retries: must be <= 10, got 50"),
-        ('{ url = "https://x", timeout = 0 }', "shipyard.toml: env.prod.notify.timeout: must be > 0.0, got 0"),
+        ('{ url = "https://x", timeout = 0 }', "shipyard.toml: env.prod.notify.timeout: must be > 0, got 0"),
         ('{ url = "https://x", verify = false }', "shipyard.toml: env.prod.notify.verify: unknown key"),
         ('{ url = "https://x", token_secret = "NOPE" }',
          "shipyard.toml: env.prod: notify.token_secret: 'NOPE' is not a name in secrets (defined: HOOK_TOKEN)"),
