@@ -135,6 +135,16 @@ class HooksConfig(Strict):
         return list(getattr(self, stage if when == "on" else f"{when}_{stage}", []))
 
 
+class NotifyConfig(Strict):
+    """A webhook told when a deploy starts, fails and ends (JSON POST; Slack/Teams-style `text` included)."""
+
+    url: str = Field(pattern=r"^https?://\S+$")
+    token_secret: str | None = None  # a name from env.secrets, sent as `Authorization: Bearer ...`
+    on: list[Literal["start", "failure", "end"]] = ["start", "failure", "end"]
+    timeout: float = Field(default=10.0, gt=0, le=120)
+    retries: int = Field(default=3, ge=0, le=10)
+
+
 class EnvConfig(Strict):
     deploy_to: str = ".shipyard/local"
     database: str | None = None
@@ -151,6 +161,7 @@ class EnvConfig(Strict):
     secrets: dict[str, str] = {}
     command_timeout: float = Field(default=600.0, gt=0)
     parallel: int = Field(default=10, ge=1, le=256)
+    notify: NotifyConfig | None = None
     ssh: SshOptions | None = None
     haproxy: HaproxyConfig | None = None
     lock_ttl: float = Field(default=3600.0, gt=0)
@@ -179,6 +190,14 @@ class EnvConfig(Strict):
             raise ValueError(f"hosts: duplicate host name(s) {', '.join(dupes)}")
         if not self.hosts:
             raise ValueError("hosts: at least one host is required")
+        return self
+
+    @model_validator(mode="after")
+    def _notify_token_is_a_secret(self) -> "EnvConfig":
+        token = self.notify.token_secret if self.notify else None
+        if token and token not in self.secrets:
+            known = ", ".join(sorted(self.secrets)) or "none"
+            raise ValueError(f"notify.token_secret: {token!r} is not a name in secrets (defined: {known})")
         return self
 
     def host_deploy_to(self, host: HostConfig) -> str:

@@ -35,6 +35,7 @@ class Target:
     switched: bool = False
     unpacked: bool = False
     locked: bool = False
+    reverted: bool = False  # switched, then put back on `previous`
 
     @property
     def name(self) -> str:
@@ -58,6 +59,15 @@ class RunContext:
     owner: dict[str, Any] = field(default_factory=dict)
     lock_wait: float = 0.0  # seconds to wait for another run's lock (--lock-wait)
     lease: Any = None  # deploy.lock.LockLease while held
+
+    @property
+    def batches(self) -> list[list[str]]:
+        from deploy.rollout import make_batches
+
+        return [[t.name for t in batch] for batch in make_batches(self.targets, self.env.rollout.batch)]
+
+    def batch_of(self, target: "Target") -> int:
+        return next(n for n, names in enumerate(self.batches, 1) if target.name in names)
 
     def python(self, host: HostConfig) -> str:
         default = sys.executable if host.transport == "local" else "python3"

@@ -12,8 +12,8 @@ from deploy.errors import ShipyardError, UsageError
 from deploy.release.hostops import FAILED, GOOD, ROLLED_BACK, ReleaseInfo
 from deploy.release.layout import new_release_id
 from deploy.release.retention import releases_to_prune
-from deploy.rollout import publish
-from deploy.stages import stage, step
+from deploy.rollout import publish, revert
+from deploy.stages import emit_stage, stage, step
 
 
 def now() -> str:
@@ -30,7 +30,8 @@ def deploy(ctx: RunContext, artifact: Path) -> None:
     new = lambda t: ctx.release_id  # noqa: E731
     before_unpack = lambda t: None  # noqa: E731
     ctx.bus.emit("run.start", command="deploy", env=ctx.env_name, revision=ctx.manifest["revision"],
-                 release=ctx.release_id, user=ctx.owner["user"], hosts=[t.name for t in ctx.targets])
+                 release=ctx.release_id, user=ctx.owner["user"], hosts=[t.name for t in ctx.targets],
+                 batches=ctx.batches)
     try:
         with stage(ctx, "starting", before_unpack):
             ctx.for_each(lambda t: prepare(ctx, t))
@@ -42,6 +43,7 @@ def deploy(ctx: RunContext, artifact: Path) -> None:
         with stage(ctx, "finishing", new):
             ctx.for_each(lambda t: finishing(ctx, t, "deploy"))
     except BaseException as e:
+        revert(ctx, ctx.targets, f"deploy failed: {e}")  # hosts still on the new release (a finishing hook failed)
         failed(ctx, e)
         raise
     finally:
@@ -106,10 +108,11 @@ def prune(ctx: RunContext, t: Target) -> None:
     try:
         doomed = releases_to_prune(t.ops.releases(), ctx.env.keep_releases)
         left = t.ops.remove_releases(doomed)
-        ctx.bus.emit("step", host=t.name, stage="finishing", step="prune", result="ok",
-                     removed=[r for r in doomed if r not in left], kept_locked=left)
+        removed = [r for r in doomed if r not in left]
+        ctx.bus.emit("step", host=t.name, stage="finishing", step="prune", result="ok", duration=0,
+                     output=f"removed {', '.join(removed) or 'nothing'}" + (f"; could not remove {', '.join(left)}" if left else ""))
     except ShipyardError as e:
-        ctx.bus.emit("step", host=t.name, stage="finishing", step="prune", result="warning", output=str(e))
+        ctx.bus.emit("step", host=t.name, stage="finishing", step="prune", result="skipped", duration=0, output=str(e))
 
 
 def journal(ctx: RunContext, t: Target, action: str, outcome: str, release: str | None, error: str = "") -> None:
@@ -122,17 +125,17 @@ def journal(ctx: RunContext, t: Target, action: str, outcome: str, release: str 
     try:
         t.ops.append_journal(entry)
     except ShipyardError as e:
-        ctx.bus.emit("step", host=t.name, stage="finishing", step="journal", result="warning", output=str(e))
+        ctx.bus.emit("step", host=t.name, stage="finishing", step="journal", result="skipped", duration=0, output=str(e))
 
 
 def failed(ctx: RunContext, error: BaseException) -> None:
     """Mark the new release failed where it was unpacked and journal what happened.
     Switched hosts were already put back by the rollout."""
-    ctx.bus.emit("stage.start", stage="failed")
+    emit_stage(ctx, "stage.start", "failed")
     for t in ctx.targets:
         if not t.locked:
             continue
-        outcome = "rolled_back" if t.unpacked and ctx.release_id and t.ops.current() == t.previous else "failed"
+        outcome = "rolled_back" if t.reverted else "failed"
         if t.unpacked and ctx.release_id and ctx.release_id != t.previous:
             try:
                 t.ops.set_status(ctx.release_id, FAILED, {"error": str(error)[:2000]})
@@ -145,7 +148,7 @@ def failed(ctx: RunContext, error: BaseException) -> None:
                 t.ops.run_hook(None, command, {"SHIPYARD_ERROR": str(error)[:500]}, ctx.secrets)
             except ShipyardError:
                 pass
-    ctx.bus.emit("stage.end", stage="failed", result="done")
+    emit_stage(ctx, "stage.end", "failed", result="ok")
 
 
 def release_locks(ctx: RunContext) -> None:
@@ -172,8 +175,8 @@ def rollback_target(t: Target, releases: list[ReleaseInfo], to: str | None) -> s
 
 def rollback(ctx: RunContext, to: str | None) -> None:
     targets_release: dict[str, str] = {}
-    ctx.bus.emit("run.start", command="rollback", env=ctx.env_name, release=to, user=ctx.owner["user"],
-                 hosts=[t.name for t in ctx.targets])
+    ctx.bus.emit("run.start", command="rollback", env=ctx.env_name, revision=None, release=to,
+                 user=ctx.owner["user"], hosts=[t.name for t in ctx.targets], batches=ctx.batches)
     dest = lambda t: targets_release[t.name]  # noqa: E731
     try:
         with stage(ctx, "starting", lambda t: None):

@@ -95,14 +95,22 @@ def activate(ctx: "RunContext", target: "Target", release_id: str | None, lb) ->
             ctx.bus.emit("lb.ready", host=target.name)
 
 
+def release_of_switched(target: "Target") -> str | None:
+    try:
+        return target.ops.current()
+    except ShipyardError:
+        return None
+
+
 def revert(ctx: "RunContext", targets: list["Target"], reason: str) -> list[str]:
     """Put switched hosts back on their previous release; return hosts that could not be."""
     lb, stuck = _balancer(ctx), []
     for target in [t for t in targets if t.switched]:
-        ctx.bus.emit("rollback", host=target.name, to=target.previous, reason=reason)
+        ctx.bus.emit("rollback", host=target.name, to=target.previous, reason=reason,
+                     **{"from": release_of_switched(target)})
         try:
             activate(ctx, target, target.previous, lb)
-            target.switched = False
+            target.switched, target.reverted = False, True
         except ShipyardError as e:
             stuck.append(f"{target.name}: {e}")
     return stuck
@@ -115,7 +123,6 @@ def publish(ctx: "RunContext", release_for: Callable[["Target"], str | None]) ->
     allowed = tolerated_failures(ctx.env.rollout.max_fail, len(ctx.targets))
     failures: list[StepFailed] = []
     for number, batch in enumerate(batches, start=1):
-        ctx.bus.emit("batch.start", batch=number, hosts=[t.name for t in batch])
 
         def one(target: "Target") -> StepFailed | None:
             try:
@@ -126,7 +133,6 @@ def publish(ctx: "RunContext", release_for: Callable[["Target"], str | None]) ->
                 return e
 
         failures += [e for e in ctx.for_each(one, batch) if e is not None]
-        ctx.bus.emit("batch.end", batch=number, failed=len(failures))
         if len(failures) > allowed:
             stuck = revert(ctx, ctx.targets, f"batch {number} failed: {failures[-1]}")
             if stuck:

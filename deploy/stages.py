@@ -80,19 +80,25 @@ def run_hooks(ctx: "RunContext", when: str, stage: str, release_for: Callable[["
         fn(ctx)
 
 
+def emit_stage(ctx: "RunContext", kind: str, name: str, **fields: object) -> None:
+    """Stages run on every host at once; each host gets its own event (per-host timelines)."""
+    for target in ctx.targets:
+        ctx.bus.emit(kind, host=target.name, stage=name, batch=ctx.batch_of(target), **fields)
+
+
 @contextmanager
 def stage(ctx: "RunContext", name: str, release_for: Callable[["Target"], str | None]) -> Iterator[None]:
     started = time.monotonic()
-    ctx.bus.emit("stage.start", stage=name)
+    emit_stage(ctx, "stage.start", name)
     try:
         run_hooks(ctx, "before", name, release_for)
         yield
         run_hooks(ctx, "after", name, release_for)
     except BaseException as e:
-        ctx.bus.emit("stage.end", stage=name, result="failed", error=str(e),
-                     duration=round(time.monotonic() - started, 3))
+        emit_stage(ctx, "stage.end", name, result="failed", error=str(e),
+                   duration=round(time.monotonic() - started, 3))
         raise
-    ctx.bus.emit("stage.end", stage=name, result="ok", duration=round(time.monotonic() - started, 3))
+    emit_stage(ctx, "stage.end", name, result="ok", duration=round(time.monotonic() - started, 3))
 
 
 @contextmanager

@@ -1,42 +1,171 @@
-"""The event bus every stage and step reports through (subscribers print, log, report)."""
+"""The event bus between the deploy engine and everything that reports on it.
+
+Events are plain dicts (JSON-ready) described by `events.schema.json`. The bus
+stamps each one (schema version, UTC time, sequence number, run id) and scrubs
+every string through `deploy.secrets.redact` *before* any subscriber sees it,
+so no writer can leak a secret by forgetting to redact.
+"""
 
 from __future__ import annotations
 
+import json
+import os
+import sys
 import threading
+import uuid
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any, Callable
 
 from deploy.secrets import redact
 
+SCHEMA_VERSION = 1
+EVENTS_ENV_VAR = "SHIPYARD_EVENTS"
+Subscriber = Callable[[dict[str, Any]], None]
 
-def _scrub(value: Any) -> Any:
+
+def utc_timestamp(now: datetime | None = None) -> str:
+    """ISO 8601 in UTC with milliseconds and a `Z`, e.g. 2026-11-25T17:44:19.123Z."""
+    moment = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def parse_timestamp(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def scrub(value: Any) -> Any:
+    """A JSON-ready copy of `value` with every string redacted (keys included)."""
     if isinstance(value, str):
         return redact(value)
     if isinstance(value, dict):
-        return {k: _scrub(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_scrub(v) for v in value]
-    return value
+        return {redact(str(k)): scrub(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [scrub(v) for v in value]
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    return redact(str(value))  # Path, Secret (already masks itself), exceptions...
+
+
+def new_run_id() -> str:
+    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:6]
 
 
 class EventBus:
-    def __init__(self) -> None:
-        self._subscribers: list[Callable[[dict[str, Any]], None]] = []
+    """Stamps, scrubs and fans out events. Thread-safe: hosts deploy in parallel,
+    and every subscriber sees events one at a time, in `seq` order."""
+
+    def __init__(self, run_id: str | None = None, clock: Callable[[], datetime] | None = None):
+        self.run_id = run_id or new_run_id()
+        self._clock = clock or (lambda: datetime.now(timezone.utc))
+        self._subscribers: list[Subscriber] = []
         self._seq = 0
         self._lock = threading.Lock()
+        self._closed = False
 
-    def subscribe(self, fn: Callable[[dict[str, Any]], None]) -> None:
+    def subscribe(self, fn: Subscriber) -> Subscriber:
         self._subscribers.append(fn)
+        return fn
 
     def emit(self, kind: str, **fields: Any) -> dict[str, Any]:
         with self._lock:
+            if self._closed:
+                raise RuntimeError(f"event bus closed; cannot emit {kind!r}")
             self._seq += 1
-            event = {"schema": 1, "kind": kind, "seq": self._seq,
-                     "ts": datetime.now(timezone.utc).isoformat(timespec="milliseconds"), **_scrub(fields)}
+            event = {"schema": SCHEMA_VERSION, "kind": kind, "ts": utc_timestamp(self._clock()), "seq": self._seq, "run": self.run_id}
+            event.update(scrub({k: v for k, v in fields.items() if k not in event}))
             for fn in self._subscribers:
                 fn(event)
-        return event
+            return event
 
     def close(self) -> None:
-        for fn in self._subscribers:
-            getattr(fn, "close", lambda: None)()
+        """Let subscribers finish their files (JUnit and HTML are written here). Idempotent."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            for fn in self._subscribers:
+                close = getattr(fn, "close", None)
+                if callable(close):
+                    close()
+
+    def __enter__(self) -> "EventBus":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class JsonLinesWriter:
+    """`--events FILE`: one JSON object per line, flushed as it happens so a
+    crashed or killed deploy still leaves a readable trail. Appends: several
+    runs (deploy, then rollback) can share one file; `run` tells them apart."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._file = self.path.open("a", encoding="utf-8")
+
+    def __call__(self, event: dict[str, Any]) -> None:
+        self._file.write(json.dumps(event, ensure_ascii=False, separators=(",", ":")) + "\n")
+        self._file.flush()
+
+    def close(self) -> None:
+        self._file.close()
+
+
+def read_events(path: str | Path) -> list[dict[str, Any]]:
+    """Every event of a JSON-lines file, in file order (blank lines ignored)."""
+    text = Path(path).read_text(encoding="utf-8")
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def is_interactive(stream: Any = None) -> bool:
+    """A person is watching: a TTY, and not a CI runner (they all set CI)."""
+    stream = stream or sys.stderr
+    if os.environ.get("CI") or os.environ.get("TF_BUILD") or os.environ.get("JENKINS_URL"):
+        return False
+    return bool(getattr(stream, "isatty", lambda: False)())
+
+
+def make_bus(
+    events_path: str | Path | None,
+    junit_path: str | Path | None,
+    html_path: str | Path | None,
+    interactive: bool | None = None,
+    *,
+    stream: Any = None,
+    notify: Any = None,
+    secrets: dict[str, Any] | None = None,
+) -> EventBus:
+    """The bus a deploy task uses: files asked for on the command line (or
+    SHIPYARD_EVENTS), a live table for a person or plain lines for CI, and the
+    environment's webhook (`notify`: a NotifyConfig; `secrets` holds its token)."""
+    bus = EventBus()
+    if notify is not None:
+        from deploy.report.webhook import WebhookNotifier
+
+        bus.subscribe(WebhookNotifier.from_config(notify, secrets or {}))
+    events_path = events_path or os.environ.get(EVENTS_ENV_VAR) or None
+    if events_path:
+        bus.subscribe(JsonLinesWriter(events_path))
+    if junit_path:
+        from deploy.report.junit import JUnitWriter
+
+        bus.subscribe(JUnitWriter(junit_path))
+    if html_path:
+        from deploy.report.html import HtmlReportWriter
+
+        bus.subscribe(HtmlReportWriter(html_path))
+    stream = stream or sys.stderr
+    if interactive is None:
+        interactive = is_interactive(stream)
+    if interactive:
+        from deploy.report.progress import RichProgress
+
+        bus.subscribe(RichProgress(stream=stream))
+    else:
+        from deploy.report.progress import PlainProgress
+
+        bus.subscribe(PlainProgress(stream))
+    return bus

@@ -3,10 +3,11 @@ so `invoke --list` stays fast; the work is imported inside each task."""
 
 from invoke import Collection
 
-from deploy.tasks import build, core, lab, lock
+from deploy.tasks import build, core, lab, lock, plan, report
 
 ns = Collection()
-for _task in (build.build, core.deploy, core.rollback, core.releases, core.status, core.stop):
+for _task in (build.build, core.deploy, core.rollback, core.releases, core.status, core.stop, plan.plan,
+              report.report):
     ns.add_task(_task)
 ns.add_collection(lab.ns)
 ns.add_collection(lock.ns)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from deploy.tasks._task import shipyard_task
 
@@ -13,25 +13,26 @@ CONFIG_HELP = "path to shipyard.toml (default: found from the current directory 
 ENV_HELP = "environment name from shipyard.toml (default: local)"
 
 
-def _plain(event: dict[str, Any]) -> None:
-    kind, ts = event["kind"], event["ts"][11:19]
-    if kind == "stage.start":
-        print(f"{ts} ── {event['stage']}", flush=True)
-    elif kind == "step" and event.get("result") != "ok" or kind in ("rollback", "hook", "health"):
-        detail = event.get("step") or event.get("command") or event.get("check") or event.get("reason", "")
-        print(f"{ts}    {event.get('host', ''):<14} {kind} {detail} {event.get('result', '')}".rstrip(), flush=True)
+REPORT_HELP = {
+    "events": "write JSON events (one per line) to this file (or set SHIPYARD_EVENTS)",
+    "junit": "write JUnit XML (one test case per host and stage) to this file",
+    "html": "write the HTML deploy timeline to this file",
+}
 
 
-def _context(command: str, env: str, config: str | None, lock_wait: float = 0.0) -> "RunContext":
+def _context(command: str, env: str, config: str | None, events=None, junit=None, html=None,
+             lock_wait: float = 0.0) -> "RunContext":
     from deploy.config import load
     from deploy.context import RunContext, new_owner, open_targets
-    from deploy.report.events import EventBus
+    from deploy.report.events import EventBus, make_bus
 
     loaded = load(config)
     envcfg = loaded.environment(env)
     secrets = envcfg.load_secrets()
-    bus = EventBus()
-    bus.subscribe(_plain)
+    if command in ("deploy", "rollback"):
+        bus = make_bus(events, junit, html, notify=envcfg.notify, secrets=secrets)
+    else:
+        bus = EventBus()
     return RunContext(loaded, env, envcfg, bus, open_targets(envcfg), secrets, command, owner=new_owner(command),
                       lock_wait=float(lock_wait))
 
@@ -45,12 +46,26 @@ def _summary(ctx: "RunContext") -> None:
 
 
 def _run(ctx: "RunContext", action) -> None:
-    from deploy.context import close_targets
+    """Run a deploy or rollback; always end the event stream with run.end and a summary."""
+    import time
 
+    from deploy.context import close_targets
+    from deploy.errors import ShipyardError
+
+    started, result, code, error = time.monotonic(), "ok", 0, None
     try:
         action()
+    except ShipyardError as e:
+        result = "rolled_back" if any(t.reverted for t in ctx.targets) else "failed"
+        code, error = e.exit_code, str(e)
+        raise
+    except KeyboardInterrupt:
+        result, code, error = "failed", 130, "interrupted"
+        raise
     finally:
         _summary(ctx)
+        end = {"result": result, "exit_code": code, "duration": round(time.monotonic() - started, 3)}
+        ctx.bus.emit("run.end", **end, **({"error": error} if error else {}))
         close_targets(ctx.targets)
         ctx.bus.close()
 
@@ -59,27 +74,27 @@ LOCK_WAIT_HELP = "seconds to wait for another deploy's lock before failing (defa
 
 
 @shipyard_task(help={"env": ENV_HELP, "artifact": "artifact to deploy (default: newest in dist/)", "config": CONFIG_HELP,
-                     "lock_wait": LOCK_WAIT_HELP})
-def deploy(c, env="local", artifact=None, config=None, lock_wait=0.0):
+                     "lock_wait": LOCK_WAIT_HELP, **REPORT_HELP})
+def deploy(c, env="local", artifact=None, config=None, events=None, junit=None, html=None, lock_wait=0.0):
     """Deploy an artifact: upload, unpack, switch, restart, health-check (rolls back on failure)."""
     from pathlib import Path
 
     from deploy import flow
     from deploy.build.verify import latest_artifact
 
-    ctx = _context("deploy", env, config, lock_wait)
+    ctx = _context("deploy", env, config, events, junit, html, lock_wait)
     path = Path(artifact) if artifact else latest_artifact(ctx.loaded.resolve(ctx.loaded.build.dist_dir))
     _run(ctx, lambda: flow.deploy(ctx, path))
     print(f"deployed {ctx.release_id} to {env}")
 
 
-@shipyard_task(help={"env": ENV_HELP, "to": "release id to go back to (default: the previous good one)", "config": CONFIG_HELP,
-                     "lock_wait": LOCK_WAIT_HELP})
-def rollback(c, env="local", to=None, config=None, lock_wait=0.0):
+@shipyard_task(help={"env": ENV_HELP, "to": "release id to go back to (default: the previous good one)",
+                     "config": CONFIG_HELP, "lock_wait": LOCK_WAIT_HELP, **REPORT_HELP})
+def rollback(c, env="local", to=None, config=None, events=None, junit=None, html=None, lock_wait=0.0):
     """Switch back to the previous good release (or --to RELEASE), restart and health-check."""
     from deploy import flow
 
-    ctx = _context("rollback", env, config, lock_wait)
+    ctx = _context("rollback", env, config, events, junit, html, lock_wait)
     _run(ctx, lambda: flow.rollback(ctx, to))
     print(f"rolled back {env} to {ctx.release_id}")
 

@@ -92,7 +92,7 @@ app_port = {port}
 keep_releases = 3
 linked_dirs = ["media"]
 supervisor = {{ program = "web", workers = 1 }}
-health = {{ timeout = 20 }}
+health = {{ timeout = 8 }}
 """
 
 

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from deploy.report.schema import assert_events_valid
+
 BROKEN_HEALTH = '''
 from django.http import JsonResponse
 def health(request):
@@ -29,9 +31,15 @@ def test_failed_health_check_switches_back(git_site):
     views.write_text(views.read_text() + BROKEN_HEALTH)
     git_site.commit("break health")
     git_site.invoke("build")
-    proc = git_site.invoke("deploy", check=False)
+    events, html = git_site.root / "events.jsonl", git_site.root / "report.html"
+    proc = git_site.invoke("deploy", "--events", str(events), "--html", str(html), check=False)
     assert proc.returncode == 1
     assert "localhost: step 'publishing/health' failed" in proc.stderr and "HTTP 500" in proc.stderr
+    assert_events_valid(events)
+    last = json.loads(events.read_text().splitlines()[-1])
+    assert (last["kind"], last["result"], last["exit_code"]) == ("run.end", "rolled_back", 1)
+    assert "rollback" in [json.loads(line)["kind"] for line in events.read_text().splitlines()]
+    assert "localhost" in html.read_text()
     assert git_site.current() == good and git_site.health()["release"] == good
     last = git_site.journal()[-1]
     assert (last["action"], last["outcome"], last["release"]) == ("deploy", "rolled_back", good)
@@ -126,3 +134,16 @@ def test_dirty_tree_refused_without_flag(git_site):
     (git_site.root / "site" / "notes" / "dirty.txt").write_text("x")
     proc = git_site.invoke("build", check=False)
     assert proc.returncode == 2 and "--allow-dirty" in proc.stderr
+
+
+@pytest.mark.slow
+def test_failing_finishing_hook_puts_hosts_back(git_site):
+    git_site.invoke("build", "deploy")
+    good = git_site.current()
+    cfg = git_site.root / "shipyard.toml"
+    cfg.write_text(cfg.read_text().replace("[hooks]\n", "[hooks]\nafter_finishing = ['echo nope >&2; exit 3']\n"))
+    git_site.commit("failing finishing hook")
+    proc = git_site.invoke("build", "deploy", check=False)
+    assert proc.returncode == 1 and "finishing/after hook" in proc.stderr and "nope" in proc.stderr
+    assert git_site.current() == good and git_site.health()["release"] == good
+    assert git_site.journal()[-1]["outcome"] == "rolled_back"

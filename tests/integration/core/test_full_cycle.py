@@ -1,6 +1,11 @@
 """build A → deploy → A serves → commit B → build deploy → B serves → rollback → A serves."""
 
+import json
+import xml.etree.ElementTree as ET
+
 import pytest
+
+from deploy.report.schema import assert_events_valid
 
 
 @pytest.mark.slow
@@ -16,8 +21,14 @@ def test_build_deploy_rollback_cycle(site_repo):
     second = site_repo.health()
     assert second["revision"] != rev_a and second["release"] in out
 
-    site_repo.invoke("rollback")
+    events = site_repo.root / "events.jsonl"
+    site_repo.invoke("rollback", "--events", str(events), "--junit", str(site_repo.root / "junit.xml"))
     assert site_repo.health() == first
+    assert assert_events_valid(events) > 5
+    kinds = [json.loads(line)["kind"] for line in events.read_text().splitlines()]
+    assert kinds[0] == "run.start" and kinds[-1] == "run.end" and "health" in kinds
+    junit = ET.parse(site_repo.root / "junit.xml").getroot()
+    assert junit.iter("testcase") and not list(junit.iter("failure"))
 
     listing = site_repo.invoke("releases").stdout.splitlines()
     marked = [line for line in listing if line.strip().startswith("*")]
