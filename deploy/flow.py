@@ -79,7 +79,7 @@ def updating(ctx: RunContext, t: Target) -> None:
             sent = delta_unpack(t.ops, ctx.artifact, ctx.manifest, t.previous, ctx.release_id, info,
                                 ctx.python(t.host))
             t.unpacked = True
-        ctx.bus.emit("upload", host=t.name, delta=True, bytes=sent, artifact_bytes=ctx.artifact.stat().st_size)
+        ctx.bus.emit("upload.progress", host=t.name, bytes=sent, total=sent)
     else:
         with step(ctx, t, "updating", "upload"):
             remote = t.ops.upload(ctx.artifact, ctx.sha256)

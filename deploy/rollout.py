@@ -74,7 +74,7 @@ def activate(ctx: "RunContext", target: "Target", release_id: str | None, lb) ->
     if lb is not None:
         with step(ctx, target, PUBLISHING, "drain"):
             lb.drain(target.host, timeout=ctx.env.health.timeout)
-        ctx.bus.emit("lb.drain", host=target.name)
+        ctx.bus.emit("lb.drain", host=target.name, **lb.where(target.host))
     healthy = False
     try:
         with step(ctx, target, PUBLISHING, "switch"):
@@ -92,7 +92,7 @@ def activate(ctx: "RunContext", target: "Target", release_id: str | None, lb) ->
             # without waiting for UP, so the original error is the one reported
             with step(ctx, target, PUBLISHING, "ready"):
                 lb.ready(target.host, wait=healthy)
-            ctx.bus.emit("lb.ready", host=target.name)
+            ctx.bus.emit("lb.ready", host=target.name, **lb.where(target.host))
 
 
 def release_of_switched(target: "Target") -> str | None:

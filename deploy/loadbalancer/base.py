@@ -40,6 +40,10 @@ class ServerState:
 
 class LoadBalancer(ABC):
     @abstractmethod
+    def where(self, host: "HostConfig") -> dict[str, str]:
+        """{"backend": ..., "server": ...}: where `host` sits in the balancer (for events)."""
+
+    @abstractmethod
     def drain(self, host: "HostConfig", timeout: float | None = None) -> bool:
         """Stop new traffic to `host`; wait until its sessions reach 0 (True) or `timeout` passes (False).
         Idempotent: a host already drained and idle returns at once."""

@@ -28,6 +28,9 @@ class HaproxyBalancer(LoadBalancer):
     def server(self, host: "HostConfig") -> str:
         return host.haproxy_server or host.name
 
+    def where(self, host: "HostConfig") -> dict[str, str]:
+        return {"backend": self.config.backend, "server": self.server(host)}
+
     def command(self, line: str, host: str = "haproxy") -> str:
         """Send one command; return HAProxy's whole answer."""
         family, address = _address(self.config.socket)
