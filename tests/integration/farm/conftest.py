@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Iterator
 
 import pytest
-from farmlab import lab_env, running_lab
+from tests.integration.farm.farmlab import lab_env, running_lab
 
 from deploy.config import EnvConfig
 from deploy.lab.farm import Lab

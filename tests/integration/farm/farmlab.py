@@ -17,7 +17,7 @@ import uuid
 from pathlib import Path
 from typing import Iterator
 
-import labsupervisor
+from tests.integration.farm import labsupervisor
 
 from deploy.config import EnvConfig
 from deploy.lab import farm

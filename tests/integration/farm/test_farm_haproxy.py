@@ -6,7 +6,7 @@ import threading
 import time
 
 import pytest
-from farmlab import get, serve_labapp, supervisorctl
+from tests.integration.farm.farmlab import get, serve_labapp, supervisorctl
 
 from deploy.config import HaproxyConfig, HostConfig, RolloutConfig
 from deploy.errors import ConfigError

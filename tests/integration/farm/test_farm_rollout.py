@@ -11,7 +11,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from farmlab import RequestLoop, SiteProject, currents, journal, lock_record
+from tests.integration.farm.farmlab import RequestLoop, SiteProject, currents, journal, lock_record
 
 from deploy.lab.farm import Lab
 

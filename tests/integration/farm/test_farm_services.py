@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
-from farmlab import HERE, get, serve_labapp, supervisorctl
+from tests.integration.farm.farmlab import HERE, get, serve_labapp, supervisorctl
 
 from deploy.config import ServiceConfig
 from deploy.errors import StepFailed

@@ -15,7 +15,7 @@ from deploy.transport import open_transport
 from deploy.transport.hostkeys import ChangedHostKey, UnknownHostKey
 from deploy.transport.ssh import SshTransport
 
-from farmlab import lab_env, running_lab
+from tests.integration.farm.farmlab import lab_env, running_lab
 
 
 def options(env: EnvConfig, **changes) -> SshOptions:
