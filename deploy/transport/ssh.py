@@ -155,7 +155,8 @@ class SshTransport(Transport):
             try:
                 self._conn.sftp().put(str(local), staged)
             except (OSError, EOFError, paramiko.SSHException) as e:
-                raise TransportError(self.name, f"upload of {local} to {remote} failed: {e}") from None
+                self.run(["rm", "-f", staged], timeout=60, check=False)  # e.g. a partial file on a full disk
+                raise TransportError(self.name, f"upload of {local} to {remote} failed: {e or type(e).__name__}") from None
         q = shlex.quote
         verify = (
             f"mkdir -p {q(os.path.dirname(remote) or '.')}\n"

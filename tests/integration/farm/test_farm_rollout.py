@@ -218,3 +218,47 @@ def test_delta_redeploy_ships_only_what_the_host_lacks(project):
     finally:
         target.ops.remove_releases(["20991231-000000-0000001", "20991231-000000-0000002"])
         close_targets([target])
+
+
+def test_a_release_whose_service_cannot_start_is_reverted(project):
+    good = currents(project.lab)
+    assert len(set(good.values())) == 1
+    wsgi = project.root / "site" / "shipsite" / "wsgi.py"
+    original = wsgi.read_text()
+    wsgi.write_text(original + "\nraise RuntimeError('this release cannot boot')\n")
+    project.commit("v6: cannot boot")
+    project.build()
+    try:
+        result = deploy(project, check=False)
+    finally:
+        wsgi.write_text(original)
+        project.commit("v7: boots again")
+    assert result.returncode == 1
+    assert "lab1" in result.stderr and "restart" in result.stderr  # batch 1 failed at restart
+    assert currents(project.lab) == good
+    assert served(project) == set(good.values())
+    assert all(lock_record(project.lab, i) is None for i in range(3))
+
+
+def test_disk_full_on_a_target_fails_the_upload_and_changes_nothing(project):
+    from deploy.config import load
+    from deploy.transport.ssh import SshTransport
+
+    before = currents(project.lab)
+    (project.root / "site" / "CHANGES").write_text("v8\n")
+    project.commit("v8")
+    project.build()
+    env = load(project.root / "shipyard.toml").environment("lab")
+    artifacts = f"{env.hosts[2].deploy_to}/.shipyard/artifacts"
+    with SshTransport.connect(env.hosts[2], env) as lab3:  # mounted inside lab3's own mount namespace
+        lab3.run(["mount", "-t", "tmpfs", "-o", "size=4k", "tmpfs", artifacts], timeout=10)
+        try:
+            result = deploy(project, check=False)
+            leftovers = lab3.run(["ls", "-A", artifacts], timeout=10).stdout.split()
+        finally:
+            lab3.run(["umount", artifacts], timeout=10)
+    assert result.returncode == 1
+    assert "lab3" in result.stderr and "updating" in result.stderr
+    assert currents(project.lab) == before
+    assert not any(name.endswith(".part") for name in leftovers)
+    assert all(lock_record(project.lab, i) is None for i in range(3))
