@@ -12,6 +12,7 @@ leaves, so a redeploy of the same revision ships almost nothing.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shlex
 import tarfile
@@ -28,48 +29,61 @@ if TYPE_CHECKING:  # pragma: no cover
 
 q = shlex.quote
 
-# argv: previous release dir, staging dir. stdin: {path: sha256}. stdout: JSON list of paths to send.
+# argv: previous release dir, staging dir. stdin: {"patch": {...}, "sha256": ...} (the new manifest
+# as a change to the previous release's) or {"manifest": "<text>"}. Writes staging/manifest.json,
+# hard-links every file whose content the previous release has, prints the paths still needed
+# (or {"need_full": true} when the patched manifest does not reproduce the expected bytes).
 PLAN = r"""
 import hashlib, json, os, sys
 prev, stage = sys.argv[1], sys.argv[2]
-wanted = json.load(sys.stdin)
+order = json.load(sys.stdin)
 try:
-    old = json.load(open(os.path.join(prev, "manifest.json")))["files"]
-except (OSError, ValueError, KeyError):
-    old = {}
+    old = json.load(open(os.path.join(prev, "manifest.json")))
+except (OSError, ValueError):
+    old = {"files": {}}
+if "patch" in order:
+    new = {**order["patch"]["top"], "files": {**old.get("files", {}), **order["patch"]["set"]}}
+    for path in order["patch"]["drop"]:
+        new["files"].pop(path, None)
+    text = json.dumps(new, indent=2, sort_keys=True) + "\n"
+    if hashlib.sha256(text.encode()).hexdigest() != order["sha256"]:
+        json.dump({"need_full": True}, sys.stdout)
+        sys.exit(0)
+else:
+    text = order["manifest"]
+    new = json.loads(text)
+with open(os.path.join(stage, "manifest.json"), "w", encoding="utf-8") as f:
+    f.write(text)
 by_sha = {}
-for path, meta in old.items():
+for path, meta in old.get("files", {}).items():
     by_sha.setdefault(meta["sha256"], path)
 real_prev = os.path.realpath(prev) + os.sep
 def digest(p):
-    h = hashlib.sha256()
     with open(p, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+        return hashlib.file_digest(f, "sha256").hexdigest()
 missing = []
-for path, sha in sorted(wanted.items()):
-    src = by_sha.get(sha) and os.path.join(prev, by_sha[sha])
+for path, meta in sorted(new["files"].items()):
+    src = by_sha.get(meta["sha256"]) and os.path.join(prev, by_sha[meta["sha256"]])
     ok = src and os.path.realpath(src).startswith(real_prev) and os.path.isfile(src) \
-        and not os.path.islink(src) and digest(src) == sha
+        and not os.path.islink(src) and digest(src) == meta["sha256"]
     if not ok:
         missing.append(path)
         continue
     dest = os.path.join(stage, path)
     os.makedirs(os.path.dirname(dest), exist_ok=True)
     os.link(src, dest)
-json.dump(missing, sys.stdout)
+json.dump({"missing": missing}, sys.stdout)
 """
 
-# argv: staging dir. stdin: {path: sha256}. Exit 3 and the bad paths when anything differs.
+# argv: staging dir. Exit 3 and the first bad paths when a file differs from staging/manifest.json.
 VERIFY = r"""
 import hashlib, json, os, sys
 stage = sys.argv[1]
 bad = []
-for path, sha in json.load(sys.stdin).items():
+for path, meta in json.load(open(os.path.join(stage, "manifest.json")))["files"].items():
     try:
         with open(os.path.join(stage, path), "rb") as f:
-            ok = hashlib.file_digest(f, "sha256").hexdigest() == sha
+            ok = hashlib.file_digest(f, "sha256").hexdigest() == meta["sha256"]
     except OSError:
         ok = False
     if not ok:
@@ -80,45 +94,90 @@ if bad:
 """
 
 
-def wanted_files(manifest: dict[str, Any]) -> dict[str, str]:
-    return {path: meta["sha256"] for path, meta in manifest["files"].items()}
+def manifest_patch(base: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    """`new` as a change to `base`: top-level fields, changed or added files, removed paths."""
+    old_files, new_files = base.get("files", {}), new["files"]
+    return {
+        "top": {k: v for k, v in new.items() if k != "files"},
+        "set": {p: m for p, m in new_files.items() if old_files.get(p) != m},
+        "drop": sorted(set(old_files) - set(new_files)),
+    }
 
 
-def build_delta(artifact: Path, reused: set[str], dest: Path) -> None:
-    """A tar.gz of the artifact's members except the regular files the host already linked."""
+def artifact_manifest(artifact: Path) -> bytes:
+    with tarfile.open(artifact, "r:gz") as tar:
+        member = tar.extractfile("manifest.json")
+        if member is None:
+            raise ArtifactError(f"{artifact}: no manifest.json")
+        return member.read()
+
+
+def local_manifest(dist_dir: Path, sha256: str) -> dict[str, Any] | None:
+    """The manifest of the artifact with this sha256, if it is still in the local dist dir."""
+    for sidecar in dist_dir.glob("*.tar.gz.json"):
+        try:
+            if json.loads(sidecar.read_text()).get("sha256") == sha256:
+                return json.loads(artifact_manifest(sidecar.with_suffix("")))
+        except (OSError, ValueError, tarfile.TarError, ArtifactError):
+            continue
+    return None
+
+
+def build_delta(artifact: Path, files: set[str], reused: set[str], dest: Path) -> None:
+    """A tar.gz of the artifact's members except manifest.json, the regular files the host linked,
+    and directories that hold files (linking or extracting a file creates its directories)."""
+    parents = {str(parent) for f in files for parent in Path(f).parents}
     with tarfile.open(artifact, "r:gz") as src, tarfile.open(dest, "w:gz", compresslevel=6) as out:
         for member in src:
-            name = member.name.removeprefix("./")
-            if member.isfile() and name in reused:
+            name = member.name.removeprefix("./").rstrip("/")
+            if (member.isfile() and (name in reused or name == "manifest.json")) or (member.isdir() and name in parents):
                 continue
             out.addfile(member, src.extractfile(member) if member.isfile() else None)
 
 
+def _plan(ops: "HostOps", python: str, previous_release_id: str, stage: str, order: dict[str, Any]) -> tuple[dict, int]:
+    stdin = json.dumps(order).encode()
+    out = ops.transport.run(
+        f"rm -rf {q(stage)} && mkdir -p {q(stage)} && {q(python)} -c {q(PLAN)} "
+        f"{q(ops.layout.release(previous_release_id))} {q(stage)}",
+        stdin=stdin, timeout=ops.timeout,
+    )
+    return json.loads(out.stdout), len(stdin)
+
+
 def delta_unpack(ops: "HostOps", artifact: Path, manifest: dict[str, Any], previous_release_id: str,
                  release_id: str, info: dict[str, Any], python: str = "python3") -> int:
-    """Unpack `artifact` as releases/<release_id> reusing `previous_release_id`'s files; return bytes sent."""
-    layout, transport, timeout = ops.layout, ops.transport, ops.timeout
+    """Unpack `artifact` as releases/<release_id> reusing `previous_release_id`'s files; return bytes sent.
+
+    The manifest itself travels as a patch against the previous release's when that release's
+    artifact is still in the local dist dir (else whole)."""
+    layout, transport = ops.layout, ops.transport
     final, stage = layout.release(release_id), layout.release(f".{release_id}.tmp")
-    wanted = json.dumps(wanted_files(manifest)).encode()
-    plan = transport.run(
-        f"rm -rf {q(stage)} && mkdir -p {q(stage)} && {q(python)} -c {q(PLAN)} "
-        f"{q(layout.release(previous_release_id))} {q(stage)}",
-        stdin=wanted, timeout=timeout,
-    )
-    reused = set(wanted_files(manifest)) - set(json.loads(plan.stdout))
+    text = artifact_manifest(artifact)
+    prev = next((r for r in ops.releases() if r.id == previous_release_id), None)
+    base = local_manifest(artifact.parent, prev.artifact_sha256) if prev and prev.artifact_sha256 else None
+    sent = 0
+    plan: dict[str, Any] = {"need_full": True}
+    if base is not None:
+        plan, sent = _plan(ops, python, previous_release_id, stage,
+                           {"patch": manifest_patch(base, manifest), "sha256": hashlib.sha256(text).hexdigest()})
+    if plan.get("need_full"):
+        plan, more = _plan(ops, python, previous_release_id, stage, {"manifest": text.decode("utf-8")})
+        sent += more
+    reused = set(manifest["files"]) - set(plan["missing"])
     remote = f"{layout.meta}/artifacts/delta-{release_id}.tar.gz"
     with tempfile.TemporaryDirectory(prefix="shipyard-delta-") as tmp:
         delta = Path(tmp) / "delta.tar.gz"
-        build_delta(artifact, reused, delta)
+        build_delta(artifact, set(manifest["files"]), reused, delta)
         transport.put(delta, remote, sha256=sha256_file(delta))
-        sent = delta.stat().st_size
+        sent += delta.stat().st_size
     release_json = json.dumps({**info, "id": release_id, "status": PENDING})
     result = transport.run(
         f"tar -xzf {q(remote)} -C {q(stage)} --no-same-owner --no-same-permissions && rm -f {q(remote)}\n"
         f"{q(python)} -c {q(VERIFY)} {q(stage)} || exit $?\n"
         f"printf '%s\\n' {q(release_json)} > {q(stage)}/release.json\n"
         f"mv -T {q(stage)} {q(final)}",
-        stdin=wanted, timeout=timeout, check=False,
+        timeout=ops.timeout, check=False,
     )
     if result.rc == 3:
         raise ArtifactError(f"{ops.host}: release {release_id} differs from its manifest after delta unpack: {result.stdout.strip()}")

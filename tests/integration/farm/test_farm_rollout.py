@@ -251,7 +251,8 @@ def test_disk_full_on_a_target_fails_the_upload_and_changes_nothing(project):
     env = load(project.root / "shipyard.toml").environment("lab")
     artifacts = f"{env.hosts[2].deploy_to}/.shipyard/artifacts"
     with SshTransport.connect(env.hosts[2], env) as lab3:  # mounted inside lab3's own mount namespace
-        lab3.run(["mount", "-t", "tmpfs", "-o", "size=4k", "tmpfs", artifacts], timeout=10)
+        lab3.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", artifacts], timeout=10)
+        lab3.run(f"dd if=/dev/zero of={artifacts}/filler bs=1k count=128 2>/dev/null; true", timeout=10)  # full
         try:
             result = deploy(project, check=False)
             leftovers = lab3.run(["ls", "-A", artifacts], timeout=10).stdout.split()
@@ -260,5 +261,5 @@ def test_disk_full_on_a_target_fails_the_upload_and_changes_nothing(project):
     assert result.returncode == 1
     assert "lab3" in result.stderr and "updating" in result.stderr
     assert currents(project.lab) == before
-    assert not any(name.endswith(".part") for name in leftovers)
+    assert leftovers == ["filler"]  # no partial upload left behind
     assert all(lock_record(project.lab, i) is None for i in range(3))

@@ -27,3 +27,13 @@ def test_lease_expiry_and_description():
     text = describe(record)
     assert "alice (pid 7 on ci-3, hotfix of ab12cd34ef56, since 2026-11-25T10:00:00+00:00, expires in" in text
     assert "expired" in describe({**record, "acquired_at": time.time() - 3600})
+
+
+def test_manifest_patch_carries_only_what_changed():
+    from deploy.release.delta import manifest_patch
+
+    base = {"revision": "a", "files": {"app/x.py": {"sha256": "1"}, "app/y.py": {"sha256": "2"}, "app/z.py": {"sha256": "3"}}}
+    new = {"revision": "b", "files": {"app/x.py": {"sha256": "1"}, "app/y.py": {"sha256": "9"}, "app/n.py": {"sha256": "4"}}}
+    patch = manifest_patch(base, new)
+    assert patch == {"top": {"revision": "b"}, "set": {"app/y.py": {"sha256": "9"}, "app/n.py": {"sha256": "4"}},
+                     "drop": ["app/z.py"]}
