@@ -1,0 +1,54 @@
+"""Server configurations rendered from one site model, shipped inside the release.
+
+The deploy engine calls, per host:
+  release_files(loaded, env, host, release_id) -> {relative path in release: text}
+  validate_files(files)                         before the switch (raises ShipyardError)
+  reload_commands(env, host)                    after the switch (graceful reloads)
+  run_cache_hooks(env)                          in finishing (Varnish BAN, memcached)
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from deploy.siteconfig.cachehooks import run_cache_hooks
+from deploy.siteconfig.reload import reload_commands
+from deploy.siteconfig.substitute import substitute_files, substitute_text
+from deploy.siteconfig.validate import validate_files
+
+if TYPE_CHECKING:  # pragma: no cover
+    from deploy.config import EnvConfig, HostConfig, Loaded
+
+__all__ = ["release_files", "validate_files", "reload_commands", "run_cache_hooks",
+           "substitute_files", "substitute_text", "resolve"]
+
+
+def resolve(loaded: "Loaded", env: "str | EnvConfig", host: "str | HostConfig") -> tuple[str, "EnvConfig", "HostConfig"]:
+    """(env name, env, host) from names or models, so callers may pass either."""
+    from deploy.errors import ConfigError
+
+    if isinstance(env, str):
+        name, env_model = env, loaded.environment(env)
+    else:
+        name = next((n for n in loaded.model.env if loaded.environment(n) == env or loaded.model.env[n] == env), "?")
+        env_model = env
+    if isinstance(host, str):
+        found = [h for h in env_model.hosts if h.name == host]
+        if not found:
+            raise ConfigError(str(loaded.path), [f"env.{name}.hosts: no host named {host!r}"])
+        host = found[0]
+    return name, env_model, host
+
+
+def release_files(loaded: "Loaded", env: "str | EnvConfig", host: "str | HostConfig", release_id: str) -> dict[str, str]:
+    """Every config file `host` needs, as paths inside the release (so rollback restores them),
+    plus etc/site.json describing them. Empty when the env has no site model."""
+    from deploy.siteconfig import render
+
+    name, env_model, host_model = resolve(loaded, env, host)
+    if env_model.site is None:
+        return {}
+    ctx = render.host_context(loaded.project.name, name, env_model, host_model, release_id)
+    files = render.release_files(ctx, ctx["kinds"])
+    files[render.MANIFEST] = render.manifest(ctx, files)
+    return files

@@ -1,0 +1,105 @@
+"""A throwaway directory that stands in for a host while the real tools check its configs.
+
+Rendered files name host paths (deploy_to, the venv, certificates) that exist only
+on the host. The sandbox maps every such root into itself in one pass, swaps the
+certificate files for a throwaway self-signed pair, and writes the release's files
+where the host would have them, so includes between files resolve as they will there."""
+
+from __future__ import annotations
+
+import datetime
+import os
+import re
+import shutil
+import stat
+import tempfile
+from pathlib import Path
+
+THROWAWAY_NAME = "shipyard-validate.invalid"
+
+
+class Sandbox:
+    def __init__(self, manifest: dict):
+        self.dir = Path(tempfile.mkdtemp(prefix="shipyard-validate-"))
+        os.chmod(self.dir, 0o755)  # varnishd and apache drop privileges before reading files
+        self.release = self._host_path(manifest["current"]) if manifest.get("current") else self.dir / "release"
+        self.release.mkdir(parents=True, exist_ok=True)
+        roots = [r for r in manifest.get("roots", [])]
+        for root in roots:
+            self._host_path(root).mkdir(parents=True, exist_ok=True)
+        self._certs = self._throwaway_certs(manifest["certs"]) if manifest.get("certs") else {}
+        known = sorted([*self._certs, *roots], key=len, reverse=True)
+        self._pattern = re.compile("|".join(re.escape(p) + r"(?=[/\\\"'\s;|,]|$)" for p in known)) if known else None
+
+    def _host_path(self, path: str) -> Path:
+        return self.dir / "host" / path.replace(":", "").replace("\\", "/").lstrip("/")
+
+    def relocate(self, text: str) -> str:
+        if self._pattern is None:
+            return text
+        return self._pattern.sub(lambda m: self._certs.get(m.group(0)) or str(self._host_path(m.group(0))), text)
+
+    def write(self, relative: str, text: str) -> Path:
+        target = self.release / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(self.relocate(text), encoding="utf-8")
+        return target
+
+    def scratch(self, name: str) -> Path:
+        path = self.dir / "scratch" / name
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def stub_program(self, path: str) -> None:
+        """A host-only program (venv/bin/gunicorn) becomes an executable stub in the sandbox."""
+        p = Path(path)
+        if p.is_relative_to(self.dir) and not p.exists():
+            p.parent.mkdir(parents=True, exist_ok=True)
+            p.write_text("#!/bin/sh\nexit 0\n")
+            p.chmod(p.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+
+    def unmap(self, message: str) -> str:
+        """Tool messages name sandbox paths; show the host's instead."""
+        return message.replace(str(self.release) + "/", "").replace(str(self.dir / "host"), "")
+
+    def _throwaway_certs(self, certs: dict[str, str]) -> dict[str, str]:
+        """{host path: "cert" | "key" | "pem"} -> {host path: throwaway file of that role}."""
+        cert_pem, key_pem = self_signed(THROWAWAY_NAME)
+        tls = self.scratch("tls")
+        (tls / "cert.pem").write_bytes(cert_pem)
+        (tls / "key.pem").write_bytes(key_pem)
+        (tls / "both.pem").write_bytes(cert_pem + key_pem)
+        for f in tls.iterdir():
+            f.chmod(0o644)
+        files = {"cert": "cert.pem", "key": "key.pem", "pem": "both.pem"}
+        return {path: str(tls / files[role]) for path, role in certs.items()}
+
+    def close(self) -> None:
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def __enter__(self) -> "Sandbox":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def self_signed(common_name: str) -> tuple[bytes, bytes]:
+    """A one-day self-signed certificate and its key, PEM encoded."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(common_name)]), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    return cert.public_bytes(serialization.Encoding.PEM), key_pem
