@@ -119,4 +119,4 @@ class HostPaths:
         """Every host directory a rendered file points into (the validator relocates them)."""
         names = ("current", "shared", self.site.venv, self.site.app_dir, self.site.log_dir,
                  self.site.run_dir, self.site.static_root, self.site.media_root)
-        return sorted({self.get(n) for n in names}, key=len, reverse=True)
+        return sorted({self.get(n) for n in names}, key=lambda p: (-len(p), p))
