@@ -80,7 +80,8 @@ def linux_platform(text: str) -> str:
             lines.append(f"LoadModule {module[1]}_module /usr/lib/apache2/modules/mod_{module[1]}.so")
         elif line.startswith("ThreadsPerChild"):
             lines.append(line)
-    return text[: block.start()] + "\n".join(lines) + "\n" + text[block.end():]
+    lines.append("# --- end platform ---")
+    return text[: block.start()] + "\n".join(lines) + text[block.end():]
 
 
 def _wsgi(box: Sandbox, path: str, text: str) -> str:
