@@ -60,7 +60,8 @@ class Sandbox:
 
     def unmap(self, message: str) -> str:
         """Tool messages name sandbox paths; show the host's instead."""
-        return message.replace(str(self.release) + "/", "").replace(str(self.dir / "host"), "")
+        return (message.replace(str(self.release) + "/", "").replace(str(self.dir / "host"), "")
+                .replace(str(self.dir), "(validator)"))
 
     def _throwaway_certs(self, certs: dict[str, str]) -> dict[str, str]:
         """{host path: "cert" | "key" | "pem"} -> {host path: throwaway file of that role}."""

@@ -102,12 +102,15 @@ def _nginx(box: Sandbox, path: str, text: str) -> str:
         + "".join(f"    {t}_temp_path tmp/{t};\n" for t in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
         + f"    include {box.release / path};\n}}\n")
     rc, out = _run(["nginx", "-q", "-t", "-p", f"{prefix}/", "-c", str(main)])
-    return "" if rc == 0 and not out else out
+    findings = [line for line in out.splitlines() if not line.endswith(" test failed")]
+    return "\n".join(findings) or (f"exited {rc}" if rc else "")
 
 
 def _haproxy(box: Sandbox, path: str, text: str) -> str:
-    rc, out = _run(["haproxy", "-c", "-q", "-f", str(box.release / path)])
-    return "" if rc == 0 and not out else out
+    """-q would hide the alerts too: keep every line but the version notices."""
+    rc, out = _run(["haproxy", "-c", "-f", str(box.release / path)])
+    findings = [line for line in out.splitlines() if "[ALERT]" in line or "[WARNING]" in line]
+    return "\n".join(findings) or (f"exited {rc}" if rc else "")
 
 
 SUPERVISOR_LOADER = """
