@@ -5,6 +5,8 @@ The deploy engine calls, per host:
   validate_files(files)                         before the switch (raises ShipyardError)
   reload_commands(env, host)                    after the switch (graceful reloads)
   run_cache_hooks(env)                          in finishing (Varnish BAN, memcached)
+and host_dirs(env, host) lists directories the configs write into (logs, sockets,
+pid files) that the engine creates on the host before the first switch.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from deploy.siteconfig.validate import validate_files
 if TYPE_CHECKING:  # pragma: no cover
     from deploy.config import EnvConfig, HostConfig, Loaded
 
-__all__ = ["release_files", "validate_files", "reload_commands", "run_cache_hooks",
+__all__ = ["release_files", "validate_files", "reload_commands", "run_cache_hooks", "host_dirs",
            "substitute_files", "substitute_text", "resolve"]
 
 
@@ -52,3 +54,13 @@ def release_files(loaded: "Loaded", env: "str | EnvConfig", host: "str | HostCon
     files = render.release_files(ctx, ctx["kinds"])
     files[render.MANIFEST] = render.manifest(ctx, files)
     return files
+
+
+def host_dirs(env: "EnvConfig", host: "HostConfig") -> list[str]:
+    """Absolute directories (host flavour) the rendered configs need before they load."""
+    from deploy.siteconfig.context import HostPaths
+
+    if env.site is None:
+        return []
+    paths = HostPaths(env.host_deploy_to(host), host.is_windows, env.site)
+    return [paths.native(env.site.log_dir), paths.native(env.site.run_dir)]

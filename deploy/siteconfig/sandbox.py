@@ -20,24 +20,28 @@ THROWAWAY_NAME = "shipyard-validate.invalid"
 
 class Sandbox:
     def __init__(self, manifest: dict):
-        self.dir = Path(tempfile.mkdtemp(prefix="shipyard-validate-"))
+        # a short name: unix socket paths must stay under ~100 bytes after relocation
+        self.dir = Path(tempfile.mkdtemp(prefix="sy-"))
         os.chmod(self.dir, 0o755)  # varnishd and apache drop privileges before reading files
-        self.release = self._host_path(manifest["current"]) if manifest.get("current") else self.dir / "release"
-        self.release.mkdir(parents=True, exist_ok=True)
-        roots = [r for r in manifest.get("roots", [])]
-        for root in roots:
-            self._host_path(root).mkdir(parents=True, exist_ok=True)
+        self._roots = {root: self.dir / f"r{i}" for i, root in enumerate(outermost(manifest.get("roots", [])))}
+        for local in self._roots.values():
+            local.mkdir()
         self._certs = self._throwaway_certs(manifest["certs"]) if manifest.get("certs") else {}
-        known = sorted([*self._certs, *roots], key=len, reverse=True)
+        known = sorted([*self._certs, *self._roots], key=len, reverse=True)
         self._pattern = re.compile("|".join(re.escape(p) + r"(?=[/\\\"'\s;|,]|$)" for p in known)) if known else None
+        for root in manifest.get("roots", []):  # the host has these directories
+            Path(self.relocate(root)).mkdir(parents=True, exist_ok=True)
+        self.release = Path(self.relocate(manifest["current"])) if manifest.get("current") else self.dir / "release"
+        self.release.mkdir(parents=True, exist_ok=True)
 
-    def _host_path(self, path: str) -> Path:
-        return self.dir / "host" / path.replace(":", "").replace("\\", "/").lstrip("/")
+    def _replace(self, match: re.Match) -> str:
+        found = match.group(0)
+        if found in self._certs:
+            return self._certs[found]
+        return str(self._roots[found])
 
     def relocate(self, text: str) -> str:
-        if self._pattern is None:
-            return text
-        return self._pattern.sub(lambda m: self._certs.get(m.group(0)) or str(self._host_path(m.group(0))), text)
+        return text if self._pattern is None else self._pattern.sub(self._replace, text)
 
     def write(self, relative: str, text: str) -> Path:
         target = self.release / relative
@@ -60,8 +64,10 @@ class Sandbox:
 
     def unmap(self, message: str) -> str:
         """Tool messages name sandbox paths; show the host's instead."""
-        return (message.replace(str(self.release) + "/", "").replace(str(self.dir / "host"), "")
-                .replace(str(self.dir), "(validator)"))
+        message = message.replace(str(self.release) + "/", "")
+        for root, local in self._roots.items():
+            message = re.sub(re.escape(str(local)) + r"(?![0-9])", root, message)
+        return message.replace(str(self.dir), "(validator)")
 
     def _throwaway_certs(self, certs: dict[str, str]) -> dict[str, str]:
         """{host path: "cert" | "key" | "pem"} -> {host path: throwaway file of that role}."""
@@ -83,6 +89,13 @@ class Sandbox:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def outermost(roots: list[str]) -> list[str]:
+    """Drop roots inside another root: one mapping per tree keeps paths consistent."""
+    def inside(path: str, root: str) -> bool:
+        return path != root and path.startswith(root.rstrip("/") + "/")
+    return sorted({r for r in roots if not any(inside(r, other) for other in roots)})
 
 
 def self_signed(common_name: str) -> tuple[bytes, bytes]:

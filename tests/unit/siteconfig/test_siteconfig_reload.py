@@ -40,3 +40,11 @@ def test_iis_and_systemd(sites):
     assert reload_commands(sites.environment("iis"), sites.environment("iis").hosts[0]) == []
     edge = sites.environment("edge")
     assert reload_commands(edge, edge.hosts[0]) == ["nginx -t -q && nginx -s reload", "systemctl daemon-reload"]
+
+
+def test_host_dirs_name_log_and_run_directories(sites):
+    from deploy.siteconfig import host_dirs
+
+    prod, iis = sites.environment("prod"), sites.environment("iis")
+    assert host_dirs(prod, prod.hosts[1]) == ["/srv/shipsite/shared/log", "/srv/shipsite/shared/run"]
+    assert host_dirs(iis, iis.hosts[0]) == ["D:\\sites\\shipsite\\shared\\log", "D:\\sites\\shipsite\\shared\\run"]

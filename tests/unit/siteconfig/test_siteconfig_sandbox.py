@@ -8,23 +8,27 @@ from deploy.siteconfig.validate import linux_platform
 
 def test_host_paths_and_certs_are_relocated_once():
     manifest = {"current": "/srv/s/current", "roots": ["/srv/s/current/app", "/srv/s/current", "/srv/s/shared"],
-                "certs": {"/etc/ssl/s.pem": "cert", "/etc/ssl/s.key": "key"}}
+                "certs": {"/etc/ssl/s.pem": "cert", "/srv/s/shared/tls/s.key": "key"}}
     with Sandbox(manifest) as box:
-        text = box.relocate("a /srv/s/current/app/x b /srv/s/currently c=/srv/s/shared;\ncrt /etc/ssl/s.pem key /etc/ssl/s.key")
-        host = box.dir / "host"
-        assert f"a {host}/srv/s/current/app/x " in text
+        text = box.relocate("a /srv/s/current/app/x b /srv/s/currently c=/srv/s/shared;\n"
+                            "crt /etc/ssl/s.pem key /srv/s/shared/tls/s.key")
+        current, shared = box.dir / "r0", box.dir / "r1"  # outermost roots only, sorted
+        assert f"a {current}/app/x " in text
         assert " b /srv/s/currently " in text  # a longer name is not a root
-        assert f"c={host}/srv/s/shared;" in text
+        assert f"c={shared};" in text
         assert Path(text.split("crt ")[1].split()[0]).read_bytes().startswith(b"-----BEGIN CERTIFICATE")
         assert b"PRIVATE KEY" in Path(text.split("key ")[1].strip()).read_bytes()
         written = box.write("etc/x.conf", "root /srv/s/current")
-        assert written == host / "srv/s/current/etc/x.conf" and written.read_text() == f"root {host}/srv/s/current"
+        assert written == current / "etc/x.conf" and written.read_text() == f"root {current}"
+        assert box.unmap(f"error in {current}/etc/y.conf and {shared}/log") == "error in etc/y.conf and /srv/s/shared/log"
+        assert len(str(current)) < 24  # unix socket paths stay short after relocation
     assert not box.dir.exists()
 
 
 def test_windows_drive_paths_map_under_the_sandbox():
-    with Sandbox({"current": "C:/srv/s/current", "roots": ["C:/srv/s"]}) as box:
-        assert box.relocate('"C:/srv/s/current/etc"') == f'"{box.dir}/host/C/srv/s/current/etc"'
+    with Sandbox({"current": "C:/srv/s/current", "roots": ["C:/srv/s/current", "C:/srv/s/shared"]}) as box:
+        assert box.relocate('"C:/srv/s/current/etc"') == f'"{box.dir}/r0/etc"'
+        assert box.release == box.dir / "r0"
 
 
 def test_windows_platform_block_is_translated_to_debian_modules():
