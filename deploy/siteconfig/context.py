@@ -117,6 +117,11 @@ class HostPaths:
 
     def host_roots(self) -> list[str]:
         """Every host directory a rendered file points into (the validator relocates them)."""
-        names = ("current", "shared", self.site.venv, self.site.app_dir, self.site.log_dir,
+        names = ("current", "shared", self.site.app_dir, self.site.log_dir,
                  self.site.run_dir, self.site.static_root, self.site.media_root)
         return sorted({self.get(n) for n in names}, key=lambda p: (-len(p), p))
+
+    def host_programs(self) -> list[str]:
+        """Programs the configs start from the venv (the venv may be a system prefix like
+        /usr, so the validator stands in for these files, not for the whole venv)."""
+        return [] if self.windows else [self.venv_bin("gunicorn"), self.venv_bin("celery")]

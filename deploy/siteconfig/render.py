@@ -90,7 +90,8 @@ def manifest(ctx: dict[str, Any], files: dict[str, str]) -> str:
     return json.dumps({
         "env": ctx["env_name"], "host": ctx["host"].name, "release": ctx["release_id"],
         "platform": "windows" if ctx["windows"] else "linux",
-        "current": ctx["paths"].current, "roots": ctx["paths"].host_roots(), "certs": certs,
+        "current": ctx["paths"].current, "roots": ctx["paths"].host_roots(),
+        "programs": ctx["paths"].host_programs(), "certs": certs,
         "files": {path: kind_of(path) for path in sorted(files)},
     }, indent=2) + "\n"
 

@@ -11,9 +11,8 @@ import datetime
 import os
 import re
 import shutil
-import stat
 import tempfile
-from pathlib import Path
+from pathlib import Path, PurePath
 
 THROWAWAY_NAME = "shipyard-validate.invalid"
 
@@ -27,7 +26,8 @@ class Sandbox:
         for local in self._roots.values():
             local.mkdir()
         self._certs = self._throwaway_certs(manifest["certs"]) if manifest.get("certs") else {}
-        known = sorted([*self._certs, *self._roots], key=len, reverse=True)
+        self._programs = {path: self._stub(i, path) for i, path in enumerate(manifest.get("programs", []))}
+        known = sorted([*self._certs, *self._programs, *self._roots], key=len, reverse=True)
         self._pattern = re.compile("|".join(re.escape(p) + r"(?=[/\\\"'\s;|,]|$)" for p in known)) if known else None
         for root in manifest.get("roots", []):  # the host has these directories
             Path(self.relocate(root)).mkdir(parents=True, exist_ok=True)
@@ -36,9 +36,7 @@ class Sandbox:
 
     def _replace(self, match: re.Match) -> str:
         found = match.group(0)
-        if found in self._certs:
-            return self._certs[found]
-        return str(self._roots[found])
+        return self._certs.get(found) or self._programs.get(found) or str(self._roots[found])
 
     def relocate(self, text: str) -> str:
         return text if self._pattern is None else self._pattern.sub(self._replace, text)
@@ -54,13 +52,12 @@ class Sandbox:
         path.mkdir(parents=True, exist_ok=True)
         return path
 
-    def stub_program(self, path: str) -> None:
-        """A host-only program (venv/bin/gunicorn) becomes an executable stub in the sandbox."""
-        p = Path(path)
-        if p.is_relative_to(self.dir) and not p.exists():
-            p.parent.mkdir(parents=True, exist_ok=True)
-            p.write_text("#!/bin/sh\nexit 0\n")
-            p.chmod(p.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+    def _stub(self, index: int, path: str) -> str:
+        """A host-only program (venv/bin/gunicorn) becomes an executable stub here."""
+        stub = self.scratch("bin") / f"{index}-{PurePath(path).name}"
+        stub.write_text("#!/bin/sh\nexit 0\n")
+        stub.chmod(0o755)
+        return str(stub)
 
     def unmap(self, message: str) -> str:
         """Tool messages name sandbox paths; show the host's instead."""
