@@ -37,9 +37,11 @@ def web_backend(world_dir):
     port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1", "--directory", str(www)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wait_for(lambda: http(f"http://127.0.0.1:{port}/health/")[0] == 200, what="origin")
-    yield port
-    stop(proc)
+    try:
+        wait_for(lambda: http(f"http://127.0.0.1:{port}/health/")[0] == 200, what="origin")
+        yield port
+    finally:
+        stop(proc)
 
 
 @pytest.fixture(scope="session")
@@ -52,9 +54,11 @@ def memcached_port():
         with socket.create_connection(("127.0.0.1", port), timeout=1):
             return True
 
-    wait_for(listening, what="memcached")
-    yield port
-    stop(proc)
+    try:
+        wait_for(listening, what="memcached")
+        yield port
+    finally:
+        stop(proc)
 
 
 @pytest.fixture(scope="session")
@@ -84,6 +88,8 @@ varnish = {{ workdir = "{workdir}", bans = ["req.url ~ ^/page"] }}
     vcl.write_text(files["etc/varnish/default.vcl"])
     proc = subprocess.Popen(["varnishd", "-F", "-a", f"127.0.0.1:{port}", "-n", str(workdir), "-f", str(vcl),
                              "-s", "malloc,16m"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wait_for(lambda: http(f"http://127.0.0.1:{port}/health/")[0] == 200, timeout=20, what="varnish to serve")
-    yield loaded, "cache", port, workdir
-    stop(proc)
+    try:
+        wait_for(lambda: http(f"http://127.0.0.1:{port}/health/")[0] == 200, timeout=20, what="varnish to serve")
+        yield loaded, "cache", port, workdir
+    finally:
+        stop(proc)

@@ -38,13 +38,13 @@ def wait_for(check, timeout: float = 10.0, what: str = "condition"):
 
 
 def http(url: str, method: str = "GET", headers: dict | None = None, timeout: float = 5.0):
-    """(status, headers, body) without raising on 4xx/5xx."""
+    """(status, headers (case-insensitive), body) without raising on 4xx/5xx."""
     req = urllib.request.Request(url, method=method, headers=headers or {})
     try:
         with urllib.request.urlopen(req, timeout=timeout) as r:
-            return r.status, dict(r.headers), r.read().decode()
+            return r.status, r.headers, r.read().decode()
     except urllib.error.HTTPError as e:
-        return e.code, dict(e.headers), e.read().decode()
+        return e.code, e.headers, e.read().decode()
 
 
 def stop(proc: subprocess.Popen) -> None:

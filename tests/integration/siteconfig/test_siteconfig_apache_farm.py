@@ -2,6 +2,7 @@
 Apache + mod_wsgi workers, sticky routes, X-Forwarded-For, static files, X-Sendfile,
 and the graceful reload reload_commands() gives."""
 
+import contextlib
 import json
 
 import pytest
@@ -35,13 +36,13 @@ venv = "/usr"
     validate_files(release_files(loaded, "farm", "localhost", RELEASE))
     current = stage_release(loaded, "farm", "localhost", RELEASE)
     confs = [current / "etc/apache/worker-1.conf", current / "etc/apache/worker-2.conf", current / "etc/apache/balancer.conf"]
-    for conf in confs:
-        started = sh(f"apache2 -k start -f {conf}")
-        assert started.returncode == 0, started.stderr
-    wait_for(lambda: http(f"http://127.0.0.1:{port}/health/")[0] == 200, timeout=15, what="the farm")
-    yield loaded, port, base
-    for conf in confs:
-        sh(f"apache2 -k stop -f {conf}")
+    with contextlib.ExitStack() as cleanup:  # stops whatever started, even if setup fails
+        for conf in confs:
+            started = sh(f"apache2 -k start -f {conf}")
+            assert started.returncode == 0, started.stderr
+            cleanup.callback(sh, f"apache2 -k stop -f {conf}")
+        wait_for(lambda: http(f"http://127.0.0.1:{port}/health/")[0] == 200, timeout=15, what="the farm")
+        yield loaded, port, base
 
 
 def test_requests_reach_a_worker_with_the_pinned_settings(farm):
