@@ -11,15 +11,27 @@ pid files) that the engine creates on the host before the first switch.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from deploy.siteconfig.cachehooks import run_cache_hooks
-from deploy.siteconfig.reload import reload_commands
-from deploy.siteconfig.substitute import substitute_files, substitute_text
-from deploy.siteconfig.validate import validate_files
+import importlib
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
     from deploy.config import EnvConfig, HostConfig, Loaded
+
+# Imported on first use: deploy.config imports deploy.siteconfig.model, so this
+# package must not import deploy.config while it loads.
+_LAZY = {
+    "run_cache_hooks": "deploy.siteconfig.cachehooks",
+    "reload_commands": "deploy.siteconfig.reload",
+    "substitute_files": "deploy.siteconfig.substitute",
+    "substitute_text": "deploy.siteconfig.substitute",
+    "validate_files": "deploy.siteconfig.validate",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'deploy.siteconfig' has no attribute {name!r}")
 
 __all__ = ["release_files", "validate_files", "reload_commands", "run_cache_hooks", "host_dirs",
            "substitute_files", "substitute_text", "resolve"]

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import subprocess
 
-from deploy.config import EnvConfig, MemcachedHookConfig, VarnishHookConfig
+from deploy.config import EnvConfig
+from deploy.siteconfig.model import MemcachedHookConfig, VarnishHookConfig
 from deploy.errors import ShipyardError
 
 

@@ -9,7 +9,8 @@ import re
 from dataclasses import dataclass
 from pathlib import PurePosixPath, PureWindowsPath
 
-from deploy.config import EnvConfig, HostConfig, SiteConfig
+from deploy.config import EnvConfig, HostConfig
+from deploy.siteconfig.model import SiteConfig
 from deploy.errors import ConfigError
 
 FRONT_KINDS = ("haproxy", "varnish")  # run on load-balancer hosts

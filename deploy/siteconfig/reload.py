@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import shlex
 
-from deploy.config import EnvConfig, HostConfig, VarnishHookConfig
+from deploy.config import EnvConfig, HostConfig
+from deploy.siteconfig.model import VarnishHookConfig
 from deploy.siteconfig import context as cx
 
 

@@ -13,7 +13,8 @@ from typing import Any, Callable
 
 import jinja2
 
-from deploy.config import EnvConfig, HostConfig, SiteConfig
+from deploy.config import EnvConfig, HostConfig
+from deploy.siteconfig.model import SiteConfig
 from deploy.errors import ConfigError
 from deploy.siteconfig import context as cx
 from deploy.siteconfig.reload import windows_service

@@ -3,7 +3,7 @@
 import pytest
 from pymemcache.client.base import Client
 
-from deploy.config import MemcachedHookConfig, VarnishHookConfig
+from deploy.siteconfig.model import MemcachedHookConfig, VarnishHookConfig
 from deploy.siteconfig import run_cache_hooks
 from deploy.siteconfig.cachehooks import CacheHookFailed, memcached_hook, varnish_ban
 
