@@ -152,6 +152,9 @@ class SiteConfig(Strict):
         if "apache" in chosen and chosen & {"supervisor", "systemd"} and not self.celery_app:
             raise ValueError("servers: with apache, mod_wsgi runs the app; supervisor/systemd would only run "
                              "celery, and celery_app is not set")
+        if "apache" in chosen and self.tls is not None and "haproxy" not in chosen:
+            raise ValueError("tls with apache needs haproxy in servers: the farm's balancer speaks plain HTTP "
+                             "behind HAProxy, which terminates TLS")
         if "haproxy" in self.servers and self.tls is not None and self.tls.pem is None:
             raise ValueError("tls.pem is required when haproxy terminates TLS (certificate and key in one file)")
         if "iis" in self.servers and self.static_root.rstrip("/") != "current" + self.static_url.rstrip("/"):

@@ -30,6 +30,7 @@ def problems(site_toml: str) -> str:
     ('servers = ["apache", "nginx"]', "env.prod.site: servers: apache and nginx cannot both be rendered"),
     ('servers = ["supervisor", "systemd"]', "env.prod.site: servers: supervisor and systemd cannot both be rendered"),
     ('servers = ["apache", "supervisor"]', "env.prod.site: servers: with apache, mod_wsgi runs the app"),
+    ('servers = ["apache"]\ntls = { cert = "/c", key = "/k" }', "env.prod.site: tls with apache needs haproxy in servers"),
     ('servers = ["haproxy"]\ntls = { cert = "/c", key = "/k" }', "env.prod.site: tls.pem is required when haproxy terminates TLS"),
     ('servers = ["iis"]\nstatic_root = "shared/static"', "env.prod.site: iis serves static files from the site directory"),
     ('[env.prod.site.cache.memcached]\nservers = ["localhost"]', "env.prod.site.cache.memcached.servers: must be host:port, got 'localhost'"),
