@@ -88,3 +88,12 @@ def test_a_missing_wsgi_module_is_caught_before_the_switch(sites):
         line for line in files["etc/apache/worker-1.conf"].splitlines() if "mod_wsgi.so" not in line)
     with pytest.raises(ConfigInvalid, match=r"(?s)etc/apache/worker-1.conf: apache2 -t: .*Invalid command 'WSGIPythonHome'"):
         validate_files(files)
+
+
+def test_files_without_a_manifest_are_checked_as_they_are():
+    good = "server {\n    listen 127.0.0.1:8080;\n    location / { return 204; }\n}\n"
+    validate_files({"etc/nginx/site.conf": good, "README.txt": "not a config"})
+    with pytest.raises(ConfigInvalid) as e:
+        validate_files({"etc/nginx/site.conf": good.replace("return 204;", "retrun 204;")})
+    assert e.value.problems[0][:2] == ("etc/nginx/site.conf", "nginx -t")
+    assert 'unknown directive "retrun"' in e.value.problems[0][2]
