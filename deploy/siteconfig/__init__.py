@@ -63,7 +63,7 @@ def release_files(loaded: "Loaded", env: "str | EnvConfig", host: "str | HostCon
     if env_model.site is None:
         return {}
     ctx = render.host_context(loaded.project.name, name, env_model, host_model, release_id)
-    files = render.release_files(ctx, ctx["kinds"])
+    files = render.render_kinds(ctx, ctx["kinds"])
     files[render.MANIFEST] = render.manifest(ctx, files)
     return files
 

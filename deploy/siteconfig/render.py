@@ -14,12 +14,13 @@ from typing import Any, Callable
 import jinja2
 
 from deploy.config import EnvConfig, HostConfig
-from deploy.siteconfig.model import SiteConfig
 from deploy.errors import ConfigError
 from deploy.siteconfig import context as cx
+from deploy.siteconfig.model import SiteConfig
 from deploy.siteconfig.reload import windows_service
 
 MANIFEST = "etc/site.json"
+ETC_KINDS = ("apache", "nginx", "haproxy", "supervisor", "systemd", "varnish")  # etc/<kind>/...
 APACHE_BALANCER_MODULES = ("authz_core", "authz_host", "mime", "alias", "headers", "log_config", "remoteip",
                            "proxy", "proxy_http", "proxy_balancer", "lbmethod_byrequests", "slotmem_shm")
 APACHE_WORKER_MODULES = ("authz_core", "mime", "log_config", "remoteip")
@@ -53,12 +54,12 @@ def kind_of(path: str) -> str | None:
     p = PurePosixPath(path)
     if p.name == "web.config":
         return "iis"
-    if p.parts[:1] == ("etc",) and len(p.parts) > 2 and p.parts[1] in ("apache", "nginx", "haproxy", "supervisor", "systemd", "varnish"):
+    if len(p.parts) > 2 and p.parts[0] == "etc" and p.parts[1] in ETC_KINDS:
         return "wsgi" if p.suffix == ".wsgi" else p.parts[1]
     return None
 
 
-def release_files(context: dict[str, Any], kinds: list[str]) -> dict[str, str]:
+def render_kinds(context: dict[str, Any], kinds: list[str]) -> dict[str, str]:
     files: dict[str, str] = {}
     for kind in kinds:
         files.update(RENDERERS[kind](context))
@@ -147,7 +148,14 @@ def _nginx(ctx: dict[str, Any]) -> dict[str, str]:
     return {"etc/nginx/site.conf": render("nginx/site.conf.j2", **ctx)}
 
 
+def _need_upstreams(ctx: dict[str, Any], kind: str) -> None:
+    if not ctx["upstreams"]:
+        raise ConfigError("shipyard.toml", [f"env.{ctx['env_name']}.hosts: {kind} needs at least one host "
+                                            "with the web role to send traffic to"])
+
+
 def _haproxy(ctx: dict[str, Any]) -> dict[str, str]:
+    _need_upstreams(ctx, "haproxy")
     return {"etc/haproxy/haproxy.cfg": render("haproxy/haproxy.cfg.j2", **ctx)}
 
 
@@ -176,6 +184,7 @@ def _systemd(ctx: dict[str, Any]) -> dict[str, str]:
 
 
 def _varnish(ctx: dict[str, Any]) -> dict[str, str]:
+    _need_upstreams(ctx, "varnish")
     return {"etc/varnish/default.vcl": render("varnish/default.vcl.j2", **ctx)}
 
 

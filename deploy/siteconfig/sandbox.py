@@ -44,7 +44,7 @@ class Sandbox:
     def write(self, relative: str, text: str) -> Path:
         target = self.release / relative
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(self.relocate(text), encoding="utf-8")
+        target.write_text(local_accounts(self.relocate(text)), encoding="utf-8")
         return target
 
     def scratch(self, name: str) -> Path:
@@ -86,6 +86,31 @@ class Sandbox:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+ACCOUNT_LINE = re.compile(r"^(\s*)(User|Group|user|group)([ \t]+|=)(\S+)[ \t]*$", re.M)
+
+
+def local_accounts(text: str) -> str:
+    """Accounts that exist only on the host (User/Group, user=, haproxy's user/group)
+    become nobody/nogroup here, so the tools do not reject a name this machine lacks."""
+    import grp
+    import pwd
+
+    def known(kind: str, name: str) -> bool:
+        try:
+            (pwd.getpwnam if kind == "user" else grp.getgrnam)(name)
+        except KeyError:
+            return False
+        return True
+
+    def swap(m: re.Match) -> str:
+        kind = m.group(2).lower()
+        if known(kind, m.group(4)):
+            return m.group(0)
+        return f"{m.group(1)}{m.group(2)}{m.group(3)}{'nobody' if kind == 'user' else 'nogroup'}"
+
+    return ACCOUNT_LINE.sub(swap, text)
 
 
 def outermost(roots: list[str]) -> list[str]:

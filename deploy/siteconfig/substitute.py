@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Mapping
 
 from deploy.errors import ConfigError
-from deploy.secrets import Secret
+from deploy.secrets import Secret, redact
 
 TOKEN = re.compile(r"#\{([A-Za-z_][A-Za-z0-9_.:-]*)\}")
 
@@ -50,8 +50,8 @@ def _check_parses(text: str, file: str, suffix: str) -> None:
             compile(text, file, "exec")
         elif suffix in (".ini", ".cfg", ".conf"):
             configparser.ConfigParser(interpolation=None).read_string(text, source=file)
-    except (ValueError, SyntaxError, configparser.Error) as e:
-        raise ConfigError(file, [f"no longer parses after substitution: {e}"]) from None
+    except (ValueError, SyntaxError, configparser.Error) as e:  # parsers may quote a line: redact
+        raise ConfigError(file, [f"no longer parses after substitution: {redact(str(e))}"]) from None
 
 
 def substitute_files(app_dir: Path, files: list[str], variables: Mapping[str, str | Secret]) -> list[str]:

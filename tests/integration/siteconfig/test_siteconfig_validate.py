@@ -97,3 +97,19 @@ def test_files_without_a_manifest_are_checked_as_they_are():
         validate_files({"etc/nginx/site.conf": good.replace("return 204;", "retrun 204;")})
     assert e.value.problems[0][:2] == ("etc/nginx/site.conf", "nginx -t")
     assert 'unknown directive "retrun"' in e.value.problems[0][2]
+
+
+def test_accounts_that_exist_only_on_the_hosts_do_not_fail_validation(tmp_path):
+    (tmp_path / "shipyard.toml").write_text("""
+[env.e]
+hosts = [{ name = "web1", address = "10.0.0.11" }]
+[env.e.site]
+servers = ["apache", "supervisor", "haproxy"]
+celery_app = "shipsite.celery"
+user = "shipsite-svc"
+group = "shipsite-svc"
+haproxy_user = "haproxy-svc"
+""")
+    files = release_files(load(tmp_path / "shipyard.toml"), "e", "web1", RELEASE)
+    assert "User shipsite-svc" in files["etc/apache/worker-1.conf"]
+    validate_files(files)

@@ -58,3 +58,13 @@ def test_windows_apache_needs_the_mod_wsgi_paths(tmp_path):
         '[env.w]\nhosts = [{ name = "win1", transport = "winrm" }]\n[env.w.site]\nservers = ["apache"]\n')
     with pytest.raises(ConfigError, match=r"env\.w\.site\.windows_python_dll: required to render apache for Windows host win1"):
         release_files(load(tmp_path / "shipyard.toml"), "w", "win1", "r1")
+
+
+def test_balancers_need_web_hosts(tmp_path):
+    from deploy.config import load
+    from deploy.siteconfig import release_files
+
+    (tmp_path / "shipyard.toml").write_text(
+        '[env.e]\nhosts = [{ name = "lb1", roles = ["lb"] }]\n[env.e.site]\nservers = ["haproxy"]\n')
+    with pytest.raises(ConfigError, match=r"env\.e\.hosts: haproxy needs at least one host with the web role"):
+        release_files(load(tmp_path / "shipyard.toml"), "e", "lb1", "r1")

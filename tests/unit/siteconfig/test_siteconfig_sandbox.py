@@ -40,3 +40,11 @@ def test_windows_platform_block_is_translated_to_debian_modules():
     assert "LoadModule wsgi_module /usr/lib/apache2/modules/mod_wsgi.so" in out
     assert "log_config" not in out and "LoadFile" not in out and "C:/Apache24" not in out
     assert out.startswith("# head\n") and out.endswith("ThreadsPerChild 25\n# --- end platform ---\nListen 9001\n")
+
+
+def test_accounts_missing_here_become_nobody():
+    from deploy.siteconfig.sandbox import local_accounts
+
+    text = "User shipsite-svc\nGroup www-data\n[program:x]\nuser=shipsite-svc\n    user haproxy-nope\n    group root\nUserDir x y\n"
+    assert local_accounts(text) == ("User nobody\nGroup www-data\n[program:x]\nuser=nobody\n    user nobody\n"
+                                    "    group root\nUserDir x y\n")

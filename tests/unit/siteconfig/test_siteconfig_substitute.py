@@ -55,3 +55,10 @@ def test_files_change_only_when_all_of_them_substitute(tmp_path):
     assert good.read_text() == '{"x": "#{X}"}'  # untouched
     assert substitute_files(tmp_path, ["conf/a.json", "b.py"], {"X": "1", "Y": "2"}) == ["conf/a.json", "b.py"]
     assert json.loads(good.read_text()) == {"x": "1"} and bad.read_text() == "Y = '2'\n"
+
+
+def test_parse_errors_never_show_a_secret_value():
+    secret = Secret("DB_PASSWORD", "hunter2-very-secret")
+    with pytest.raises(ConfigError) as e:
+        substitute_text("[db]\npassword\n#{Pw}\n", {"Pw": secret}, "site.ini")
+    assert "no longer parses" in str(e.value) and "hunter2-very-secret" not in str(e.value)
