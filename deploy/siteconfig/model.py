@@ -93,6 +93,7 @@ class SiteConfig(Strict):
     wsgi_module: str = Field(default="shipsite.wsgi", pattern=_DOTTED)
     wsgi_callable: str = Field(default="application", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
     settings_module: str = Field(default="shipsite.settings", pattern=_DOTTED)
+    gunicorn_args: list[str] = []  # appended as given, e.g. ["--timeout", "60"]
     celery_app: str | None = Field(default=None, pattern=_DOTTED)
     health_url: str = Field(default="/health/", pattern=r"^/\S*$")
     user: str = "www-data"

@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import json
 import re
+import shlex
 from pathlib import PurePosixPath
 from typing import Any, Callable
 
@@ -100,8 +101,9 @@ def manifest(ctx: dict[str, Any], files: dict[str, str]) -> str:
 
 def _gunicorn_command(ctx: dict[str, Any]) -> str:
     site, paths = ctx["site"], ctx["paths"]
+    extra = "".join(f" {shlex.quote(arg)}" for arg in site.gunicorn_args)
     return (f"{paths.venv_bin('gunicorn')} --bind {ctx['gunicorn_bind']} --workers {site.workers} "
-            f"--forwarded-allow-ips {','.join(ctx['proxies'])} --access-logfile - "
+            f"--forwarded-allow-ips {','.join(ctx['proxies'])} --access-logfile -{extra} "
             f"{site.wsgi_module}:{site.wsgi_callable}")
 
 

@@ -54,6 +54,7 @@ http_port = {front}
 venv = "{sys.prefix}"
 user = "root"
 group = "root"
+gunicorn_args = ["--no-control-socket"]  # gunicorn 27: no shared ~/.gunicorn/gunicorn.ctl
 haproxy_socket = "{home}/admin.sock"
 """)
     loaded = load(cfg)
