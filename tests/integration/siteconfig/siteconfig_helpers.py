@@ -101,8 +101,15 @@ def stage_release(loaded, env_name: str, host_name: str, release_id: str) -> Pat
         Path(directory).mkdir(parents=True, exist_ok=True)
     for path in [deploy_to, *deploy_to.rglob("*")]:
         path.chmod(path.stat().st_mode | 0o755 if path.is_dir() else path.stat().st_mode | 0o644)
-    os.symlink(release, deploy_to / "current")
+    switch(deploy_to, release)
     return deploy_to / "current"
+
+
+def switch(deploy_to: Path, release: Path) -> None:
+    """Point `current` at a release atomically, as the deploy (and a rollback) does."""
+    link = deploy_to / "current.tmp"
+    os.symlink(release, link)
+    os.replace(link, deploy_to / "current")
 
 
 def sh(command: str, timeout: float = 30.0) -> subprocess.CompletedProcess:

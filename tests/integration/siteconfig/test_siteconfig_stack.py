@@ -11,6 +11,8 @@ import shutil
 import socket
 import subprocess
 import sys
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -18,7 +20,7 @@ import pytest
 from deploy.config import load
 from deploy.siteconfig import reload_commands, release_files, validate_files
 
-from siteconfig_helpers import free_port, http, sh, stage_release, stop, wait_for, write_config
+from siteconfig_helpers import free_port, http, sh, stage_release, stop, switch, wait_for, write_config
 
 pytestmark = pytest.mark.slow
 RELEASE = "20261125-120000-abc1234"
@@ -37,11 +39,8 @@ def backend_status(sock: str) -> str:
     return next(r["status"] for r in rows if (r["pxname"], r["svname"]) == ("app", "localhost"))
 
 
-@pytest.fixture(scope="module")
-def stack(world_dir):
-    home = world_dir / "stack"
-    front, app_port = free_port(), free_port()
-    cfg = write_config(home, f"""
+def site_toml(home: Path, front: int, app_port: int, max_body: str = "20m") -> str:
+    return f"""
 [project]
 name = "shipsite"
 [env.stack]
@@ -51,12 +50,20 @@ hosts = [{{ name = "localhost", transport = "local", app_port = {app_port} }}]
 servers = ["nginx", "supervisor", "haproxy"]
 server_names = ["127.0.0.1"]
 http_port = {front}
+max_body = "{max_body}"
 venv = "{sys.prefix}"
 user = "root"
 group = "root"
 gunicorn_args = ["--no-control-socket"]  # gunicorn 27: no shared ~/.gunicorn/gunicorn.ctl
 haproxy_socket = "{home}/admin.sock"
-""")
+"""
+
+
+@pytest.fixture(scope="module")
+def stack(world_dir):
+    home = world_dir / "stack"
+    front, app_port = free_port(), free_port()
+    cfg = write_config(home, site_toml(home, front, app_port))
     loaded = load(cfg)
     validate_files(release_files(loaded, "stack", "localhost", RELEASE))
     current = stage_release(loaded, "stack", "localhost", RELEASE)
@@ -69,7 +76,7 @@ haproxy_socket = "{home}/admin.sock"
         assert haproxy.returncode == 0, haproxy.stderr
         cleanup.callback(sh, f"kill $(cat {home}/deploy/shared/run/haproxy.pid)")
         wait_for(lambda: http(f"http://127.0.0.1:{front}/health/")[0] == 200, timeout=20, what="the stack")
-        yield loaded, front, str(home / "admin.sock"), home
+        yield loaded, front, str(home / "admin.sock"), home, app_port
 
 
 def start_supervisord(home: Path, current: Path) -> subprocess.Popen:
@@ -96,7 +103,7 @@ def nginx_argv(home: Path, current: Path) -> list[str]:
 
 
 def test_supervisord_runs_the_rendered_gunicorn_program(stack):
-    _, front, _, _ = stack
+    _, front, _, _, _ = stack
     seen = json.loads(http(f"http://127.0.0.1:{front}/", headers={"X-Forwarded-For": "203.0.113.9"})[2])
     assert seen["settings"] == "shipsite.settings"  # environment= line of the program block
     assert seen["proto"] == "http"                  # set by HAProxy, passed on by nginx
@@ -104,14 +111,14 @@ def test_supervisord_runs_the_rendered_gunicorn_program(stack):
 
 
 def test_nginx_serves_static_files_without_the_app(stack):
-    _, front, _, _ = stack
+    _, front, _, _, _ = stack
     status, headers, body = http(f"http://127.0.0.1:{front}/static/app.css")
     assert (status, body) == (200, "body { color: teal }\n")
     assert headers["Cache-Control"] == "max-age=2592000"
 
 
 def test_haproxy_health_checks_the_host_by_name(stack):
-    _, _, sock, _ = stack
+    _, _, sock, _, _ = stack
     assert wait_for(lambda: backend_status(sock) == "UP", timeout=15, what="backend UP")
     assert admin(sock, "set server app/localhost state drain") == "\n"  # the rollout's drain seam
     assert backend_status(sock) == "DRAIN"
@@ -119,7 +126,7 @@ def test_haproxy_health_checks_the_host_by_name(stack):
 
 
 def test_haproxy_reload_command_replaces_the_process(stack):
-    loaded, front, _, home = stack
+    loaded, front, _, home, _ = stack
     env = loaded.environment("stack")
     pidfile = home / "deploy" / "shared" / "run" / "haproxy.pid"
     before = pidfile.read_text().split()
@@ -128,3 +135,29 @@ def test_haproxy_reload_command_replaces_the_process(stack):
     assert done.returncode == 0, done.stderr
     wait_for(lambda: pidfile.read_text().split() != before, what="a new haproxy pid")
     wait_for(lambda: http(f"http://127.0.0.1:{front}/health/")[0] == 200, what="serving after reload")
+
+
+def test_a_rollback_brings_back_the_previous_config(stack):
+    """Configs live in the release: switching `current` back and reloading restores them."""
+    _, front, _, home, app_port = stack
+    deploy, first = home / "deploy", (home / "deploy" / "current").resolve()
+    upload = {"Content-Type": "application/octet-stream"}
+
+    def post_status():
+        req = urllib.request.Request(f"http://127.0.0.1:{front}/", data=b"x" * 4096, headers=upload)
+        try:
+            with urllib.request.urlopen(req, timeout=5) as r:
+                return r.status
+        except urllib.error.HTTPError as e:
+            return e.code
+
+    assert post_status() == 200
+    smaller = load(write_config(home / "v2", site_toml(home, front, app_port, max_body="1k")))
+    stage_release(smaller, "stack", "localhost", "20261125-130000-def5678")
+    reload = shlex.join([*nginx_argv(home, deploy / "current"), "-s", "reload"])
+    assert sh(reload).returncode == 0
+    wait_for(lambda: post_status() == 413, what="the new release's 1k body limit")
+
+    switch(deploy, first)  # rollback
+    assert sh(reload).returncode == 0
+    wait_for(lambda: post_status() == 200, what="the old release's 20m body limit")
