@@ -83,10 +83,10 @@ def start_supervisord(home: Path, current: Path) -> subprocess.Popen:
     """A supervisord whose only programs are the rendered block (as conf.d would include it)."""
     conf = home / "supervisord.conf"
     conf.write_text(
-        f"[supervisord]\nlogfile={home}/supervisord.log\npidfile={home}/supervisord.pid\nchilddir={home}\n"
+        f"[supervisord]\nlogfile={home}/supervisord.log\npidfile={home}/supervisord.pid\nchildlogdir={home}\n"
         f"[unix_http_server]\nfile={home}/sup.sock\nchmod=0700\n"
         "[rpcinterface:supervisor]\nsupervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n"
-        f"[include]\nfiles = {current}/etc/supervisor/site.conf\n".replace("childdir", "childlogdir"))
+        f"[include]\nfiles = {current}/etc/supervisor/site.conf\n")
     return subprocess.Popen([shutil.which("supervisord"), "-n", "-c", str(conf)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
