@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from deploy.errors import ConfigError
 from deploy.secrets import Secret, load_secret
+from deploy.siteconfig.model import SiteConfig
 
 DEFAULT_FILE = "shipyard.toml"
 STAGES = ("starting", "updating", "publishing", "finishing", "failed")
@@ -132,6 +133,7 @@ class EnvConfig(Strict):
     command_timeout: float = Field(default=600.0, gt=0)
     parallel: int = Field(default=10, ge=1, le=256)
     notify: NotifyConfig | None = None
+    site: SiteConfig | None = None
 
     @field_validator("linked_dirs", "linked_files")
     @classmethod
