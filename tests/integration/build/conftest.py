@@ -92,3 +92,9 @@ def shared_wheel_cache(tmp_path_factory: pytest.TempPathFactory):
 @pytest.fixture(params=["git", "hg"])
 def repo(request: pytest.FixtureRequest, tmp_path: Path) -> Repo:
     return make_repo(request.param, tmp_path / f"{request.param}-repo")
+
+
+@pytest.fixture
+def git_repo(tmp_path: Path) -> Repo:
+    """Just git, for tests of things that do not depend on the VCS kind."""
+    return make_repo("git", tmp_path / "git-repo")
