@@ -12,7 +12,7 @@ import pytest
 
 from deploy.build import build_artifact, verify_artifact
 from deploy.config import load
-from deploy.errors import ArtifactError, VcsError
+from deploy.errors import ArtifactError, ConfigError, VcsError
 from deploy.vcs import open_vcs
 
 pytestmark = pytest.mark.slow
@@ -123,3 +123,26 @@ def test_a_failing_step_leaves_nothing_in_dist(repo):
         build(repo)
     dist = repo.path / "dist"
     assert not dist.exists() or list(dist.iterdir()) == []
+
+
+def test_hooks_fall_back_to_the_loaded_config_when_the_revision_has_no_shipyard_toml(repo):
+    ignore = repo.path / (".gitignore" if repo.kind == "git" else ".hgignore")
+    ignore.write_text(ignore.read_text() + "shipyard.toml\n")
+    if repo.kind == "git":
+        repo.cmd("rm", "-q", "--cached", "shipyard.toml")
+        repo.commit("config no longer versioned")
+    else:  # not repo.commit: `hg addremove` would add the forgotten file straight back
+        repo.cmd("forget", "shipyard.toml")
+        repo.cmd("commit", "-q", "-m", "config no longer versioned", ".hgignore", "shipyard.toml")
+    repo.write("shipyard.toml", repo.config.read_text().replace("echo A", "echo C"))
+    result, _ = build(repo)
+    assert result.manifest["hooks"]["before_publishing"] == ["echo C"]
+
+
+def test_a_committed_bad_shipyard_toml_fails_the_build_naming_the_revision(repo):
+    repo.write("shipyard.toml", repo.config.read_text().replace("before_publishing", "before_publshing"))
+    bad = repo.commit("typo in hooks")
+    repo.write("shipyard.toml", repo.config.read_text().replace("before_publshing", "before_publishing"))
+    with pytest.raises(ConfigError, match=r"shipyard.toml@[0-9a-f]+: hooks.before_publshing: unknown key") as info:
+        build(repo, rev=bad)
+    assert info.value.exit_code == 2
