@@ -79,6 +79,19 @@ def test_unsafe_members_are_refused(tmp_path, member, reason):
         verify_artifact(path)
 
 
+def test_a_member_under_a_symlinked_directory_is_refused(tmp_path):
+    # app/here -> . passes the lexical check, but app/here/x -> ../../y lands at app/x -> ../../y: outside
+    extra = [special_member("app/here", tarfile.SYMTYPE, "."), special_member("app/here/x", tarfile.SYMTYPE, "../../y")]
+    with pytest.raises(ArtifactError, match="inside symlink 'app/here'"):
+        verify_artifact(write_artifact(tmp_path / "a.tar.gz", extra))
+
+
+def test_a_symlink_replacing_a_directory_after_its_members_is_refused(tmp_path):
+    extra = [file_member("app/d/x.py", b""), special_member("app/d", tarfile.SYMTYPE, ".")]
+    with pytest.raises(ArtifactError, match="symlink over a directory"):
+        verify_artifact(write_artifact(tmp_path / "a.tar.gz", extra))
+
+
 def test_sha256_mismatch_against_the_sidecar(tmp_path):
     path = write_artifact(tmp_path / "a.tar.gz")
     path.with_name(path.name + ".json").write_text(json.dumps({"sha256": "0" * 64}))
