@@ -37,8 +37,11 @@ class Git(Vcs):
         treeish = full_id if sub == "." else f"{full_id}:{sub}"
         data = self.run("archive", "--format=tar", treeish).stdout
         dest.mkdir(parents=True, exist_ok=True)
-        with tarfile.open(fileobj=io.BytesIO(data), mode="r:") as tar:
-            tar.extractall(dest, filter="data")
+        try:
+            with tarfile.open(fileobj=io.BytesIO(data), mode="r:") as tar:
+                tar.extractall(dest, filter="data")
+        except tarfile.TarError as e:  # e.g. a committed symlink pointing outside the tree
+            raise VcsError(f"{self.root}: cannot export {sub} at {self.short(full_id)}: {e}") from None
 
     def is_dirty(self, subdir: str = ".") -> bool:
         out = self.run("status", "--porcelain", "-z", "--untracked-files=all", "--", self.subdir_path(subdir)).stdout

@@ -146,3 +146,21 @@ def test_a_committed_bad_shipyard_toml_fails_the_build_naming_the_revision(repo)
     with pytest.raises(ConfigError, match=r"shipyard.toml@[0-9a-f]+: hooks.before_publshing: unknown key") as info:
         build(repo, rev=bad)
     assert info.value.exit_code == 2
+
+
+def test_a_symlink_out_of_the_app_tree_is_refused_at_build_time(repo):
+    (repo.path / "site" / "secrets").symlink_to("../../../etc")
+    (repo.path / "site" / "inside.py").symlink_to("manage.py")
+    repo.commit("links")
+    with pytest.raises((ArtifactError, VcsError), match="secrets"):
+        build(repo)
+
+
+def test_a_symlink_inside_the_app_tree_is_kept(repo):
+    (repo.path / "site" / "inside.py").symlink_to("manage.py")
+    repo.commit("inside link")
+    result, _ = build(repo)
+    with tarfile.open(result.path) as tar:
+        assert tar.getmember("app/inside.py").linkname == "manage.py"
+    assert "app/inside.py" not in result.manifest["files"]
+    verify_artifact(result.path)

@@ -102,3 +102,11 @@ def test_read_file_commit_time_and_describe(repo):
     repo.write("site/later.txt", "later\n")
     later = repo.commit("later")
     assert vcs.describe(later).startswith("v1.0-")
+
+
+def test_git_export_refuses_a_committed_symlink_out_of_the_tree(git_repo, tmp_path):
+    (git_repo.path / "site" / "escape").symlink_to("/etc/passwd")
+    git_repo.commit("symlink out")
+    vcs = open_vcs(git_repo.path)
+    with pytest.raises(VcsError, match="cannot export site"):
+        vcs.export(vcs.resolve(None), tmp_path / "e", "site")
