@@ -85,10 +85,12 @@ def is_dirty_build(vcs: Vcs, subdir: str, rev: str | None, revision: str, allow_
     """
     if rev is not None and revision != vcs.resolve(None):
         return False
-    if not vcs.is_dirty(subdir):
+    changed = vcs.changed_files(subdir)
+    if not changed:
         return False
     if not allow_dirty:
-        raise VcsError(f"{vcs.root}: uncommitted changes under {subdir}; commit them or pass --allow-dirty")
+        shown = ", ".join(changed[:5]) + (f" and {len(changed) - 5} more" if len(changed) > 5 else "")
+        raise VcsError(f"{vcs.root}: uncommitted changes under {subdir} ({shown}); commit them or pass --allow-dirty")
     return True
 
 

@@ -87,7 +87,7 @@ def test_a_flipped_byte_is_refused(repo):
 
 def test_dirty_tree_is_refused_then_built_with_allow_dirty(repo):
     repo.write("site/shipsite/local_change.py", "CHANGED = True\n")
-    with pytest.raises(VcsError, match="--allow-dirty") as info:
+    with pytest.raises(VcsError, match=r"site/shipsite/local_change.py\); commit them or pass --allow-dirty") as info:
         build(repo)
     assert info.value.exit_code == 2
     result, _ = build(repo, allow_dirty=True)

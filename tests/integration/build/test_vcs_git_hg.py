@@ -82,7 +82,9 @@ def test_is_dirty_looks_only_under_the_subdir(repo):
     repo.write("notes.txt", "untracked at the root\n")
     assert vcs.is_dirty() and not vcs.is_dirty("site")
     repo.write("site/new.py", "x = 1\n")
+    repo.write("site/manage.py", "# edited\n")
     assert vcs.is_dirty("site")
+    assert sorted(vcs.changed_files("site")) == ["site/manage.py", "site/new.py"]
     assert "site/new.py" in vcs.working_files("site")
 
 
@@ -110,3 +112,8 @@ def test_git_export_refuses_a_committed_symlink_out_of_the_tree(git_repo, tmp_pa
     vcs = open_vcs(git_repo.path)
     with pytest.raises(VcsError, match="cannot export site"):
         vcs.export(vcs.resolve(None), tmp_path / "e", "site")
+
+
+def test_git_changed_files_reports_a_staged_rename_once(git_repo):
+    git_repo.cmd("mv", "site/shipsite/views.py", "site/shipsite/ab cd.py")
+    assert open_vcs(git_repo.path).changed_files("site") == ["site/shipsite/ab cd.py"]
