@@ -12,6 +12,7 @@ from deploy.errors import ShipyardError, UsageError
 from deploy.release.hostops import FAILED, GOOD, ROLLED_BACK, ReleaseInfo
 from deploy.release.layout import new_release_id
 from deploy.release.retention import releases_to_prune
+from deploy.release.site_files import files_per_host, host_dirs
 from deploy.rollout import publish, revert
 from deploy.stages import emit_stage, stage, step
 
@@ -27,6 +28,7 @@ def deploy(ctx: RunContext, artifact: Path) -> None:
     ctx.hooks = HooksConfig.model_validate(ctx.manifest.get("hooks") or {})
     ctx.release_id = new_release_id(ctx.manifest["short"], dirty=bool(ctx.manifest.get("dirty")))
     ctx.owner.update(revision=ctx.manifest["revision"])
+    extra_files = files_per_host(ctx, artifact)  # rendered + validated before any host is touched
     new = lambda t: ctx.release_id  # noqa: E731
     before_unpack = lambda t: None  # noqa: E731
     ctx.bus.emit("run.start", command="deploy", env=ctx.env_name, revision=ctx.manifest["revision"],
@@ -36,11 +38,12 @@ def deploy(ctx: RunContext, artifact: Path) -> None:
         with stage(ctx, "starting", before_unpack):
             ctx.for_each(lambda t: starting(ctx, t))
         with stage(ctx, "updating", before_unpack):
-            ctx.for_each(lambda t: updating(ctx, t))
+            ctx.for_each(lambda t: updating(ctx, t, extra_files[t.name]))
         with stage(ctx, "publishing", new):
             publish(ctx, new)
         with stage(ctx, "finishing", new):
             ctx.for_each(lambda t: finishing(ctx, t, "deploy"))
+            cache_hooks(ctx)
     except BaseException as e:
         revert(ctx, ctx.targets, f"deploy failed: {e}")  # hosts still on the new release (a finishing hook failed)
         failed(ctx, e)
@@ -59,7 +62,7 @@ def starting(ctx: RunContext, t: Target) -> None:
     t.previous = t.ops.current()
 
 
-def updating(ctx: RunContext, t: Target) -> None:
+def updating(ctx: RunContext, t: Target, files: dict[str, str]) -> None:
     assert ctx.artifact and ctx.sha256 and ctx.release_id
     with step(ctx, t, "updating", "upload"):
         remote = t.ops.upload(ctx.artifact, ctx.sha256)
@@ -71,6 +74,9 @@ def updating(ctx: RunContext, t: Target) -> None:
         t.unpacked = True
     with step(ctx, t, "updating", "link_shared"):
         t.ops.link_shared(ctx.release_id, ctx.env.linked_dirs, ctx.env.linked_files)
+    if files or ctx.env.site:
+        with step(ctx, t, "updating", "write_config"):
+            t.ops.write_files(ctx.release_id, files, host_dirs(ctx, t))
     with step(ctx, t, "updating", "install"):
         t.ops.install(ctx.release_id, ctx.python(t.host), ctx.manifest.get("env_key", "default"),
                       ctx.manifest.get("requirements", "requirements.txt"))
@@ -84,6 +90,16 @@ def finishing(ctx: RunContext, t: Target, action: str) -> None:
             t.ops.set_status(t.previous, ROLLED_BACK)
     journal(ctx, t, action, "ok", rid)
     prune(ctx, t)
+
+
+def cache_hooks(ctx: RunContext) -> None:
+    """Varnish bans / memcached flushes once the whole farm serves the new release."""
+    if ctx.env.site is None or not (ctx.env.site.cache.varnish or ctx.env.site.cache.memcached):
+        return
+    from deploy.siteconfig import run_cache_hooks
+
+    for line in run_cache_hooks(ctx.env):
+        ctx.bus.emit("step", host="-", stage="finishing", step="cache", result="ok", duration=0, output=line)
 
 
 def prune(ctx: RunContext, t: Target) -> None:

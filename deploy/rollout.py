@@ -56,6 +56,11 @@ def restart(ctx: "RunContext", target: "Target", release_id: str | None) -> None
         else:
             sup.ensure_running(ctx.secrets)
             sup.restart()
+    if ctx.env.site is not None and release_id is not None:
+        from deploy.siteconfig import reload_commands
+
+        for command in reload_commands(ctx.env, target.host, ctx.loaded.project.name):
+            target.transport.run(command, timeout=ctx.env.command_timeout)
     if ctx.env.services:
         from deploy.services import restart_service
 

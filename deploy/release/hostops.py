@@ -86,6 +86,10 @@ class HostOps(ABC):
         (once per key) and link it as releases/<id>/.deps."""
 
     @abstractmethod
+    def write_files(self, release_id: str, files: dict[str, str], dirs: list[str]) -> None:
+        """Write rendered files (paths relative to the release) and create `dirs`, in one go."""
+
+    @abstractmethod
     def set_status(self, release_id: str, status: str, extra: dict[str, Any] | None = None) -> None:
         """Rewrite release.json's status (pending, good, failed, rolled_back)."""
 
