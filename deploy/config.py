@@ -59,7 +59,7 @@ class WinRMOptions(Strict):
 
 
 class SmbOptions(Strict):
-    """SMB bulk transfer. Without `share`, a path on drive X: goes to the admin share X$;
+    r"""SMB bulk transfer. Without `share`, a path on drive X: goes to the admin share X$;
     with `share`, paths under `share_root` go to \\host\share."""
 
     enabled: bool = True

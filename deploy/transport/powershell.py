@@ -232,11 +232,12 @@ class PowerShellTransport(Transport):
             time.monotonic() - started,
         )
 
-    def call(self, name: str, params: Mapping[str, Any], *, timeout: float,
-             schema: type[BaseModel] | None = None, stdin: Iterable[bytes] = ()) -> Any:
-        """Run scripts/ps1/<name>.ps1 with `params` and return its validated data."""
+    def call(self, name: str, params: Mapping[str, Any], *, timeout: float, stdin: Iterable[bytes] = ()) -> Any:
+        """Run scripts/ps1/<name>.ps1 with `params`; its data, validated against SCHEMAS[name]."""
+        from deploy.transport.ps1_answers import SCHEMAS
+
         result = self.run_powershell(load_script(name), params, timeout=timeout, stdin=stdin, label=f"{name}.ps1")
-        return parse_answer(result, name, schema).data
+        return parse_answer(result, name, SCHEMAS[name]).data
 
     def run(self, command: Command, *, timeout: float, env=None, stdin=None, cwd=None, check=True) -> Result:
         script = command_script(command, env, cwd)

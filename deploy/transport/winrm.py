@@ -10,6 +10,7 @@ stdin when SMB is unreachable), always verified by sha256 on the far side.
 from __future__ import annotations
 
 import base64
+import hashlib
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -68,7 +69,7 @@ class WinRMTransport(PowerShellTransport):
                 username=self.host.user,
                 password=self.password.reveal() if self.password else None,
                 server_cert_validation=o.cert_validation,
-                ca_trust_path=o.ca_trust_path or "legacy_requests",
+                ca_trust_path=o.ca_trust_path,
                 read_timeout_sec=o.read_timeout,
                 operation_timeout_sec=o.operation_timeout,
                 message_encryption=o.message_encryption,
@@ -91,7 +92,7 @@ class WinRMTransport(PowerShellTransport):
             command_id = self.protocol.run_command(shell, command_line)
             try:
                 for chunk, last in _with_last(rechunk(stdin, STDIN_CHUNK)):
-                    self._check_deadline(deadline, shell, command_id, label, timeout)
+                    self._check_deadline(deadline, label, timeout)
                     self.protocol.send_command_input(shell, command_id, chunk, end=last)
                 out, err, rc = self._receive(shell, command_id, deadline, label, timeout)
             except BaseException:
@@ -105,7 +106,7 @@ class WinRMTransport(PowerShellTransport):
 
         out, err = bytearray(), bytearray()
         while True:
-            self._check_deadline(deadline, shell, command_id, label, timeout)
+            self._check_deadline(deadline, label, timeout)
             try:
                 o, e, rc, done = self.protocol.get_command_output_raw(shell, command_id)
             except WinRMOperationTimeoutError:
@@ -115,7 +116,7 @@ class WinRMTransport(PowerShellTransport):
             if done:
                 return bytes(out), bytes(err), rc
 
-    def _check_deadline(self, deadline: float, shell: str, command_id: str, label: str, timeout: float) -> None:
+    def _check_deadline(self, deadline: float, label: str, timeout: float) -> None:
         if time.monotonic() > deadline:
             raise CommandTimeout(self.name, label, timeout)
 
@@ -170,7 +171,9 @@ class WinRMTransport(PowerShellTransport):
 
     def get(self, remote: str, local: Path) -> None:
         data = self.call("get_file", {"Path": remote}, timeout=300)
-        content = base64.b64decode(data["content"])
+        content = base64.b64decode(data.content)
+        if hashlib.sha256(content).hexdigest() != data.sha256:
+            raise ArtifactError(f"{self.name}: {remote}: sha256 mismatch after download")
         local.write_bytes(content)
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import re
+import socket
 import threading
 import uuid
 import xml.etree.ElementTree as ET
@@ -98,6 +99,10 @@ class FakeWSMan:
         class RequestHandler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
+            def setup(self) -> None:
+                super().setup()  # headers and body go out separately: no Nagle/delayed-ACK stalls
+                self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
             def do_POST(self) -> None:  # noqa: N802
                 fake._serve(self)
 
@@ -105,7 +110,7 @@ class FakeWSMan:
                 pass
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), RequestHandler)
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
         return self
 
     def __exit__(self, *exc: object) -> None:
