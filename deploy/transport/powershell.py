@@ -139,7 +139,7 @@ def _clixml_strings(block: str) -> list[str]:
     for node in root.iter():
         if node.tag.rsplit("}", 1)[-1] == "S" and node.get("S") in ("Error", "Warning", "Verbose", "Debug"):
             texts.append(_CLIXML_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), node.text or ""))
-    return ["".join(texts).strip()] if texts else []
+    return ["".join(texts).replace("\r\n", "\n").strip()] if texts else []
 
 
 # ---------------------------------------------------------------- the one-JSON-line answer
@@ -241,7 +241,9 @@ class PowerShellTransport(Transport):
 
     def run(self, command: Command, *, timeout: float, env=None, stdin=None, cwd=None, check=True) -> Result:
         script = command_script(command, env, cwd)
-        result = self.run_powershell(script, {}, timeout=timeout, stdin=[stdin] if stdin else (), command=command)
+        label = Result(self.name, command, 0, "", "", 0).display_command
+        result = self.run_powershell(script, {}, timeout=timeout, stdin=[stdin] if stdin else (),
+                                     label=label, command=command)
         return self._checked(result, check)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,10 +61,8 @@ class WinRMTransport(PowerShellTransport):
     @property
     def protocol(self) -> Any:
         if self._protocol is None:
-            from winrm.protocol import Protocol
-
             o = self.options
-            self._protocol = Protocol(
+            self._protocol = _relates_checked_protocol()(
                 self.endpoint,
                 transport=o.auth,
                 username=self.host.user,
@@ -202,6 +201,28 @@ class _WinRMErrors:
             raise TransportError(host, f"WinRM {self.label} failed: {type(error).__name__}: "
                                        f"{redact(str(error))[:300]}") from None
         return False
+
+
+def _relates_checked_protocol() -> type:
+    """pywinrm's Protocol, checking that every answer's RelatesTo names the request's
+    MessageID (pywinrm only `assert`s it for Signal and Delete, which `python -O` drops)."""
+    from winrm.exceptions import WinRMError
+    from winrm.protocol import Protocol
+
+    class RelatesCheckedProtocol(Protocol):
+        def send_message(self, message: str) -> bytes:
+            sent = _MESSAGE_ID.search(message)
+            response = super().send_message(message)
+            got = _RELATES_TO.search(response)
+            if sent is None or got is None or got.group(1).decode().lower() != sent.group(1).lower():
+                raise WinRMError("WS-Man answer does not relate to the request (RelatesTo != MessageID)")
+            return response
+
+    return RelatesCheckedProtocol
+
+
+_MESSAGE_ID = re.compile(r"<a:MessageID>\s*(uuid:[0-9a-fA-F-]+)\s*</a:MessageID>")
+_RELATES_TO = re.compile(rb"<(?:\w+:)?RelatesTo>\s*(uuid:[0-9a-fA-F-]+)\s*</(?:\w+:)?RelatesTo>")
 
 
 def _with_last(items: Iterator[bytes]) -> Iterator[tuple[bytes, bool]]:
