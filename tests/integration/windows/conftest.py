@@ -6,12 +6,8 @@ HostConfig/EnvConfig pair that `open_transport` understands, and the deploy_to.
 
 from __future__ import annotations
 
-import os
 import shutil
-import signal
-import subprocess
 import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,4 +47,37 @@ def windows_host(tmp_path, monkeypatch) -> WindowsHost:
     with FakeWSMan(model, password="S3cret-pw!") as fake:
         host = winrm_host(fake)
         env = EnvConfig(deploy_to="C:\\shipyard\\site", hosts=[host], secrets={"WINRM_PASSWORD": PASSWORD_VAR})
+        yield WindowsHost(fake, model, host, env)
+
+
+@pytest.fixture(scope="session")
+def samba():
+    from tests.integration.windows import samba as smb
+
+    root = Path(tempfile.mkdtemp(prefix="shipyard-smb-"))
+    server = smb.start(root)
+    yield server
+    smb.stop(server)
+    shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def smb_windows_host(samba, monkeypatch):
+    """A Windows host whose WinRM side is the fake + model and whose file shares are a real
+    Samba over the same directories: SMB writes, the model verifies on "the far side"."""
+    from deploy.config import SmbOptions
+    from tests.integration.windows import samba as smb
+
+    smb.reset_fs(samba)
+    monkeypatch.setenv(PASSWORD_VAR, "S3cret-pw!")
+    monkeypatch.setenv("SHIPYARD_TEST_SMB_PASSWORD", smb.PASSWORD)
+    model = WindowsHostModel(samba.fs)
+    with FakeWSMan(model, password="S3cret-pw!") as fake:
+        base = winrm_host(fake)
+        host = base.model_copy(update={"user": smb.USER,
+                                       "smb": SmbOptions(port=samba.port, password_secret="SMB_PASSWORD",
+                                                         connection_timeout=5)})
+        fake.username = smb.USER
+        env = EnvConfig(deploy_to="C:\\shipyard\\site", hosts=[host],
+                        secrets={"WINRM_PASSWORD": PASSWORD_VAR, "SMB_PASSWORD": "SHIPYARD_TEST_SMB_PASSWORD"})
         yield WindowsHost(fake, model, host, env)

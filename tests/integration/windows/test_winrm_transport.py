@@ -211,7 +211,7 @@ def test_endpoint_enforces_cmd_exe_limit_like_windows(windows_host):
 def test_endpoint_rejects_oversized_envelopes(windows_host):
     fake = windows_host.fake
     protocol = winrm.Protocol(fake.url, transport="basic", username=fake.username, password=fake.password,
-                              proxy=None, read_timeout_sec=5, operation_timeout_sec=2)
+                              proxy=None, read_timeout_sec=5, operation_timeout_sec=2, ca_trust_path=None)
     shell = protocol.open_shell()
     command = protocol.run_command(shell, "cmd")
     with pytest.raises(winrm.exceptions.WSManFaultError) as err:
