@@ -15,6 +15,7 @@ writes progress records and warnings there as CLIXML).
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import re
 import time
@@ -22,12 +23,15 @@ import xml.etree.ElementTree as ET
 from abc import abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from deploy.errors import ShipyardError, StepFailed
+from deploy.errors import ArtifactError, ShipyardError, StepFailed
 from deploy.transport.base import Command, Result, Transport
+
+if TYPE_CHECKING:  # pragma: no cover
+    from deploy.transport.smb import SmbTransfer
 
 MAX_CMDLINE = 8191  # cmd.exe (KB 830473); WinRS runs commands through it
 POWERSHELL = "powershell.exe -NoLogo -NoProfile -NonInteractive -ExecutionPolicy Bypass -EncodedCommand "
@@ -238,6 +242,22 @@ class PowerShellTransport(Transport):
 
         result = self.run_powershell(load_script(name), params, timeout=timeout, stdin=stdin, label=f"{name}.ps1")
         return parse_answer(result, name, SCHEMAS[name]).data
+
+    def put_over_smb(self, smb: "SmbTransfer", local: Path, remote: str, expected: str) -> None:
+        """Copy to `remote`.part over SMB, then let the host hash it and move it into place."""
+        sent = smb.copy(local, remote + ".part")
+        if sent != expected:
+            raise ArtifactError(f"{self.name}: {local} changed while it was copied (sha256 {sent} != {expected})")
+        self.call("verify_file", {"Path": remote + ".part", "Destination": remote, "Sha256": expected}, timeout=600)
+        self.transferred_bytes += local.stat().st_size
+
+    def get(self, remote: str, local: Path) -> None:
+        """Small files only (journal, logs): the content comes back inside the JSON answer."""
+        data = self.call("get_file", {"Path": remote}, timeout=300)
+        content = base64.b64decode(data.content)
+        if hashlib.sha256(content).hexdigest() != data.sha256:
+            raise ArtifactError(f"{self.name}: {remote}: sha256 mismatch after download")
+        local.write_bytes(content)
 
     def run(self, command: Command, *, timeout: float, env=None, stdin=None, cwd=None, check=True) -> Result:
         script = command_script(command, env, cwd)

@@ -10,7 +10,6 @@ stdin when SMB is unreachable), always verified by sha256 on the far side.
 from __future__ import annotations
 
 import base64
-import hashlib
 import re
 import time
 from dataclasses import dataclass, field
@@ -18,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
 from deploy.config import SmbOptions, WinRMOptions
-from deploy.errors import ArtifactError, CommandTimeout, TransportError
+from deploy.errors import CommandTimeout, TransportError
 from deploy.secrets import Secret, redact
 from deploy.transport.base import sha256_file
 from deploy.transport.powershell import PowerShellTransport, rechunk
@@ -148,32 +147,17 @@ class WinRMTransport(PowerShellTransport):
         expected = sha256 or sha256_file(local)
         if self.smb is not None:
             try:
-                self._put_smb(local, remote, expected)
+                self.put_over_smb(self.smb, local, remote, expected)
                 return
             except SmbUnavailable:
                 self.smb = None  # closed port: WinRM stdin for the rest of this run
         self._put_stdin(local, remote, expected)
-
-    def _put_smb(self, local: Path, remote: str, expected: str) -> None:
-        sent = self.smb.copy(local, remote + ".part")  # type: ignore[union-attr]
-        if sent != expected:
-            raise ArtifactError(f"{self.name}: {local} changed while it was copied (sha256 {sent} != {expected})")
-        self.call("verify_file", {"Path": remote + ".part", "Destination": remote, "Sha256": expected},
-                  timeout=self.options.read_timeout * 10)
-        self.transferred_bytes += local.stat().st_size
 
     def _put_stdin(self, local: Path, remote: str, expected: str) -> None:
         """One command, many Sends: base64 lines decoded and appended on the host."""
         self.call("put_file", {"Path": remote, "Sha256": expected},
                   stdin=_base64_lines(local), timeout=max(60.0, local.stat().st_size / 50_000))
         self.transferred_bytes += local.stat().st_size
-
-    def get(self, remote: str, local: Path) -> None:
-        data = self.call("get_file", {"Path": remote}, timeout=300)
-        content = base64.b64decode(data.content)
-        if hashlib.sha256(content).hexdigest() != data.sha256:
-            raise ArtifactError(f"{self.name}: {remote}: sha256 mismatch after download")
-        local.write_bytes(content)
 
 
 class _WinRMErrors:
