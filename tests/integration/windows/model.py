@@ -42,6 +42,12 @@ class WindowsHostModel:
         self.in_use: set[str] = set()  # release ids whose files are "open"
         self.hook_runner: Callable[[str, dict[str, str], Path], tuple[int, str]] = lambda c, e, d: (0, "")
         self.adhoc: Callable[[str, bytes], tuple[bytes, bytes, int]] = self._no_adhoc
+        self.host_facts = WindowsFacts()
+        # name -> {"status": Running|Stopped, "dependents": [...], "hangs": bool}
+        self.services: dict[str, dict[str, Any]] = {}
+        self.app_pools: dict[str, str] = {}
+        self.recycles: list[str] = []
+        self.health_ok = True
 
     # ------------------------------------------------------------ wire side
     def __call__(self, command_line: str, stdin: bytes) -> tuple[bytes, bytes, int]:
@@ -272,3 +278,55 @@ class WindowsHostModel:
         env = {**json.loads(Env), **{n: base64.b64decode(lines[i]).decode() for i, n in enumerate(SecretNames)}}
         rc, output = self.hook_runner(Command, env, self.local(WorkDir))
         return {"rc": rc, "output": output}
+
+    def do_facts(self, DeployTo: str, rest: bytes) -> dict:
+        return dict(self.host_facts.facts)
+
+    def do_doctor(self, DeployTo: str, rest: bytes) -> dict:
+        return dict(self.host_facts.doctor)
+
+    def do_service(self, Name: str, Action: str, rest: bytes, TimeoutSec: int = 60) -> dict:
+        if Name not in self.services:
+            raise ModelError(f"Cannot find any service with service name '{Name}'.")
+        svc = self.services[Name]
+        running = [d for d in svc.get("dependents", []) if self.services[d]["status"] == "Running"]
+        killed = False
+        if Action != "start":
+            for dep in running:
+                self.services[dep]["status"] = "Stopped"
+            killed = bool(svc.get("hangs"))  # did not stop in time: its process was killed
+            svc["status"] = "Stopped"
+        if Action != "stop":
+            svc["status"] = "Running"
+            for dep in running:
+                self.services[dep]["status"] = "Running"
+        return {"name": Name, "status": svc["status"], "dependents": running, "killed": killed}
+
+    def do_iis_recycle(self, AppPool: str, rest: bytes) -> dict:
+        if AppPool not in self.app_pools:
+            raise ModelError(f"Cannot find app pool '{AppPool}'")
+        was, self.app_pools[AppPool] = self.app_pools[AppPool], "Started"
+        self.recycles.append(AppPool)
+        return {"app_pool": AppPool, "state": "Started", "was": was}
+
+    def do_iis_site(self, SiteName: str, AppPool: str, PhysicalPath: str, Python: str, Wfastcgi: str,
+                    WsgiHandler: str, rest: bytes, Port: int = 80, HostHeader: str = "", PythonPath: str = "") -> dict:
+        created = AppPool not in self.app_pools
+        self.app_pools.setdefault(AppPool, "Started")
+        return {"site": SiteName, "app_pool": AppPool, "physical_path": PhysicalPath, "created": created}
+
+    def do_health(self, Url: str, rest: bytes, TimeoutSec: int = 30, Expect: str = "") -> dict:
+        if not self.health_ok:
+            raise ModelError(f"health check {Url} failed after 3 attempts: HTTP 500, expected text not found")
+        return {"url": Url, "status": 200, "attempts": 1}
+
+
+class WindowsFacts:
+    """What facts.ps1 / doctor.ps1 report on the modelled host; tests change fields."""
+
+    def __init__(self) -> None:
+        self.facts = {"hostname": "WIN1", "os": "Microsoft Windows Server 2022 Standard", "os_version": "10.0.20348",
+                      "ps_version": "5.1.20348.2849", "is64_os": True, "is64_process": True,
+                      "free_bytes": 50 * 2**30, "long_paths": True, "tar": True}
+        self.doctor = {"account": "CORP\\deployer", "account_kind": "domain", "is_admin": True,
+                       "max_envelope_kb": 500, "max_memory_per_shell_mb": 2048, "junction_error": ""}

@@ -163,3 +163,21 @@ def test_hook_gets_secrets_on_stdin_not_the_command_line(ops, windows_host, tmp_
     assert b"hunter2" not in base64.b64decode(hook.stdin.split(b"\r\n")[1])  # not in the params either
     with pytest.raises(CommandFailed, match="exited 3"):
         ops.run_hook(RID1, "exit 3", {}, {})
+
+
+def test_service_restart_iis_recycle_and_health(ops, windows_host):
+    model = windows_host.model
+    model.services = {"SiteWorker": {"status": "Running", "dependents": ["SiteBeat"], "hangs": True},
+                      "SiteBeat": {"status": "Running"}}
+    state = ops.service("SiteWorker", "restart", timeout=20)
+    assert (state.status, state.dependents, state.killed) == ("Running", ["SiteBeat"], True)
+    assert model.services["SiteBeat"]["status"] == "Running"
+    assert model.calls[-1] == ("service", {"Name": "SiteWorker", "Action": "restart", "TimeoutSec": 20})
+    site = ops.configure_site("shipsite", "shipsite", 80, "C:\\Python311\\python.exe",
+                              "C:\\Python311\\Lib\\site-packages\\wfastcgi.py", "django.core.wsgi.get_wsgi_application()")
+    assert site.physical_path == "C:\\shipyard\\site\\current\\app" and site.created
+    assert ops.recycle_app_pool("shipsite").state == "Started" and model.recycles == ["shipsite"]
+    assert ops.check_health("http://localhost/health/").status == 200
+    model.health_ok = False
+    with pytest.raises(ScriptFailed, match="health check .* failed"):
+        ops.check_health("http://localhost/health/")
