@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
-from deploy.config import SmbOptions, WinRMOptions
+from deploy.config import WinRMOptions
 from deploy.errors import CommandTimeout, TransportError
 from deploy.secrets import Secret, redact
 from deploy.transport.base import sha256_file

@@ -1,53 +1,24 @@
-"""Fixtures: a strict WS-Man endpoint answered by the scripts' contract model, and Samba.
-
-`windows_host` is reusable by other areas: it gives the endpoint, the model, a
-HostConfig/EnvConfig pair that `open_transport` understands, and the deploy_to.
-"""
+"""Fixtures: a strict WS-Man endpoint answered by the scripts' contract model (harness.py,
+importable from other areas), a private Samba, and the opt-in real-Windows suite gate."""
 
 from __future__ import annotations
 
 import shutil
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from deploy.config import EnvConfig, HostConfig, WinRMOptions
+from deploy.config import EnvConfig
+from tests.integration.windows.harness import PASSWORD_VAR, WindowsHost, windows_endpoint, winrm_host
 from tests.integration.windows.model import WindowsHostModel
 from tests.integration.windows.wsman_fake import FakeWSMan
 
-PASSWORD_VAR = "SHIPYARD_TEST_WINRM_PASSWORD"
-
-
-@dataclass
-class WindowsHost:
-    fake: FakeWSMan
-    model: WindowsHostModel
-    host: HostConfig
-    env: EnvConfig
-    deploy_to: str = "C:\\shipyard\\site"
-
-    @property
-    def url(self) -> str:
-        return self.fake.url
-
-
-def winrm_host(fake: FakeWSMan, name: str = "win1", **extra) -> HostConfig:
-    options = WinRMOptions(scheme="http", port=fake.port, auth="basic", password_secret="WINRM_PASSWORD",
-                           operation_timeout=2, read_timeout=5)
-    return HostConfig(name=name, address="127.0.0.1", transport="winrm", user=fake.username, winrm=options, **extra)
-
 
 @pytest.fixture
-def windows_host(tmp_path, monkeypatch) -> WindowsHost:
-    monkeypatch.setenv(PASSWORD_VAR, "S3cret-pw!")
-    monkeypatch.delenv("HTTP_PROXY", raising=False)
-    model = WindowsHostModel(tmp_path / "fs")
-    with FakeWSMan(model, password="S3cret-pw!") as fake:
-        host = winrm_host(fake)
-        env = EnvConfig(deploy_to="C:\\shipyard\\site", hosts=[host], secrets={"WINRM_PASSWORD": PASSWORD_VAR})
-        yield WindowsHost(fake, model, host, env)
+def windows_host(tmp_path) -> WindowsHost:
+    with windows_endpoint(tmp_path / "fs") as host:
+        yield host
 
 
 @pytest.fixture(scope="session")

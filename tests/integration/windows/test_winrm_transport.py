@@ -13,10 +13,11 @@ import time
 import pytest
 import winrm
 
+from deploy.config import EnvConfig
 from deploy.errors import CommandFailed, CommandTimeout, ConfigError, TransportError
 from deploy.transport import open_transport
 from deploy.transport.powershell import BOOTSTRAP_COMMAND_LINE, MAX_CMDLINE, ScriptFailed
-from tests.integration.windows.conftest import winrm_host
+from tests.integration.windows.harness import winrm_host
 from tests.integration.windows.model import PROGRESS
 from tests.integration.windows.wsman_fake import MAX_ENVELOPE, FakeWSMan
 
@@ -31,7 +32,7 @@ def framed(stdin: bytes) -> tuple[str, dict, bytes]:
 
 @pytest.fixture
 def adhoc(windows_host):
-    """Answer ad-hoc scripts with `respond(script, rest)`; returns (transport, fake, setter)."""
+    """A connected transport, the endpoint and the model (tests set `model.adhoc` to answer ad-hoc scripts)."""
     transport = open_transport(windows_host.host, windows_host.env)
     yield transport, windows_host.fake, windows_host.model
     transport.close()
@@ -131,7 +132,8 @@ def test_nonzero_exit_raises_command_failed_with_clean_stderr(adhoc):
     model.adhoc = lambda script, rest: (b"", ERROR_CLIXML, 1)
     with pytest.raises(CommandFailed, match=r"exited 1\n.*Cannot find path") as err:
         transport.run(["C:\\tools\\app.exe", "--flag", "it's"], timeout=5)
-    script, _, _ = framed(err.value.result and fake.commands[-1].stdin)
+    assert err.value.result.rc == 1
+    script, _, _ = framed(fake.commands[-1].stdin)
     assert "& 'C:\\tools\\app.exe' '--flag' 'it''s'" in script
     assert transport.run("x", timeout=5, check=False).rc == 1
 
@@ -177,20 +179,13 @@ def test_proxy_from_environment_is_not_used(adhoc, monkeypatch):
     assert transport.run("Write-Output direct", timeout=5).stdout == "direct\r\n"
 
 
-def test_unreachable_endpoint_is_a_transport_error(tmp_path):
-    with FakeWSMan(lambda c, s: (b"", b"", 0)) as fake:
-        host = winrm_host(fake)
-    from deploy.config import EnvConfig
-
+def test_unreachable_endpoint_is_a_transport_error(monkeypatch):
+    with FakeWSMan(lambda line, stdin: (b"", b"", 0)) as fake:
+        host = winrm_host(fake)  # the port is closed again once the endpoint stopped
+    monkeypatch.setenv("SHIPYARD_TEST_WINRM_PASSWORD", "x")
     env = EnvConfig(hosts=[host], secrets={"WINRM_PASSWORD": "SHIPYARD_TEST_WINRM_PASSWORD"})
-    import os
-
-    os.environ["SHIPYARD_TEST_WINRM_PASSWORD"] = "x"
-    try:
-        with pytest.raises(TransportError, match="win1: WinRM open shell failed"):
-            open_transport(host, env).run("x", timeout=5)
-    finally:
-        del os.environ["SHIPYARD_TEST_WINRM_PASSWORD"]
+    with pytest.raises(TransportError, match="win1: WinRM open shell failed: ConnectionError"):
+        open_transport(host, env).run("x", timeout=5)
 
 
 # ------------------------------------------------------------ the endpoint's own strictness

@@ -11,7 +11,6 @@ The demand-start claim is checked on the real pypsexec SCMR request bytes."""
 from __future__ import annotations
 
 import base64
-import json
 import struct
 
 import pytest
