@@ -3,6 +3,7 @@ importable from other areas), a private Samba, and the opt-in real-Windows suite
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -52,3 +53,35 @@ def smb_windows_host(samba, monkeypatch):
         env = EnvConfig(deploy_to="C:\\shipyard\\site", hosts=[host],
                         secrets={"WINRM_PASSWORD": PASSWORD_VAR, "SMB_PASSWORD": "SHIPYARD_TEST_SMB_PASSWORD"})
         yield WindowsHost(fake, model, host, env)
+
+
+REAL_WINDOWS_VARS = ("SHIPYARD_WINRM_HOST", "SHIPYARD_PSEXEC_HOST")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "windows_real(var): needs a real Windows host named by that environment variable")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Deselect (not skip) the real-Windows suite when its host variable is unset, and say why."""
+    deselected, kept = [], []
+    for item in items:
+        marker = item.get_closest_marker("windows_real")
+        if marker is not None and not os.environ.get(marker.args[0]):
+            deselected.append(item)
+        else:
+            kept.append(item)
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = kept
+        missing = sorted({i.get_closest_marker("windows_real").args[0] for i in deselected})
+        config._shipyard_windows_not_run = (len(deselected), missing)
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    not_run = getattr(config, "_shipyard_windows_not_run", None)
+    if not_run:
+        count, missing = not_run
+        terminalreporter.write_line(
+            f"windows_real: {count} test(s) NOT RUN: {', '.join(missing)} not set "
+            "(no real Windows host; see docs/windows.md)", yellow=True)
