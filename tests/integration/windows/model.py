@@ -65,7 +65,7 @@ class WindowsHostModel:
                 raise ModelError(self.fail[name])
             data = getattr(self, f"do_{name}")(rest=rest, **params)
             answer = {"ok": True, "step": name, "data": data, "error": None}
-        except ModelError as e:
+        except (ModelError, OSError) as e:  # the scripts catch everything and answer ok=false
             answer = {"ok": False, "step": name, "data": None, "error": str(e)}
         line = json.dumps(answer, ensure_ascii=False).encode("utf-8") + b"\r\n"
         return line, PROGRESS, 0 if answer["ok"] else 1

@@ -20,7 +20,7 @@ from deploy.release.layout import Layout
 from deploy.release.windows import WindowsHostOps
 from deploy.secrets import Secret
 from deploy.transport import open_transport
-from deploy.transport.powershell import ScriptFailed, load_script
+from deploy.transport.powershell import BOOTSTRAP_COMMAND_LINE, ScriptFailed, load_script
 
 RID1, RID2 = "20261125-141200-ab12cd3", "20261125-151200-ef45678"
 
@@ -80,10 +80,27 @@ def test_deploy_sequence_over_the_wire(ops, windows_host, tmp_path):
     unpack = next(rec for rec in fake.commands if load_script("unpack").encode() in _script_of(rec.stdin))
     assert RID1.encode() not in unpack.command_line.encode() and RID1.encode() not in base64.b64decode(unpack.command_line.split()[-1])
     assert len(fake.shells) == 1 and fake.deleted == []
+    assert {c.command_line for c in fake.commands} == {BOOTSTRAP_COMMAND_LINE}  # every command: <= 8191 chars
 
 
 def _script_of(stdin: bytes) -> bytes:
     return base64.b64decode(stdin.split(b"\r\n", 1)[0])
+
+
+def test_failure_answer_leaves_the_old_release_current_for_rollback(ops, windows_host, tmp_path):
+    """What the deploy flow's `failed` stage relies on: a failed switch raises a typed
+    failure and `current` still names the previous release, which can be marked good again."""
+    ops.prepare(["media"], ["local_settings.py"])
+    deploy(ops, tmp_path / "a1.tar.gz", make_artifact(tmp_path / "a1.tar.gz", "one"), RID1)
+    sha2 = make_artifact(tmp_path / "a2.tar.gz", "two")
+    ops.unpack(ops.upload(tmp_path / "a2.tar.gz", sha2), RID2, {})
+    windows_host.model.fail["switch"] = "Access to the path 'C:\\shipyard\\site\\current' is denied."
+    with pytest.raises(ScriptFailed, match="is denied"):
+        ops.switch(RID2)
+    del windows_host.model.fail["switch"]
+    ops.set_status(RID2, "failed")
+    ops.switch(ops.current())
+    assert [(r.id, r.status, r.current) for r in ops.releases()] == [(RID1, "good", True), (RID2, "failed", False)]
 
 
 def test_close_deletes_the_shell(windows_host):

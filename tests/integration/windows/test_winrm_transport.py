@@ -50,6 +50,20 @@ def test_script_travels_on_stdin_and_bootstrap_fits_cmd_exe(adhoc):
     assert "h\u00e9llo" not in record.script  # the command line only carries the bootstrap
     assert result.stderr == ""  # progress CLIXML with rc 0 is noise, not an error
     assert fake.verbs[:3] == ["Create", "Command", "Send"]
+    options = next(iter(fake.shells.values()))["options"]
+    assert options["WINRS_CODEPAGE"] == "65001" and options["WINRS_NOPROFILE"] == "TRUE"
+
+
+def test_interrupt_while_streaming_terminates_the_command_and_drops_the_shell(adhoc):
+    transport, fake, model = adhoc
+
+    def stdin():
+        yield b"x" * 300_000
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        transport.run_powershell("Read-Host", timeout=10, stdin=stdin())
+    assert fake.commands[-1].signals == ["terminate"] and len(fake.deleted) == 1
 
 
 def test_big_script_is_split_into_sends_under_the_envelope_limit(adhoc):
