@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import itertools
 import json
 import re
 import time
@@ -29,6 +30,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from deploy.errors import ArtifactError, ShipyardError, StepFailed
 from deploy.transport.base import Command, Result, Transport
+from deploy.transport.ps1_answers import SCHEMAS
 
 if TYPE_CHECKING:  # pragma: no cover
     from deploy.transport.smb import SmbTransfer
@@ -98,7 +100,11 @@ def quote(text: str) -> str:
 
 def command_script(command: Command, env: Mapping[str, str] | None, cwd: str | None) -> str:
     """An ad-hoc command as a script: argv is called with `&`, a string runs as PowerShell."""
-    lines = [f"$env:{name} = {quote(value)}" for name, value in (env or {}).items() if _env_name(name)]
+    lines = []
+    for name, value in (env or {}).items():
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+            raise ValueError(f"not an environment variable name: {name!r}")
+        lines.append(f"$env:{name} = {quote(value)}")
     if cwd:
         lines.append(f"Set-Location -LiteralPath {quote(cwd)}")
     if isinstance(command, str):
@@ -107,12 +113,6 @@ def command_script(command: Command, env: Mapping[str, str] | None, cwd: str | N
         lines.append("& " + " ".join(quote(a) for a in command))
     lines.append("exit $LASTEXITCODE")
     return "\n".join(lines) + "\n"
-
-
-def _env_name(name: str) -> bool:
-    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
-        raise ValueError(f"not an environment variable name: {name!r}")
-    return True
 
 
 # ---------------------------------------------------------------- stderr (CLIXML)
@@ -228,7 +228,7 @@ class PowerShellTransport(Transport):
         stdin: Iterable[bytes] = (), label: str = "powershell", command: Command | None = None,
     ) -> Result:
         started = time.monotonic()
-        feed = _chain([stdin_frame(script, params or {})], stdin)
+        feed = itertools.chain([stdin_frame(script, params or {})], stdin)
         out, err, rc = self._execute(BOOTSTRAP_COMMAND_LINE, feed, timeout=timeout, label=label)
         return Result(
             self.name, command if command is not None else label, rc,
@@ -238,8 +238,6 @@ class PowerShellTransport(Transport):
 
     def call(self, name: str, params: Mapping[str, Any], *, timeout: float, stdin: Iterable[bytes] = ()) -> Any:
         """Run scripts/ps1/<name>.ps1 with `params`; its data, validated against SCHEMAS[name]."""
-        from deploy.transport.ps1_answers import SCHEMAS
-
         result = self.run_powershell(load_script(name), params, timeout=timeout, stdin=stdin, label=f"{name}.ps1")
         return parse_answer(result, name, SCHEMAS[name]).data
 
@@ -265,8 +263,3 @@ class PowerShellTransport(Transport):
         result = self.run_powershell(script, {}, timeout=timeout, stdin=[stdin] if stdin else (),
                                      label=label, command=command)
         return self._checked(result, check)
-
-
-def _chain(*parts: Iterable[bytes]) -> Iterator[bytes]:
-    for part in parts:
-        yield from part
