@@ -115,7 +115,7 @@ class WindowsHostOps(HostOps):
         started = time.monotonic()
         lines = [base64.b64encode(s.reveal().encode("utf-8")) + b"\r\n" for s in secrets.values()]
         data = self._call("run_hook", {"WorkDir": self.layout.release_app(release_id), "Command": command,
-                                       "Env": json.dumps(env), "SecretNames": list(secrets)}, stdin=lines)
+                                       "Variables": json.dumps(env), "SecretNames": list(secrets)}, stdin=lines)
         result = Result(self.host, command, data.rc, data.output, "", time.monotonic() - started)
         if result.rc != 0:
             raise CommandFailed(result)

@@ -35,7 +35,8 @@ function Invoke-Step {
     try {
         $stream = [IO.File]::Open($Path, [IO.FileMode]::CreateNew, [IO.FileAccess]::Write, [IO.FileShare]::None)
     }
-    catch [System.IO.IOException] {
+    catch {
+        if (-not (Test-Path -LiteralPath $Path -PathType Leaf)) { throw }
         return [ordered]@{ acquired = $false; holder = (Read-Holder) }
     }
     try {

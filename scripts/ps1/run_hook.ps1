@@ -7,7 +7,7 @@
 param(
     [Parameter(Mandatory = $true)][string]$WorkDir,
     [Parameter(Mandatory = $true)][string]$Command,
-    [string]$Env = '{}',
+    [string]$Variables = '{}',
     [string[]]$SecretNames = @()
 )
 Set-StrictMode -Version Latest
@@ -15,7 +15,7 @@ $ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
 
 function Invoke-Step {
-    ($Env | ConvertFrom-Json).PSObject.Properties | ForEach-Object { [Environment]::SetEnvironmentVariable($_.Name, "$($_.Value)", 'Process') }
+    ($Variables | ConvertFrom-Json).PSObject.Properties | ForEach-Object { [Environment]::SetEnvironmentVariable($_.Name, "$($_.Value)", 'Process') }
     $utf8 = New-Object System.Text.UTF8Encoding $false
     foreach ($name in $SecretNames) {
         $line = [Console]::In.ReadLine()

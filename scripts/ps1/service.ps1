@@ -16,17 +16,22 @@ $ProgressPreference = 'SilentlyContinue'
 
 function Wait-Status($Service, [string]$Status, [int]$Seconds) {
     try { $Service.WaitForStatus($Status, [TimeSpan]::FromSeconds($Seconds)); return $true }
-    catch [System.ServiceProcess.TimeoutException] { return $false }
+    catch {
+        if ($_.Exception.GetBaseException() -is [System.ServiceProcess.TimeoutException]) { return $false }
+        throw
+    }
 }
 
+# Stops a service within the timeout, killing its process if it hangs; returns whether it killed.
 function Stop-Hard($Service) {
     $Service.Refresh()
-    if ($Service.Status -eq 'Stopped') { return }
+    if ($Service.Status -eq 'Stopped') { return $false }
     if ($Service.Status -ne 'StopPending') { $Service.Stop() }
-    if (Wait-Status $Service 'Stopped' $TimeoutSec) { return }
+    if (Wait-Status $Service 'Stopped' $TimeoutSec) { return $false }
     $processId = (Get-CimInstance -ClassName Win32_Service -Filter "Name='$($Service.ServiceName)'").ProcessId
     if ($processId -gt 0) { Stop-Process -Id $processId -Force }
     if (-not (Wait-Status $Service 'Stopped' 15)) { throw "$($Service.ServiceName) did not stop, even after killing process $processId" }
+    return $true
 }
 
 function Invoke-Step {
@@ -34,14 +39,16 @@ function Invoke-Step {
     $dependents = @($service.DependentServices | Where-Object { $_.Status -eq 'Running' })
     $killed = $false
     if ($Action -ne 'start') {
-        foreach ($dependent in $dependents) { Stop-Hard $dependent }
-        Stop-Hard $service
+        # DependentServices lists indirect dependents too, in an order that is safe to stop in
+        foreach ($dependent in $dependents) { if (Stop-Hard $dependent) { $killed = $true } }
+        if (Stop-Hard $service) { $killed = $true }
     }
     if ($Action -ne 'stop') {
         $service.Refresh()
         if ($service.Status -ne 'Running') { $service.Start() }
         if (-not (Wait-Status $service 'Running' $TimeoutSec)) { throw "$Name did not reach Running within $TimeoutSec s" }
-        foreach ($dependent in $dependents) {
+        for ($i = $dependents.Count - 1; $i -ge 0; $i--) {
+            $dependent = $dependents[$i]
             $dependent.Refresh()
             if ($dependent.Status -ne 'Running') { $dependent.Start() }
             if (-not (Wait-Status $dependent 'Running' $TimeoutSec)) { throw "dependent $($dependent.ServiceName) did not restart" }

@@ -21,12 +21,19 @@ from pathlib import Path, PureWindowsPath
 from typing import Any, Callable
 
 from deploy.transport.powershell import BOOTSTRAP_COMMAND_LINE, SCRIPTS_DIR
+from tests.integration.windows.ps1_params import binding_error, script_params
 
 RELEASE_ID = re.compile(r"^\d{8}-\d{6}-[0-9a-f]{7,40}(-dirty)?$")
 PROGRESS = (b'#< CLIXML\r\n<Objs Version="1.1.0.1" xmlns="http://schemas.microsoft.com/powershell/2004/04">'
             b'<Obj S="progress" RefId="0"><TN RefId="0"><T>System.Management.Automation.PSCustomObject</T>'
             b'</TN><MS><I64 N="SourceId">1</I64><PR N="Record"><AV>Preparing modules for first use.</AV>'
             b'</PR></MS></Obj></Objs>')
+
+
+def _clixml_error(message: str) -> bytes:
+    text = message.replace("&", "&amp;").replace("<", "&lt;") + "_x000D__x000A_"
+    return ('#< CLIXML\r\n<Objs Version="1.1.0.1" xmlns="http://schemas.microsoft.com/powershell/2004/04">'
+            f'<S S="Error">{text}</S></Objs>').encode("utf-8")
 
 
 class ModelError(Exception):
@@ -37,6 +44,7 @@ class WindowsHostModel:
     def __init__(self, root: Path):
         self.root = root
         self.scripts = {p.read_text(encoding="utf-8-sig"): p.stem for p in SCRIPTS_DIR.glob("*.ps1")}
+        self.params = {name: script_params(text) for text, name in self.scripts.items()}
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.fail: dict[str, str] = {}  # script name -> error message to answer with
         self.in_use: set[str] = set()  # release ids whose files are "open"
@@ -60,6 +68,9 @@ class WindowsHostModel:
         if name is None:
             return self.adhoc(script, rest)
         self.calls.append((name, params))
+        problem = binding_error(self.params[name], params)
+        if problem is not None:  # PowerShell fails before the script body runs: no JSON answer
+            return b"", _clixml_error(problem), 1
         try:
             if name in self.fail:
                 raise ModelError(self.fail[name])
@@ -271,11 +282,11 @@ class WindowsHostModel:
         lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
         return {"entries": [json.loads(line) for line in lines if line.strip()]}
 
-    def do_run_hook(self, WorkDir: str, Command: str, rest: bytes, Env: str = "{}", SecretNames: list[str] = ()) -> dict:
+    def do_run_hook(self, WorkDir: str, Command: str, rest: bytes, Variables: str = "{}", SecretNames: list[str] = ()) -> dict:
         lines = rest.split(b"\r\n")
         if len([x for x in lines if x]) < len(SecretNames):
             raise ModelError(f"stdin ended before secret {SecretNames[-1]}")
-        env = {**json.loads(Env), **{n: base64.b64decode(lines[i]).decode() for i, n in enumerate(SecretNames)}}
+        env = {**json.loads(Variables), **{n: base64.b64decode(lines[i]).decode() for i, n in enumerate(SecretNames)}}
         rc, output = self.hook_runner(Command, env, self.local(WorkDir))
         return {"rc": rc, "output": output}
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import inspect
 import io
 import json
 import tarfile
@@ -20,7 +21,7 @@ from deploy.release.layout import Layout
 from deploy.release.windows import WindowsHostOps
 from deploy.secrets import Secret
 from deploy.transport import open_transport
-from deploy.transport.powershell import BOOTSTRAP_COMMAND_LINE, ScriptFailed, load_script
+from deploy.transport.powershell import BOOTSTRAP_COMMAND_LINE, ProtocolError, ScriptFailed, load_script
 
 RID1, RID2 = "20261125-141200-ab12cd3", "20261125-151200-ef45678"
 
@@ -198,3 +199,27 @@ def test_service_restart_iis_recycle_and_health(ops, windows_host):
     model.health_ok = False
     with pytest.raises(ScriptFailed, match="health check .* failed"):
         ops.check_health("http://localhost/health/")
+
+
+def test_parameters_bind_as_powershell_would(ops, windows_host):
+    """The model binds params against each real param() block: a wrong call from Python
+    fails like PowerShell's binder (exit 1, CLIXML error, no JSON line)."""
+    transport = ops.transport
+    with pytest.raises(ProtocolError, match="expected one JSON line on stdout, got 0") as err:
+        transport.call("switch", {"DeployTo": "C:\\x", "Release": RID1}, timeout=10)
+    assert "cannot be found that matches parameter name 'Release'" in err.value.result.stderr
+    for params, message in [({"Name": "W3SVC"}, "missing mandatory parameters: Action"),
+                            ({"Name": "W3SVC", "Action": "reload"}, "does not belong to the set"),
+                            ({"Name": "W3SVC; rm", "Action": "stop"}, "does not match"),
+                            ({"Name": "W3SVC", "Action": "stop", "TimeoutSec": 0}, "outside the range")]:
+        with pytest.raises(ProtocolError) as err:
+            transport.call("service", params, timeout=10)
+        assert message in err.value.result.stderr
+
+
+def test_model_verbs_take_exactly_the_scripts_parameters(windows_host):
+    """Guards the model against drifting from scripts/ps1."""
+    model = windows_host.model
+    for name, params in model.params.items():
+        signature = inspect.signature(getattr(model, f"do_{name}"))
+        assert {p for p in signature.parameters if p != "rest"} == {p.name for p in params.values()}, name
