@@ -13,6 +13,7 @@ import time
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
+from deploy.config import ServiceConfig
 from deploy.errors import CommandFailed, LockHeld, ShipyardError
 from deploy.release.hostops import FAILED, GOOD, PENDING, ROLLED_BACK, HostOps, ReleaseInfo
 from deploy.release.layout import Layout, is_release_id
@@ -127,6 +128,14 @@ class WindowsHostOps(HostOps):
         """stop/start/restart a Windows service with its dependents; final state verified."""
         return self._call("service", {"Name": name, "Action": action, "TimeoutSec": int(timeout)},
                           timeout=timeout * 3 + 30)
+
+    def restart(self, service: ServiceConfig) -> Any:
+        """The finishing-stage restart of one configured service on this host."""
+        if service.kind == "iis_apppool":
+            return self.recycle_app_pool(service.name)
+        if service.kind == "windows":
+            return self.service(service.name, "restart", service.timeout)
+        raise ValueError(f"{service.kind} services do not run on Windows hosts ({self.host}: {service.name})")
 
     def recycle_app_pool(self, app_pool: str) -> Any:
         """After every switch: IIS does not notice a junction retarget by itself."""

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from deploy.config import ServiceConfig
 from deploy.errors import CommandFailed, LockHeld
 from deploy.release.layout import Layout
 from deploy.release.windows import WindowsHostOps
@@ -199,6 +200,17 @@ def test_service_restart_iis_recycle_and_health(ops, windows_host):
     model.health_ok = False
     with pytest.raises(ScriptFailed, match="health check .* failed"):
         ops.check_health("http://localhost/health/")
+
+
+def test_restart_dispatches_configured_services(ops, windows_host):
+    model = windows_host.model
+    model.services = {"SiteWorker": {"status": "Stopped", "dependents": []}}
+    model.app_pools = {"shipsite": "Stopped"}
+    assert ops.restart(ServiceConfig(kind="windows", name="SiteWorker", timeout=30)).status == "Running"
+    assert ops.restart(ServiceConfig(kind="iis_apppool", name="shipsite")).was == "Stopped"
+    assert [n for n, _ in model.calls] == ["service", "iis_recycle"]
+    with pytest.raises(ValueError, match="supervisor services do not run on Windows hosts"):
+        ops.restart(ServiceConfig(kind="supervisor", name="web"))
 
 
 def test_parameters_bind_as_powershell_would(ops, windows_host):

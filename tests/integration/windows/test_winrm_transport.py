@@ -217,6 +217,15 @@ def test_endpoint_enforces_cmd_exe_limit_like_windows(windows_host):
     assert too_long.status_code == 1 and b"The command line is too long." in too_long.std_err
 
 
+def test_endpoint_rejects_unknown_shell_ids(windows_host):
+    fake = windows_host.fake
+    protocol = winrm.Protocol(fake.url, transport="basic", username=fake.username, password=fake.password,
+                              proxy=None, read_timeout_sec=5, operation_timeout_sec=2, ca_trust_path=None)
+    with pytest.raises(winrm.exceptions.WSManFaultError) as err:
+        protocol.get_command_output_raw("00000000-0000-0000-0000-000000000000", "X")
+    assert err.value.wsman_fault_code == 2150858843 and fake.verbs == ["Receive"]
+
+
 def test_endpoint_rejects_oversized_envelopes(windows_host):
     fake = windows_host.fake
     protocol = winrm.Protocol(fake.url, transport="basic", username=fake.username, password=fake.password,
