@@ -32,7 +32,7 @@ def unc_path(server: str, remote: str, options: SmbOptions) -> str:
         return str(PureWindowsPath(f"\\\\{server}\\{path.drive[0]}$", *path.parts[1:]))
     root = PureWindowsPath(options.share_root or "")
     try:
-        relative = PureWindowsPath(*[p for p in path.parts]).relative_to(root)
+        relative = path.relative_to(root)
     except ValueError:
         raise ValueError(f"{remote!r} is not under share_root {options.share_root!r}") from None
     return str(PureWindowsPath(f"\\\\{server}\\{options.share}", *relative.parts))
@@ -73,13 +73,19 @@ class SmbTransfer:
             raise SmbUnavailable(self.host, f"SMB port {self.options.port} unreachable: {e}") from None
         self._registered = True
 
+    def _unc(self, remote: str) -> str:
+        try:
+            return unc_path(self.server, remote, self.options)
+        except ValueError as e:
+            raise TransportError(self.host, f"SMB: {e}") from None
+
     def copy(self, local: Path, remote: str) -> str:
         """Write `local` to `remote` (parents created); the caller verifies on the far side."""
         import smbclient
         from smbprotocol.exceptions import SMBException
 
+        target = self._unc(remote)
         self._session()
-        target = unc_path(self.server, remote, self.options)
         digest = hashlib.sha256()
         try:
             smbclient.makedirs(str(PureWindowsPath(target).parent), exist_ok=True, **self._kwargs())
@@ -95,8 +101,8 @@ class SmbTransfer:
         import smbclient
         from smbprotocol.exceptions import SMBException
 
+        source = self._unc(remote)
         self._session()
-        source = unc_path(self.server, remote, self.options)
         try:
             with smbclient.open_file(source, mode="rb", **self._kwargs()) as src, open(local, "wb") as dst:
                 while block := src.read(self.options.chunk_size):

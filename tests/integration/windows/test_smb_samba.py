@@ -112,3 +112,11 @@ def test_unc_mapping():
         unc_path("win1", "C:\\other\\x", share)
     with pytest.raises(ValueError, match="not an absolute Windows path"):
         unc_path("win1", "relative\\x", admin)
+
+
+def test_path_outside_the_share_is_a_transport_error_before_connecting(tmp_path):
+    options = SmbOptions(port=smb.free_port(), share="deploy", share_root="D:\\apps")
+    transfer = SmbTransfer("win1", "127.0.0.1", smb.USER, None, options)
+    (tmp_path / "x").write_bytes(b"x")
+    with pytest.raises(TransportError, match="win1: SMB: 'C:\\\\\\\\x' is not under share_root"):
+        transfer.copy(tmp_path / "x", "C:\\x")
