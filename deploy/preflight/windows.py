@@ -48,6 +48,9 @@ def _auth_check(o: WinRMOptions) -> Check:
     if o.auth == "basic" and o.scheme == "http":
         return Check("WinRM auth", False, "basic over HTTP sends the password in clear text",
                      "use scheme = \"https\", or auth = \"ntlm\"/\"kerberos\" (message encryption over HTTP)")
+    if o.scheme == "http" and o.message_encryption == "never":
+        return Check("WinRM auth", False, f"{o.auth} over HTTP with message encryption off: SOAP travels in clear",
+                     "remove message_encryption = \"never\" (Windows refuses it unless AllowUnencrypted is set)")
     if o.scheme == "https" and o.cert_validation == "ignore":
         return Check("WinRM auth", False, f"{o.auth} over HTTPS without certificate validation",
                      "set ca_trust_path to the CA bundle that signed the listener certificate", warning=True)

@@ -44,6 +44,7 @@ class WindowsHostModel:
     def __init__(self, root: Path):
         self.root = root
         self.scripts = {p.read_text(encoding="utf-8-sig"): p.stem for p in SCRIPTS_DIR.glob("*.ps1")}
+        self.scripts_by_name = {name: text for text, name in self.scripts.items()}
         self.params = {name: script_params(text) for text, name in self.scripts.items()}
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.fail: dict[str, str] = {}  # script name -> error message to answer with

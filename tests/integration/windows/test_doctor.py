@@ -102,3 +102,12 @@ deploy_to = "{tmp_path / 'site'}"
     assert err.value.code == 1 and "preflight check(s) failed: win1: WinRM auth" in str(err.value.message)
     out = capsys.readouterr().out
     assert "win1         FAIL WinRM auth" in out and "here         ok   connect" in out
+
+
+def test_encryption_off_over_http_is_flagged(windows_host):
+    from deploy.preflight.windows import _auth_check
+    from deploy.config import WinRMOptions
+
+    check = _auth_check(WinRMOptions(scheme="http", message_encryption="never"))
+    assert not check.ok and "in clear" in check.detail
+    assert _auth_check(WinRMOptions(scheme="http")).ok  # ntlm + encryption: fine over HTTP

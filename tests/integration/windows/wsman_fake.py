@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Callable
 
+from tests.integration.windows import ntlm_wire
+
 NS = {
     "s": "http://www.w3.org/2003/05/soap-envelope",
     "a": "http://schemas.xmlsoap.org/ws/2004/08/addressing",
@@ -77,9 +79,12 @@ class CommandRecord:
 class FakeWSMan:
     """Start with `with FakeWSMan(handler) as fake:`; `fake.url` is the endpoint."""
 
-    def __init__(self, handler: Handler, username: str = "deployer", password: str = "S3cret-pw!",
-                 codepage_out: str = "utf-8"):
-        self.handler, self.username, self.password = handler, username, password
+    def __init__(self, handler: Handler, username: str = "deployer", password: str = "S3cret-pw!", auth: str = "basic"):
+        """`auth="ntlm"`: NTLM handshake per connection, then every body must be MS-WSMV
+        encrypted (what Windows enforces with AllowUnencrypted=false); NTLM_USER_FILE must
+        name a file from ntlm_wire.credentials_file()."""
+        self.handler, self.username, self.password, self.auth = handler, username, password, auth
+        self.raw_bodies: list[bytes] = []  # exactly what came over the wire
         self.verbs: list[str] = []
         self.commands: list[CommandRecord] = []
         self.shells: dict[str, dict] = {}
@@ -129,13 +134,13 @@ class FakeWSMan:
 
     # -------------------------------------------------------------- HTTP
     def _serve(self, http: BaseHTTPRequestHandler) -> None:
-        body = http.rfile.read(int(http.headers.get("Content-Length", 0)))
-        expected = "Basic " + base64.b64encode(f"{self.username}:{self.password}".encode()).decode()
-        if http.path != "/wsman" or http.headers.get("Authorization") != expected:
-            return _send(http, 401 if http.path == "/wsman" else 404, b"", "text/plain",
-                         {"WWW-Authenticate": 'Basic realm="WSMAN"'})
-        if not http.headers.get("Content-Type", "").startswith("application/soap+xml"):
-            return _send(http, 415, b"", "text/plain")
+        raw = http.rfile.read(int(http.headers.get("Content-Length", 0)))
+        self.raw_bodies.append(raw)
+        if http.path != "/wsman":
+            return _send(http, 404, b"", "text/plain")
+        body = self._authenticated_body(http, raw)
+        if body is None:
+            return
         self.envelope_sizes.append(len(body))
         message_id, action = "", ""
         try:
@@ -146,11 +151,49 @@ class FakeWSMan:
             action = _text(root, "s:Header/a:Action")
             payload = self._dispatch(root, action)
             relates = "uuid:00000000-0000-0000-0000-000000000000" if self.break_relates_to else message_id
-            _send(http, 200, _envelope(action + "Response", relates, payload).encode("utf-8"))
+            self._answer(http, 200, _envelope(action + "Response", relates, payload).encode("utf-8"))
         except Fault as f:
-            _send(http, f.http, _fault(message_id, f).encode("utf-8"))
+            self._answer(http, f.http, _fault(message_id, f).encode("utf-8"))
         except Exception as e:  # a closed socket would hide the problem: answer a fault
-            _send(http, 500, _fault(message_id, Fault(2150858752, "w:InternalError", f"fake: {type(e).__name__}: {e}")).encode())
+            fault = Fault(2150858752, "w:InternalError", f"fake: {type(e).__name__}: {e}")
+            self._answer(http, 500, _fault(message_id, fault).encode())
+
+    # -------------------------------------------------------------- auth and encryption
+    def _authenticated_body(self, http: BaseHTTPRequestHandler, raw: bytes) -> bytes | None:
+        """The plaintext SOAP body, or None after answering 401/415 ourselves."""
+        header = http.headers.get("Authorization", "")
+        content_type = http.headers.get("Content-Type", "")
+        if self.auth == "basic":
+            expected = "Basic " + base64.b64encode(f"{self.username}:{self.password}".encode()).decode()
+            if header != expected:
+                return _send(http, 401, b"", "text/plain", {"WWW-Authenticate": 'Basic realm="WSMAN"'})
+            if not content_type.startswith("application/soap+xml"):
+                return _send(http, 415, b"", "text/plain")
+            return raw
+        context = getattr(http, "ntlm", None)
+        if header:
+            if context is None or context.complete:
+                context = http.ntlm = ntlm_wire.new_acceptor()
+            try:
+                challenge, complete = ntlm_wire.accept_step(context, header)
+            except Exception:
+                http.ntlm = None
+                return _send(http, 401, b"", "text/plain", {"WWW-Authenticate": "Negotiate"})
+            if not complete:
+                return _send(http, 401, b"", "text/plain", {"WWW-Authenticate": challenge})
+        elif context is None or not context.complete:
+            return _send(http, 401, b"", "text/plain", {"WWW-Authenticate": "Negotiate"})
+        if not raw:
+            return _send(http, 200, b"", "text/plain")  # pywinrm's blank request that sets up the context
+        try:
+            return ntlm_wire.decrypt(http.ntlm, raw, content_type)
+        except Exception:  # Windows refuses unencrypted traffic over HTTP by default
+            return _send(http, 401, b"", "text/plain", {"WWW-Authenticate": "Negotiate"})
+
+    def _answer(self, http: BaseHTTPRequestHandler, status: int, body: bytes) -> None:
+        if self.auth == "basic":
+            return _send(http, status, body)
+        _send(http, status, ntlm_wire.encrypt(http.ntlm, body), ntlm_wire.CONTENT_TYPE)
 
     # -------------------------------------------------------------- WinRS verbs
     def _dispatch(self, root: ET.Element, action: str) -> str:
