@@ -9,9 +9,10 @@ import subprocess
 import pytest
 from invoke import Context, Exit
 
-from deploy.config import EnvConfig, HostConfig
+from deploy.config import EnvConfig, HostConfig, WinRMOptions
 from deploy.errors import TransportError
 from deploy.preflight import check_host, render
+from deploy.preflight.windows import _auth_check
 from deploy.tasks.doctor import doctor
 from deploy.transport.local import LocalTransport
 
@@ -104,10 +105,7 @@ deploy_to = "{tmp_path / 'site'}"
     assert "win1         FAIL WinRM auth" in out and "here         ok   connect" in out
 
 
-def test_encryption_off_over_http_is_flagged(windows_host):
-    from deploy.preflight.windows import _auth_check
-    from deploy.config import WinRMOptions
-
+def test_encryption_off_over_http_is_flagged():
     check = _auth_check(WinRMOptions(scheme="http", message_encryption="never"))
     assert not check.ok and "in clear" in check.detail
     assert _auth_check(WinRMOptions(scheme="http")).ok  # ntlm + encryption: fine over HTTP

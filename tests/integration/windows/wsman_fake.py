@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import re
 import socket
+import ssl
 import threading
 import uuid
 import xml.etree.ElementTree as ET
@@ -79,11 +80,12 @@ class CommandRecord:
 class FakeWSMan:
     """Start with `with FakeWSMan(handler) as fake:`; `fake.url` is the endpoint."""
 
-    def __init__(self, handler: Handler, username: str = "deployer", password: str = "S3cret-pw!", auth: str = "basic"):
+    def __init__(self, handler: Handler, username: str = "deployer", password: str = "S3cret-pw!", auth: str = "basic",
+                 tls: ssl.SSLContext | None = None):
         """`auth="ntlm"`: NTLM handshake per connection, then every body must be MS-WSMV
         encrypted (what Windows enforces with AllowUnencrypted=false); NTLM_USER_FILE must
         name a file from ntlm_wire.credentials_file()."""
-        self.handler, self.username, self.password, self.auth = handler, username, password, auth
+        self.handler, self.username, self.password, self.auth, self.tls = handler, username, password, auth, tls
         self.raw_bodies: list[bytes] = []  # exactly what came over the wire
         self.verbs: list[str] = []
         self.commands: list[CommandRecord] = []
@@ -115,6 +117,8 @@ class FakeWSMan:
                 pass
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), RequestHandler)
+        if self.tls is not None:
+            self._server.socket = self.tls.wrap_socket(self._server.socket, server_side=True)
         threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
         return self
 
@@ -130,7 +134,7 @@ class FakeWSMan:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/wsman"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}/wsman"
 
     # -------------------------------------------------------------- HTTP
     def _serve(self, http: BaseHTTPRequestHandler) -> None:
