@@ -173,14 +173,16 @@ class _WinRMErrors:
         if error is None or isinstance(error, (CommandTimeout, TransportError)):
             return False
         import requests
-        from winrm.exceptions import InvalidCredentialsError, WinRMError, WinRMTransportError
+        from winrm.exceptions import (
+            InvalidCredentialsError, WinRMError, WinRMOperationTimeoutError, WinRMTransportError,
+        )
 
         host = self.transport.name
         if isinstance(error, InvalidCredentialsError):
             o = self.transport.options
             raise TransportError(host, f"WinRM rejected the credentials of {self.transport.host.user!r} "
                                        f"(auth={o.auth}) at {self.transport.endpoint}") from None
-        if isinstance(error, (WinRMError, WinRMTransportError, requests.RequestException)):
+        if isinstance(error, (WinRMError, WinRMTransportError, WinRMOperationTimeoutError, requests.RequestException)):
             self.transport._shell_id = None
             raise TransportError(host, f"WinRM {self.label} failed: {type(error).__name__}: "
                                        f"{redact(str(error))[:300]}") from None
