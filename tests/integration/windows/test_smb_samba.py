@@ -11,14 +11,18 @@ import os
 
 import pytest
 
-from deploy.config import SmbOptions
+from deploy.config import EnvConfig, HostConfig, SmbOptions
 from deploy.errors import ArtifactError, TransportError
 from deploy.release.layout import Layout
+from deploy.preflight import check_host
 from deploy.release.windows import WindowsHostOps
 from deploy.secrets import Secret
 from deploy.transport import open_transport
+from deploy.transport.psexec import PsExecTransport
 from deploy.transport.smb import SmbTransfer, unc_path
 from tests.integration.windows import samba as smb
+from tests.integration.windows.model import WindowsHostModel
+from tests.integration.windows.psexec_standin import StandInClient
 from tests.integration.windows.test_hostops_e2e import RID1, make_artifact
 
 
@@ -120,3 +124,28 @@ def test_path_outside_the_share_is_a_transport_error_before_connecting(tmp_path)
     (tmp_path / "x").write_bytes(b"x")
     with pytest.raises(TransportError, match="win1: SMB: 'C:\\\\\\\\x' is not under share_root"):
         transfer.copy(tmp_path / "x", "C:\\x")
+
+
+def test_psexec_host_uploads_over_smb_and_runs_scripts_through_paexec(samba, tmp_path):
+    """PsExec path end to end except PAExec itself: artifacts over real SMB (admin share C$),
+    scripts through the pypsexec stand-in answered by the contract model, doctor included."""
+    smb.reset_fs(samba)
+    model = WindowsHostModel(samba.fs)
+    client = StandInClient(model)
+    host = HostConfig(name="win2", address="127.0.0.1", transport="psexec", user=smb.USER,
+                      smb=SmbOptions(port=samba.port, connection_timeout=5))
+    password = Secret("pw", smb.PASSWORD)
+    transport = PsExecTransport(host, password=password, client_factory=client,
+                                smb=SmbTransfer("win2", "127.0.0.1", smb.USER, password, host.smb))
+    ops = WindowsHostOps(transport, Layout("C:\\shipyard\\site", windows=True))
+    ops.prepare([], [])
+    sha = make_artifact(tmp_path / "a.tar.gz", "psexec")
+    ops.unpack(ops.upload(tmp_path / "a.tar.gz", sha), RID1, {})
+    ops.switch(RID1)
+    assert ops.current() == RID1
+    assert [n for n, _ in model.calls if n in ("put_file", "verify_file")] == ["verify_file"]
+    assert (samba.fs / "C" / "shipyard" / "site" / "current" / "manifest.json").exists()
+    calls = [c[0] for c in client.calls]
+    assert calls.count("create_service") == calls.count("remove_service") == calls.count("run_executable")
+    report = check_host(host, EnvConfig(deploy_to="C:\\shipyard\\site", hosts=[host]), transport)
+    assert report.failed == [] and any(c.name == f"SMB port {samba.port}" and c.ok for c in report.checks)

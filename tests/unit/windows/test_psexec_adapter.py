@@ -24,39 +24,7 @@ from deploy.release.windows import WindowsHostOps
 from deploy.transport.powershell import BOOTSTRAP_COMMAND_LINE
 from deploy.transport.psexec import PsExecTransport
 from tests.integration.windows.model import WindowsHostModel
-
-
-class StandInClient:
-    """Records every call; `fail` maps a method name to the exception it raises."""
-
-    def __init__(self, responder, fail=None, calls=None):
-        self.responder, self.fail, self.calls = responder, fail or {}, calls if calls is not None else []
-
-    def __call__(self, server, username=None, password=None, port=445, encrypt=True):
-        self.calls.append(("Client", server, username, port, encrypt))
-        return self
-
-    def _step(self, name, *args):
-        self.calls.append((name, *args))
-        if name in self.fail:
-            raise self.fail[name]
-
-    def connect(self, timeout=60):
-        self._step("connect", timeout)
-
-    def create_service(self):
-        self._step("create_service")
-
-    def run_executable(self, executable, arguments=None, stdin=None, timeout_seconds=0, **kwargs):
-        data = b"".join(stdin) if stdin is not None else b""
-        self._step("run_executable", executable, timeout_seconds, tuple(sorted(kwargs)))
-        return self.responder(f"{executable} {arguments}", data)
-
-    def remove_service(self):
-        self._step("remove_service")
-
-    def disconnect(self):
-        self._step("disconnect")
+from tests.integration.windows.psexec_standin import StandInClient
 
 
 def transport(client, **options) -> PsExecTransport:
