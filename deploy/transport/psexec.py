@@ -19,12 +19,17 @@ from deploy.config import PsExecOptions, SmbOptions
 from deploy.errors import CommandTimeout, TransportError
 from deploy.secrets import Secret, redact
 from deploy.transport.base import sha256_file
-from deploy.transport.powershell import PowerShellTransport
+from deploy.transport.powershell import PowerShellTransport, rechunk
 from deploy.transport.smb import SmbTransfer
 from deploy.transport.winsecrets import host_password
 
 if TYPE_CHECKING:  # pragma: no cover
     from deploy.config import EnvConfig, HostConfig
+
+
+# pypsexec writes each stdin piece to the PAExec pipe as one SMB write (and it wants a
+# generator *function*, which it calls); keep pieces well under SMB's max write size.
+PIPE_CHUNK = 64 * 1024
 
 
 def _pypsexec_client(*args: Any, **kwargs: Any) -> Any:
@@ -61,7 +66,8 @@ class PsExecTransport(PowerShellTransport):
             undo.append(client.remove_service)  # before create: a half-made service is removed too
             client.create_service()
             executable, _, arguments = command_line.partition(" ")
-            out, err, rc = client.run_executable(executable, arguments=arguments, stdin=iter(stdin),
+            pieces = rechunk(stdin, PIPE_CHUNK)
+            out, err, rc = client.run_executable(executable, arguments=arguments, stdin=lambda: pieces,
                                                  timeout_seconds=math.ceil(timeout))
         except BaseException as primary:
             problems = _undo(undo)

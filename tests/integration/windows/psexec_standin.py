@@ -27,7 +27,10 @@ class StandInClient:
         self._step("create_service")
 
     def run_executable(self, executable, arguments=None, stdin=None, timeout_seconds=0, **kwargs):
-        data = b"".join(stdin) if stdin is not None else b""
+        # pypsexec's contract: bytes, or a generator *function* it calls (`for d in stdin():`)
+        pieces = [] if stdin is None else [stdin] if isinstance(stdin, bytes) else list(stdin())
+        self.stdin_pieces = [len(p) for p in pieces]
+        data = b"".join(pieces)
         self._step("run_executable", executable, timeout_seconds, tuple(sorted(kwargs)))
         return self.responder(f"{executable} {arguments}", data)
 

@@ -22,7 +22,7 @@ from deploy.errors import CommandTimeout, TransportError
 from deploy.release.layout import Layout
 from deploy.release.windows import WindowsHostOps
 from deploy.transport.powershell import BOOTSTRAP_COMMAND_LINE
-from deploy.transport.psexec import PsExecTransport
+from deploy.transport.psexec import PIPE_CHUNK, PsExecTransport
 from tests.integration.windows.model import WindowsHostModel
 from tests.integration.windows.psexec_standin import StandInClient
 
@@ -64,6 +64,15 @@ def test_command_line_is_the_same_bootstrap_as_winrm():
     assert result.stdout == "hi\r\n" and seen[0][0] == BOOTSTRAP_COMMAND_LINE
     script = base64.b64decode(seen[0][1].split(b"\r\n")[0]).decode()
     assert script.startswith("Write-Output hi")
+
+
+def test_stdin_is_a_generator_function_of_pipe_sized_pieces():
+    """pypsexec calls `stdin()` and writes each piece to the PAExec pipe as one SMB write."""
+    seen = []
+    client = StandInClient(lambda line, stdin: seen.append(stdin) or (b"", b"", 0))
+    transport(client).run("x", timeout=5, stdin=b"y" * 300_000)
+    assert seen[0].endswith(b"y" * 300_000)
+    assert max(client.stdin_pieces) <= PIPE_CHUNK and len(client.stdin_pieces) >= 5
 
 
 def test_encrypt_can_only_be_turned_off_explicitly(model):
