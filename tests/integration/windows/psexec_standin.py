@@ -4,6 +4,10 @@ the scripts' contract model."""
 
 from __future__ import annotations
 
+import inspect
+
+from pypsexec.client import Client
+
 
 class StandInClient:
     """Records every call; `fail` maps a method name to the exception it raises."""
@@ -11,8 +15,9 @@ class StandInClient:
     def __init__(self, responder, fail=None, calls=None):
         self.responder, self.fail, self.calls = responder, fail or {}, calls if calls is not None else []
 
-    def __call__(self, server, username=None, password=None, port=445, encrypt=True):
-        self.calls.append(("Client", server, username, port, encrypt))
+    def __call__(self, server, **kwargs):
+        inspect.signature(Client).bind(server, **kwargs)  # the real constructor must accept the call
+        self.calls.append(("Client", server, kwargs.get("username"), kwargs.get("port", 445), kwargs.get("encrypt", True)))
         return self
 
     def _step(self, name, *args):
@@ -27,6 +32,8 @@ class StandInClient:
         self._step("create_service")
 
     def run_executable(self, executable, arguments=None, stdin=None, timeout_seconds=0, **kwargs):
+        unknown = set(kwargs) - set(inspect.signature(Client.run_executable).parameters)
+        assert not unknown, f"pypsexec's run_executable has no parameter(s) {unknown}"
         # pypsexec's contract: bytes, or a generator *function* it calls (`for d in stdin():`)
         pieces = [] if stdin is None else [stdin] if isinstance(stdin, bytes) else list(stdin())
         self.stdin_pieces = [len(p) for p in pieces]
