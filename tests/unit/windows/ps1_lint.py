@@ -87,3 +87,26 @@ def _top_statements(root: Node) -> list[Node]:
 
 def _norm(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
+
+
+def answer_shapes(source: str) -> list[set[str]]:
+    """The keys of every `return [ordered]@{...}` in the script's Invoke-Step: the shapes
+    its `data` can take, to compare with the Python schema."""
+    root = PARSER.parse(source.encode("utf-8")).root_node
+    shapes = []
+    for function in (n for n in walk(root) if n.type == "function_statement"):
+        name = next((c for c in function.children if c.type == "function_name"), None)
+        if name is None or name.text.decode().lower() != "invoke-step":
+            continue
+        for node in walk(function):
+            if node.type == "flow_control_statement" and node.children[0].type == "return":
+                literal = next((n for n in walk(node) if n.type == "hash_literal_expression"), None)
+                if literal is not None:
+                    shapes.append(_hash_keys(literal))
+    return shapes
+
+
+def _hash_keys(literal: Node) -> set[str]:
+    body = next(c for c in literal.children if c.type == "hash_literal_body")
+    return {next(k for k in entry.children if k.type == "key_expression").text.decode()
+            for entry in body.children if entry.type == "hash_entry"}

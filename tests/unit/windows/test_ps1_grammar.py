@@ -9,7 +9,7 @@ import pytest
 
 from deploy.transport.powershell import BOOTSTRAP, SCRIPTS_DIR, command_script
 from deploy.transport.ps1_answers import SCHEMAS
-from tests.unit.windows.ps1_lint import command_names, structure_problems, syntax_problems
+from tests.unit.windows.ps1_lint import answer_shapes, command_names, structure_problems, syntax_problems
 
 SCRIPTS = sorted(SCRIPTS_DIR.glob("*.ps1"))
 GENERATED = {
@@ -34,6 +34,24 @@ def test_script_parses(path: Path):
 @pytest.mark.parametrize("path", SCRIPTS, ids=lambda p: p.name)
 def test_script_structure(path: Path):
     assert structure_problems(path.read_text(encoding="utf-8-sig"), path.stem) == []
+
+
+@pytest.mark.parametrize("path", SCRIPTS, ids=lambda p: p.name)
+def test_answer_shapes_match_the_python_schema(path: Path):
+    """Every `return [ordered]@{...}` of Invoke-Step fits SCHEMAS[name]: no unknown key, no
+    required key missing — the .ps1 and the Python side cannot drift apart silently."""
+    schema = SCHEMAS[path.stem]
+    fields = set(schema.model_fields)
+    required = {n for n, f in schema.model_fields.items() if f.is_required()}
+    shapes = answer_shapes(path.read_text(encoding="utf-8-sig"))
+    assert shapes, "no `return [ordered]@{...}` found in Invoke-Step"
+    for keys in shapes:
+        assert keys <= fields and required <= keys, (keys, fields)
+
+
+def test_answer_shape_check_can_fail():
+    source = SCRIPTS_DIR.joinpath("switch.ps1").read_text(encoding="utf-8-sig").replace("previous = $previous", "prev = $previous")
+    assert answer_shapes(source) == [{"current", "prev"}]
 
 
 @pytest.mark.parametrize("name", GENERATED)
