@@ -97,19 +97,6 @@ class SmbTransfer:
             raise TransportError(self.host, f"SMB copy to {target} failed: {type(e).__name__}: {e}") from None
         return digest.hexdigest()
 
-    def read(self, remote: str, local: Path) -> None:
-        import smbclient
-        from smbprotocol.exceptions import SMBException
-
-        source = self._unc(remote)
-        self._session()
-        try:
-            with smbclient.open_file(source, mode="rb", **self._kwargs()) as src, open(local, "wb") as dst:
-                while block := src.read(self.options.chunk_size):
-                    dst.write(block)
-        except (SMBException, OSError) as e:
-            raise TransportError(self.host, f"SMB read of {source} failed: {type(e).__name__}: {e}") from None
-
     def close(self) -> None:
         from smbclient import reset_connection_cache
 
