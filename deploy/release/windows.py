@@ -8,7 +8,9 @@ Also the Windows-only hands the deploy flow needs: services, IIS, health, facts.
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
+import tempfile
 import time
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
@@ -79,9 +81,29 @@ class WindowsHostOps(HostOps):
                                    "LinkedDirs": [windows_relative(d) for d in linked_dirs],
                                    "LinkedFiles": [windows_relative(f) for f in linked_files]})
 
-    def install(self, release_id: str, python: str, env_key: str) -> None:
+    def install(self, release_id: str, python: str, env_key: str, requirements: str = "requirements.txt") -> None:
+        """A venv per wheel set; install.ps1 installs wheelhouse/requirements.txt, else every wheel
+        in the wheelhouse (the wheelhouse was built from the app's requirements, so the sets match)."""
         self._call("install", {"ReleaseDir": self.layout.release(release_id), "Python": python,
                                "EnvDir": self.layout.dependency_env(env_key)})
+
+    def write_files(self, release_id: str, files: dict[str, str], dirs: list[str]) -> None:
+        """Each file through the transport's verified put (put_file.ps1 creates parent folders);
+        an empty folder gets a `.keep` file the same way."""
+        release = PureWindowsPath(self.layout.release(release_id))
+        wanted = {str(release / windows_relative(p)): text for p, text in files.items()}
+        wanted |= {str(PureWindowsPath(d) / ".keep"): "" for d in dirs}
+        with tempfile.TemporaryDirectory() as tmp:
+            for remote, text in wanted.items():
+                local = Path(tmp) / "file"
+                local.write_bytes(text.encode("utf-8"))
+                self.transport.put(local, remote, sha256=hashlib.sha256(local.read_bytes()).hexdigest())
+
+    def read_manifest(self, release_id: str) -> dict[str, Any]:
+        with tempfile.TemporaryDirectory() as tmp:
+            local = Path(tmp) / "manifest.json"
+            self.transport.get(str(PureWindowsPath(self.layout.release(release_id), "manifest.json")), local)
+            return json.loads(local.read_text(encoding="utf-8"))
 
     def set_status(self, release_id: str, status: str, extra: dict[str, Any] | None = None) -> None:
         if status not in STATUSES:
@@ -111,11 +133,12 @@ class WindowsHostOps(HostOps):
     def read_journal(self) -> list[dict[str, Any]]:
         return list(self._call("journal", {"Path": self.layout.journal, "Action": "read"}).entries or [])
 
-    def run_hook(self, release_id: str, command: str, env: dict[str, str], secrets: dict[str, Secret]) -> Result:
-        """A PowerShell hook in releases/<id>/app; a non-zero exit raises CommandFailed."""
+    def run_hook(self, release_id: str | None, command: str, env: dict[str, str], secrets: dict[str, Secret]) -> Result:
+        """A PowerShell hook in releases/<id>/app (deploy_to before unpacking); a non-zero exit
+        raises CommandFailed."""
         started = time.monotonic()
         lines = [base64.b64encode(s.reveal().encode("utf-8")) + b"\r\n" for s in secrets.values()]
-        data = self._call("run_hook", {"WorkDir": self.layout.release_app(release_id), "Command": command,
+        data = self._call("run_hook", {"WorkDir": self.layout.release_app(release_id) if release_id else self.layout.deploy_to, "Command": command,
                                        "Variables": json.dumps(env), "SecretNames": list(secrets)}, stdin=lines)
         result = Result(self.host, command, data.rc, data.output, "", time.monotonic() - started)
         if result.rc != 0:

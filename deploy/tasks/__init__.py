@@ -3,10 +3,10 @@ so `invoke --list` stays fast; the work is imported inside each task."""
 
 from invoke import Collection
 
-from deploy.tasks import build, core, plan, report, siteconfig
+from deploy.tasks import build, core, doctor, plan, report, siteconfig
 
 ns = Collection()
 for _task in (build.build, core.deploy, core.rollback, core.releases, core.status, core.stop, plan.plan,
-              report.report):
+              report.report, doctor.doctor):
     ns.add_task(_task)
 ns.add_collection(siteconfig.ns)

@@ -29,11 +29,6 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def wheel_cache(tmp_path_factory) -> Path:
-    return Path(os.environ.get("SHIPYARD_TEST_WHEEL_CACHE") or tmp_path_factory.mktemp("wheels"))
-
-
 @dataclass
 class SiteRepo:
     root: Path

@@ -328,7 +328,8 @@ class WindowsHostModel:
         return {"site": SiteName, "app_pool": AppPool, "physical_path": PhysicalPath, "created": created}
 
     def do_health(self, Url: str, rest: bytes, TimeoutSec: int = 30, Expect: str = "") -> dict:
-        if not self.health_ok:
+        healthy = self.health_ok(Expect) if callable(self.health_ok) else self.health_ok  # per release
+        if not healthy:
             raise ModelError(f"health check {Url} failed after 3 attempts: HTTP 500, expected text not found")
         return {"url": Url, "status": 200, "attempts": 1}
 
