@@ -196,7 +196,7 @@ def test_proxy_from_environment_is_not_used(adhoc, monkeypatch):
 def test_unreachable_endpoint_is_a_transport_error(monkeypatch):
     with FakeWSMan(lambda line, stdin: (b"", b"", 0)) as fake:
         host = winrm_host(fake)  # the port is closed again once the endpoint stopped
-    monkeypatch.setenv("SHIPYARD_TEST_WINRM_PASSWORD", "x")
+    monkeypatch.setenv("SHIPYARD_TEST_WINRM_PASSWORD", "x-pass")
     env = EnvConfig(hosts=[host], secrets={"WINRM_PASSWORD": "SHIPYARD_TEST_WINRM_PASSWORD"})
     with pytest.raises(TransportError, match="win1: WinRM open shell failed: ConnectionError"):
         open_transport(host, env).run("x", timeout=5)
