@@ -105,6 +105,18 @@ class HooksConfig(Strict):
         return list(getattr(self, stage if when == "on" else f"{when}_{stage}", []))
 
 
+class DbConfig(Strict):
+    """How Shipyard treats an environment's database (`[env.X.db]`)."""
+
+    sql_dir: str = "sql"
+    password_secret: str = "DB_PASSWORD"
+    test_database: str | None = None
+    allow_destructive: bool = False
+    deploy_steps: list[Literal["migrate", "sync"]] = []
+    renames: list[str] = []
+    timeout: int = Field(default=10, ge=1, le=600)
+
+
 class EnvConfig(Strict):
     deploy_to: str = ".shipyard/local"
     database: str | None = None
@@ -120,6 +132,7 @@ class EnvConfig(Strict):
     services: list[ServiceConfig] = []
     secrets: dict[str, str] = {}
     command_timeout: float = Field(default=600.0, gt=0)
+    db: DbConfig | None = None
 
     @field_validator("linked_dirs", "linked_files")
     @classmethod

@@ -88,7 +88,7 @@ def connection_string(url: DbUrl, password: str | None = None, timeout: int = DE
         attrs += [("SERVER", url.host), ("PORT", str(url.port or 1433)), ("DATABASE", url.database), ("UID", url.user or "sa")]
         attrs += [("TDS_Version", url.params.get("tds_version", "7.4")), ("Timeout", str(timeout))]
     if password is not None and url.dialect != "sqlite":
-        attrs.append(("PWD", _braced(password)))
+        attrs.append(("PWD", password))
     return ";".join(f"{k}={v if k in ('DRIVER', 'ConnSettings') else _braced(v)}" for k, v in attrs)
 
 

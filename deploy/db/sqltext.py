@@ -84,7 +84,7 @@ def split_statements(text: str, dialect: str) -> list[Statement]:
         line = text.count("\n", 0, start) + 1
         if chunk.strip():
             if PROGRAMMABLE.match(_strip_leading_comments(chunk)):
-                body = chunk.strip().rstrip(";").rstrip()
+                body = _strip_leading_comments(chunk).strip().rstrip(";").rstrip()
                 out.append(Statement(body, line + _leading_lines(chunk), batch))
             else:
                 out.extend(_split_batch(chunk, line, batch, dialect))
