@@ -101,8 +101,22 @@ def expr_key(text: str | None, dialect: str) -> str | None:
             return node.this
         if isinstance(node, exp.Cast) and isinstance(node.this, (exp.Literal, exp.Paren, exp.Null, exp.Boolean)):
             return node.this
-        return node
+        return _in_list(node, exp)
 
-    for _ in range(4):
+    for _ in range(5):
         tree = tree.transform(simplify)
     return tree.sql(dialect=_SQLGLOT_DIALECT[dialect], normalize=True, identify=False)
+
+
+def _in_list(node, exp):  # noqa: ANN001, ANN202 - sqlglot types imported lazily
+    """PostgreSQL stores `x IN (1, 2)` as `x = ANY (ARRAY[1, 2])` and NOT IN as `<> ALL (...)`."""
+    if isinstance(node, exp.EQ) and isinstance(node.expression, exp.Any):
+        inner = node.expression.this
+        inner = inner.this if isinstance(inner, exp.Paren) else inner
+        if isinstance(inner, exp.Array):
+            return exp.In(this=node.this, expressions=inner.expressions)
+    if isinstance(node, exp.NEQ) and isinstance(node.expression, exp.Anonymous) and str(node.expression.this).upper() == "ALL":
+        args = node.expression.expressions
+        if len(args) == 1 and isinstance(args[0], exp.Array):
+            return exp.Not(this=exp.In(this=node.this, expressions=args[0].expressions))
+    return node
