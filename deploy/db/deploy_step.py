@@ -26,28 +26,32 @@ def before_switch(loaded: Loaded, env: EnvConfig, release_id: str, log: Callable
     """Run the configured database steps; raise (before any switch) on the first failure."""
     if not env.database or env.db is None or not env.db.deploy_steps:
         return {}
-    from deploy.db.execute import run_script
     from deploy.db.migrate import migrate
-    from deploy.db.render import render
 
     tgt = target(loaded, env)
     summary: dict[str, Any] = {"release": release_id, "database": tgt.url.server, "steps": list(env.db.deploy_steps)}
     conn = tgt.connect()
     try:
-        if "migrate" in env.db.deploy_steps:
-            summary["migrations"] = migrate(conn, tgt.url.dialect, tgt.sql_dir / "migrations", log=log)
-        if "sync" in env.db.deploy_steps:
-            plan = plan_for(conn, tgt)
-            if plan.destructive and not env.db.allow_destructive:
-                raise DestructiveRefused([c.describe() for c in plan.destructive])
-            script = render(plan, tgt.url.dialect)
-            summary["classification"] = plan.classification
-            summary["script"] = script.text()
-            log(f"database: {len(script.statements)} statement(s), {plan.classification}")
-            summary["statements"] = run_script(conn, script, log)
+        for step in env.db.deploy_steps:  # in the configured order
+            if step == "migrate":
+                summary["migrations"] = migrate(conn, tgt.url.dialect, tgt.sql_dir / "migrations", log=log)
+            else:
+                summary.update(_sync(conn, tgt, env.db.allow_destructive, log))
     finally:
         conn.close()
     return summary
+
+
+def _sync(conn: Any, tgt: Any, allow_destructive: bool, log: Callable[[str], None]) -> dict:
+    from deploy.db.execute import run_script
+    from deploy.db.render import render
+
+    plan = plan_for(conn, tgt)
+    if plan.destructive and not allow_destructive:
+        raise DestructiveRefused([c.describe() for c in plan.destructive])
+    script = render(plan, tgt.url.dialect)
+    log(f"database: {len(script.statements)} statement(s), {plan.classification}")
+    return {"classification": plan.classification, "script": script.text(), "statements": run_script(conn, script, log)}
 
 
 def snapshot(loaded: Loaded, env: EnvConfig) -> dict:

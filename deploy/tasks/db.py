@@ -14,12 +14,19 @@ from deploy.tasks._task import shipyard_task
 
 HELP = {
     "env": "environment in shipyard.toml (default: local)",
-    "from": "source: 'live' (default), a sql/ dir, a snapshot .json, or a database URL",
+    "from_": "source: 'live' (default), a sql/ dir, a snapshot .json, or a database URL",
     "to": "target: a sql/ dir (default: the env's sql_dir), 'live', a snapshot .json, or a URL",
     "allow-destructive": "allow drops and narrowing type changes",
     "rename": "rename hint, repeatable: table:OLD=NEW or column:TABLE.OLD=NEW",
     "config": "path to shipyard.toml",
+    "apply": "run the script (otherwise only print it)",
+    "output": "file to write (default: stdout)",
+    "baseline": "record existing scripts as applied without running them",
 }
+
+
+def _help(*names: str) -> dict[str, str]:
+    return {n: HELP[n] for n in names}
 
 
 def _env(config: str | None, env: str) -> tuple[Any, Any]:
@@ -64,7 +71,7 @@ def _plan(c: Any, config: str | None, env: str, from_: str, to: str | None, rena
     return diff(current, desired, hints), settings, (loaded, envc)
 
 
-@shipyard_task(help=HELP, iterable=["rename"])
+@shipyard_task(help=_help("env", "from_", "to", "allow-destructive", "rename", "config"), iterable=["rename"])
 def diff(c, env="local", from_="live", to=None, allow_destructive=False, rename=None, config=None):
     """Print the script that takes FROM to TO (default: the live database to sql/)."""
     from deploy.db.errors import DestructiveRefused, SchemaDifferences
@@ -81,7 +88,7 @@ def diff(c, env="local", from_="live", to=None, allow_destructive=False, rename=
     raise SchemaDifferences(len(plan.changes))
 
 
-@shipyard_task(help={**HELP, "apply": "run the script (otherwise only print it)"}, iterable=["rename"])
+@shipyard_task(help=_help("env", "apply", "allow-destructive", "rename", "config"), iterable=["rename"])
 def sync(c, env="local", apply=False, allow_destructive=False, rename=None, config=None):
     """Make the live database match sql/schema; prints the script, runs it with --apply."""
     from deploy.db.errors import DestructiveRefused, SchemaDifferences
@@ -109,7 +116,7 @@ def sync(c, env="local", apply=False, allow_destructive=False, rename=None, conf
     print(f"-- applied {len(script.statements)} statement(s)")
 
 
-@shipyard_task(help={"env": HELP["env"], "output": "file to write (default: stdout)", "config": HELP["config"]})
+@shipyard_task(help=_help("env", "output", "config"))
 def snapshot(c, env="local", output=None, config=None):
     """Save the schema this code expects (sql/schema) as JSON, e.g. beside a release."""
     from deploy.db.deploy_step import snapshot as take
@@ -123,8 +130,7 @@ def snapshot(c, env="local", output=None, config=None):
         print(text)
 
 
-@shipyard_task(help={"env": HELP["env"], "baseline": "record existing scripts as applied without running them",
-                     "config": HELP["config"]})
+@shipyard_task(help=_help("env", "baseline", "config"))
 def migrate(c, env="local", baseline=False, config=None):
     """Run sql/migrations/NNNN_name.sql once each, in order, journaled."""
     from deploy.db.migrate import migrate as run
@@ -140,7 +146,7 @@ def migrate(c, env="local", baseline=False, config=None):
     print(f"{len(ran)} migration(s) {'recorded' if baseline else 'applied'}")
 
 
-@shipyard_task(name="bounce-test", help={"env": HELP["env"], "config": HELP["config"]})
+@shipyard_task(name="bounce-test", help=_help("env", "config"))
 def bounce_test(c, env="local", config=None):
     """Drop and create the test database, load sql/schema then sql/seed."""
     from deploy.db.bounce import bounce
