@@ -70,7 +70,8 @@ def diff(current: Schema, desired: Schema, renames: list[Rename] | None = None) 
     plan.changes += _drop_foreign_keys(per_table, dropped_tables)
     plan.changes += _index_changes(current, desired, dropped=True)
     plan.changes += [c for ch in per_table.values() for c in ch if c.kind == "drop_constraint"]
-    plan.changes += [Change("drop_table", t.name, old=t, destructive=True, contract=True) for t in dropped_tables]
+    plan.changes += [Change("drop_table", t.name, old=t, destructive=True, contract=True)
+                     for t in reversed(_fk_order(dropped_tables))]
     plan.changes += [Change("drop_sequence", s.name, old=s, destructive=True, contract=True)
                      for k, s in current.sequences.items() if k not in desired.sequences]
     plan.changes += [Change("create_schema", s) for s in sorted(desired.schemas - current.schemas)]

@@ -154,8 +154,8 @@ class Renderer:
         return [f"ALTER TABLE {self.qn(c.table)} ADD {self.fk_def(c.new, plan.desired.table(c.table))}"]
 
     def r_drop_foreign_key(self, c: Change, plan: Plan) -> list[str]:
-        if plan.desired.table(c.table) is None:
-            return []  # DROP TABLE takes its own keys with it; keys pointing at it were dropped already
+        if plan.desired.table(c.table) is None and not c.old.name:
+            return []  # DROP TABLE takes its own keys with it (dropped in reverse FK order)
         return [f"ALTER TABLE {self.qn(c.table)} DROP CONSTRAINT {self.q(self.require_name(c))}"]
 
     def r_add_constraint(self, c: Change, plan: Plan) -> list[str]:
