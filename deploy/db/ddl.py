@@ -12,7 +12,7 @@ from deploy.db.sqltext import PROGRAMMABLE, SqlSyntaxError, Token, significant, 
 
 COLUMN_CONSTRAINT_WORDS = {
     "CONSTRAINT", "NOT", "NULL", "PRIMARY", "UNIQUE", "DEFAULT", "CHECK", "REFERENCES", "IDENTITY",
-    "GENERATED", "AS", "COLLATE", "AUTOINCREMENT", "ROWGUIDCOL", "SPARSE", "CLUSTERED", "NONCLUSTERED",
+    "GENERATED", "AS", "COLLATE", "AUTOINCREMENT", "ROWGUIDCOL", "SPARSE", "CLUSTERED", "NONCLUSTERED", "FOREIGN",
 }
 TABLE_CONSTRAINT_STARTS = {"CONSTRAINT", "PRIMARY", "UNIQUE", "CHECK", "FOREIGN"}
 
@@ -142,6 +142,8 @@ def read_statement(schema: Schema, text: str, line: int) -> None:
         return schema.add_index(_create_index(cur))
     if cur.accept("ALTER", "TABLE"):
         return _alter_table(cur, schema)
+    if cur.at("USE") or cur.at("SET"):
+        return None  # session settings in a schema file (USE db; SET ANSI_NULLS ON) change no object
     cur.fail("not a schema statement (CREATE TABLE/INDEX/VIEW/..., ALTER TABLE ... ADD)")
 
 
@@ -224,7 +226,7 @@ def _column_constraint(cur: Cursor, col: Column, parts: _TableParts) -> Column:
     if cur.accept("CHECK"):
         parts.checks.append(Check(cname, cur.group()))
         return col
-    if cur.accept("REFERENCES"):
+    if cur.accept("REFERENCES") or cur.accept("FOREIGN", "KEY", "REFERENCES"):
         parts.foreign_keys.append(_references(cur, cname, (col.name,)))
         return col
     if cur.accept("IDENTITY"):

@@ -119,7 +119,7 @@ def _split_batch(text: str, first_line: int, batch: int, dialect: str) -> list[S
             continue
         current.append(tok)
         depth += {"(": 1, ")": -1}.get(tok.text, 0)
-        if _is_trigger(current):
+        if _has_body(current, dialect):
             block += {"BEGIN": 1, "CASE": 1, "END": -1}.get(tok.upper, 0) if tok.kind == "word" else 0
     if significant(current):
         out.append(_statement(current, batch))
@@ -127,8 +127,9 @@ def _split_batch(text: str, first_line: int, batch: int, dialect: str) -> list[S
 
 
 def _starts_new_tsql_statement(tok: Token, current: list[Token], depth: int, dialect: str) -> bool:
-    """T-SQL needs no `;`: a CREATE/ALTER/DROP/INSERT at the start of a line begins a statement."""
-    if dialect != "tsql" or depth or not significant(current) or tok.kind != "word":
+    """T-SQL needs no `;`: a CREATE/ALTER/DROP/INSERT at the start of a line begins a statement
+    (not inside a trigger, procedure or function body, which runs to its `;` or `END`)."""
+    if dialect != "tsql" or depth or not significant(current) or tok.kind != "word" or _has_body(current, dialect):
         return False
     if tok.upper not in ("CREATE", "ALTER", "DROP", "INSERT"):
         return False
@@ -136,10 +137,11 @@ def _starts_new_tsql_statement(tok: Token, current: list[Token], depth: int, dia
     return prev.kind == "ws" and "\n" in prev.text
 
 
-def _is_trigger(current: list[Token]) -> bool:
-    sig = significant(current[:12])
-    words = [t.upper for t in sig[:4]]
-    return len(words) > 1 and words[0] == "CREATE" and "TRIGGER" in words
+def _has_body(current: list[Token], dialect: str) -> bool:
+    """A statement whose body holds `;`-separated statements (BEGIN ... END counts as a block)."""
+    kinds = {"TRIGGER"} if dialect == "sqlite" else {"TRIGGER", "PROC", "PROCEDURE", "FUNCTION"} if dialect == "tsql" else set()
+    words = [t.upper for t in significant(current[:12])[:5]]
+    return len(words) > 1 and words[0] == "CREATE" and bool(kinds & set(words))
 
 
 def _statement(tokens: list[Token], batch: int) -> Statement:
@@ -157,6 +159,10 @@ def normalise(text: str) -> str:
         words.pop()
     if len(words) > 2 and words[0] == "create" and words[1] == "or" and words[2] in ("alter", "replace"):
         words = ["create", *words[3:]]
+    if len(words) > 5 and words[0] == "create" and words[2:5] == ["if", "not", "exists"]:
+        words = words[:2] + words[5:]  # SQLite stores CREATE ... IF NOT EXISTS without the clause
+    if len(words) > 1 and words[:2] == ["create", "proc"]:
+        words[1] = "procedure"
     return " ".join(words)
 
 

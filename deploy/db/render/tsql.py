@@ -84,6 +84,17 @@ class TsqlRenderer(Renderer):
             out.append(f"ALTER TABLE {self.qn(c.table)} ADD CONSTRAINT {name} DEFAULT ({new.default}) FOR {self.q(new.name)}")
         return out
 
+    def require_name(self, c: Change) -> str:
+        """A constraint without a known name was created from files by Shipyard: our name."""
+        if c.old.name:
+            return c.old.name
+        short = _short(c.table or "")
+        if isinstance(c.old, ForeignKey):
+            return f"FK_{short}_{'_'.join(c.old.columns)}"
+        if isinstance(c.old, Check):
+            return f"CK_{short}_1"
+        return f"PK_{short}" if c.target.endswith("primary key") else f"UQ_{short}_{'_'.join(c.old.columns)}"
+
     def r_rename_table(self, c: Change, plan: Plan) -> list[str]:
         return [f"EXEC sp_rename N'{self.qn(c.old)}', N'{split_name(c.new)[1]}'"]
 
@@ -118,3 +129,27 @@ class TsqlRenderer(Renderer):
             batches += ["BEGIN TRANSACTION", *[s.sql for s in script.steps], "COMMIT TRANSACTION"]
         batches += [s.sql for s in script.after]
         return "".join(f"{b}\nGO\n" for b in batches)
+
+
+# T-SQL forms sqlglot (30.x) reads only as an opaque Command; everything else must parse fully.
+OPAQUE_OK = re.compile(r"^(CREATE OR ALTER TRIGGER|ALTER TABLE \S+ ADD CONSTRAINT \S+ DEFAULT )", re.I)
+
+
+def parse_back(script_text: str) -> list[str]:
+    """Parse every `GO` batch with sqlglot's T-SQL dialect (no SQL Server here to ask).
+    Raises sqlglot's ParseError on invalid T-SQL; returns the batches sqlglot could only
+    read as an opaque command and that are not known-good forms (so: suspicious ones)."""
+    import logging
+
+    import sqlglot
+    from sqlglot import exp
+
+    suspicious = []
+    logging.getLogger("sqlglot").setLevel(logging.ERROR)
+    for batch in script_text.split("\nGO\n"):
+        if not batch.strip():
+            continue
+        trees = sqlglot.parse(batch, read="tsql")
+        if any(isinstance(t, exp.Command) for t in trees) and not OPAQUE_OK.match(batch.strip()):
+            suspicious.append(batch.strip())
+    return suspicious

@@ -7,7 +7,6 @@ import os
 from pathlib import Path
 
 import pytest
-import sqlglot
 
 from deploy.db.desired import from_text
 from deploy.db.diff import diff
@@ -51,11 +50,11 @@ def test_golden(case: str, dialect: str) -> None:
 @pytest.mark.parametrize(("case", "dialect"), [c for c in _cases() if c[1] == "tsql"])
 def test_tsql_output_parses_as_tsql(case: str, dialect: str) -> None:
     """No SQL Server here: every generated batch must at least be valid T-SQL to a real parser."""
+    from deploy.db.render.tsql import parse_back
+
     text = render(_plan(case, dialect)).text()
-    batches = [b for b in text.split("\nGO\n") if b.strip()]
-    assert batches
-    for batch in batches:
-        assert sqlglot.parse(batch, read="tsql"), batch
+    assert text.count("\nGO\n") >= 3
+    assert parse_back(text) == []
 
 
 @pytest.mark.parametrize(("case", "dialect"), _cases())
