@@ -22,6 +22,7 @@ _PG_TYPES = {
     "time without time zone": "time", "timetz": "time with time zone",
 }
 _PG_SERIAL = {"serial", "serial4", "serial8", "bigserial", "smallserial"}
+_TSQL_DEFAULT_ARGS = {("datetime2", "(7)"), ("time", "(7)"), ("datetimeoffset", "(7)"), ("float", "(53)")}
 _TSQL_TYPES = {"integer": "int", "dec": "decimal", "character varying": "varchar", "national character varying": "nvarchar",
                "rowversion": "timestamp", "double precision": "float"}
 
@@ -43,6 +44,8 @@ def type_name(raw: str, dialect: str) -> tuple[str, bool]:
         if mapped in ("timestamp with time zone", "time with time zone") and args:
             return f"{mapped.split(' ')[0]}{args} with time zone", False
         return f"{mapped}{args}" if not suffix else f"{mapped}{args}", base in _PG_SERIAL
+    if (base, args) in _TSQL_DEFAULT_ARGS:
+        args = ""  # datetime2(7) is datetime2, float(53) is float: the server reports the default
     return f"{_TSQL_TYPES.get(base, base)}{args}{suffix}", False
 
 
@@ -66,8 +69,10 @@ def index_column(text: str, dialect: str) -> str:
     words = text.split()
     if words and words[-1].upper() == "ASC":
         words = words[:-1]
+    if words and words[0][:1] in '"[`':
+        words[0] = words[0][1:-1]
     text = " ".join(words)
-    return expr_key(text, dialect) if "(" in text else text.strip('"[]`').lower() if len(words) == 1 else text.lower()
+    return expr_key(text, dialect) if "(" in text else text.lower()
 
 
 def wrapped(text: str) -> bool:
@@ -97,6 +102,8 @@ def expr_key(text: str | None, dialect: str) -> str | None:
         return normalise(text)
 
     def simplify(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.Identifier) and node.quoted:
+            return exp.Identifier(this=node.this, quoted=False)  # [price] and price are one column
         if isinstance(node, exp.Paren):
             return node.this
         if isinstance(node, exp.Cast) and isinstance(node.this, (exp.Literal, exp.Paren, exp.Null, exp.Boolean)):
