@@ -60,7 +60,7 @@ def diff(current: Schema, desired: Schema, renames: list[Rename] | None = None) 
     plan = Plan(current, desired, list(rename_changes))
     cur_tables, des_tables = current.tables, desired.tables
     per_table = {k: table_changes(cur_tables[k], des_tables[k], desired.dialect) for k in cur_tables if k in des_tables}
-    touched = {cur_tables[k].name for k, ch in per_table.items() if ch}
+    touched = {cur_tables[k].name for k, ch in per_table.items() if _invasive(ch, desired.dialect)}
     dropped_tables = [t for k, t in cur_tables.items() if k not in des_tables]
     touched |= {t.name for t in dropped_tables}
 
@@ -86,6 +86,14 @@ def diff(current: Schema, desired: Schema, renames: list[Rename] | None = None) 
                      for t in created for fk in t.foreign_keys]
     plan.changes += [Change("create_routine", r.name, new=r, table=r.table) for r in deps.creation_order(create_routines)]
     return plan
+
+
+def _invasive(changes: list[Change], dialect: str) -> bool:
+    """Whether views and routines on the table must be re-created: SQLite rebuilds the table
+    for almost anything; elsewhere only changed or dropped columns break a dependent."""
+    if dialect == "sqlite":
+        return bool(changes)
+    return any(c.kind in ("alter_column", "drop_column") for c in changes)
 
 
 def _names(schema: Schema) -> set[str]:
