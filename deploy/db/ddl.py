@@ -147,6 +147,15 @@ def read_statement(schema: Schema, text: str, line: int) -> None:
     cur.fail("not a schema statement (CREATE TABLE/INDEX/VIEW/..., ALTER TABLE ... ADD)")
 
 
+def table_from_parts(name: str, columns: list[Column], constraints: list[str], dialect: str) -> Table:
+    """A table from catalog rows: columns already structured, constraints as DDL fragments
+    (`CONSTRAINT n PRIMARY KEY (a)`), read with the same grammar as a CREATE TABLE."""
+    parts = _TableParts()
+    for text in constraints:
+        _table_constraint(Cursor(text, 1, dialect), parts)
+    return parts.table(name, columns, dialect)
+
+
 def _if_not_exists(cur: Cursor) -> None:
     cur.accept("IF", "NOT", "EXISTS")
 

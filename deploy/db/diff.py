@@ -107,11 +107,10 @@ def _routine_changes(current: Schema, desired: Schema, touched: set[str]) -> tup
             if k not in desired.routines or routine_key(r) != routine_key(desired.routines[k])}
     grew = True
     while grew:
-        grew = False
-        for k, r in current.routines.items():
-            if k not in drop and any(deps.uses(r, n) for n in touched | {d.name for d in drop.values()}):
-                drop[k] = r
-                grew = True
+        names = touched | {d.name for d in drop.values()}
+        found = {k: r for k, r in current.routines.items() if k not in drop and deps.uses_any(r, names)}
+        drop.update(found)
+        grew = bool(found)
     create = [r for k, r in desired.routines.items() if k not in current.routines or k in drop]
     return list(drop.values()), create
 

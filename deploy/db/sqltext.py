@@ -34,15 +34,17 @@ class SqlSyntaxError(ValueError):
         super().__init__(message)
 
 
-@dataclass(frozen=True)
 class Token:
-    kind: str
-    text: str
-    line: int
+    """One lexical token; `upper` is the comparison form of a keyword."""
 
-    @property
-    def upper(self) -> str:
-        return self.text.upper() if self.kind == "word" else self.text
+    __slots__ = ("kind", "text", "line", "upper")
+
+    def __init__(self, kind: str, text: str, line: int):
+        self.kind, self.text, self.line = kind, text, line
+        self.upper = text.upper() if kind == "word" else text
+
+    def __repr__(self) -> str:
+        return f"Token({self.kind!r}, {self.text!r}, {self.line})"
 
 
 @dataclass(frozen=True)
@@ -55,14 +57,17 @@ class Statement:
 def tokenize(text: str, first_line: int = 1) -> list[Token]:
     """Every token including whitespace and comments, so text can be rebuilt exactly."""
     out, pos, line = [], 0, first_line
-    while pos < len(text):
-        m = _TOKEN.match(text, pos)
+    end = len(text)
+    match = _TOKEN.match
+    while pos < end:
+        m = match(text, pos)
         if not m:
             raise SqlSyntaxError(f"unexpected character {text[pos]!r}", line)
-        kind = m.lastgroup if m.lastgroup != "tag" else "dollar"
-        kind = "dollar" if m.group("dollar") else kind
-        out.append(Token(kind, m.group(0), line))
-        line += m.group(0).count("\n")
+        value = m.group(0)
+        kind = "dollar" if m.lastgroup == "tag" else m.lastgroup
+        out.append(Token(kind, value, line))
+        if "\n" in value:
+            line += value.count("\n")
         pos = m.end()
     return out
 

@@ -65,8 +65,16 @@ def _plan(c: Any, config: str | None, env: str, from_: str, to: str | None, rena
     loaded, envc = _env(config, env)
     settings = db_settings(envc)
     dialect = parse_url(envc.database, loaded.root).dialect if envc.database else None
-    current = _load(from_, loaded, envc, dialect)
-    desired = _load(to or settings.sql_dir, loaded, envc, dialect or current.dialect)
+    from concurrent.futures import ThreadPoolExecutor
+
+    if dialect is None:  # no database configured: the target dir reads as the source's dialect
+        current = _load(from_, loaded, envc, None)
+        desired = _load(to or settings.sql_dir, loaded, envc, current.dialect)
+    else:
+        with ThreadPoolExecutor(2) as pool:  # two live databases are read at the same time
+            current_f = pool.submit(_load, from_, loaded, envc, dialect)
+            desired_f = pool.submit(_load, to or settings.sql_dir, loaded, envc, dialect)
+            current, desired = current_f.result(), desired_f.result()
     hints = [Rename.parse(h, desired.dialect) for h in [*settings.renames, *rename]]
     return diff(current, desired, hints), settings, (loaded, envc)
 
