@@ -8,7 +8,8 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from deploy.db.ddl import read_statement, table_from_parts
+from deploy.db.ddl import read_statement
+from deploy.db.ddl_table import table_from_parts
 from deploy.db.introspect import JOURNAL_TABLE
 from deploy.db.model import Column, Routine, Schema, Sequence
 from deploy.db.render.postgres import COMMENT_PREFIX

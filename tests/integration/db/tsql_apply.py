@@ -6,7 +6,8 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from deploy.db.ddl import Cursor, read_statement
+from deploy.db.cursor import Cursor
+from deploy.db.ddl import read_statement
 from deploy.db.model import Schema, Table, qualify, split_name
 from deploy.db.sqltext import split_statements, unquote
 
