@@ -8,6 +8,7 @@ normalised key, so whitespace never makes a difference.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields, replace
+from functools import cached_property
 from typing import Any
 
 DIALECTS = ("postgres", "sqlite", "tsql")
@@ -70,7 +71,11 @@ class Table:
     foreign_keys: tuple[ForeignKey, ...] = ()
 
     def column(self, name: str) -> Column | None:
-        return next((c for c in self.columns if c.name.lower() == name.lower()), None)
+        return self._by_name.get(name.lower())
+
+    @cached_property
+    def _by_name(self) -> dict[str, Column]:
+        return {c.name.lower(): c for c in self.columns}
 
 
 @dataclass(frozen=True)

@@ -85,6 +85,7 @@ def wrapped(text: str) -> bool:
     return text.startswith("(") and depth == 0
 
 
+_PLAIN_LITERAL = re.compile(r"-?\d+(\.\d+)?|'[^']*'")
 _SQLGLOT_DIALECT = {"postgres": "postgres", "sqlite": "sqlite", "tsql": "tsql"}
 
 
@@ -93,6 +94,8 @@ def expr_key(text: str | None, dialect: str) -> str | None:
     """The comparison form of a default, check, index predicate or computed column."""
     if text is None:
         return None
+    if _PLAIN_LITERAL.fullmatch(text.strip()):
+        return text.strip()  # nothing a server could add or a parser could normalise
     import sqlglot
     from sqlglot import exp
 

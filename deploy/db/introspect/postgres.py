@@ -1,4 +1,4 @@
-"""PostgreSQL catalog -> DDL text -> model. Views, functions, procedures and triggers
+"""PostgreSQL catalog -> model (structured rows; expressions as the server prints them). Views, functions, procedures and triggers
 come back in the server's own rendering, so their comparison key is the fingerprint
 Shipyard stored in the object's comment when it created it, trusted only while the
 server's rendering still hashes to what it was then (anything else is drift)."""
@@ -8,10 +8,10 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from deploy.db.ddl import read_statement
-from deploy.db.ddl_table import table_from_parts
+from deploy.db.ddl_table import TableParts
 from deploy.db.introspect import JOURNAL_TABLE
-from deploy.db.model import Column, Routine, Schema, Sequence
+from deploy.db.model import Check, Column, ForeignKey, Index, Key, Routine, Schema, Sequence
+from deploy.db.normal import index_column
 from deploy.db.render.postgres import COMMENT_PREFIX
 
 SYSTEM = "n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'"
@@ -29,12 +29,23 @@ JOIN pg_class c ON c.oid = a.attrelid AND c.relkind IN ('r', 'p') JOIN pg_namesp
 LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
 LEFT JOIN pg_collation co ON co.oid = a.attcollation
 WHERE a.attnum > 0 AND NOT a.attisdropped AND {SYSTEM} ORDER BY a.attrelid, a.attnum"""
-CONSTRAINTS = """SELECT conrelid, conname, pg_get_constraintdef(oid) FROM pg_constraint
-WHERE contype IN ('p', 'u', 'c', 'f') AND conrelid <> 0 ORDER BY conrelid, contype, conname"""
-INDEXES = f"""SELECT pg_get_indexdef(i.indexrelid) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+SEP = "\x1f"  # joins name lists in one text column (no identifier contains it)
+_NAMES = "(SELECT string_agg(a.attname, E'\\x1f' ORDER BY u.i) FROM unnest({arr}) WITH ORDINALITY u(n, i) " \
+         "JOIN pg_attribute a ON a.attrelid = {rel} AND a.attnum = u.n)"
+CONSTRAINTS = f"""SELECT k.conrelid, k.conname, k.contype, {_NAMES.format(arr='k.conkey', rel='k.conrelid')},
+pg_get_expr(k.conbin, k.conrelid), rn.nspname, r.relname, {_NAMES.format(arr='k.confkey', rel='k.confrelid')},
+k.confdeltype, k.confupdtype
+FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+LEFT JOIN pg_class r ON r.oid = k.confrelid LEFT JOIN pg_namespace rn ON rn.oid = r.relnamespace
+WHERE k.contype IN ('p', 'u', 'c', 'f') AND {SYSTEM} ORDER BY k.conrelid, k.contype, k.conname"""
+INDEXES = f"""SELECT n.nspname, t.relname, c.relname, i.indisunique, pg_get_expr(i.indpred, i.indrelid),
+(SELECT string_agg(pg_get_indexdef(i.indexrelid, k, true) || CASE WHEN (i.indoption[k - 1] & 1) = 1
+ THEN ' DESC' ELSE '' END, E'\\x1f' ORDER BY k) FROM generate_series(1, i.indnkeyatts) k)
+FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_class t ON t.oid = i.indrelid
 WHERE {SYSTEM} AND t.relname <> '{JOURNAL_TABLE}' AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)
-AND {NOT_EXTENSION.format(oid='i.indrelid')} ORDER BY 1"""
+AND {NOT_EXTENSION.format(oid='i.indrelid')} ORDER BY 1, 2, 3"""
+_ACTIONS = {"r": "RESTRICT", "c": "CASCADE", "n": "SET NULL", "d": "SET DEFAULT"}
 VIEWS = f"""SELECT n.nspname, c.relname, pg_get_viewdef(c.oid), obj_description(c.oid, 'pg_class')
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE c.relkind = 'v' AND {SYSTEM} AND {NOT_EXTENSION.format(oid='c.oid')}"""
@@ -59,21 +70,36 @@ def introspect_postgres(conn: Any) -> Schema:
     schema = Schema("postgres", {r[0] for r in cur.execute(SCHEMAS).fetchall()})
     tables = {oid: f"{ns}.{name}" for oid, ns, name in cur.execute(TABLES).fetchall()}
     columns: dict[int, list[Column]] = {oid: [] for oid in tables}
-    constraints: dict[int, list[str]] = {oid: [] for oid in tables}
+    parts = {oid: TableParts() for oid in tables}
     for oid, *row in cur.execute(COLUMNS).fetchall():
         if oid in columns:
             columns[oid].append(_column(*row))
-    for oid, name, definition in cur.execute(CONSTRAINTS).fetchall():
-        if oid in constraints:
-            constraints[oid].append(f"CONSTRAINT {_q(name)} {definition}")
+    for oid, *row in cur.execute(CONSTRAINTS).fetchall():
+        if oid in parts:
+            _add_constraint(parts[oid], *row)
     for oid, qualified in tables.items():
-        schema.add_table(table_from_parts(qualified, columns[oid], constraints[oid], "postgres"))
-    for (definition,) in cur.execute(INDEXES).fetchall():
-        read_statement(schema, definition, 1)
+        schema.add_table(parts[oid].table(qualified, columns[oid], "postgres"))
+    for ns, table, name, unique, where, keys in cur.execute(INDEXES).fetchall():
+        cols = tuple(index_column(k, "postgres") for k in (keys or "").split(SEP))
+        schema.add_index(Index(name, f"{ns}.{table}", cols, truthy(unique), where))
     _routines(cur, schema)
     for ns, name, start, increment in cur.execute(SEQUENCES).fetchall():
         schema.sequences[f"{ns}.{name}".lower()] = Sequence(f"{ns}.{name}", int(start), int(increment))
     return schema
+
+
+def _add_constraint(parts: TableParts, name: str, kind: str, cols: str | None, check: str | None,
+                    ref_ns: str | None, ref: str | None, ref_cols: str | None, on_delete: str, on_update: str) -> None:
+    names = tuple((cols or "").split(SEP))
+    if kind == "p":
+        parts.primary_key = Key(name, names)
+    elif kind == "u":
+        parts.uniques.append(Key(name, names))
+    elif kind == "c":
+        parts.checks.append(Check(name, check or ""))
+    else:
+        parts.foreign_keys.append(ForeignKey(name, names, f"{ref_ns}.{ref}", tuple((ref_cols or "").split(SEP)),
+                                             _ACTIONS.get(on_delete), _ACTIONS.get(on_update)))
 
 
 def _column(name: str, typ: str, notnull: Any, default: str | None, identity: str, generated: str,

@@ -143,3 +143,24 @@ def test_tasks_exit_codes(sqlite_url, tmp_path) -> None:
     assert refused.returncode == 3 and "drop_column post.body" in refused.stderr
     snap = _invoke(project, "db.snapshot", "--output", "snap.json")
     assert snap.returncode == 0 and json.loads((project / "snap.json").read_text())["dialect"] == "sqlite"
+
+
+def test_nothing_runs_when_a_change_cannot_render(sqlite_url, tmp_path) -> None:
+    project = _project(tmp_path, f"sqlite:///{sqlite_url.database}").parent
+    (project / "sql" / "schema" / "030_more.sql").write_text("CREATE TABLE extra (id integer);\nCREATE SEQUENCE seq START WITH 5;\n")
+    run = _invoke(project, "db.sync", "--apply")
+    assert run.returncode == 2 and "SQLite has no sequences" in run.stderr
+    assert not Path(sqlite_url.database).exists() or "extra" not in {
+        r[0] for r in connect(sqlite_url).execute("SELECT name FROM sqlite_master").fetchall()}
+
+
+def test_diff_between_a_directory_and_a_snapshot(tmp_path) -> None:
+    project = _project(tmp_path, "sqlite:///site.db").parent
+    assert _invoke(project, "db.snapshot", "--output", "snap.json").returncode == 0
+    same = _invoke(project, "db.diff", "--from", "snap.json", "--to", "sql")
+    assert same.returncode == 0 and "no differences" in same.stdout, same.stderr
+    (project / "sql" / "schema" / "030_more.sql").write_text("CREATE TABLE extra (id integer);\n")
+    more = _invoke(project, "db.diff", "--from", "snap.json", "--to", "sql")
+    assert more.returncode == 2 and 'CREATE TABLE "extra"' in more.stdout
+    back = _invoke(project, "db.diff", "--from", "sql", "--to", "snap.json")
+    assert back.returncode == 3 and "drop_table extra" in back.stderr
