@@ -66,13 +66,15 @@ def _introspect(url) -> object:
         conn.close()
 
 
-def time_shipyard(a, b) -> tuple[float, int]:
-    """Both databases are read at once (pyodbc releases the GIL while the server works)."""
+def time_shipyard(a, b) -> tuple[float, float, int]:
+    """Both databases are read at once (pyodbc releases the GIL while the server works).
+    Returns (total seconds, of which introspection, statement count)."""
     started = time.perf_counter()
     with ThreadPoolExecutor(2) as pool:
         current, desired = pool.map(_introspect, [a, b])
+    read = time.perf_counter() - started
     script = render(diff(current, desired))
-    return time.perf_counter() - started, len(script.statements)
+    return time.perf_counter() - started, read, len(script.statements)
 
 
 def migra_venv(venv: Path) -> Path:
@@ -101,10 +103,10 @@ def main() -> None:
     with ThrowawayPostgres() as server:
         a = create(server, "bench_a", schema_sql(args.tables, modified=False))
         b = create(server, "bench_b", schema_sql(args.tables, modified=True))
-        ours, our_count = time_shipyard(a, b)
+        ours, read, our_count = time_shipyard(a, b)
         theirs, their_count = time_migra(migra, a, b)
     print(f"tables={args.tables} views={args.tables // 10}")
-    print(f"shipyard introspect+diff+render: {ours:.2f}s, {our_count} statements")
+    print(f"shipyard introspect+diff+render: {ours:.2f}s (introspection {read:.2f}s), {our_count} statements")
     print(f"migra (baseline, same run):      {theirs:.2f}s, {their_count} statements")
     print(f"ratio migra/shipyard: {theirs / ours:.1f}x (goal >= 5x)")
 

@@ -3,22 +3,16 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from deploy.db.model import Check, Column, ForeignKey, Index, Key, Table
 from deploy.db.normal import expr_key
-
-if TYPE_CHECKING:  # pragma: no cover
-    from deploy.db.diff import Change
+from deploy.db.plan import Change
 
 
-def _change(*args: Any, **kwargs: Any) -> "Change":
-    from deploy.db.diff import Change
-
-    return Change(*args, **kwargs)
 
 
-def table_changes(cur: Table, des: Table, dialect: str) -> list["Change"]:
+def table_changes(cur: Table, des: Table, dialect: str) -> list[Change]:
     out = _column_changes(cur, des, dialect)
     out += _key_changes(cur, des, dialect)
     out += _check_changes(cur, des, dialect)
@@ -26,21 +20,21 @@ def table_changes(cur: Table, des: Table, dialect: str) -> list["Change"]:
     return out
 
 
-def _column_changes(cur: Table, des: Table, dialect: str) -> list["Change"]:
+def _column_changes(cur: Table, des: Table, dialect: str) -> list[Change]:
     out = []
     for col in des.columns:
         old = cur.column(col.name)
         if old is None:
             tightening = not col.nullable and col.default is None and not col.identity and col.computed is None
-            out.append(_change("add_column", f"{des.name}.{col.name}", new=col, table=des.name, contract=tightening))
+            out.append(Change("add_column", f"{des.name}.{col.name}", new=col, table=des.name, contract=tightening))
         elif not columns_equal(old, col, dialect):
             narrowing = not widening(old.type, col.type) and old.type != col.type
             contract = narrowing or (old.nullable and not col.nullable)
-            out.append(_change("alter_column", f"{des.name}.{col.name}", old=old, new=col, table=des.name,
+            out.append(Change("alter_column", f"{des.name}.{col.name}", old=old, new=col, table=des.name,
                                destructive=narrowing, contract=contract))
     for col in cur.columns:
         if des.column(col.name) is None:
-            out.append(_change("drop_column", f"{cur.name}.{col.name}", old=col, table=cur.name, destructive=True, contract=True))
+            out.append(Change("drop_column", f"{cur.name}.{col.name}", old=col, table=cur.name, destructive=True, contract=True))
     return out
 
 
@@ -90,17 +84,17 @@ def _same_key(a: Key, b: Key) -> bool:
     return named and [c.lower() for c in a.columns] == [c.lower() for c in b.columns]
 
 
-def _key_changes(cur: Table, des: Table, dialect: str) -> list["Change"]:
+def _key_changes(cur: Table, des: Table, dialect: str) -> list[Change]:
     out = []
     if cur.primary_key and not (des.primary_key and _same_key(cur.primary_key, des.primary_key)):
-        out.append(_change("drop_constraint", f"{cur.name}.primary key", old=cur.primary_key, table=cur.name, contract=True))
+        out.append(Change("drop_constraint", f"{cur.name}.primary key", old=cur.primary_key, table=cur.name, contract=True))
     if des.primary_key and not (cur.primary_key and _same_key(cur.primary_key, des.primary_key)):
-        out.append(_change("add_constraint", f"{des.name}.primary key", new=des.primary_key, table=des.name))
+        out.append(Change("add_constraint", f"{des.name}.primary key", new=des.primary_key, table=des.name))
     out += _set_changes(cur.uniques, des.uniques, _same_key, cur.name, "unique")
     return out
 
 
-def _check_changes(cur: Table, des: Table, dialect: str) -> list["Change"]:
+def _check_changes(cur: Table, des: Table, dialect: str) -> list[Change]:
     def same(a: Check, b: Check) -> bool:
         named = b.name is None or a.name is None or a.name.lower() == b.name.lower()
         return named and expr_key(a.expression, dialect) == expr_key(b.expression, dialect)
@@ -115,25 +109,25 @@ def same_fk(a: ForeignKey, b: ForeignKey) -> bool:
             and lower(a.ref_columns) == lower(b.ref_columns) and a.on_delete == b.on_delete and a.on_update == b.on_update)
 
 
-def _fk_changes(cur: Table, des: Table) -> list["Change"]:
+def _fk_changes(cur: Table, des: Table) -> list[Change]:
     out = []
     for fk in cur.foreign_keys:
         if not any(same_fk(fk, d) for d in des.foreign_keys):
-            out.append(_change("drop_foreign_key", f"{cur.name}.{fk.name or '+'.join(fk.columns)}", old=fk, table=cur.name))
+            out.append(Change("drop_foreign_key", f"{cur.name}.{fk.name or '+'.join(fk.columns)}", old=fk, table=cur.name))
     for fk in des.foreign_keys:
         if not any(same_fk(c, fk) for c in cur.foreign_keys):
-            out.append(_change("add_foreign_key", f"{des.name}.{fk.name or '+'.join(fk.columns)}", new=fk, table=des.name))
+            out.append(Change("add_foreign_key", f"{des.name}.{fk.name or '+'.join(fk.columns)}", new=fk, table=des.name))
     return out
 
 
-def _set_changes(cur: tuple, des: tuple, same: Any, table: str, what: str) -> list["Change"]:
+def _set_changes(cur: tuple, des: tuple, same: Any, table: str, what: str) -> list[Change]:
     out = []
     for c in cur:
         if not any(same(c, d) for d in des):
-            out.append(_change("drop_constraint", f"{table}.{what} {c.name or ''}".strip(), old=c, table=table))
+            out.append(Change("drop_constraint", f"{table}.{what} {c.name or ''}".strip(), old=c, table=table))
     for d in des:
         if not any(same(c, d) for c in cur):
-            out.append(_change("add_constraint", f"{table}.{what} {d.name or ''}".strip(), new=d, table=table))
+            out.append(Change("add_constraint", f"{table}.{what} {d.name or ''}".strip(), new=d, table=table))
     return out
 
 

@@ -6,49 +6,12 @@ the drop is destructive so it is refused unless allowed. With a hint it is a ren
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
-
 from deploy.db import deps
 from deploy.db.changes import index_equal, table_changes
 from deploy.db.model import Routine, Schema, Table
+from deploy.db.plan import Change, Plan
 from deploy.db.renames import Rename, apply_renames
 from deploy.db.sqltext import fingerprint
-
-
-@dataclass(frozen=True)
-class Change:
-    kind: str
-    target: str
-    old: Any = None
-    new: Any = None
-    destructive: bool = False
-    contract: bool = False
-    table: str | None = None
-
-    def describe(self) -> str:
-        return f"{self.kind} {self.target}"
-
-
-@dataclass
-class Plan:
-    current: Schema
-    desired: Schema
-    changes: list[Change] = field(default_factory=list)
-
-    @property
-    def destructive(self) -> list[Change]:
-        return [c for c in self.changes if c.destructive]
-
-    @property
-    def contract(self) -> list[Change]:
-        return [c for c in self.changes if c.contract]
-
-    @property
-    def classification(self) -> str:
-        if not self.changes:
-            return "none"
-        return "contract" if self.contract else "expand-only"
 
 
 def routine_key(r: Routine) -> str:

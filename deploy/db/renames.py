@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from deploy.db.model import Schema, Table, qualify, split_name
+from deploy.db.plan import Change
 from deploy.errors import UsageError
 
 _HINT = re.compile(r"^(?P<kind>table|column):(?P<old>[^=\s]+)=(?P<new>[^=\s]+)$")
@@ -39,9 +40,7 @@ def _qualified(name: str, dialect: str) -> str:
     return qualify(short, schema, dialect)
 
 
-def apply_renames(current: Schema, desired: Schema, renames: list[Rename]) -> tuple[Schema, list[Any]]:
-    from deploy.db.diff import Change
-
+def apply_renames(current: Schema, desired: Schema, renames: list[Rename]) -> tuple[Schema, list[Change]]:
     if not renames:
         return current, []
     renamed = Schema.from_json(current.to_json())

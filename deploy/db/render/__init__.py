@@ -3,7 +3,7 @@ express raises RenderError before anything runs."""
 
 from __future__ import annotations
 
-from deploy.db.diff import Plan
+from deploy.db.plan import Plan
 from deploy.db.render.base import Script, Step
 
 

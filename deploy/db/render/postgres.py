@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from deploy.db.diff import Change, Plan
+from deploy.db.plan import Change, Plan
 from deploy.db.errors import RenderError
 from deploy.db.model import Column, Routine, Table
 from deploy.db.normal import expr_key

@@ -4,7 +4,7 @@ enforcement off and checked with `PRAGMA foreign_key_check` before the commit.""
 
 from __future__ import annotations
 
-from deploy.db.diff import Change, Plan
+from deploy.db.plan import Change, Plan
 from deploy.db.errors import RenderError
 from deploy.db.model import Column, Table
 from deploy.db.render.base import Renderer, Script, Step
