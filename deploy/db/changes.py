@@ -10,8 +10,6 @@ from deploy.db.normal import expr_key
 from deploy.db.plan import Change
 
 
-
-
 def table_changes(cur: Table, des: Table, dialect: str) -> list[Change]:
     out = _column_changes(cur, des, dialect)
     out += _key_changes(cur, des, dialect)
