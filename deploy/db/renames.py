@@ -49,8 +49,7 @@ def apply_renames(current: Schema, desired: Schema, renames: list[Rename]) -> tu
         if r.kind == "table":
             table = _require(renamed.table(r.old), f"table {r.old} is not in the current schema")
             _require(desired.table(r.new), f"table {r.new} is not in the desired schema")
-            del renamed.tables[r.old.lower()]
-            renamed.add_table(replace(table, name=desired.table(r.new).name))
+            _rename_table(renamed, table, desired.table(r.new).name)
             changes.append(Change("rename_table", r.old, old=r.old, new=r.new, contract=True, table=r.new))
         else:
             table_name, _, column = r.old.rpartition(".")
@@ -65,6 +64,21 @@ def _require(value: Any, message: str) -> Any:
     if value is None:
         raise UsageError(f"rename hint: {message}")
     return value
+
+
+def _rename_table(schema: Schema, table: Table, new: str) -> None:
+    """The table, its indexes and every foreign key pointing at it move to the new name."""
+    del schema.tables[table.name.lower()]
+    schema.add_table(replace(table, name=new))
+    for key, ix in list(schema.indexes.items()):
+        if ix.table.lower() == table.name.lower():
+            del schema.indexes[key]
+            schema.add_index(replace(ix, table=new))
+    for other in list(schema.tables.values()):
+        moved = tuple(replace(fk, ref_table=new) if fk.ref_table.lower() == table.name.lower() else fk
+                      for fk in other.foreign_keys)
+        if moved != other.foreign_keys:
+            schema.add_table(replace(other, foreign_keys=moved))
 
 
 def _rename_column(table: Table, old: str, new: str) -> Table:

@@ -79,3 +79,29 @@ def test_pg_view_drift_is_detected(pg_url) -> None:
     assert remaining(pg_url, desired) == ["drop_routine public.v", "create_routine public.v"]
     sync(pg_url, desired)
     assert remaining(pg_url, desired) == []
+
+
+def test_renames_with_hints_keep_the_data(url) -> None:
+    from deploy.db.diff import diff
+    from deploy.db.execute import run_script
+    from deploy.db.introspect import introspect
+    from deploy.db.render import render
+    from deploy.db.renames import Rename
+
+    d = url.dialect
+    sync(url, from_text("create table person (id integer primary key, fullname varchar(50));"
+                        "create index person_name_idx on person (fullname);"
+                        "create table pet (id integer primary key, owner integer references person (id))", d))
+    conn = connect(url)
+    conn.execute("insert into person values (1, 'Ada')")
+    conn.commit()
+    desired = from_text("create table people (id integer primary key, full_name varchar(50));"
+                        "create index person_name_idx on people (full_name);"
+                        "create table pet (id integer primary key, owner integer references people (id))", d)
+    hints = [Rename.parse("table:person=people", d), Rename.parse("column:people.fullname=full_name", d)]
+    plan = diff(introspect(conn, d), desired, hints)
+    assert not plan.destructive and plan.classification == "contract"
+    run_script(conn, render(plan))
+    assert [tuple(r) for r in conn.execute("select id, full_name from people").fetchall()] == [(1, "Ada")]
+    conn.close()
+    assert remaining(url, desired) == []

@@ -20,8 +20,8 @@ from deploy.db.render import render
 from deploy.db.render.tsql import parse_back
 from deploy.db.sqltext import split_statements
 
-from sqldef_support import counts, report, run_all, withheld_drops
-from tsql_apply import apply_tsql
+from db_sqldef_support import counts, report, run_all, withheld_drops
+from db_tsql_apply import apply_tsql
 
 SQLITE_FLOOR = {"tests.yml": 82, "tests_dependency_ordering.yml": 8, "tests_enable_drop.yml": 5,
                 "tests_preserve_quotes.yml": 8, "tests_triggers.yml": 22}
