@@ -87,3 +87,16 @@ def drift(live: Schema, recorded_snapshot: dict) -> list[str]:
     if not recorded_snapshot:
         return []
     return [c.describe() for c in diff(Schema.from_json(recorded_snapshot), live).changes]
+
+
+def check_drift(loaded: Loaded, env: EnvConfig, recorded_snapshot: dict) -> list[str]:
+    """The pre-deploy drift check: the live database against the previous release's snapshot
+    (a change made by hand since then shows up here, before this deploy builds on it)."""
+    if not env.database or not recorded_snapshot:
+        return []
+    tgt = target(loaded, env)
+    conn = tgt.connect()
+    try:
+        return drift(introspect(conn, tgt.url.dialect), recorded_snapshot)
+    finally:
+        conn.close()

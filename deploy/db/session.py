@@ -3,7 +3,7 @@ the password (a Secret from the env's `secrets` table, never the TOML) and the s
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +15,7 @@ from deploy.errors import UsageError
 @dataclass(frozen=True)
 class DbTarget:
     url: DbUrl
-    password: str | None
+    password: str | None = field(repr=False)
     sql_dir: Path
     settings: DbConfig
 

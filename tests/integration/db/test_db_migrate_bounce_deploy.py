@@ -141,6 +141,9 @@ def test_tasks_exit_codes(sqlite_url, tmp_path) -> None:
         (ROOT / "sql" / "schema" / "010_tables.sql").read_text().replace("    body text,\n", ""))
     refused = _invoke(project, "db.sync", "--apply")
     assert refused.returncode == 3 and "drop_column post.body" in refused.stderr
+    allowed = _invoke(project, "db.sync", "--apply", "--allow-destructive")
+    assert allowed.returncode == 0, allowed.stderr
+    assert "-- runs outside the transaction: PRAGMA foreign_keys = OFF" in allowed.stdout
     snap = _invoke(project, "db.snapshot", "--output", "snap.json")
     assert snap.returncode == 0 and json.loads((project / "snap.json").read_text())["dialect"] == "sqlite"
 
@@ -164,3 +167,33 @@ def test_diff_between_a_directory_and_a_snapshot(tmp_path) -> None:
     assert more.returncode == 2 and 'CREATE TABLE "extra"' in more.stdout
     back = _invoke(project, "db.diff", "--from", "sql", "--to", "snap.json")
     assert back.returncode == 3 and "drop_table extra" in back.stderr
+
+
+def test_drift_check_reports_hand_made_changes(pg_url, tmp_path) -> None:
+    loaded = cfg.load(_project(tmp_path, _pg_database(pg_url), '["sync"]'))
+    env = loaded.environment("local")
+    deploy_step.before_switch(loaded, env, "r1", lambda _: None)
+    recorded = deploy_step.snapshot(loaded, env)
+    assert deploy_step.check_drift(loaded, env, recorded) == []
+    conn = connect(pg_url)
+    conn.execute("ALTER TABLE post ADD COLUMN hotfix integer")
+    conn.execute("CREATE OR REPLACE VIEW published_post AS SELECT p.id, p.title, a.name AS author "
+                 "FROM post p JOIN author a ON a.id = p.author_id")
+    conn.commit()
+    conn.close()
+    found = deploy_step.check_drift(loaded, env, recorded)
+    assert "add_column public.post.hotfix" in found and "create_routine public.published_post" in found
+
+
+def test_password_comes_from_the_named_secret(tmp_path, monkeypatch) -> None:
+    from deploy.db.session import target
+    from deploy.errors import ConfigError
+
+    (tmp_path / "shipyard.toml").write_text('[env.prod]\ndatabase = "postgresql://app@db1:5432/site"\n'
+                                            'secrets = { DB_PASSWORD = "SITE_DB_PW" }\n')
+    loaded = cfg.load(tmp_path / "shipyard.toml")
+    with pytest.raises(ConfigError, match="SITE_DB_PW"):
+        target(loaded, loaded.environment("prod"))
+    monkeypatch.setenv("SITE_DB_PW", "s3cret")
+    tgt = target(loaded, loaded.environment("prod"))
+    assert tgt.password == "s3cret" and tgt.url.host == "db1" and "s3cret" not in repr(tgt)

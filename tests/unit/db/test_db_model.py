@@ -47,3 +47,13 @@ def test_rollback_blockers_name_what_old_code_misses() -> None:
     assert any("extra" in b for b in blockers)
     expand = from_text("create table a (id int, legacy text, more text); create view v as select id from a", "postgres").to_json()
     assert rollback_blockers(expand, old) == []
+
+
+def test_a_change_a_dialect_cannot_express_fails_the_whole_render() -> None:
+    from deploy.db.errors import RenderError
+    from deploy.db.render import render
+
+    old = from_text("CREATE TABLE t (id int NOT NULL, n int)", "tsql")
+    new = from_text("CREATE TABLE t (id int IDENTITY(1,1) NOT NULL, n bigint)", "tsql")
+    with pytest.raises(RenderError, match="IDENTITY"):
+        render(diff(old, new))
