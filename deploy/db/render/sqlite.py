@@ -85,12 +85,11 @@ class SqliteRenderer(Renderer):
     def rebuild(self, plan: Plan, name: str) -> list[Step]:
         old, new = plan.current.table(name), plan.desired.table(name)
         temp = f"{REBUILD_PREFIX}{new.name}"
-        renamed_from = {c.new: c.old for c in plan.changes if c.kind == "rename_column" and c.table.lower() == name}
-        copied = [c.name for c in new.columns if not c.computed and (old.column(renamed_from.get(c.name, c.name)) is not None)]
-        sources = [renamed_from.get(c, c) for c in copied]
+        # renames were applied before the rebuild, and plan.current already has the new names
+        copied = tuple(c.name for c in new.columns if not c.computed and old.column(c.name) is not None)
         steps = [
             Step(self.create_table_sql(new, name=temp), note="rebuild"),
-            Step(f"INSERT INTO {self.q(temp)} ({self.cols(tuple(copied))}) SELECT {self.cols(tuple(sources))} FROM {self.q(old.name)}", note="rebuild"),
+            Step(f"INSERT INTO {self.q(temp)} ({self.cols(copied)}) SELECT {self.cols(copied)} FROM {self.q(old.name)}", note="rebuild"),
             Step(f"DROP TABLE {self.q(old.name)}", note="rebuild"),
             Step(f"ALTER TABLE {self.q(temp)} RENAME TO {self.q(new.name)}", note="rebuild"),
         ]

@@ -94,14 +94,39 @@ def test_renames_with_hints_keep_the_data(url) -> None:
                         "create table pet (id integer primary key, owner integer references person (id))", d))
     conn = connect(url)
     conn.execute("insert into person values (1, 'Ada')")
+    conn.execute("insert into pet values (7, 1)")
     conn.commit()
     desired = from_text("create table people (id integer primary key, full_name varchar(50));"
                         "create index person_name_idx on people (full_name);"
-                        "create table pet (id integer primary key, owner integer references people (id))", d)
+                        "create table pet (id integer primary key, owner integer references people (id), "
+                        "name varchar(20) not null default 'x')", d)
     hints = [Rename.parse("table:person=people", d), Rename.parse("column:people.fullname=full_name", d)]
     plan = diff(introspect(conn, d), desired, hints)
     assert not plan.destructive and plan.classification == "contract"
     run_script(conn, render(plan))
     assert [tuple(r) for r in conn.execute("select id, full_name from people").fetchall()] == [(1, "Ada")]
+    assert [tuple(r) for r in conn.execute("select id, owner, name from pet").fetchall()] == [(7, 1, "x")]
+    conn.close()
+    assert remaining(url, desired) == []
+
+
+def test_rename_and_retype_one_column(url) -> None:
+    """On SQLite the retype is a rebuild that runs after the rename: the rows must follow."""
+    from deploy.db.diff import diff
+    from deploy.db.execute import run_script
+    from deploy.db.introspect import introspect
+    from deploy.db.render import render
+    from deploy.db.renames import Rename
+
+    d = url.dialect
+    sync(url, from_text("create table person (id integer primary key, fullname varchar(50))", d))
+    conn = connect(url)
+    conn.execute("insert into person values (1, 'Ada')")
+    conn.commit()
+    desired = from_text("create table person (id integer primary key, full_name varchar(80) not null)", d)
+    plan = diff(introspect(conn, d), desired, [Rename.parse("column:person.fullname=full_name", d)])
+    assert [c.kind for c in plan.changes] == ["rename_column", "alter_column"]
+    run_script(conn, render(plan))
+    assert [tuple(r) for r in conn.execute("select id, full_name from person").fetchall()] == [(1, "Ada")]
     conn.close()
     assert remaining(url, desired) == []
