@@ -9,7 +9,7 @@ from __future__ import annotations
 from deploy.db import normal
 from deploy.db.cursor import Cursor
 from deploy.db.ddl_table import TABLE_CONSTRAINT_STARTS, TableParts, column, create_table, if_not_exists, skip_words, table_constraint
-from deploy.db.model import Index, Routine, Schema, Sequence
+from deploy.db.model import Index, Routine, Schema, Sequence, qualify, split_name
 from deploy.db.sqltext import PROGRAMMABLE
 
 
@@ -110,10 +110,12 @@ def _routine(text: str, line: int, dialect: str) -> Routine:
         cur.next()
     cur.next()
     if_not_exists(cur)
-    name = cur.name()
+    schema, short = cur.qualified()
     table = None
     if kind == "trigger":
         while cur.peek() is not None and not cur.accept("ON"):
             cur.next()
         table = cur.name() if cur.peek() is not None else None
+        schema = schema or (split_name(table)[0] if table else None)  # a trigger lives in its table's schema
+    name = short if dialect == "sqlite" else qualify(short, schema, dialect)
     return Routine(kind, name, text.strip().rstrip(";").rstrip(), table)

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from deploy.db.plan import Change, Plan
 from deploy.db.errors import RenderError
 from deploy.db.model import Check, Column, ForeignKey, Index, Key, Routine, Sequence, Table, split_name
+from deploy.db.plan import Change, Plan
 
 
 @dataclass(frozen=True)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from deploy.db.plan import Change, Plan
 from deploy.db.errors import RenderError
 from deploy.db.model import Column, Routine, Table
 from deploy.db.normal import expr_key
+from deploy.db.plan import Change, Plan
 from deploy.db.render.base import Renderer, Script
 from deploy.db.sqltext import fingerprint
 

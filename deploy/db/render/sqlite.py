@@ -4,9 +4,9 @@ enforcement off and checked with `PRAGMA foreign_key_check` before the commit.""
 
 from __future__ import annotations
 
-from deploy.db.plan import Change, Plan
 from deploy.db.errors import RenderError
 from deploy.db.model import Column, Table
+from deploy.db.plan import Change, Plan
 from deploy.db.render.base import Renderer, Script, Step
 
 SIMPLE_KINDS = {"add_column", "rename_table", "rename_column"}

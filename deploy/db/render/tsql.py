@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import re
 
-from deploy.db.plan import Change, Plan
 from deploy.db.errors import RenderError
 from deploy.db.model import Check, Column, ForeignKey, Key, Routine, Table, split_name
 from deploy.db.normal import expr_key
+from deploy.db.plan import Change, Plan
 from deploy.db.render.base import Renderer, Script, Step
 from deploy.db.sqltext import PROGRAMMABLE
 
