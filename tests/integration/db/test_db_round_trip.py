@@ -162,3 +162,29 @@ def test_pg_schemas_sequences_functions_triggers_round_trip(pg_url) -> None:
     conn.execute("INSERT INTO audit.log (msg) VALUES ('hi')")
     assert conn.execute("SELECT msg FROM audit.log").fetchone()[0] == "HI"
     conn.close()
+
+
+def test_sqlite_rebuild_of_a_parent_keeps_children_and_checks_keys(sqlite_url) -> None:
+    sync(sqlite_url, from_text("create table owner (id integer primary key, name varchar(10));"
+                               "create table pet (id integer primary key, owner_id integer references owner (id) on delete cascade, "
+                               "tag integer)", "sqlite"))
+    conn = connect(sqlite_url)
+    conn.execute("insert into owner values (1, 'a')")
+    conn.execute("insert into pet values (1, 1, 99)")
+    conn.execute("insert into pet values (2, NULL, 42)")
+    conn.commit()
+    conn.close()
+    sync(sqlite_url, from_text("create table owner (id integer primary key, name varchar(40) not null);"
+                               "create table pet (id integer primary key, owner_id integer references owner (id) on delete cascade, "
+                               "tag integer)", "sqlite"))
+    conn = connect(sqlite_url)
+    assert conn.execute("select count(*) from pet").fetchone()[0] == 2  # no cascade during the rebuild
+    conn.execute("update pet set tag = 1")  # make tag point at no owner once it becomes a key
+    conn.execute("delete from owner")
+    conn.commit()
+    conn.close()
+    orphaned = from_text("create table owner (id integer primary key, name varchar(40) not null);"
+                         "create table pet (id integer primary key, owner_id integer, tag integer references owner (id))", "sqlite")
+    with pytest.raises(StatementFailed, match="foreign key check"):
+        sync(sqlite_url, orphaned)
+    assert [c for c in remaining(sqlite_url, orphaned)]  # rolled back: still the old shape
