@@ -130,5 +130,5 @@ def _set_changes(cur: tuple, des: tuple, same: Any, table: str, what: str) -> li
 
 
 def index_equal(a: Index, b: Index, dialect: str) -> bool:
-    return (a.unique == b.unique and [c.lower() for c in a.columns] == [c.lower() for c in b.columns]
+    return (a.unique == b.unique and a.method == b.method and [c.lower() for c in a.columns] == [c.lower() for c in b.columns]
             and expr_key(a.where, dialect) == expr_key(b.where, dialect))

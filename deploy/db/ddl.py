@@ -38,7 +38,7 @@ def read_statement(schema: Schema, text: str, line: int) -> None:
 
 def _create_index(cur: Cursor) -> Index:
     unique = cur.accept("UNIQUE")
-    skip_words(cur, "CLUSTERED", "NONCLUSTERED")
+    method = _index_kind(cur)
     cur.expect("INDEX")
     if_not_exists(cur)
     _, name = cur.qualified()
@@ -46,19 +46,30 @@ def _create_index(cur: Cursor) -> Index:
     cur.accept("ONLY")
     table = cur.name()
     if cur.accept("USING"):
-        cur.next()
-    cur.expect("(")
-    columns = [cur.until_depth_zero(stop=set())]
-    while cur.accept(","):
-        columns.append(cur.until_depth_zero(stop=set()))
-    cur.expect(")")
+        used = cur.next().text.lower()
+        method = None if used == "btree" else used
+    columns = []
+    if cur.accept("("):  # a clustered columnstore index has no column list
+        columns = [cur.until_depth_zero(stop=set())]
+        while cur.accept(","):
+            columns.append(cur.until_depth_zero(stop=set()))
+        cur.expect(")")
     if cur.accept("INCLUDE"):
         cur.ident_list()
     where = None
     if cur.accept("WHERE"):
         where = cur.until_depth_zero(stop=set())
         where = where[1:-1] if where.startswith("(") and normal.wrapped(where) else where
-    return Index(name, table, tuple(normal.index_column(c, cur.dialect) for c in columns), unique, where)
+    return Index(name, table, tuple(normal.index_column(c, cur.dialect) for c in columns), unique, where, method)
+
+
+def _index_kind(cur: Cursor) -> str | None:
+    """T-SQL's CLUSTERED / COLUMNSTORE words; None is the dialect's ordinary index."""
+    clustered = cur.accept("CLUSTERED")
+    cur.accept("NONCLUSTERED")
+    if cur.accept("COLUMNSTORE"):
+        return "clustered columnstore" if clustered else "columnstore"
+    return "clustered" if clustered else None
 
 
 def _create_sequence(cur: Cursor, schema: Schema) -> None:

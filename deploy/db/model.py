@@ -59,6 +59,7 @@ class Index:
     columns: tuple[str, ...]
     unique: bool = False
     where: str | None = None
+    method: str | None = None  # gin, gist, clustered, columnstore...; None: the ordinary kind
 
 
 @dataclass(frozen=True)

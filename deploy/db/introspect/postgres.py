@@ -39,9 +39,10 @@ FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n O
 LEFT JOIN pg_class r ON r.oid = k.confrelid LEFT JOIN pg_namespace rn ON rn.oid = r.relnamespace
 WHERE k.contype IN ('p', 'u', 'c', 'f') AND {SYSTEM} ORDER BY k.conrelid, k.contype, k.conname"""
 INDEXES = f"""SELECT n.nspname, t.relname, c.relname, i.indisunique, pg_get_expr(i.indpred, i.indrelid),
+NULLIF(am.amname, 'btree'),
 (SELECT string_agg(pg_get_indexdef(i.indexrelid, k, true) || CASE WHEN (i.indoption[k - 1] & 1) = 1
  THEN ' DESC' ELSE '' END, E'\\x1f' ORDER BY k) FROM generate_series(1, i.indnkeyatts) k)
-FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am am ON am.oid = c.relam
 JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_class t ON t.oid = i.indrelid
 WHERE {SYSTEM} AND t.relname <> '{JOURNAL_TABLE}' AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)
 AND {NOT_EXTENSION.format(oid='i.indrelid')} ORDER BY 1, 2, 3"""
@@ -79,9 +80,9 @@ def introspect_postgres(conn: Any) -> Schema:
             _add_constraint(parts[oid], *row)
     for oid, qualified in tables.items():
         schema.add_table(parts[oid].table(qualified, columns[oid], "postgres"))
-    for ns, table, name, unique, where, keys in cur.execute(INDEXES).fetchall():
+    for ns, table, name, unique, where, method, keys in cur.execute(INDEXES).fetchall():
         cols = tuple(index_column(k, "postgres") for k in (keys or "").split(SEP))
-        schema.add_index(Index(name, f"{ns}.{table}", cols, truthy(unique), where))
+        schema.add_index(Index(name, f"{ns}.{table}", cols, truthy(unique), where, method))
     _routines(cur, schema)
     for ns, name, start, increment in cur.execute(SEQUENCES).fetchall():
         schema.sequences[f"{ns}.{name}".lower()] = Sequence(f"{ns}.{name}", int(start), int(increment))

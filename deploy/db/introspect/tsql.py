@@ -30,12 +30,13 @@ fk.delete_referential_action_desc, fk.update_referential_action_desc
 FROM sys.foreign_keys fk JOIN sys.foreign_key_columns fkc ON fkc.constraint_object_id = fk.object_id
 JOIN sys.tables rt ON rt.object_id = fk.referenced_object_id
 ORDER BY fk.parent_object_id, fk.name, fkc.constraint_column_id"""
-INDEXES = """SELECT SCHEMA_NAME(t.schema_id), t.name, i.name, i.is_unique, i.filter_definition,
+INDEXES = """SELECT SCHEMA_NAME(t.schema_id), t.name, i.name, i.is_unique, i.filter_definition, i.type,
 COL_NAME(ic.object_id, ic.column_id), ic.is_descending_key
 FROM sys.indexes i JOIN sys.tables t ON t.object_id = i.object_id
-JOIN sys.index_columns ic ON ic.object_id = i.object_id AND ic.index_id = i.index_id
-WHERE i.is_primary_key = 0 AND i.is_unique_constraint = 0 AND i.type IN (1, 2) AND ic.is_included_column = 0
-AND t.is_ms_shipped = 0 ORDER BY t.schema_id, t.name, i.name, ic.key_ordinal"""
+LEFT JOIN sys.index_columns ic ON ic.object_id = i.object_id AND ic.index_id = i.index_id AND i.type <> 5
+AND (ic.is_included_column = 0 OR i.type = 6)
+WHERE i.is_primary_key = 0 AND i.is_unique_constraint = 0 AND i.type IN (1, 2, 5, 6)
+AND t.is_ms_shipped = 0 ORDER BY t.schema_id, t.name, i.name, ic.key_ordinal, ic.index_column_id"""
 MODULES = """SELECT o.type, SCHEMA_NAME(o.schema_id), o.name, m.definition, OBJECT_SCHEMA_NAME(o.parent_object_id),
 OBJECT_NAME(o.parent_object_id)
 FROM sys.sql_modules m JOIN sys.objects o ON o.object_id = m.object_id
@@ -120,11 +121,16 @@ def _constraints(rows: dict, tables: dict, body: dict) -> None:
 
 
 def _index_ddl(rows: list) -> list[str]:
+    """A clustered columnstore index covers the whole table: it has no column rows."""
+    words = {1: "CLUSTERED ", 5: "CLUSTERED COLUMNSTORE ", 6: "NONCLUSTERED COLUMNSTORE "}
     grouped: dict[tuple, list[str]] = defaultdict(list)
-    for ns, table, name, unique, where, column, descending in rows:
-        grouped[(ns, table, name, bool(unique), where)].append(_q(column) + (" DESC" if descending else ""))
+    for ns, table, name, unique, where, kind, column, descending in rows:
+        cols = grouped[(ns, table, name, bool(unique), where, int(kind))]
+        if column is not None:
+            cols.append(_q(column) + (" DESC" if descending else ""))
     out = []
-    for (ns, table, name, unique, where), cols in grouped.items():
-        text = f"CREATE {'UNIQUE ' if unique else ''}INDEX {_q(name)} ON {_q(ns)}.{_q(table)} ({', '.join(cols)})"
+    for (ns, table, name, unique, where, kind), cols in grouped.items():
+        listed = f" ({', '.join(cols)})" if cols else ""
+        text = f"CREATE {'UNIQUE ' if unique else ''}{words.get(kind, '')}INDEX {_q(name)} ON {_q(ns)}.{_q(table)}{listed}"
         out.append(text + (f" WHERE {where}" if where else ""))
     return out

@@ -115,10 +115,18 @@ class Renderer:
 
     def r_create_index(self, c: Change, plan: Plan) -> list[str]:
         ix: Index = c.new
-        unique = "UNIQUE " if ix.unique else ""
-        cols = ", ".join(self.index_col(col) for col in ix.columns)
+        cols = f" ({', '.join(self.index_col(col) for col in ix.columns)})" if ix.columns else ""
         where = f" WHERE {ix.where}" if ix.where else ""
-        return [f"CREATE {unique}INDEX {self.q(ix.name)} ON {self.qn(ix.table)} ({cols}){where}"]
+        return [f"CREATE {self.index_words(ix)}INDEX {self.q(ix.name)} ON {self.qn(ix.table)}{self.index_using(ix)}{cols}{where}"]
+
+    def index_words(self, ix: Index) -> str:
+        """What goes between CREATE and INDEX."""
+        if ix.method and self.dialect == "sqlite":
+            raise RenderError(f"sqlite: index {ix.name}: SQLite has no {ix.method} indexes")
+        return "UNIQUE " if ix.unique else ""
+
+    def index_using(self, ix: Index) -> str:
+        return ""
 
     def r_drop_index(self, c: Change, plan: Plan) -> list[str]:
         schema, _ = split_name(c.old.table)

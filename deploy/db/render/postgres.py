@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from deploy.db.errors import RenderError
-from deploy.db.model import Column, Routine, Table
+from deploy.db.model import Column, Index, Routine, Table
 from deploy.db.normal import expr_key
 from deploy.db.plan import Change, Plan
 from deploy.db.render.base import Renderer, Script
@@ -26,6 +26,9 @@ class PostgresRenderer(Renderer):
         if col.default is not None:
             out += f" DEFAULT {col.default}"
         return out + ("" if col.nullable else " NOT NULL")
+
+    def index_using(self, ix: Index) -> str:
+        return f" USING {ix.method}" if ix.method else ""
 
     def r_alter_column(self, c: Change, plan: Plan) -> list[str]:
         old, new = c.old, c.new

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 from deploy.db.errors import RenderError
-from deploy.db.model import Check, Column, ForeignKey, Key, Routine, Table, split_name
+from deploy.db.model import Check, Column, ForeignKey, Index, Key, Routine, Table, split_name
 from deploy.db.normal import expr_key
 from deploy.db.plan import Change, Plan
 from deploy.db.render.base import Renderer, Script, Step
@@ -111,6 +111,13 @@ class TsqlRenderer(Renderer):
         text = c.new.definition
         m = PROGRAMMABLE.match(text)
         return [f"CREATE OR ALTER {m.group('kind').upper()}{text[m.end():]}"]
+
+    def index_words(self, ix: Index) -> str:
+        kind = {"clustered": "CLUSTERED ", "columnstore": "NONCLUSTERED COLUMNSTORE ",
+                "clustered columnstore": "CLUSTERED COLUMNSTORE "}
+        if ix.method and ix.method not in kind:
+            raise RenderError(f"tsql: index {ix.name}: SQL Server has no {ix.method} indexes")
+        return ("UNIQUE " if ix.unique else "") + kind.get(ix.method or "", "")
 
     def r_drop_index(self, c: Change, plan: Plan) -> list[str]:
         return [f"DROP INDEX {self.q(c.old.name)} ON {self.qn(c.old.table)}"]

@@ -144,6 +144,7 @@ BEGIN
 END
 $$;
 CREATE TRIGGER log_stamp BEFORE INSERT ON audit.log FOR EACH ROW EXECUTE FUNCTION audit.stamp();
+CREATE INDEX log_msg_hash ON audit.log USING hash (msg);
 CREATE VIEW audit.recent AS SELECT id, msg FROM audit.log WHERE at > now() - interval '1 day';
 """
 
@@ -158,6 +159,8 @@ def test_pg_schemas_sequences_functions_triggers_round_trip(pg_url) -> None:
     assert pending.index("drop_routine audit.log_stamp") < pending.index("drop_routine audit.stamp")  # trigger first
     sync(pg_url, changed)
     assert remaining(pg_url, changed) == []
+    btree = from_text(PG_PROGRAMMABLE.replace("USING hash ", ""), "postgres")
+    assert "create_index audit.log.log_msg_hash" in remaining(pg_url, btree)  # the access method counts
     conn = connect(pg_url)
     conn.execute("INSERT INTO audit.log (msg) VALUES ('hi')")
     assert conn.execute("SELECT msg FROM audit.log").fetchone()[0] == "HI"

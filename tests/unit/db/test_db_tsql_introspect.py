@@ -22,6 +22,8 @@ CREATE TABLE dbo.post (id int NOT NULL, author_id int NOT NULL, price decimal(10
 GO
 CREATE INDEX ix_post_author ON dbo.post (author_id, price DESC) WHERE price IS NOT NULL
 GO
+CREATE NONCLUSTERED COLUMNSTORE INDEX cs_author ON dbo.author (name, email)
+GO
 CREATE VIEW dbo.cheap AS SELECT id FROM dbo.post WHERE price < 10
 GO
 CREATE TRIGGER dbo.post_touch ON dbo.post AFTER UPDATE AS
@@ -47,8 +49,10 @@ ROWS = {
     tsql.KEYS: [(1, "PK__author__3213E83F", "PK", "id"), (1, "uq_author_name", "UQ", "name"), (2, "pk_post", "PK", "id")],
     tsql.CHECKS: [(2, "ck_price", "([price]>=(0))")],
     tsql.FOREIGN_KEYS: [(2, "fk_post_author", "dbo", "author", "author_id", "id", "CASCADE", "NO_ACTION")],
-    tsql.INDEXES: [("dbo", "post", "ix_post_author", False, "([price] IS NOT NULL)", "author_id", False),
-                   ("dbo", "post", "ix_post_author", False, "([price] IS NOT NULL)", "price", True)],
+    tsql.INDEXES: [("dbo", "post", "ix_post_author", False, "([price] IS NOT NULL)", 2, "author_id", False),
+                   ("dbo", "post", "ix_post_author", False, "([price] IS NOT NULL)", 2, "price", True),
+                   ("dbo", "author", "cs_author", False, None, 6, "name", False),
+                   ("dbo", "author", "cs_author", False, None, 6, "email", False)],
     tsql.MODULES: [
         ("V ", "dbo", "cheap", "CREATE VIEW dbo.cheap AS SELECT id FROM dbo.post WHERE price < 10", None, None),
         ("TR", "dbo", "post_touch", "CREATE TRIGGER dbo.post_touch ON dbo.post AFTER UPDATE AS\nBEGIN\n  SET NOCOUNT ON;\nEND",
