@@ -102,6 +102,6 @@ def connect(url: DbUrl, password: str | None = None, *, timeout: int = DEFAULT_T
         return pyodbc.connect(connection_string(url, password, timeout), autocommit=autocommit, timeout=timeout)
     except pyodbc.Error as e:
         message = " ".join(str(a) for a in e.args)
-        if password:
+        if password and len(password) >= 4:  # shorter ones would mangle the message, not hide much
             message = message.replace(password, "********")
         raise DbConnectError(url.server, url.driver, message) from None

@@ -47,13 +47,14 @@ def test_closed_port_fails_fast_naming_server_and_driver(url: str) -> None:
     assert "secret-pw" not in str(e.value)
 
 
-def test_silent_server_hits_the_login_timeout() -> None:
+@pytest.mark.parametrize(("scheme", "driver"), [("mssql", "FreeTDS"), ("postgresql", "PostgreSQL Unicode")])
+def test_silent_server_hits_the_login_timeout(scheme: str, driver: str) -> None:
     silent = socket.create_server(("127.0.0.1", 0))
     try:
         port = silent.getsockname()[1]
         started = time.monotonic()
-        with pytest.raises(DbConnectError, match=f"127.0.0.1:{port}.*FreeTDS"):
-            connect(parse_url(f"mssql://sa@127.0.0.1:{port}/db"), "x", timeout=2)
+        with pytest.raises(DbConnectError, match=f"127.0.0.1:{port} with ODBC driver '{driver}'"):
+            connect(parse_url(f"{scheme}://sa@127.0.0.1:{port}/db"), "x", timeout=2)
         assert 1.5 < time.monotonic() - started < 6
     finally:
         silent.close()
