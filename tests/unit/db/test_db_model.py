@@ -57,3 +57,15 @@ def test_a_change_a_dialect_cannot_express_fails_the_whole_render() -> None:
     new = from_text("CREATE TABLE t (id int IDENTITY(1,1) NOT NULL, n bigint)", "tsql")
     with pytest.raises(RenderError, match="IDENTITY"):
         render(diff(old, new))
+
+
+def test_db_config_is_validated() -> None:
+    from deploy.config import parse
+    from deploy.errors import ConfigError
+
+    ok = parse('[env.p]\ndatabase = "sqlite:///x.db"\n[env.p.db]\ndeploy_steps = ["migrate", "sync"]\n', "shipyard.toml")
+    assert ok.env["p"].db.deploy_steps == ["migrate", "sync"] and ok.env["p"].db.password_secret == "DB_PASSWORD"
+    with pytest.raises(ConfigError, match=r"env.p.db.deploy_step: unknown key"):
+        parse('[env.p]\n[env.p.db]\ndeploy_step = ["sync"]\n', "shipyard.toml")
+    with pytest.raises(ConfigError, match=r"env.p.db.deploy_steps\[0\]: 'seed' is not one of migrate, sync"):
+        parse('[env.p]\n[env.p.db]\ndeploy_steps = ["seed"]\n', "shipyard.toml")
