@@ -181,6 +181,18 @@ class NotifyConfig(Strict):
     retries: int = Field(default=3, ge=0, le=10)
 
 
+class DbConfig(Strict):
+    """How Shipyard treats an environment's database (`[env.X.db]`)."""
+
+    sql_dir: str = "sql"
+    password_secret: str = "DB_PASSWORD"
+    test_database: str | None = None
+    allow_destructive: bool = False
+    deploy_steps: list[Literal["migrate", "sync"]] = []
+    renames: list[str] = []
+    timeout: int = Field(default=10, ge=1, le=600)
+
+
 class EnvConfig(Strict):
     deploy_to: str = ".shipyard/local"
     database: str | None = None
@@ -199,6 +211,7 @@ class EnvConfig(Strict):
     parallel: int = Field(default=10, ge=1, le=256)
     notify: NotifyConfig | None = None
     site: SiteConfig | None = None
+    db: DbConfig | None = None
 
     @field_validator("linked_dirs", "linked_files")
     @classmethod
