@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from pathlib import Path
 
+from deploy import db_stage
 from deploy.build.verify import read_sidecar, verify_artifact
 from deploy.config import HooksConfig
 from deploy.context import RunContext, Target
@@ -29,6 +30,7 @@ def deploy(ctx: RunContext, artifact: Path) -> None:
     ctx.release_id = new_release_id(ctx.manifest["short"], dirty=bool(ctx.manifest.get("dirty")))
     ctx.owner.update(revision=ctx.manifest["revision"])
     extra_files = files_per_host(ctx, artifact)  # rendered + validated before any host is touched
+    schema = db_stage.expected_schema(ctx)
     new = lambda t: ctx.release_id  # noqa: E731
     before_unpack = lambda t: None  # noqa: E731
     ctx.bus.emit("run.start", command="deploy", env=ctx.env_name, revision=ctx.manifest["revision"],
@@ -37,9 +39,11 @@ def deploy(ctx: RunContext, artifact: Path) -> None:
     try:
         with stage(ctx, "starting", before_unpack):
             ctx.for_each(lambda t: starting(ctx, t))
+            ctx.for_each(lambda t: db_stage.report_drift(ctx, t))
         with stage(ctx, "updating", before_unpack):
-            ctx.for_each(lambda t: updating(ctx, t, extra_files[t.name]))
+            ctx.for_each(lambda t: updating(ctx, t, extra_files[t.name], schema))
         with stage(ctx, "publishing", new):
+            db_stage.before_switch(ctx)  # a database failure stops the deploy before any host switches
             publish(ctx, new)
         with stage(ctx, "finishing", new):
             ctx.for_each(lambda t: finishing(ctx, t, "deploy"))
@@ -62,13 +66,15 @@ def starting(ctx: RunContext, t: Target) -> None:
     t.previous = t.ops.current()
 
 
-def updating(ctx: RunContext, t: Target, files: dict[str, str]) -> None:
+def updating(ctx: RunContext, t: Target, files: dict[str, str], schema: dict) -> None:
     assert ctx.artifact and ctx.sha256 and ctx.release_id
     with step(ctx, t, "updating", "upload"):
         remote = t.ops.upload(ctx.artifact, ctx.sha256)
     info = {"revision": ctx.manifest["revision"], "short": ctx.manifest["short"],
             "artifact": ctx.artifact.name, "artifact_sha256": ctx.sha256, "env": ctx.env_name,
             "deployed_at": now(), "deployed_by": ctx.owner["user"], "previous": t.previous}
+    if schema:
+        info["schema"] = schema  # what this release's code expects: the rollback guard reads it
     with step(ctx, t, "updating", "unpack"):
         t.ops.unpack(remote, ctx.release_id, info)
         t.unpacked = True
@@ -172,7 +178,7 @@ def rollback_target(t: Target, releases: list[ReleaseInfo], to: str | None) -> s
     return older_good[-1]
 
 
-def rollback(ctx: RunContext, to: str | None) -> None:
+def rollback(ctx: RunContext, to: str | None, force: bool = False) -> None:
     targets_release: dict[str, str] = {}
     ctx.bus.emit("run.start", command="rollback", env=ctx.env_name, revision=None, release=to,
                  user=ctx.owner["user"], hosts=[t.name for t in ctx.targets], batches=ctx.batches)
@@ -182,6 +188,7 @@ def rollback(ctx: RunContext, to: str | None) -> None:
             for t in ctx.targets:
                 starting(ctx, t)
                 targets_release[t.name] = rollback_target(t, t.ops.releases(), to)
+                db_stage.rollback_guard(ctx, t, targets_release[t.name], force)
             first = ctx.targets[0]
             ctx.release_id = targets_release[first.name]
             ctx.manifest = first.ops.read_manifest(ctx.release_id)

@@ -42,6 +42,20 @@ def before_switch(loaded: Loaded, env: EnvConfig, release_id: str, log: Callable
     return summary
 
 
+def preview(loaded: Loaded, env: EnvConfig) -> str | None:
+    """The sync script a deploy would run (read-only), for `invoke plan`; None when no sync."""
+    if not env.database or env.db is None or "sync" not in env.db.deploy_steps:
+        return None
+    from deploy.db.render import render
+
+    tgt = target(loaded, env)
+    conn = tgt.connect()
+    try:
+        return render(plan_for(conn, tgt), tgt.url.dialect).text()
+    finally:
+        conn.close()
+
+
 def _sync(conn: Any, tgt: Any, allow_destructive: bool, log: Callable[[str], None]) -> dict:
     from deploy.db.execute import run_script
     from deploy.db.render import render

@@ -8,7 +8,7 @@ them with scripts/ps1 over WinRM/PsExec. Each verb is one round trip where it ca
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -31,11 +31,12 @@ class ReleaseInfo:
     deployed_at: str = ""
     deployed_by: str = ""
     current: bool = False
+    data: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)  # all of release.json
 
     @classmethod
     def from_json(cls, data: dict[str, Any], current: bool) -> "ReleaseInfo":
         keys = ("id", "status", "revision", "artifact_sha256", "deployed_at", "deployed_by")
-        return cls(**{k: str(data.get(k, "")) for k in keys}, current=current)
+        return cls(**{k: str(data.get(k, "")) for k in keys}, current=current, data=dict(data))
 
 
 class HostOps(ABC):

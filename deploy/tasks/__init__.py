@@ -3,10 +3,11 @@ so `invoke --list` stays fast; the work is imported inside each task."""
 
 from invoke import Collection
 
-from deploy.tasks import build, core, doctor, plan, report, siteconfig
+from deploy.tasks import build, core, db, doctor, plan, report, siteconfig
 
 ns = Collection()
 for _task in (build.build, core.deploy, core.rollback, core.releases, core.status, core.stop, plan.plan,
               report.report, doctor.doctor):
     ns.add_task(_task)
 ns.add_collection(siteconfig.ns)
+ns.add_collection(db.ns)
