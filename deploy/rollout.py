@@ -47,7 +47,7 @@ def _balancer(ctx: "RunContext"):
 
 def restart(ctx: "RunContext", target: "Target", release_id: str | None) -> None:
     """Restart what serves `current` (stop it when there is no release left)."""
-    if ctx.env.supervisor and ctx.env.supervisor.managed:
+    if ctx.env.supervisor and ctx.env.supervisor.managed and not target.host.is_windows:
         from deploy.services.managed_supervisor import ManagedSupervisor
 
         sup = ManagedSupervisor(target.ops, ctx.env, target.host, ctx.python(target.host))
