@@ -62,3 +62,26 @@ def windows_endpoint(root: Path, name: str = "win1") -> Iterator[WindowsHost]:
             os.environ.pop(PASSWORD_VAR, None)
         else:
             os.environ[PASSWORD_VAR] = previous
+
+
+@contextmanager
+def site_with_windows_env(root: Path, wheel_cache: Path, env_toml: str, **values: object):
+    """A git site repo whose shipyard.toml gains `env_toml` (formatted with the endpoint's
+    user/port, the password variable and `values`), plus the Windows host behind it."""
+    from tests.integration.core.conftest import make_repo
+
+    with windows_endpoint(root / "win1") as win:
+        win.model.app_pools["shipsite"] = "Started"
+        repo = make_repo(root / "repo", "git", wheel_cache)
+        cfg = repo.root / "shipyard.toml"
+        fields = {"user": win.fake.username, "port": win.fake.port, "var": PASSWORD_VAR, "app_port": repo.port,
+                  "deploy_to": repo.root / ".shipyard" / "mixed", **values}
+        cfg.write_text(cfg.read_text() + env_toml.format(**fields))
+        repo.commit("windows env")
+        repo.env[PASSWORD_VAR] = PASSWORD
+        yield repo, win
+
+
+def windows_current(win: WindowsHost) -> str | None:
+    link = win.model.local(win.deploy_to) / "current"
+    return link.resolve().name if link.is_symlink() else None

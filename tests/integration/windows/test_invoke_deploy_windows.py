@@ -6,8 +6,7 @@ import json
 
 import pytest
 
-from tests.integration.core.conftest import make_repo
-from tests.integration.windows.harness import PASSWORD, PASSWORD_VAR, windows_endpoint
+from tests.integration.windows.harness import PASSWORD, site_with_windows_env, windows_current
 
 ENV = """
 [env.win]
@@ -27,35 +26,30 @@ winrm = {{ scheme = "http", port = {port}, auth = "basic", password_secret = "WI
 
 @pytest.fixture
 def win_site(tmp_path, wheel_cache):
-    with windows_endpoint(tmp_path / "win1") as win:
-        win.model.app_pools["shipsite"] = "Started"
-        repo = make_repo(tmp_path / "repo", "git", wheel_cache)
-        cfg = repo.root / "shipyard.toml"
-        cfg.write_text(cfg.read_text() + ENV.format(user=win.fake.username, port=win.fake.port, var=PASSWORD_VAR))
-        repo.commit("windows env")
-        repo.env[PASSWORD_VAR] = PASSWORD
-        yield repo, win
+    with site_with_windows_env(tmp_path, wheel_cache, ENV) as pair:
+        yield pair
 
 
-def current(win):
-    link = win.model.local(win.deploy_to) / "current"
-    return link.resolve().name if link.is_symlink() else None
+def deploy_two_releases(repo) -> str:
+    """Deploy v1 and v2 to env win; return v1's release id."""
+    repo.invoke("build", "deploy", "--env", "win")
+    first = repo.invoke("releases", "--env", "win").stdout.split("*")[1].split()[0]
+    (repo.root / "site" / "v2.txt").write_text("2")
+    repo.commit("v2")
+    repo.invoke("build", "deploy", "--env", "win")
+    return first
 
 
 @pytest.mark.slow
 def test_invoke_deploy_and_rollback_to_windows_host(win_site):
     repo, win = win_site
-    repo.invoke("build", "deploy", "--env", "win")
-    first = current(win)
-    (repo.root / "site" / "v2.txt").write_text("2")
-    repo.commit("v2")
-    repo.invoke("build", "deploy", "--env", "win")
-    second = current(win)
+    first = deploy_two_releases(repo)
+    second = windows_current(win)
     assert first and second and first != second
     listing = repo.invoke("releases", "--env", "win").stdout
     assert f"* {second}" in listing
     repo.invoke("rollback", "--env", "win")
-    assert current(win) == first
+    assert windows_current(win) == first
     journal = win.model.local(win.deploy_to) / ".shipyard" / "journal.jsonl"
     outcomes = [(e["action"], e["outcome"]) for e in map(json.loads, journal.read_text().splitlines())]
     assert outcomes == [("deploy", "ok"), ("deploy", "ok"), ("rollback", "ok")]
@@ -67,12 +61,12 @@ def test_invoke_deploy_and_rollback_to_windows_host(win_site):
 def test_failed_health_on_windows_switches_back(win_site):
     repo, win = win_site
     repo.invoke("build", "deploy", "--env", "win")
-    good = current(win)
+    good = windows_current(win)
     (repo.root / "site" / "v2.txt").write_text("2")
     repo.commit("v2")
     win.model.health_ok = lambda expect: expect == good  # only the new release is unhealthy
     proc = repo.invoke("build", "deploy", "--env", "win", check=False)
     assert proc.returncode == 1 and "win1: step 'publishing/health' failed" in proc.stderr
-    assert current(win) == good
+    assert windows_current(win) == good
     journal = win.model.local(win.deploy_to) / ".shipyard" / "journal.jsonl"
     assert json.loads(journal.read_text().splitlines()[-1])["outcome"] == "rolled_back"

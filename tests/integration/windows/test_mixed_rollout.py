@@ -7,8 +7,7 @@ import os
 
 import pytest
 
-from tests.integration.core.conftest import make_repo
-from tests.integration.windows.harness import PASSWORD, PASSWORD_VAR, windows_endpoint
+from tests.integration.windows.harness import site_with_windows_env, windows_current
 
 ENV = """
 [env.mixed]
@@ -35,13 +34,7 @@ winrm = {{ scheme = "http", port = {port}, auth = "basic", password_secret = "WI
 
 @pytest.fixture
 def mixed(tmp_path, wheel_cache):
-    with windows_endpoint(tmp_path / "win1") as win:
-        repo = make_repo(tmp_path / "repo", "git", wheel_cache)
-        cfg = repo.root / "shipyard.toml"
-        cfg.write_text(cfg.read_text() + ENV.format(deploy_to=repo.root / ".shipyard" / "mixed", var=PASSWORD_VAR,
-                                                    app_port=repo.port, user=win.fake.username, port=win.fake.port))
-        repo.commit("mixed env")
-        repo.env[PASSWORD_VAR] = PASSWORD
+    with site_with_windows_env(tmp_path, wheel_cache, ENV) as (repo, win):
         yield repo, win
         repo.invoke("stop", "--env", "mixed", check=False)
 
@@ -49,11 +42,6 @@ def mixed(tmp_path, wheel_cache):
 def linux_current(repo):
     link = repo.root / ".shipyard" / "mixed" / "current"
     return os.readlink(link).rsplit("/", 1)[-1] if link.is_symlink() else None
-
-
-def windows_current(win):
-    link = win.model.local(win.deploy_to) / "current"
-    return link.resolve().name if link.is_symlink() else None
 
 
 @pytest.mark.slow
