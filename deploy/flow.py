@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from pathlib import Path
 
+from deploy import db_stage
 from deploy.build.verify import read_sidecar, verify_artifact
 from deploy.config import HooksConfig
 from deploy.context import RunContext, Target
@@ -12,6 +13,7 @@ from deploy.errors import ShipyardError, UsageError
 from deploy.release.hostops import FAILED, GOOD, ROLLED_BACK, ReleaseInfo
 from deploy.release.layout import new_release_id
 from deploy.release.retention import releases_to_prune
+from deploy.release.site_files import files_per_host, host_dirs
 from deploy.rollout import publish, revert
 from deploy.stages import emit_stage, stage, step
 
@@ -27,6 +29,8 @@ def deploy(ctx: RunContext, artifact: Path) -> None:
     ctx.hooks = HooksConfig.model_validate(ctx.manifest.get("hooks") or {})
     ctx.release_id = new_release_id(ctx.manifest["short"], dirty=bool(ctx.manifest.get("dirty")))
     ctx.owner.update(revision=ctx.manifest["revision"])
+    extra_files = files_per_host(ctx, artifact)  # rendered + validated before any host is touched
+    schema = db_stage.expected_schema(ctx)
     new = lambda t: ctx.release_id  # noqa: E731
     before_unpack = lambda t: None  # noqa: E731
     ctx.bus.emit("run.start", command="deploy", env=ctx.env_name, revision=ctx.manifest["revision"],
@@ -36,12 +40,15 @@ def deploy(ctx: RunContext, artifact: Path) -> None:
         with stage(ctx, "starting", before_unpack):
             ctx.for_each(lambda t: prepare(ctx, t))
             lock_env(ctx)
+            ctx.for_each(lambda t: db_stage.report_drift(ctx, t))
         with stage(ctx, "updating", before_unpack):
-            ctx.for_each(lambda t: updating(ctx, t))
+            ctx.for_each(lambda t: updating(ctx, t, extra_files[t.name], schema))
         with stage(ctx, "publishing", new):
+            db_stage.before_switch(ctx)  # a database failure stops the deploy before any host switches
             publish(ctx, new)
         with stage(ctx, "finishing", new):
             ctx.for_each(lambda t: finishing(ctx, t, "deploy"))
+            cache_hooks(ctx)
     except BaseException as e:
         revert(ctx, ctx.targets, f"deploy failed: {e}")  # hosts still on the new release (a finishing hook failed)
         failed(ctx, e)
@@ -67,11 +74,13 @@ def lock_env(ctx: RunContext) -> None:
         t.previous = t.ops.current()
 
 
-def updating(ctx: RunContext, t: Target) -> None:
+def updating(ctx: RunContext, t: Target, files: dict[str, str], schema: dict) -> None:
     assert ctx.artifact and ctx.sha256 and ctx.release_id
     info = {"revision": ctx.manifest["revision"], "short": ctx.manifest["short"],
             "artifact": ctx.artifact.name, "artifact_sha256": ctx.sha256, "env": ctx.env_name,
             "deployed_at": now(), "deployed_by": ctx.owner["user"], "previous": t.previous}
+    if schema:
+        info["schema"] = schema  # what this release's code expects: the rollback guard reads it
     if t.previous and not t.host.is_windows:
         from deploy.release.delta import delta_unpack
 
@@ -88,6 +97,9 @@ def updating(ctx: RunContext, t: Target) -> None:
             t.unpacked = True
     with step(ctx, t, "updating", "link_shared"):
         t.ops.link_shared(ctx.release_id, ctx.env.linked_dirs, ctx.env.linked_files)
+    if files or ctx.env.site:
+        with step(ctx, t, "updating", "write_config"):
+            t.ops.write_files(ctx.release_id, files, host_dirs(ctx, t))
     with step(ctx, t, "updating", "install"):
         t.ops.install(ctx.release_id, ctx.python(t.host), ctx.manifest.get("env_key", "default"),
                       ctx.manifest.get("requirements", "requirements.txt"))
@@ -101,6 +113,16 @@ def finishing(ctx: RunContext, t: Target, action: str) -> None:
             t.ops.set_status(t.previous, ROLLED_BACK)
     journal(ctx, t, action, "ok", rid)
     prune(ctx, t)
+
+
+def cache_hooks(ctx: RunContext) -> None:
+    """Varnish bans / memcached flushes once the whole farm serves the new release."""
+    if ctx.env.site is None or not (ctx.env.site.cache.varnish or ctx.env.site.cache.memcached):
+        return
+    from deploy.siteconfig import run_cache_hooks
+
+    for line in run_cache_hooks(ctx.env):
+        ctx.bus.emit("step", host="-", stage="finishing", step="cache", result="ok", duration=0, output=line)
 
 
 def prune(ctx: RunContext, t: Target) -> None:
@@ -173,7 +195,7 @@ def rollback_target(t: Target, releases: list[ReleaseInfo], to: str | None) -> s
     return older_good[-1]
 
 
-def rollback(ctx: RunContext, to: str | None) -> None:
+def rollback(ctx: RunContext, to: str | None, force: bool = False) -> None:
     targets_release: dict[str, str] = {}
     ctx.bus.emit("run.start", command="rollback", env=ctx.env_name, revision=None, release=to,
                  user=ctx.owner["user"], hosts=[t.name for t in ctx.targets], batches=ctx.batches)
@@ -184,6 +206,7 @@ def rollback(ctx: RunContext, to: str | None) -> None:
             lock_env(ctx)
             for t in ctx.targets:
                 targets_release[t.name] = rollback_target(t, t.ops.releases(), to)
+                db_stage.rollback_guard(ctx, t, targets_release[t.name], force)
             first = ctx.targets[0]
             ctx.release_id = targets_release[first.name]
             ctx.manifest = first.ops.read_manifest(ctx.release_id)

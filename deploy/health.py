@@ -25,10 +25,11 @@ class HealthResult:
     detail: str
 
 
-def health_url(health: HealthConfig, env: EnvConfig, host: HostConfig) -> str | None:
+def health_url(health: HealthConfig, env: EnvConfig, host: HostConfig, address: str | None = None) -> str | None:
+    """The configured URL for `host`; `address` overrides it (a check run on the host itself)."""
     if not health.url:
         return None
-    address = host.address or ("127.0.0.1" if host.transport == "local" else host.name)
+    address = address or host.address or ("127.0.0.1" if host.transport == "local" else host.name)
     return health.url.format(address=address, app_port=env.host_app_port(host), name=host.name)
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from deploy.build.verify import read_sidecar, verify_artifact
 from deploy.context import RunContext
+from deploy.db.deploy_step import preview
 from deploy.errors import ShipyardError
 
 
@@ -33,4 +34,4 @@ def gather_plan_inputs(ctx: RunContext, artifact: Path) -> dict[str, Any]:
         hosts.append({"name": t.name, "current_release": release, "current_manifest": current_manifest(t, release)})
     hooks = {k: v for k, v in (manifest.get("hooks") or {}).items() if v}
     return {"new_manifest": manifest, "hosts": hosts, "batches": ctx.batches, "services": services_of(ctx),
-            "hooks": hooks, "db_script": None}
+            "hooks": hooks, "db_script": preview(ctx.loaded, ctx.env)}

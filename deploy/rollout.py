@@ -13,7 +13,7 @@ import math
 from typing import TYPE_CHECKING, Callable
 
 from deploy.errors import ShipyardError, StepFailed
-from deploy.health import check_host
+from deploy.health import check_host, health_url
 from deploy.stages import step
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -47,7 +47,7 @@ def _balancer(ctx: "RunContext"):
 
 def restart(ctx: "RunContext", target: "Target", release_id: str | None) -> None:
     """Restart what serves `current` (stop it when there is no release left)."""
-    if ctx.env.supervisor and ctx.env.supervisor.managed:
+    if ctx.env.supervisor and ctx.env.supervisor.managed and not target.host.is_windows:
         from deploy.services.managed_supervisor import ManagedSupervisor
 
         sup = ManagedSupervisor(target.ops, ctx.env, target.host, ctx.python(target.host))
@@ -56,14 +56,36 @@ def restart(ctx: "RunContext", target: "Target", release_id: str | None) -> None
         else:
             sup.ensure_running(ctx.secrets)
             sup.restart()
-    if ctx.env.services:
-        from deploy.services import restart_service
+    if ctx.env.site is not None and release_id is not None:
+        from deploy.siteconfig import reload_commands
 
+        for command in reload_commands(ctx.env, target.host, ctx.loaded.project.name):
+            target.transport.run(command, timeout=ctx.env.command_timeout)
+    if ctx.env.services and release_id is not None:
+        restart_services(ctx, target)
+
+
+def restart_services(ctx: "RunContext", target: "Target") -> None:
+    """Windows hosts restart through their scripts (services, IIS app pools); POSIX hosts
+    through deploy.services (supervisor, systemd, celery)."""
+    if target.host.is_windows:
         for service in ctx.env.services:
-            restart_service(target.transport, service, ctx.env, target.host)
+            target.ops.restart(service)
+        return
+    from deploy.services import restart_service
+
+    for service in ctx.env.services:
+        restart_service(target.transport, service, ctx.env, target.host)
 
 
 def health(ctx: "RunContext", target: "Target", release_id: str) -> None:
+    if target.host.is_windows:  # checked from the host itself, as IIS/the service sees it
+        url = health_url(ctx.env.health, ctx.env, target.host, address="localhost")
+        if url:
+            target.ops.check_health(url, ctx.env.health.timeout,
+                                    release_id if ctx.env.health.expect_release else "")
+            ctx.bus.emit("health", host=target.name, check=url, result="ok", attempts=1, detail="checked on the host")
+        return
     for result in check_host(ctx.env, target.host, target.transport, release_id):
         ctx.bus.emit("health", host=target.name, check=result.check, result="ok",
                      attempts=result.attempts, detail=result.detail)

@@ -11,6 +11,7 @@ import shlex
 
 _KNOWN: set[str] = set()
 MASK = "********"
+MIN_REDACTED = 4  # shorter values would mask ordinary words ("x" in "exit_code"); such secrets are refused
 
 
 class Secret:
@@ -21,7 +22,7 @@ class Secret:
     def __init__(self, name: str, value: str):
         self.name = name
         self._value = value
-        if value:
+        if len(value) >= MIN_REDACTED:
             _KNOWN.add(value)
 
     def reveal(self) -> str:
@@ -37,7 +38,13 @@ class Secret:
 
 
 def load_secret(name: str, env_var: str, environ: dict[str, str] | None = None) -> Secret | None:
+    """None when the variable is unset; ConfigError when the value is too short to redact."""
     value = (os.environ if environ is None else environ).get(env_var)
+    if value is not None and len(value) < MIN_REDACTED:
+        from deploy.errors import ConfigError
+
+        raise ConfigError("environment", [f"secrets.{name}: environment variable {env_var} holds fewer than "
+                                          f"{MIN_REDACTED} characters: too short to keep out of logs"])
     return None if value is None else Secret(name, value)
 
 

@@ -107,10 +107,12 @@ def step(ctx: "RunContext", target: "Target", stage_name: str, name: str) -> Ite
     started = time.monotonic()
     try:
         yield
-    except StepFailed:
+    except StepFailed as e:
         ctx.bus.emit("step", host=target.name, stage=stage_name, step=name, result="failed",
-                     duration=round(time.monotonic() - started, 3))
-        raise
+                     duration=round(time.monotonic() - started, 3), output=str(e.cause)[-2000:])
+        if "/" in e.step:
+            raise
+        raise StepFailed(target.name, f"{stage_name}/{name}", f"{e.step}: {e.cause}") from e
     except (ShipyardError, OSError) as e:
         ctx.bus.emit("step", host=target.name, stage=stage_name, step=name, result="failed",
                      duration=round(time.monotonic() - started, 3), output=str(e)[-2000:])

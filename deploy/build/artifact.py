@@ -56,6 +56,7 @@ def build_artifact(cfg: Loaded, rev: str | None = None, allow_dirty: bool = Fals
     subdir = app_subdir(cfg, vcs)
     log(f"resolve: {rev or 'working copy'} -> {revision} ({vcs.kind})")
     dirty = is_dirty_build(vcs, subdir, rev, revision, allow_dirty)
+    hooks = hooks_at(cfg, vcs, revision, dirty=dirty)  # a bad committed config fails before any slow step
     with tempfile.TemporaryDirectory(prefix="shipyard-build-") as tmp:
         staging = Path(tmp) / "root"
         export_source(vcs, revision, subdir, staging / "app", dirty=dirty)
@@ -65,7 +66,7 @@ def build_artifact(cfg: Loaded, rev: str | None = None, allow_dirty: bool = Fals
             "project": cfg.project.name, "vcs": vcs.kind, "revision": revision, "short": vcs.short(revision),
             "describe": vcs.describe(revision), "dirty": dirty, "commit_time": vcs.commit_time(revision),
         }
-        manifest = make_manifest(staging, source=source, requirements_sha256=requirements_sha256, hooks=hooks_at(cfg, vcs, revision, dirty=dirty))
+        manifest = make_manifest(staging, source=source, requirements_sha256=requirements_sha256, hooks=hooks)
         (staging / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
         log(f"manifest: {len(manifest['files'])} files, env_key {manifest['env_key'][:12]}")
         dist = cfg.resolve(cfg.build.dist_dir)
@@ -84,10 +85,12 @@ def is_dirty_build(vcs: Vcs, subdir: str, rev: str | None, revision: str, allow_
     """
     if rev is not None and revision != vcs.resolve(None):
         return False
-    if not vcs.is_dirty(subdir):
+    changed = vcs.changed_files(subdir)
+    if not changed:
         return False
     if not allow_dirty:
-        raise VcsError(f"{vcs.root}: uncommitted changes under {subdir}; commit them or pass --allow-dirty")
+        shown = ", ".join(changed[:5]) + (f" and {len(changed) - 5} more" if len(changed) > 5 else "")
+        raise VcsError(f"{vcs.root}: uncommitted changes under {subdir} ({shown}); commit them or pass --allow-dirty")
     return True
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import os
 import platform
+import stat
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -37,7 +38,7 @@ def file_entries(staging: Path) -> dict[str, dict[str, Any]]:
             continue
         for path in sorted_entries(staging / top):
             st = path.lstat()
-            if path.is_symlink() or not path.is_file():
+            if not stat.S_ISREG(st.st_mode):  # directories and symlinks carry no content
                 continue
             files[path.relative_to(staging).as_posix()] = {
                 "sha256": sha256_file(path),

@@ -3,12 +3,13 @@ working tree), and the hooks from shipyard.toml as it is at that same revision."
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 from typing import Any
 
 from deploy.config import Loaded, parse
-from deploy.errors import VcsError
+from deploy.errors import ArtifactError, VcsError
 from deploy.vcs import Vcs
 
 
@@ -38,6 +39,16 @@ def export_source(vcs: Vcs, revision: str, subdir: str, dest: Path, *, dirty: bo
         vcs.export(revision, dest, subdir)
     if not (dest.is_dir() and any(dest.iterdir())):
         raise VcsError(f"{vcs.root}: {subdir} is empty or missing at {vcs.short(revision)}")
+    refuse_escaping_symlinks(dest)
+
+
+def refuse_escaping_symlinks(tree: Path) -> None:
+    """A symlink out of app/ would be refused at deploy time; say so at build time instead."""
+    root = tree.resolve()
+    for link in (p for p in root.rglob("*") if p.is_symlink()):
+        target = os.readlink(link)
+        if os.path.isabs(target) or not (link.parent / target).resolve().is_relative_to(root):
+            raise ArtifactError(f"app/{link.relative_to(root).as_posix()}: symlink to {target!r} leaves the app tree")
 
 
 def hooks_at(cfg: Loaded, vcs: Vcs, revision: str, *, dirty: bool) -> dict[str, Any]:

@@ -73,13 +73,12 @@ def check_sha256(path: Path, expected: str | None) -> None:
 def check_members(path: Path) -> dict[str, Any]:
     found: dict[str, tuple[str, int]] = {}
     seen: set[str] = set()
+    symlinks: set[str] = set()
     manifest: dict[str, Any] | None = None
     with tarfile.open(path, mode="r|gz") as tar:
         for member in tar:
             name = member_name(path, member)
-            if name in seen:
-                raise ArtifactError(f"{path}: duplicate member {name}: a later copy would overwrite the checked one")
-            seen.add(name)
+            check_placement(path, name, member.issym(), seen, symlinks)
             if not member.isreg():
                 continue
             stream = tar.extractfile(member)
@@ -110,6 +109,24 @@ def member_name(path: Path, member: tarfile.TarInfo) -> str:
             kind = "symlink" if member.issym() else "hardlink"
             raise ArtifactError(f"{path}: unsafe member {name!r}: {kind} to {member.linkname!r} leaves the archive")
     return posixpath.normpath(name)
+
+
+def check_placement(path: Path, name: str, is_symlink: bool, seen: set[str], symlinks: set[str]) -> None:
+    """No member twice (the later copy would win), none under a symlink in either order
+    (it would land wherever the link points, which a per-member check cannot see).
+    Records `name` in `seen` (and `symlinks`)."""
+    if name in seen:
+        raise ArtifactError(f"{path}: duplicate member {name}: a later copy would overwrite the checked one")
+    parts = name.split("/")
+    for depth in range(1, len(parts)):
+        parent = "/".join(parts[:depth])
+        if parent in symlinks:
+            raise ArtifactError(f"{path}: unsafe member {name!r}: inside symlink {parent!r}")
+    if is_symlink:
+        if any(other.startswith(name + "/") for other in seen):
+            raise ArtifactError(f"{path}: unsafe member {name!r}: symlink over a directory with members")
+        symlinks.add(name)
+    seen.add(name)
 
 
 def check_manifest(path: Path, manifest: dict[str, Any], found: dict[str, tuple[str, int]]) -> None:

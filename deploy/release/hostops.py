@@ -8,7 +8,7 @@ them with scripts/ps1 over WinRM/PsExec. Each verb is one round trip where it ca
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -31,11 +31,12 @@ class ReleaseInfo:
     deployed_at: str = ""
     deployed_by: str = ""
     current: bool = False
+    data: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)  # all of release.json
 
     @classmethod
     def from_json(cls, data: dict[str, Any], current: bool) -> "ReleaseInfo":
         keys = ("id", "status", "revision", "artifact_sha256", "deployed_at", "deployed_by")
-        return cls(**{k: str(data.get(k, "")) for k in keys}, current=current)
+        return cls(**{k: str(data.get(k, "")) for k in keys}, current=current, data=dict(data))
 
 
 class HostOps(ABC):
@@ -84,6 +85,10 @@ class HostOps(ABC):
     def install(self, release_id: str, python: str, env_key: str, requirements: str = "requirements.txt") -> None:
         """Install app/<requirements> from the release's wheelhouse into shared/envs/<env_key>
         (once per key) and link it as releases/<id>/.deps."""
+
+    @abstractmethod
+    def write_files(self, release_id: str, files: dict[str, str], dirs: list[str]) -> None:
+        """Write rendered files (paths relative to the release) and create `dirs`, in one go."""
 
     @abstractmethod
     def set_status(self, release_id: str, status: str, extra: dict[str, Any] | None = None) -> None:

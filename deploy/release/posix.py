@@ -6,8 +6,10 @@ travel on stdin, so nothing a user typed ends up unquoted in a command line.
 
 from __future__ import annotations
 
+import io
 import json
 import shlex
+import tarfile
 from pathlib import Path
 from typing import Any
 
@@ -98,6 +100,12 @@ class PosixHostOps(HostOps):
             f"ln -sfn {q(envdir)} {q(rel)}/.deps"
         )
 
+    def write_files(self, release_id: str, files: dict[str, str], dirs: list[str]) -> None:
+        if not files and not dirs:
+            return
+        mkdirs = f"mkdir -p {' '.join(q(d) for d in dirs)}\n" if dirs else ""
+        self.sh(f"{mkdirs}umask 022; tar -x -C {q(self.layout.release(release_id))}", stdin=tar_of(files))
+
     def set_status(self, release_id: str, status: str, extra: dict[str, Any] | None = None) -> None:
         path = self.layout.release_info(release_id)
         data = json.loads(self.sh(f"cat {q(path)}").stdout or "{}")
@@ -149,6 +157,17 @@ class PosixHostOps(HostOps):
         where = self.layout.release_app(release_id) if release_id else self.layout.deploy_to
         script = f"{prologue}{exports}cd {q(where)}\n{command}"
         return self.transport.run(script, timeout=self.timeout, stdin=data)
+
+
+def tar_of(files: dict[str, str]) -> bytes:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        for path, text in sorted(files.items()):
+            data = text.encode("utf-8")
+            info = tarfile.TarInfo(path)
+            info.size, info.mode = len(data), 0o644
+            tar.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
 
 
 def parse_release_listing(out: str) -> list[ReleaseInfo]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from deploy.tasks._task import shipyard_task
 
 
@@ -12,7 +14,7 @@ from deploy.tasks._task import shipyard_task
         "config": "path to shipyard.toml (default: found upward from the current directory)",
     }
 )
-def build(c, rev=None, allow_dirty=False, config=None):
+def build(c: Any, rev: str | None = None, allow_dirty: bool = False, config: str | None = None) -> Any:
     """Build an artifact: exported tree, wheelhouse, static files, manifest."""
     from deploy.build import build_artifact
     from deploy.config import load

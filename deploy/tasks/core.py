@@ -89,13 +89,14 @@ def deploy(c, env="local", artifact=None, config=None, events=None, junit=None, 
 
 
 @shipyard_task(help={"env": ENV_HELP, "to": "release id to go back to (default: the previous good one)",
+                     "force": "roll back even across a database contract change (drops, renames)",
                      "config": CONFIG_HELP, "lock_wait": LOCK_WAIT_HELP, **REPORT_HELP})
-def rollback(c, env="local", to=None, config=None, events=None, junit=None, html=None, lock_wait=0.0):
+def rollback(c, env="local", to=None, force=False, config=None, events=None, junit=None, html=None, lock_wait=0.0):
     """Switch back to the previous good release (or --to RELEASE), restart and health-check."""
     from deploy import flow
 
     ctx = _context("rollback", env, config, events, junit, html, lock_wait)
-    _run(ctx, lambda: flow.rollback(ctx, to))
+    _run(ctx, lambda: flow.rollback(ctx, to, force))
     print(f"rolled back {env} to {ctx.release_id}")
 
 

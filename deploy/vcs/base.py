@@ -54,9 +54,13 @@ class Vcs(ABC):
     def export(self, full_id: str, dest: Path, subdir: str = ".") -> None:
         """The tree of `subdir` at `full_id`, its contents directly in `dest`, no VCS metadata."""
 
-    @abstractmethod
     def is_dirty(self, subdir: str = ".") -> bool:
         """Uncommitted changes under `subdir`, untracked-but-not-ignored files included."""
+        return bool(self.changed_files(subdir))
+
+    @abstractmethod
+    def changed_files(self, subdir: str = ".") -> list[str]:
+        """Root-relative paths with uncommitted changes under `subdir` (what makes it dirty)."""
 
     @abstractmethod
     def working_files(self, subdir: str = ".") -> list[str]:

@@ -37,12 +37,22 @@ class Git(Vcs):
         treeish = full_id if sub == "." else f"{full_id}:{sub}"
         data = self.run("archive", "--format=tar", treeish).stdout
         dest.mkdir(parents=True, exist_ok=True)
-        with tarfile.open(fileobj=io.BytesIO(data), mode="r:") as tar:
-            tar.extractall(dest, filter="data")
+        try:
+            with tarfile.open(fileobj=io.BytesIO(data), mode="r:") as tar:
+                tar.extractall(dest, filter="data")
+        except tarfile.TarError as e:  # e.g. a committed symlink pointing outside the tree
+            raise VcsError(f"{self.root}: cannot export {sub} at {self.short(full_id)}: {e}") from None
 
-    def is_dirty(self, subdir: str = ".") -> bool:
+    def changed_files(self, subdir: str = ".") -> list[str]:
         out = self.run("status", "--porcelain", "-z", "--untracked-files=all", "--", self.subdir_path(subdir)).stdout
-        return bool(out.strip(b"\0"))
+        entries = iter(out.decode("utf-8", "surrogateescape").split("\0"))
+        changed = []
+        for entry in entries:  # "XY path"; a rename or copy is followed by its source path
+            if entry:
+                changed.append(entry[3:])
+                if "R" in entry[:2] or "C" in entry[:2]:
+                    next(entries, None)
+        return changed
 
     def working_files(self, subdir: str = ".") -> list[str]:
         out = self.run("ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", self.subdir_path(subdir)).stdout

@@ -42,8 +42,9 @@ class Hg(Vcs):
             for child in top.iterdir():
                 shutil.move(str(child), dest / child.name)
 
-    def is_dirty(self, subdir: str = ".") -> bool:
-        return bool(self.run("status", "--", self._pattern(subdir)).stdout.strip())
+    def changed_files(self, subdir: str = ".") -> list[str]:
+        out = self.run("status", "-n", "-0", "--", self._pattern(subdir)).stdout
+        return [n for n in out.decode("utf-8", "surrogateescape").split("\0") if n]
 
     def working_files(self, subdir: str = ".") -> list[str]:
         out = self.run("status", "-macu", "-n", "-0", "--", self._pattern(subdir)).stdout

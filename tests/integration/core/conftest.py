@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from deploy.report.schema import assert_events_valid
+
 PROJECT = Path(__file__).resolve().parents[3]
 SITE = PROJECT / "examples" / "site"
 IDENT = {"GIT_AUTHOR_NAME": "ci", "GIT_AUTHOR_EMAIL": "ci@example.invalid",
@@ -25,11 +27,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-@pytest.fixture(scope="session")
-def wheel_cache(tmp_path_factory) -> Path:
-    return Path(os.environ.get("SHIPYARD_TEST_WHEEL_CACHE") or tmp_path_factory.mktemp("wheels"))
 
 
 @dataclass
@@ -110,21 +107,30 @@ def make_repo(root: Path, kind: str, wheel_cache: Path) -> SiteRepo:
     env = {**os.environ, **IDENT, "SHIPYARD_WHEEL_CACHE": str(wheel_cache),
            "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT), os.environ.get("PYTHONPATH")]))}
     env.pop("SHIPYARD_CONFIG", None)
+    env["SHIPYARD_EVENTS"] = str(root / "all-events.jsonl")  # every run's events, validated at teardown
     repo = SiteRepo(root, kind, env, port)
     repo.sh(*(["git", "init", "-q", "-b", "main"] if kind == "git" else ["hg", "init"]))
     repo.commit("site v1")
     return repo
 
 
+def finish(repo: SiteRepo) -> None:
+    """Stop the site; every event any run emitted must match the published schema."""
+    repo.invoke("stop", check=False, timeout=60)
+    events = repo.root / "all-events.jsonl"
+    if events.exists():
+        assert_events_valid(events)
+
+
 @pytest.fixture(params=["git", "hg"])
 def site_repo(request, tmp_path, wheel_cache):
     repo = make_repo(tmp_path / f"{request.param}-site", request.param, wheel_cache)
     yield repo
-    repo.invoke("stop", check=False, timeout=60)
+    finish(repo)
 
 
 @pytest.fixture
 def git_site(tmp_path, wheel_cache):
     repo = make_repo(tmp_path / "git-site", "git", wheel_cache)
     yield repo
-    repo.invoke("stop", check=False, timeout=60)
+    finish(repo)

@@ -25,7 +25,8 @@ def test_secret_reaches_hook_and_app_but_no_log(git_site):
     assert (shared / "seen").read_text() == SECRET
     conf = shared / "supervisor" / "supervisord.conf"
     assert SECRET in conf.read_text() and stat.S_IMODE(conf.stat().st_mode) == 0o600
-    leaks = [p for p in git_site.deploy_to.rglob("*.json*") if SECRET in p.read_text(errors="ignore")]
+    files = [*git_site.deploy_to.rglob("*.json*"), git_site.root / "all-events.jsonl"]
+    leaks = [p for p in files if SECRET in p.read_text(errors="ignore")]
     assert SECRET not in proc.stdout + proc.stderr and leaks == []
 
 

@@ -1,0 +1,66 @@
+"""Bounce the test database: drop it, create it, load `sql/schema` then `sql/seed`,
+saying each file it reads (what the old create_test_db command printed)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable
+
+from deploy.db.connect import DbUrl, connect
+from deploy.db.desired import schema_files
+from deploy.db.errors import SqlFileError
+from deploy.db.execute import run_statements
+from deploy.db.sqltext import SqlSyntaxError, split_statements
+
+
+def _drop_create(url: DbUrl, password: str | None, timeout: int) -> list[str]:
+    if url.dialect == "sqlite":
+        for suffix in ("", "-journal", "-wal", "-shm"):
+            Path(url.database + suffix).unlink(missing_ok=True)
+        return []
+    name = url.database
+    if url.dialect == "postgres":
+        admin_db = url.params.get("maintenance_db", "postgres")
+        q = '"' + name.replace('"', '""') + '"'
+        stmts = [f"DROP DATABASE IF EXISTS {q} WITH (FORCE)", f"CREATE DATABASE {q}"]
+    else:
+        admin_db = "master"
+        q = "[" + name.replace("]", "]]") + "]"
+        stmts = [f"IF DB_ID(N'{name}') IS NOT NULL ALTER DATABASE {q} SET SINGLE_USER WITH ROLLBACK IMMEDIATE",
+                 f"IF DB_ID(N'{name}') IS NOT NULL DROP DATABASE {q}", f"CREATE DATABASE {q}"]
+    admin = connect(url.with_database(admin_db), password, timeout=timeout, autocommit=True)
+    try:
+        for stmt in stmts:
+            admin.cursor().execute(stmt)
+    finally:
+        admin.close()
+    return stmts
+
+
+def load_files(conn: Any, files: list[Path], dialect: str, log: Callable[[str], None]) -> None:
+    for path in files:
+        log(f"Reading File {path}")
+        try:
+            statements = split_statements(path.read_text(encoding="utf-8-sig"), dialect)
+        except SqlSyntaxError as e:
+            raise SqlFileError(str(path), e.line, "", str(e)) from None
+        run_statements(conn, statements, str(path))
+    conn.commit()
+
+
+def bounce(url: DbUrl, sql_dir: Path, *, password: str | None = None, timeout: int = 10,
+           log: Callable[[str], None] = print) -> dict:
+    log(f"Bouncing database {url.database}")
+    log(f"Dropping and Creating {url.database}")
+    _drop_create(url, password, timeout)
+    conn = connect(url, password, timeout=timeout)
+    try:
+        log(f"Finding Files in {sql_dir / 'schema'}")
+        schema = schema_files(sql_dir / "schema") if (sql_dir / "schema").is_dir() else []
+        load_files(conn, schema, url.dialect, log)
+        seed = schema_files(sql_dir / "seed") if (sql_dir / "seed").is_dir() else []
+        log("Loading Seed Data")
+        load_files(conn, seed, url.dialect, log)
+    finally:
+        conn.close()
+    return {"database": url.database, "schema_files": [str(p) for p in schema], "seed_files": [str(p) for p in seed]}

@@ -1,0 +1,134 @@
+"""The changes inside one table that exists on both sides: columns, keys, checks, FKs."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from deploy.db.model import Check, Column, ForeignKey, Index, Key, Table
+from deploy.db.normal import expr_key
+from deploy.db.plan import Change
+
+
+def table_changes(cur: Table, des: Table, dialect: str) -> list[Change]:
+    out = _column_changes(cur, des, dialect)
+    out += _key_changes(cur, des, dialect)
+    out += _check_changes(cur, des, dialect)
+    out += _fk_changes(cur, des)
+    return out
+
+
+def _column_changes(cur: Table, des: Table, dialect: str) -> list[Change]:
+    out = []
+    for col in des.columns:
+        old = cur.column(col.name)
+        if old is None:
+            tightening = not col.nullable and col.default is None and not col.identity and col.computed is None
+            out.append(Change("add_column", f"{des.name}.{col.name}", new=col, table=des.name, contract=tightening))
+        elif not columns_equal(old, col, dialect):
+            narrowing = not widening(old.type, col.type) and old.type != col.type
+            contract = narrowing or (old.nullable and not col.nullable)
+            out.append(Change("alter_column", f"{des.name}.{col.name}", old=old, new=col, table=des.name,
+                               destructive=narrowing, contract=contract))
+    for col in cur.columns:
+        if des.column(col.name) is None:
+            out.append(Change("drop_column", f"{cur.name}.{col.name}", old=col, table=cur.name, destructive=True, contract=True))
+    return out
+
+
+def columns_equal(a: Column, b: Column, dialect: str) -> bool:
+    return (
+        a.type == b.type and a.nullable == b.nullable and a.identity == b.identity
+        and expr_key(a.default, dialect) == expr_key(b.default, dialect)
+        and expr_key(a.computed, dialect) == expr_key(b.computed, dialect)
+        and (b.collation is None or (a.collation or "").lower() == b.collation.lower())
+    )
+
+
+_WIDER = {("smallint", "integer"), ("smallint", "bigint"), ("integer", "bigint"), ("int", "bigint"),
+          ("tinyint", "smallint"), ("tinyint", "int"), ("smallint", "int"), ("real", "double precision"),
+          ("varchar", "text"), ("char", "varchar"), ("char", "text"), ("nchar", "nvarchar"), ("varchar", "nvarchar")}
+
+
+def widening(old: str, new: str) -> bool:
+    """Whether every value of `old` fits `new` (so the change cannot lose data)."""
+    ob, oa = _split_type(old)
+    nb, na = _split_type(new)
+    if (ob, nb) in _WIDER or (nb == "text" and ob in ("varchar", "char")):
+        return not (oa and na and _size(na) < _size(oa))
+    if ob != nb:
+        return False
+    if not na or na == ["max"]:
+        return True
+    if not oa or oa == ["max"]:
+        return False
+    if len(oa) == 2 and len(na) == 2:  # numeric(p,s): more integer digits and same or more scale
+        return int(na[1]) >= int(oa[1]) and int(na[0]) - int(na[1]) >= int(oa[0]) - int(oa[1])
+    return _size(na) >= _size(oa)
+
+
+def _split_type(t: str) -> tuple[str, list[str]]:
+    m = re.fullmatch(r"([^(]*)(?:\(([^)]*)\))?(.*)", t.strip().lower())
+    base = (m.group(1) + m.group(3)).strip() if m else t
+    return base, [a.strip() for a in (m.group(2) or "").split(",") if a.strip()] if m else []
+
+
+def _size(args: list[str]) -> float:
+    return float("inf") if args and args[0] == "max" else float(args[0]) if args and args[0].isdigit() else 0.0
+
+
+def _same_key(a: Key, b: Key) -> bool:
+    named = b.name is None or a.name is None or a.name.lower() == b.name.lower()
+    return named and [c.lower() for c in a.columns] == [c.lower() for c in b.columns]
+
+
+def _key_changes(cur: Table, des: Table, dialect: str) -> list[Change]:
+    out = []
+    if cur.primary_key and not (des.primary_key and _same_key(cur.primary_key, des.primary_key)):
+        out.append(Change("drop_constraint", f"{cur.name}.primary key", old=cur.primary_key, table=cur.name, contract=True))
+    if des.primary_key and not (cur.primary_key and _same_key(cur.primary_key, des.primary_key)):
+        out.append(Change("add_constraint", f"{des.name}.primary key", new=des.primary_key, table=des.name))
+    out += _set_changes(cur.uniques, des.uniques, _same_key, cur.name, "unique")
+    return out
+
+
+def _check_changes(cur: Table, des: Table, dialect: str) -> list[Change]:
+    def same(a: Check, b: Check) -> bool:
+        named = b.name is None or a.name is None or a.name.lower() == b.name.lower()
+        return named and expr_key(a.expression, dialect) == expr_key(b.expression, dialect)
+
+    return _set_changes(cur.checks, des.checks, same, cur.name, "check")
+
+
+def same_fk(a: ForeignKey, b: ForeignKey) -> bool:
+    named = b.name is None or a.name is None or a.name.lower() == b.name.lower()
+    lower = lambda xs: [x.lower() for x in xs]  # noqa: E731
+    return (named and lower(a.columns) == lower(b.columns) and a.ref_table.lower() == b.ref_table.lower()
+            and lower(a.ref_columns) == lower(b.ref_columns) and a.on_delete == b.on_delete and a.on_update == b.on_update)
+
+
+def _fk_changes(cur: Table, des: Table) -> list[Change]:
+    out = []
+    for fk in cur.foreign_keys:
+        if not any(same_fk(fk, d) for d in des.foreign_keys):
+            out.append(Change("drop_foreign_key", f"{cur.name}.{fk.name or '+'.join(fk.columns)}", old=fk, table=cur.name))
+    for fk in des.foreign_keys:
+        if not any(same_fk(c, fk) for c in cur.foreign_keys):
+            out.append(Change("add_foreign_key", f"{des.name}.{fk.name or '+'.join(fk.columns)}", new=fk, table=des.name))
+    return out
+
+
+def _set_changes(cur: tuple, des: tuple, same: Any, table: str, what: str) -> list[Change]:
+    out = []
+    for c in cur:
+        if not any(same(c, d) for d in des):
+            out.append(Change("drop_constraint", f"{table}.{what} {c.name or ''}".strip(), old=c, table=table))
+    for d in des:
+        if not any(same(c, d) for c in cur):
+            out.append(Change("add_constraint", f"{table}.{what} {d.name or ''}".strip(), new=d, table=table))
+    return out
+
+
+def index_equal(a: Index, b: Index, dialect: str) -> bool:
+    return (a.unique == b.unique and a.method == b.method and [c.lower() for c in a.columns] == [c.lower() for c in b.columns]
+            and expr_key(a.where, dialect) == expr_key(b.where, dialect))

@@ -1,0 +1,116 @@
+"""What the deploy engine calls: `before_switch` in the publishing stage (migrations and/or
+a schema sync, before any host switches), `snapshot` beside each release, and
+`rollback_blockers` before a rollback crosses a contract change."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from deploy.config import EnvConfig, Loaded
+from deploy.db.desired import from_directory
+from deploy.db.diff import diff
+from deploy.db.errors import DestructiveRefused
+from deploy.db.introspect import introspect
+from deploy.db.model import Schema
+from deploy.db.renames import Rename
+from deploy.db.session import target
+
+
+def plan_for(conn: Any, tgt: Any) -> Any:
+    dialect = tgt.url.dialect
+    renames = [Rename.parse(h, dialect) for h in tgt.settings.renames]
+    return diff(introspect(conn, dialect), from_directory(tgt.sql_dir / "schema", dialect), renames)
+
+
+def before_switch(loaded: Loaded, env: EnvConfig, release_id: str, log: Callable[[str], None]) -> dict:
+    """Run the configured database steps; raise (before any switch) on the first failure."""
+    if not env.database or env.db is None or not env.db.deploy_steps:
+        return {}
+    from deploy.db.migrate import migrate
+
+    tgt = target(loaded, env)
+    summary: dict[str, Any] = {"release": release_id, "database": tgt.url.server, "steps": list(env.db.deploy_steps)}
+    conn = tgt.connect()
+    try:
+        for step in env.db.deploy_steps:  # in the configured order
+            if step == "migrate":
+                summary["migrations"] = migrate(conn, tgt.url.dialect, tgt.sql_dir / "migrations", log=log)
+            else:
+                summary.update(_sync(conn, tgt, env.db.allow_destructive, log))
+    finally:
+        conn.close()
+    return summary
+
+
+def preview(loaded: Loaded, env: EnvConfig) -> str | None:
+    """The sync script a deploy would run (read-only), for `invoke plan`; None when no sync."""
+    if not env.database or env.db is None or "sync" not in env.db.deploy_steps:
+        return None
+    from deploy.db.render import render
+
+    tgt = target(loaded, env)
+    conn = tgt.connect()
+    try:
+        return render(plan_for(conn, tgt), tgt.url.dialect).text()
+    finally:
+        conn.close()
+
+
+def _sync(conn: Any, tgt: Any, allow_destructive: bool, log: Callable[[str], None]) -> dict:
+    from deploy.db.execute import run_script
+    from deploy.db.render import render
+
+    plan = plan_for(conn, tgt)
+    if plan.destructive and not allow_destructive:
+        raise DestructiveRefused([c.describe() for c in plan.destructive])
+    script = render(plan, tgt.url.dialect)
+    log(f"database: {len(script.statements)} statement(s), {plan.classification}")
+    return {"classification": plan.classification, "script": script.text(), "statements": run_script(conn, script, log)}
+
+
+def snapshot(loaded: Loaded, env: EnvConfig) -> dict:
+    """The schema this release expects (its `sql/schema`), as JSON; {} without a database."""
+    if not env.database:
+        return {}
+    tgt = target(loaded, env)
+    return from_directory(tgt.sql_dir / "schema", tgt.url.dialect).to_json()
+
+
+def rollback_blockers(current_snapshot: dict, target_snapshot: dict) -> list[str]:
+    """What the older release's code would miss if the database stays as the current
+    release left it: the contract changes from the target's schema to the current one."""
+    if not current_snapshot or not target_snapshot:
+        return []
+    plan = diff(Schema.from_json(target_snapshot), Schema.from_json(current_snapshot))
+    return [_why(c) for c in plan.contract]
+
+
+def _why(change: Any) -> str:
+    reasons = {
+        "drop_table": "table {t} is gone", "drop_column": "column {t} is gone", "drop_routine": "{t} is gone",
+        "drop_sequence": "sequence {t} is gone", "rename_table": "table {t} was renamed",
+        "rename_column": "column {t} was renamed", "alter_column": "column {t} changed (narrower or NOT NULL)",
+        "add_column": "new NOT NULL column {t} without a default (old inserts fail)",
+        "drop_constraint": "{t} changed", "drop_foreign_key": "{t} changed",
+    }
+    return reasons.get(change.kind, "{t}: " + change.kind).format(t=change.target)
+
+
+def drift(live: Schema, recorded_snapshot: dict) -> list[str]:
+    """Differences between the live schema and what the previous release recorded."""
+    if not recorded_snapshot:
+        return []
+    return [c.describe() for c in diff(Schema.from_json(recorded_snapshot), live).changes]
+
+
+def check_drift(loaded: Loaded, env: EnvConfig, recorded_snapshot: dict) -> list[str]:
+    """The pre-deploy drift check: the live database against the previous release's snapshot
+    (a change made by hand since then shows up here, before this deploy builds on it)."""
+    if not env.database or not recorded_snapshot:
+        return []
+    tgt = target(loaded, env)
+    conn = tgt.connect()
+    try:
+        return drift(introspect(conn, tgt.url.dialect), recorded_snapshot)
+    finally:
+        conn.close()

@@ -1,0 +1,70 @@
+"""Database errors: each names what a DBA needs to act (file and line, server and driver,
+the failing statement and its batch with the server's message)."""
+
+from __future__ import annotations
+
+from deploy.errors import ShipyardError
+
+
+class SchemaDifferences(ShipyardError):
+    """`db.diff` found differences: exit 2 so CI can gate on it."""
+
+    exit_code = 2
+
+    def __init__(self, count: int):
+        self.count = count
+        super().__init__(f"{count} schema change(s) found")
+
+
+class DestructiveRefused(ShipyardError):
+    """The change drops or narrows something and --allow-destructive was not given."""
+
+    exit_code = 3
+
+    def __init__(self, changes: list[str]):
+        self.changes = changes
+        listed = "\n  ".join(changes)
+        super().__init__(f"refusing {len(changes)} destructive change(s) without --allow-destructive:\n  {listed}")
+
+
+class SqlFileError(ShipyardError):
+    """A statement in the `sql/` tree cannot be read."""
+
+    exit_code = 2
+
+    def __init__(self, file: str, line: int, statement: str, message: str):
+        self.file, self.line, self.statement = file, line, statement
+        first = statement.strip().splitlines()[0] if statement.strip() else ""
+        super().__init__(f"{file}:{line}: {message}\n  in: {first[:200]}")
+
+
+class DbConnectError(ShipyardError):
+    """The database server could not be reached or refused the login."""
+
+    def __init__(self, server: str, driver: str, message: str):
+        self.server, self.driver = server, driver
+        super().__init__(f"cannot connect to {server} with ODBC driver {driver!r}: {message}")
+
+
+class StatementFailed(ShipyardError):
+    """A statement of a script failed on the server; nothing after it ran."""
+
+    def __init__(self, statement: str, batch: int, message: str, source: str = "script"):
+        self.statement, self.batch, self.server_message, self.source = statement, batch, message, source
+        super().__init__(f"{source}: batch {batch} failed: {message}\n  statement: {statement.strip()[:500]}")
+
+
+class MigrationChanged(ShipyardError):
+    """An already-applied migration file was edited: its checksum no longer matches the journal."""
+
+    exit_code = 2
+
+    def __init__(self, file: str, recorded: str, actual: str):
+        self.file = file
+        super().__init__(f"{file}: changed after it was applied (journal checksum {recorded[:12]}, file now {actual[:12]})")
+
+
+class RenderError(ShipyardError):
+    """A change cannot be expressed in the target dialect; nothing is applied."""
+
+    exit_code = 2

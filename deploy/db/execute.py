@@ -1,0 +1,63 @@
+"""Run a rendered Script: the `before` steps outside any transaction, the body in one
+transaction (rolled back whole on the first failure), then the `after` steps. A failure
+names the statement, its batch number and the server's message."""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Callable
+
+from deploy.db.errors import StatementFailed
+from deploy.db.render.base import Script, Step
+from deploy.db.sqltext import Statement
+
+
+def run_script(conn: Any, script: Script, log: Callable[[str], None] = lambda _: None, source: str = "schema sync") -> list[dict]:
+    """Returns one record per statement (sql, batch, seconds) for reports."""
+    records: list[dict] = []
+    batch = 0
+    for phase, steps in (("before", script.before), ("body", script.steps), ("after", script.after)):
+        if not steps:
+            continue
+        conn.autocommit = phase != "body"
+        try:
+            for step in steps:
+                batch += 1
+                records.append(_run_step(conn, step, batch, source, log))
+            if phase == "body":
+                conn.commit()
+        except BaseException:
+            if phase == "body":
+                conn.rollback()
+            conn.autocommit = True
+            for step in script.after:  # put session settings back even after a failure
+                conn.cursor().execute(step.sql)
+            raise
+    return records
+
+
+def _run_step(conn: Any, step: Step, batch: int, source: str, log: Callable[[str], None]) -> dict:
+    import pyodbc
+
+    started = time.monotonic()
+    try:
+        cursor = conn.cursor()
+        cursor.execute(step.sql)
+        if step.note == "check" and cursor.description is not None and (rows := cursor.fetchall()):
+            raise StatementFailed(step.sql, batch, f"foreign key check found {len(rows)} violation(s): {rows[:3]}", source)
+    except pyodbc.Error as e:
+        raise StatementFailed(step.sql, batch, " ".join(str(a) for a in e.args), source) from None
+    seconds = time.monotonic() - started
+    log(f"  [{batch}] {step.sql.splitlines()[0][:100]} ({seconds:.3f}s)")
+    return {"sql": step.sql, "batch": batch, "seconds": round(seconds, 4)}
+
+
+def run_statements(conn: Any, statements: list[Statement], source: str) -> None:
+    """Plain statements from a file (migrations, seed data) in the caller's transaction."""
+    import pyodbc
+
+    for stmt in statements:
+        try:
+            conn.cursor().execute(stmt.text)
+        except pyodbc.Error as e:
+            raise StatementFailed(stmt.text, stmt.batch + 1, " ".join(str(a) for a in e.args), f"{source}:{stmt.line}") from None

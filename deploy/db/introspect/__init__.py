@@ -1,0 +1,20 @@
+"""introspect(conn, dialect) -> Schema. Each dialect turns its catalog into DDL text and
+reads it with the same reader as the `sql/` tree, so both sides normalise alike."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from deploy.db.model import Schema
+
+JOURNAL_TABLE = "shipyard_migrations"  # Shipyard's own; never part of a compare
+
+
+def introspect(conn: Any, dialect: str) -> Schema:
+    if dialect == "postgres":
+        from deploy.db.introspect.postgres import introspect_postgres as run
+    elif dialect == "sqlite":
+        from deploy.db.introspect.sqlite import introspect_sqlite as run
+    else:
+        from deploy.db.introspect.tsql import introspect_tsql as run
+    return run(conn)

@@ -1,0 +1,121 @@
+"""Journaled migrations: `sql/migrations/NNNN_name.sql`, each applied once, in order, in its
+own transaction, recorded with checksum, duration and who ran it. An applied script whose
+checksum changed is an error naming the file; `baseline` records scripts without running them."""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import re
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable
+
+from deploy.db.errors import MigrationChanged, SqlFileError
+from deploy.db.execute import run_statements
+from deploy.db.introspect import JOURNAL_TABLE
+from deploy.db.sqltext import SqlSyntaxError, split_statements
+
+_NAME = re.compile(r"^(\d{4,})_[A-Za-z0-9_.-]+\.sql$")
+
+_CREATE_JOURNAL = {
+    "postgres": f"CREATE TABLE IF NOT EXISTS {JOURNAL_TABLE} (version varchar(32) PRIMARY KEY, name varchar(255) NOT NULL, "
+                "checksum char(64) NOT NULL, applied_at varchar(32) NOT NULL, duration_ms integer NOT NULL, applied_by varchar(128) NOT NULL)",
+    "sqlite": f"CREATE TABLE IF NOT EXISTS {JOURNAL_TABLE} (version text PRIMARY KEY, name text NOT NULL, checksum text NOT NULL, "
+              "applied_at text NOT NULL, duration_ms integer NOT NULL, applied_by text NOT NULL)",
+    "tsql": f"IF OBJECT_ID(N'dbo.{JOURNAL_TABLE}', N'U') IS NULL CREATE TABLE dbo.{JOURNAL_TABLE} (version varchar(32) NOT NULL "
+            "PRIMARY KEY, name nvarchar(255) NOT NULL, checksum char(64) NOT NULL, applied_at varchar(32) NOT NULL, "
+            "duration_ms int NOT NULL, applied_by nvarchar(128) NOT NULL)",
+}
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: str
+    path: Path
+
+    @property
+    def checksum(self) -> str:
+        """Over the text with line endings unified, so a checkout on Windows is not a change."""
+        text = self.path.read_text(encoding="utf-8-sig").replace("\r\n", "\n")
+        return hashlib.sha256(text.encode()).hexdigest()
+
+
+def find_migrations(directory: Path) -> list[Migration]:
+    if not directory.is_dir():
+        return []
+    found: list[Migration] = []
+    for path in sorted(directory.glob("*.sql")):
+        m = _NAME.match(path.name)
+        if not m:
+            raise SqlFileError(str(path), 0, "", "migration files are named NNNN_name.sql")
+        found.append(Migration(m.group(1), path))
+    versions = [m.version for m in found]
+    if len(set(versions)) != len(versions):
+        dupes = sorted({v for v in versions if versions.count(v) > 1})
+        raise SqlFileError(str(directory), 0, "", f"duplicate migration number(s) {', '.join(dupes)}")
+    return found
+
+
+def applied(conn: Any, dialect: str) -> dict[str, tuple[str, str]]:
+    conn.cursor().execute(_CREATE_JOURNAL[dialect])
+    conn.commit()
+    rows = conn.cursor().execute(f"SELECT version, name, checksum FROM {JOURNAL_TABLE}").fetchall()
+    return {str(v): (str(n), str(c).strip()) for v, n, c in rows}
+
+
+def pending(conn: Any, dialect: str, directory: Path) -> list[Migration]:
+    """Scripts not yet applied; raises if an applied one has changed since."""
+    done = applied(conn, dialect)
+    todo = []
+    for mig in find_migrations(directory):
+        if mig.version in done:
+            if done[mig.version][1] != mig.checksum:
+                raise MigrationChanged(str(mig.path), done[mig.version][1], mig.checksum)
+            continue
+        todo.append(mig)
+    return todo
+
+
+def migrate(conn: Any, dialect: str, directory: Path, *, baseline: bool = False,
+            log: Callable[[str], None] = print) -> list[dict]:
+    """Apply (or with `baseline`, only record) every pending script; returns what ran."""
+    ran = []
+    for mig in pending(conn, dialect, directory):
+        started = time.monotonic()
+        if not baseline:
+            log(f"Applying {mig.path.name}")
+            try:
+                statements = split_statements(mig.path.read_text(encoding="utf-8-sig"), dialect)
+            except SqlSyntaxError as e:
+                raise SqlFileError(str(mig.path), e.line, "", str(e)) from None
+            try:
+                run_statements(conn, statements, str(mig.path))
+            except BaseException:
+                conn.rollback()
+                raise
+        else:
+            log(f"Baseline: marking {mig.path.name} as applied")
+        duration = int((time.monotonic() - started) * 1000)
+        _record(conn, mig, duration)
+        conn.commit()
+        ran.append({"version": mig.version, "name": mig.path.name, "checksum": mig.checksum,
+                    "duration_ms": duration, "baseline": baseline})
+    return ran
+
+
+def _record(conn: Any, mig: Migration, duration_ms: int) -> None:
+    conn.cursor().execute(
+        f"INSERT INTO {JOURNAL_TABLE} (version, name, checksum, applied_at, duration_ms, applied_by) VALUES (?, ?, ?, ?, ?, ?)",
+        mig.version, mig.path.name, mig.checksum, datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        duration_ms, _who(),
+    )
+
+
+def _who() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"

@@ -1,0 +1,44 @@
+"""What a diff produces: ordered changes, each knowing whether it loses data (destructive)
+and whether the previous release's code would break on it (contract)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from deploy.db.model import Schema
+
+
+@dataclass(frozen=True)
+class Change:
+    kind: str
+    target: str
+    old: Any = None
+    new: Any = None
+    destructive: bool = False
+    contract: bool = False
+    table: str | None = None
+
+    def describe(self) -> str:
+        return f"{self.kind} {self.target}"
+
+
+@dataclass
+class Plan:
+    current: Schema
+    desired: Schema
+    changes: list[Change] = field(default_factory=list)
+
+    @property
+    def destructive(self) -> list[Change]:
+        return [c for c in self.changes if c.destructive]
+
+    @property
+    def contract(self) -> list[Change]:
+        return [c for c in self.changes if c.contract]
+
+    @property
+    def classification(self) -> str:
+        if not self.changes:
+            return "none"
+        return "contract" if self.contract else "expand-only"

@@ -1,0 +1,49 @@
+"""From a loaded config and an environment to what the database code needs: the URL,
+the password (a Secret from the env's `secrets` table, never the TOML) and the sql/ dir."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from deploy.config import DbConfig, EnvConfig, Loaded
+from deploy.db.connect import DbUrl, connect, parse_url
+from deploy.errors import UsageError
+
+
+@dataclass(frozen=True)
+class DbTarget:
+    url: DbUrl
+    password: str | None = field(repr=False)
+    sql_dir: Path
+    settings: DbConfig
+
+    def connect(self, autocommit: bool = False) -> Any:
+        return connect(self.url, self.password, timeout=self.settings.timeout, autocommit=autocommit)
+
+
+def db_settings(env: EnvConfig) -> DbConfig:
+    return env.db or DbConfig()
+
+
+def target(loaded: Loaded, env: EnvConfig, url: str | None = None) -> DbTarget:
+    settings = db_settings(env)
+    url = url or env.database
+    if not url:
+        raise UsageError("this environment has no `database` URL")
+    password = None
+    if settings.password_secret in env.secrets:
+        password = env.load_secrets()[settings.password_secret].reveal()
+    return DbTarget(parse_url(url, loaded.root), password, loaded.resolve(settings.sql_dir), settings)
+
+
+def test_target(loaded: Loaded, env: EnvConfig) -> DbTarget:
+    settings = db_settings(env)
+    if settings.test_database:
+        return target(loaded, env, settings.test_database)
+    base = target(loaded, env)
+    if base.url.dialect == "sqlite":
+        p = Path(base.url.database)
+        return DbTarget(DbUrl("sqlite", str(p.with_name(f"test_{p.name}"))), None, base.sql_dir, settings)
+    return DbTarget(base.url.with_database(f"test_{base.url.database}"), base.password, base.sql_dir, settings)

@@ -1,0 +1,188 @@
+"""SQL text without a grammar: tokens, statement splitting (T-SQL `GO` batches, PostgreSQL
+dollar quotes, SQLite trigger bodies) and the normalised key bodies are compared by."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+
+_TOKEN = re.compile(
+    r"""
+    (?P<ws>\s+)
+  | (?P<comment>--[^\n]*|/\*.*?\*/)
+  | (?P<dollar>\$(?P<tag>[A-Za-z_]*)\$.*?\$(?P=tag)\$)
+  | (?P<str>[NnEe]?'(?:[^']|'')*')
+  | (?P<qident>"(?:[^"]|"")*"|\[(?:[^\]]|\]\])*\]|`[^`]*`)
+  | (?P<num>\d+(?:\.\d*)?(?:[eE][-+]?\d+)?|\.\d+)
+  | (?P<word>[A-Za-z_@#][A-Za-z0-9_@#$]*)
+  | (?P<op>::|<>|!=|<=|>=|\|\||[-+*/%=<>(),.;~&|^!?:])
+    """,
+    re.VERBOSE | re.DOTALL,
+)
+_GO = re.compile(r"^[ \t]*GO[ \t]*(?:--[^\n]*)?$", re.IGNORECASE | re.MULTILINE)
+PROGRAMMABLE = re.compile(
+    r"^\s*CREATE\s+(?:OR\s+(?:ALTER|REPLACE)\s+)?(?:DEFINER\s*=\s*\S+\s+)?"
+    r"(?P<kind>VIEW|PROC|PROCEDURE|FUNCTION|TRIGGER|TEMP\s+TRIGGER)\b",
+    re.IGNORECASE,
+)
+
+
+class SqlSyntaxError(ValueError):
+    def __init__(self, message: str, line: int):
+        self.line = line
+        super().__init__(message)
+
+
+class Token:
+    """One lexical token; `upper` is the comparison form of a keyword."""
+
+    __slots__ = ("kind", "text", "line", "upper")
+
+    def __init__(self, kind: str, text: str, line: int):
+        self.kind, self.text, self.line = kind, text, line
+        self.upper = text.upper() if kind == "word" else text
+
+    def __repr__(self) -> str:
+        return f"Token({self.kind!r}, {self.text!r}, {self.line})"
+
+
+@dataclass(frozen=True)
+class Statement:
+    text: str
+    line: int
+    batch: int
+
+
+def tokenize(text: str, first_line: int = 1) -> list[Token]:
+    """Every token including whitespace and comments, so text can be rebuilt exactly."""
+    out, pos, line = [], 0, first_line
+    end = len(text)
+    match = _TOKEN.match
+    while pos < end:
+        m = match(text, pos)
+        if not m:
+            raise SqlSyntaxError(f"unexpected character {text[pos]!r}", line)
+        value = m.group(0)
+        kind = "dollar" if m.lastgroup == "tag" else m.lastgroup
+        out.append(Token(kind, value, line))
+        if "\n" in value:
+            line += value.count("\n")
+        pos = m.end()
+    return out
+
+
+def significant(tokens: list[Token]) -> list[Token]:
+    return [t for t in tokens if t.kind not in ("ws", "comment")]
+
+
+def split_statements(text: str, dialect: str) -> list[Statement]:
+    """Statements in source order. T-SQL is cut into `GO` batches first; a batch that creates
+    a programmable object is one statement (SQL Server requires that anyway)."""
+    if dialect != "tsql":
+        return _split_batch(text, 1, 0, dialect)
+    out: list[Statement] = []
+    start, batch = 0, 0
+    for m in [*_GO.finditer(text), None]:
+        end = m.start() if m else len(text)
+        chunk = text[start:end]
+        line = text.count("\n", 0, start) + 1
+        if chunk.strip():
+            if PROGRAMMABLE.match(_strip_leading_comments(chunk)):
+                body = _strip_leading_comments(chunk).strip().rstrip(";").rstrip()
+                out.append(Statement(body, line + _leading_lines(chunk), batch))
+            else:
+                out.extend(_split_batch(chunk, line, batch, dialect))
+            batch += 1
+        start = m.end() if m else end
+    return out
+
+
+def _strip_leading_comments(text: str) -> str:
+    return re.sub(r"^(\s|--[^\n]*|/\*.*?\*/)*", "", text, flags=re.DOTALL)
+
+
+def _leading_lines(chunk: str) -> int:
+    return chunk[: len(chunk) - len(chunk.lstrip())].count("\n")
+
+
+def _split_batch(text: str, first_line: int, batch: int, dialect: str) -> list[Statement]:
+    tokens = tokenize(text, first_line)
+    out: list[Statement] = []
+    current: list[Token] = []
+    depth = block = 0
+    for tok in tokens:
+        if not current and tok.kind in ("ws", "comment"):
+            continue
+        if _starts_new_tsql_statement(tok, current, depth, dialect):
+            out.append(_statement(current, batch))
+            current = []
+        if tok.text == ";" and depth == 0 and block == 0:
+            if significant(current):
+                out.append(_statement(current, batch))
+            current = []
+            continue
+        current.append(tok)
+        depth += {"(": 1, ")": -1}.get(tok.text, 0)
+        if _has_body(current, dialect):
+            block += {"BEGIN": 1, "CASE": 1, "END": -1}.get(tok.upper, 0) if tok.kind == "word" else 0
+    if significant(current):
+        out.append(_statement(current, batch))
+    return out
+
+
+def _starts_new_tsql_statement(tok: Token, current: list[Token], depth: int, dialect: str) -> bool:
+    """T-SQL needs no `;`: a CREATE/ALTER/DROP/INSERT at the start of a line begins a statement
+    (not inside a trigger, procedure or function body, which runs to its `;` or `END`)."""
+    if dialect != "tsql" or depth or not significant(current) or tok.kind != "word" or _has_body(current, dialect):
+        return False
+    if tok.upper not in ("CREATE", "ALTER", "DROP", "INSERT"):
+        return False
+    prev = current[-1]
+    return prev.kind == "ws" and "\n" in prev.text
+
+
+def _has_body(current: list[Token], dialect: str) -> bool:
+    """A statement whose body holds `;`-separated statements (BEGIN ... END counts as a block)."""
+    kinds = {"TRIGGER"} if dialect == "sqlite" else {"TRIGGER", "PROC", "PROCEDURE", "FUNCTION"} if dialect == "tsql" else set()
+    words = [t.upper for t in significant(current[:12])[:5]]
+    return len(words) > 1 and words[0] == "CREATE" and bool(kinds & set(words))
+
+
+def _statement(tokens: list[Token], batch: int) -> Statement:
+    text = "".join(t.text for t in tokens).strip()
+    return Statement(text, tokens[0].line, batch)
+
+
+def normalise(text: str) -> str:
+    """The comparison form of a body: no whitespace or comment differences, bare words
+    lower-cased, `CREATE OR ALTER|REPLACE` read as `CREATE`, no trailing `;`."""
+    words = []
+    for tok in significant(tokenize(text)):
+        words.append(tok.text.lower() if tok.kind == "word" else _unquote_for_key(tok))
+    while words and words[-1] == ";":
+        words.pop()
+    if len(words) > 2 and words[0] == "create" and words[1] == "or" and words[2] in ("alter", "replace"):
+        words = ["create", *words[3:]]
+    if len(words) > 5 and words[0] == "create" and words[2:5] == ["if", "not", "exists"]:
+        words = words[:2] + words[5:]  # SQLite stores CREATE ... IF NOT EXISTS without the clause
+    if len(words) > 1 and words[:2] == ["create", "proc"]:
+        words[1] = "procedure"
+    return " ".join(words)
+
+
+def _unquote_for_key(tok: Token) -> str:
+    if tok.kind == "qident":
+        return tok.text[1:-1].lower()
+    return tok.text
+
+
+def fingerprint(text: str) -> str:
+    return hashlib.sha256(normalise(text).encode()).hexdigest()[:32]
+
+
+def unquote(text: str) -> str:
+    if text[:1] in "\"[`'" and len(text) >= 2:
+        inner = text[1:-1]
+        return inner.replace('""', '"').replace("]]", "]").replace("''", "'")
+    return text

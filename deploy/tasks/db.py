@@ -1,0 +1,170 @@
+"""invoke db.*: diff, sync, snapshot, migrate, bounce-test. Heavy imports live in the bodies
+so `invoke --list` stays fast. Exit codes: 0 no differences, 2 differences, 3 destructive
+changes refused (see deploy/db/errors.py)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import invoke
+
+from deploy.tasks._task import shipyard_task
+
+HELP = {
+    "env": "environment in shipyard.toml (default: local)",
+    "from_": "source: 'live' (default), a sql/ dir, a snapshot .json, or a database URL",
+    "to": "target: a sql/ dir (default: the env's sql_dir), 'live', a snapshot .json, or a URL",
+    "allow-destructive": "allow drops and narrowing type changes",
+    "rename": "rename hint, repeatable: table:OLD=NEW or column:TABLE.OLD=NEW",
+    "config": "path to shipyard.toml",
+    "apply": "run the script (otherwise only print it)",
+    "output": "file to write (default: stdout)",
+    "baseline": "record existing scripts as applied without running them",
+}
+
+
+def _help(*names: str) -> dict[str, str]:
+    return {n: HELP[n] for n in names}
+
+
+def _env(config: str | None, env: str) -> tuple[Any, Any]:
+    from deploy import config as cfg
+
+    loaded = cfg.load(config)
+    return loaded, loaded.environment(env)
+
+
+def _load(spec: str, loaded: Any, env: Any, dialect_hint: str | None) -> Any:
+    from deploy.db.desired import from_directory
+    from deploy.db.introspect import introspect
+    from deploy.db.model import Schema
+    from deploy.db.session import target
+
+    if spec == "live" or "://" in spec:
+        tgt = target(loaded, env, None if spec == "live" else spec)
+        conn = tgt.connect()
+        try:
+            return introspect(conn, tgt.url.dialect)
+        finally:
+            conn.close()
+    path = loaded.resolve(spec)
+    if path.suffix == ".json":
+        return Schema.from_json(json.loads(path.read_text()))
+    schema_dir = path / "schema" if (path / "schema").is_dir() else path
+    return from_directory(schema_dir, dialect_hint or "postgres")
+
+
+def _plan(c: Any, config: str | None, env: str, from_: str, to: str | None, rename: list[str]) -> tuple[Any, Any, Any]:
+    from deploy.db.connect import parse_url
+    from deploy.db.diff import diff
+    from deploy.db.renames import Rename
+    from deploy.db.session import db_settings
+
+    loaded, envc = _env(config, env)
+    settings = db_settings(envc)
+    dialect = parse_url(envc.database, loaded.root).dialect if envc.database else None
+    from concurrent.futures import ThreadPoolExecutor
+
+    if dialect is None:  # no database configured: the target dir reads as the source's dialect
+        current = _load(from_, loaded, envc, None)
+        desired = _load(to or settings.sql_dir, loaded, envc, current.dialect)
+    else:
+        with ThreadPoolExecutor(2) as pool:  # two live databases are read at the same time
+            current_f = pool.submit(_load, from_, loaded, envc, dialect)
+            desired_f = pool.submit(_load, to or settings.sql_dir, loaded, envc, dialect)
+            current, desired = current_f.result(), desired_f.result()
+    hints = [Rename.parse(h, desired.dialect) for h in [*settings.renames, *rename]]
+    return diff(current, desired, hints), settings, (loaded, envc)
+
+
+@shipyard_task(help=_help("env", "from_", "to", "allow-destructive", "rename", "config"), iterable=["rename"])
+def diff(c, env="local", from_="live", to=None, allow_destructive=False, rename=None, config=None):
+    """Print the script that takes FROM to TO (default: the live database to sql/)."""
+    from deploy.db.errors import DestructiveRefused, SchemaDifferences
+    from deploy.db.render import render
+
+    plan, settings, _ = _plan(c, config, env, from_, to, rename or [])
+    if not plan.changes:
+        print("-- no differences")
+        return
+    print(render(plan).text(), end="")
+    print(f"-- {len(plan.changes)} change(s), {plan.classification}")
+    if plan.destructive and not (allow_destructive or settings.allow_destructive):
+        raise DestructiveRefused([ch.describe() for ch in plan.destructive])
+    raise SchemaDifferences(len(plan.changes))
+
+
+@shipyard_task(help=_help("env", "apply", "allow-destructive", "rename", "config"), iterable=["rename"])
+def sync(c, env="local", apply=False, allow_destructive=False, rename=None, config=None):
+    """Make the live database match sql/schema; prints the script, runs it with --apply."""
+    from deploy.db.errors import DestructiveRefused, SchemaDifferences
+    from deploy.db.execute import run_script
+    from deploy.db.render import render
+    from deploy.db.session import target
+
+    plan, settings, (loaded, envc) = _plan(c, config, env, "live", None, rename or [])
+    if not plan.changes:
+        print("-- no differences")
+        return
+    if plan.destructive and not (allow_destructive or settings.allow_destructive):
+        raise DestructiveRefused([ch.describe() for ch in plan.destructive])
+    script = render(plan)
+    print(script.text(), end="")
+    for step in [*script.before, *script.after]:
+        print(f"-- runs outside the transaction: {step.sql}")
+    if not apply:
+        raise SchemaDifferences(len(plan.changes))
+    conn = target(loaded, envc).connect()
+    try:
+        run_script(conn, script, print)
+    finally:
+        conn.close()
+    print(f"-- applied {len(script.statements)} statement(s)")
+
+
+@shipyard_task(help=_help("env", "output", "config"))
+def snapshot(c, env="local", output=None, config=None):
+    """Save the schema this code expects (sql/schema) as JSON, e.g. beside a release."""
+    from deploy.db.deploy_step import snapshot as take
+
+    loaded, envc = _env(config, env)
+    text = json.dumps(take(loaded, envc), indent=2, sort_keys=True)
+    if output:
+        Path(output).write_text(text + "\n")
+        print(f"snapshot written to {output}")
+    else:
+        print(text)
+
+
+@shipyard_task(help=_help("env", "baseline", "config"))
+def migrate(c, env="local", baseline=False, config=None):
+    """Run sql/migrations/NNNN_name.sql once each, in order, journaled."""
+    from deploy.db.migrate import migrate as run
+    from deploy.db.session import target
+
+    loaded, envc = _env(config, env)
+    tgt = target(loaded, envc)
+    conn = tgt.connect()
+    try:
+        ran = run(conn, tgt.url.dialect, tgt.sql_dir / "migrations", baseline=baseline)
+    finally:
+        conn.close()
+    print(f"{len(ran)} migration(s) {'recorded' if baseline else 'applied'}")
+
+
+@shipyard_task(name="bounce-test", help=_help("env", "config"))
+def bounce_test(c, env="local", config=None):
+    """Drop and create the test database, load sql/schema then sql/seed."""
+    from deploy.db.bounce import bounce
+    from deploy.db.session import test_target
+
+    loaded, envc = _env(config, env)
+    tgt = test_target(loaded, envc)
+    bounce(tgt.url, tgt.sql_dir, password=tgt.password, timeout=tgt.settings.timeout)
+
+
+ns = invoke.Collection("db")
+for _t in (diff, sync, snapshot, migrate, bounce_test):
+    ns.add_task(_t)

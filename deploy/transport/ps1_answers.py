@@ -1,0 +1,153 @@
+"""The `data` each scripts/ps1 script answers with, validated on arrival.
+
+A stray object leaking into a script's output, a renamed key or a wrong type
+shows up here as a ProtocolError instead of a wrong decision later.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+
+class Data(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Prepared(Data):
+    created: list[str]
+
+
+class LockAnswer(Data):
+    acquired: bool | None = None
+    released: bool | None = None
+    holder: dict[str, Any] | None = None
+
+
+class FileAnswer(Data):
+    path: str
+    sha256: str
+    bytes: int
+
+
+class FileHash(Data):
+    path: str
+    exists: bool
+    sha256: str
+    bytes: int
+
+
+class FileContent(Data):
+    content: str
+    sha256: str
+    bytes: int
+
+
+class Unpacked(Data):
+    release_dir: str
+    files: int
+
+
+class Link(Data):
+    path: str
+    kind: str
+
+
+class Linked(Data):
+    links: list[Link]
+
+
+class Installed(Data):
+    env_dir: str
+    created: bool
+
+
+class StatusSet(Data):
+    status: str
+
+
+class Releases(Data):
+    current: str | None
+    releases: list[dict[str, Any]]
+
+
+class Switched(Data):
+    current: str | None
+    previous: str | None
+
+
+class Kept(Data):
+    id: str
+    reason: str
+
+
+class Removed(Data):
+    removed: list[str]
+    kept: list[Kept]
+
+
+class JournalAnswer(Data):
+    appended: int | None = None
+    entries: list[dict[str, Any]] | None = None
+
+
+class HookRan(Data):
+    rc: int
+    output: str
+
+
+class ServiceState(Data):
+    name: str
+    status: str
+    dependents: list[str]
+    killed: bool
+
+
+class Recycled(Data):
+    app_pool: str
+    state: str
+    was: str
+
+
+class SiteSet(Data):
+    site: str
+    app_pool: str
+    physical_path: str
+    created: bool
+
+
+class Healthy(Data):
+    url: str
+    status: int
+    attempts: int
+
+
+class Facts(Data):
+    hostname: str
+    os: str
+    os_version: str
+    ps_version: str
+    is64_os: bool
+    is64_process: bool
+    free_bytes: int
+    long_paths: bool
+    tar: bool
+
+
+class DoctorFacts(Data):
+    account: str
+    account_kind: str
+    is_admin: bool
+    max_envelope_kb: int | None
+    max_memory_per_shell_mb: int | None
+    junction_error: str
+
+
+SCHEMAS: dict[str, type[Data]] = {
+    "prepare": Prepared, "lock": LockAnswer, "put_file": FileAnswer, "verify_file": FileAnswer,
+    "get_file": FileContent, "file_hash": FileHash, "unpack": Unpacked, "link_shared": Linked, "install": Installed,
+    "set_status": StatusSet, "releases": Releases, "switch": Switched, "remove_releases": Removed,
+    "journal": JournalAnswer, "run_hook": HookRan, "service": ServiceState, "iis_recycle": Recycled,
+    "iis_site": SiteSet, "health": Healthy, "facts": Facts, "doctor": DoctorFacts,
+}

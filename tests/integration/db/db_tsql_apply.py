@@ -1,0 +1,84 @@
+"""Apply Shipyard's own T-SQL output to a model in memory (no SQL Server here): enough of
+T-SQL's DDL semantics to re-diff a generated script against the schema it should reach."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+from deploy.db.cursor import Cursor
+from deploy.db.ddl import read_statement
+from deploy.db.model import Schema, Table, qualify, split_name
+from deploy.db.sqltext import split_statements, unquote
+
+_SKIP = re.compile(r"^(SET XACT_ABORT ON|BEGIN TRANSACTION|COMMIT TRANSACTION)$", re.I)
+
+
+def apply_tsql(schema: Schema, script: str) -> Schema:
+    out = Schema.from_json(schema.to_json())
+    for stmt in split_statements(script, "tsql"):
+        _apply(out, stmt.text)
+    return out
+
+
+def _name(text: str) -> str:
+    cur = Cursor(text, 1, "tsql")
+    return cur.name()
+
+
+def _apply(schema: Schema, sql: str) -> None:
+    text = sql.strip()
+    if _SKIP.match(text):
+        return
+    if m := re.match(r"^DROP (VIEW|PROCEDURE|FUNCTION|TRIGGER) (.+)$", text, re.I):
+        del schema.routines[f"{m.group(1).lower()}:{_name(m.group(2))}".lower()]
+    elif m := re.match(r"^DROP TABLE (.+)$", text, re.I):
+        del schema.tables[_name(m.group(1)).lower()]
+        table = _name(m.group(1)).lower()
+        for key in [k for k, ix in schema.indexes.items() if ix.table.lower() == table]:
+            del schema.indexes[key]
+    elif m := re.match(r"^DROP INDEX (\S+) ON (.+)$", text, re.I):
+        del schema.indexes[f"{_name(m.group(2))}.{unquote(m.group(1))}".lower()]
+    elif m := re.match(r"^DROP SEQUENCE (.+)$", text, re.I):
+        del schema.sequences[_name(m.group(1)).lower()]
+    elif m := re.match(r"^ALTER TABLE (\S+) (DROP CONSTRAINT|DROP COLUMN|ALTER COLUMN) (\S+)(.*)$", text, re.I | re.S):
+        table = schema.table(_name(m.group(1)))
+        schema.add_table(_alter(table, m.group(2).upper(), unquote(m.group(3)), m.group(4).strip()))
+    elif m := re.match(r"^ALTER TABLE (\S+) ADD CONSTRAINT (\S+) DEFAULT \((.*)\) FOR (\S+)$", text, re.I | re.S):
+        table = schema.table(_name(m.group(1)))
+        col = unquote(m.group(4))
+        schema.add_table(replace(table, columns=tuple(
+            replace(c, default=m.group(3), default_name=unquote(m.group(2))) if c.name.lower() == col.lower() else c
+            for c in table.columns)))
+    elif m := re.match(r"^EXEC sp_rename N'(.+?)', N'(.+?)'(, N'COLUMN')?$", text, re.I):
+        _rename(schema, m.group(1), m.group(2), bool(m.group(3)))
+    else:
+        read_statement(schema, text, 1)
+
+
+def _alter(table: Table, action: str, name: str, rest: str) -> Table:
+    lower = name.lower()
+    if action == "DROP COLUMN":
+        return replace(table, columns=tuple(c for c in table.columns if c.name.lower() != lower))
+    if action == "ALTER COLUMN":
+        typ, null = re.match(r"^(.*?)\s+(NULL|NOT NULL)$", rest, re.I).groups()
+        return replace(table, columns=tuple(
+            replace(c, type=typ.lower(), nullable=null.upper() == "NULL") if c.name.lower() == lower else c
+            for c in table.columns))
+    keep = lambda xs: tuple(x for x in xs if (x.name or "").lower() != lower)  # noqa: E731
+    pk = None if table.primary_key and (table.primary_key.name or "").lower() == lower else table.primary_key
+    columns = tuple(replace(c, default=None, default_name=None) if (c.default_name or "").lower() == lower else c
+                    for c in table.columns)
+    return replace(table, columns=columns, primary_key=pk, uniques=keep(table.uniques), checks=keep(table.checks),
+                   foreign_keys=keep(table.foreign_keys))
+
+
+def _rename(schema: Schema, old: str, new: str, column: bool) -> None:
+    if column:
+        table_name, _, col = old.rpartition(".")
+        table = schema.table(_name(table_name))
+        schema.add_table(replace(table, columns=tuple(
+            replace(c, name=new) if c.name.lower() == unquote(col).lower() else c for c in table.columns)))
+        return
+    table = schema.tables.pop(_name(old).lower())
+    schema.add_table(replace(table, name=qualify(new, split_name(table.name)[0], "tsql")))

@@ -1,0 +1,90 @@
+"""L6: the same checks against a REAL Windows host. Opt-in: deselected (and reported as
+not run) unless SHIPYARD_WINRM_HOST / SHIPYARD_PSEXEC_HOST are set.
+
+    SHIPYARD_WINRM_HOST=win1.corp SHIPYARD_WINDOWS_USER='CORP\\deployer' SHIPYARD_WINDOWS_PASSWORD=... \\
+    [SHIPYARD_WINRM_AUTH=ntlm SHIPYARD_WINRM_SCHEME=https SHIPYARD_WINRM_CA=/path/ca.pem] \\
+    [SHIPYARD_PSEXEC_HOST=win2.corp] pytest tests/integration/windows/test_real_windows.py
+
+Each run deploys under C:\\shipyard-test\\<random> and removes it afterwards."""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+
+from deploy.config import EnvConfig, HostConfig, PsExecOptions, SmbOptions, WinRMOptions
+from deploy.errors import CommandTimeout
+from deploy.release.layout import Layout
+from deploy.release.windows import WindowsHostOps
+from deploy.transport import open_transport
+from deploy.transport.powershell import ScriptFailed
+from tests.integration.windows.test_hostops_e2e import RID1, RID2, make_artifact
+
+SECRETS = {"WINDOWS_PASSWORD": "SHIPYARD_WINDOWS_PASSWORD"}
+
+
+def real_host(transport: str) -> HostConfig:
+    address = os.environ[f"SHIPYARD_{transport.upper()}_HOST"]
+    common = {"name": f"real-{transport}", "address": address, "transport": transport,
+              "user": os.environ.get("SHIPYARD_WINDOWS_USER")}
+    if transport == "winrm":
+        winrm = WinRMOptions(auth=os.environ.get("SHIPYARD_WINRM_AUTH", "ntlm"),
+                             scheme=os.environ.get("SHIPYARD_WINRM_SCHEME", "https"),
+                             ca_trust_path=os.environ.get("SHIPYARD_WINRM_CA"), password_secret="WINDOWS_PASSWORD")
+        return HostConfig(**common, winrm=winrm, smb=SmbOptions(password_secret="WINDOWS_PASSWORD")
+                          if os.environ.get("SHIPYARD_WINDOWS_SMB") else None)
+    return HostConfig(**common, psexec=PsExecOptions(password_secret="WINDOWS_PASSWORD"))
+
+
+@pytest.fixture(params=[pytest.param("winrm", marks=pytest.mark.windows_real("SHIPYARD_WINRM_HOST")),
+                        pytest.param("psexec", marks=pytest.mark.windows_real("SHIPYARD_PSEXEC_HOST"))])
+def real_ops(request):
+    host = real_host(request.param)
+    deploy_to = f"C:\\shipyard-test\\{uuid.uuid4().hex[:8]}"
+    env = EnvConfig(deploy_to=deploy_to, hosts=[host], secrets=SECRETS)
+    transport = open_transport(host, env)
+    ops = WindowsHostOps(transport, Layout(deploy_to, windows=True), timeout=300)
+    yield ops
+    transport.run(f"Remove-Item -LiteralPath '{deploy_to}' -Recurse -Force -ErrorAction SilentlyContinue", timeout=120, check=False)
+    transport.close()
+
+
+def test_real_facts(real_ops):
+    facts = real_ops.facts()
+    assert facts.is64_process and facts.tar
+
+
+def test_real_deploy_switch_retention(real_ops, tmp_path):
+    ops = real_ops
+    ops.prepare(["media"], [])
+    ops.acquire_lock({"token": "real", "user": "pytest"})
+    for rid, marker in ((RID1, "one"), (RID2, "two")):
+        sha = make_artifact(tmp_path / f"{marker}.tar.gz", marker)
+        ops.unpack(ops.upload(tmp_path / f"{marker}.tar.gz", sha), rid, {"revision": marker})
+        ops.link_shared(rid, ["media"], [])
+        ops.switch(rid)
+    assert ops.current() == RID2
+    ops.switch(RID1)  # rollback
+    assert [(r.id, r.current) for r in ops.releases()] == [(RID1, True), (RID2, False)]
+    assert ops.remove_releases([RID1, RID2]) == [RID1]  # current is kept
+    ops.append_journal({"event": "real"})
+    assert ops.read_journal() == [{"event": "real"}]
+    ops.release_lock("real")
+
+
+def test_real_escaping_archive_is_refused(real_ops, tmp_path):
+    real_ops.prepare([], [])
+    sha = make_artifact(tmp_path / "evil.tar.gz", "x", {"app/../../evil.txt": b"x"})
+    with pytest.raises(ScriptFailed, match="escapes"):
+        real_ops.unpack(real_ops.upload(tmp_path / "evil.tar.gz", sha), RID1, {})
+
+
+def test_real_deadline_and_errors(real_ops):
+    with pytest.raises(CommandTimeout):
+        real_ops.transport.run("Start-Sleep -Seconds 120", timeout=5)
+    failed = real_ops.transport.run("Write-Error 'boom'", timeout=60, check=False)
+    assert failed.rc != 0 and "boom" in failed.stderr
+    big = real_ops.transport.run("$x = '" + "a" * 20000 + "'; Write-Output $x.Length", timeout=60)
+    assert big.stdout.strip() == "20000"
