@@ -71,29 +71,75 @@ class SimHostOps(HostOps):
     def _cost(self, seconds: float = 0.0) -> None:
         time.sleep(self.lat.rtt + seconds)
 
-    def prepare(self, linked_dirs, linked_files): self._cost()
+    def prepare(self, linked_dirs, linked_files) -> None:
+        self._cost()
+
     def acquire_lock(self, owner: dict[str, Any]) -> None:
         self._cost()
         with self.mutex:
             if self.lock:
                 raise LockHeld(self.host, str(self.lock.get("user")))
             self.lock = dict(owner)
-    def release_lock(self, token): self._cost(); self.lock = None if self.lock and self.lock["token"] == token else self.lock
-    def read_lock(self): self._cost(); return self.lock
+
+    def release_lock(self, token: str) -> None:
+        self._cost()
+        if self.lock and self.lock["token"] == token:
+            self.lock = None
+
+    def read_lock(self) -> dict[str, Any] | None:
+        self._cost()
+        return self.lock
+
     def upload(self, artifact: Path, sha256: str) -> str:
         self._cost(artifact.stat().st_size / self.lat.bytes_per_s)
         return "sim.tgz"
-    def unpack(self, remote, release_id, info): self._cost(self.lat.unpack); self.rel[release_id] = "pending"
-    def link_shared(self, release_id, linked_dirs, linked_files): self._cost()
-    def install(self, release_id, python, env_key, requirements="requirements.txt"): self._cost()
-    def set_status(self, release_id, status, extra=None): self._cost(); self.rel[release_id] = status
-    def releases(self): self._cost(); return [ReleaseInfo(r, s, current=r == self.cur) for r, s in sorted(self.rel.items())]
-    def switch(self, release_id): self._cost(); self.cur = release_id
-    def remove_releases(self, ids): self._cost(); [self.rel.pop(i, None) for i in ids]; return []
-    def append_journal(self, entry): self._cost(); self.journal.append(entry)
-    def read_journal(self): self._cost(); return list(self.journal)
-    def read_manifest(self, release_id): self._cost(); return {}
-    def run_hook(self, release_id, command, env, secrets): self._cost(); return Result(self.host, command, 0, "", "", 0)
+
+    def unpack(self, remote, release_id, info) -> None:
+        self._cost(self.lat.unpack)
+        self.rel[release_id] = "pending"
+
+    def link_shared(self, release_id, linked_dirs, linked_files) -> None:
+        self._cost()
+
+    def install(self, release_id, python, env_key, requirements="requirements.txt") -> None:
+        self._cost()
+
+    def write_files(self, release_id, files, dirs) -> None:
+        self._cost()
+
+    def set_status(self, release_id, status, extra=None) -> None:
+        self._cost()
+        self.rel[release_id] = status
+
+    def releases(self) -> list[ReleaseInfo]:
+        self._cost()
+        return [ReleaseInfo(r, s, current=r == self.cur) for r, s in sorted(self.rel.items())]
+
+    def switch(self, release_id) -> None:
+        self._cost()
+        self.cur = release_id
+
+    def remove_releases(self, ids) -> list[str]:
+        self._cost()
+        for i in ids:
+            self.rel.pop(i, None)
+        return []
+
+    def append_journal(self, entry) -> None:
+        self._cost()
+        self.journal.append(entry)
+
+    def read_journal(self) -> list[dict[str, Any]]:
+        self._cost()
+        return list(self.journal)
+
+    def read_manifest(self, release_id) -> dict[str, Any]:
+        self._cost()
+        return {}
+
+    def run_hook(self, release_id, command, env, secrets) -> Result:
+        self._cost()
+        return Result(self.host, command, 0, "", "", 0.0)
 
 
 def simulate(hosts: int, latency: Latency, artifact: Path, loaded: Loaded) -> tuple[float, float]:

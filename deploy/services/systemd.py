@@ -1,18 +1,12 @@
 """systemd units: `systemctl restart` then wait for `is-active` to say active.
 
-systemd cannot run on the machines Shipyard is tested on, so the command sequence is
-tested against the lab's stand-in systemctl, and generated units are checked with
-`systemd-analyze verify`, which works offline (any output counts as a problem: it
-reports unknown keys only as warnings)."""
+systemd cannot run on the machines Shipyard is tested on, so this command sequence is
+tested against the lab's stand-in systemctl. The units themselves are generated and
+checked with `systemd-analyze verify` by deploy.siteconfig (templates/systemd/unit.service.j2)."""
 
 from __future__ import annotations
 
-import subprocess
-import tempfile
-from pathlib import Path
 from typing import TYPE_CHECKING
-
-from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from deploy.errors import StepFailed
 from deploy.services.common import wait_until
@@ -48,24 +42,3 @@ def restart(transport: "Transport", service: "ServiceConfig", env: "EnvConfig", 
 def status_tail(transport: "Transport", unit: str) -> str:
     out = transport.run(["systemctl", "status", "--no-pager", unit], timeout=30, check=False)
     return " | ".join((out.stdout + out.stderr).strip().splitlines()[-5:])
-
-
-def render_unit(**values: object) -> str:
-    """The app's unit from templates/systemd/app.service.j2 (description, exec_start,
-    working_directory, user, environment: dict, restart)."""
-    jinja = Environment(loader=PackageLoader("deploy", "templates"), undefined=StrictUndefined, keep_trailing_newline=True)
-    return jinja.get_template("systemd/app.service.j2").render(**values)
-
-
-def verify_unit(text: str, name: str = "shipyard-app.service") -> list[str]:
-    """Problems `systemd-analyze verify` reports for the unit (empty = clean)."""
-    with tempfile.TemporaryDirectory() as d:
-        path = Path(d) / name
-        path.write_text(text)
-        proc = subprocess.run(
-            ["systemd-analyze", "verify", str(path)], capture_output=True, text=True, timeout=60, cwd=d
-        )
-    lines = [l for l in (proc.stdout + proc.stderr).splitlines() if l.strip()]
-    if proc.returncode != 0 and not lines:
-        lines = [f"systemd-analyze verify exited {proc.returncode}"]
-    return lines

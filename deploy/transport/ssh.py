@@ -87,11 +87,16 @@ class SshTransport(Transport):
             conn.transport.set_keepalive(opts.keepalive)
         self._conn = conn
 
-    def _session(self) -> paramiko.Channel:
+    def _connection(self) -> Connection:
+        """The host's one connection, reopened if it dropped."""
         if self._conn is None or not self._conn.is_connected:
             self.open()
+        return self._conn
+
+    def _session(self) -> paramiko.Channel:
+        conn = self._connection()
         try:
-            return self._conn.client.get_transport().open_session(timeout=self.options.connect_timeout)
+            return conn.client.get_transport().open_session(timeout=self.options.connect_timeout)
         except (paramiko.SSHException, EOFError, OSError) as e:
             raise TransportError(self.name, f"connection to {self._where} lost: {e}") from None
 
@@ -153,7 +158,7 @@ class SshTransport(Transport):
             self.run(["mkdir", "-p", os.path.dirname(remote) or "."], timeout=60)
         with self._sftp_lock:
             try:
-                self._conn.sftp().put(str(local), staged)
+                self._connection().sftp().put(str(local), staged)
             except (OSError, EOFError, paramiko.SSHException) as e:
                 self.run(["rm", "-f", staged], timeout=60, check=False)  # e.g. a partial file on a full disk
                 raise TransportError(self.name, f"upload of {local} to {remote} failed: {e or type(e).__name__}") from None
@@ -175,11 +180,9 @@ class SshTransport(Transport):
         return bool(self.options.sudo or self.options.become)
 
     def get(self, remote: str, local: Path) -> None:
-        if self._conn is None:
-            self.open()
         with self._sftp_lock:
             try:
-                self._conn.sftp().get(remote, str(local))
+                self._connection().sftp().get(remote, str(local))
             except (OSError, EOFError, paramiko.SSHException) as e:
                 raise TransportError(self.name, f"download of {remote} failed: {e}") from None
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import signal
 import threading
 import time
@@ -34,6 +35,7 @@ def project(tmp_path_factory):
         down = site.invoke("lab.down", "--dir", str(site.lab_dir), check=False)
         assert down.returncode == 0, down.stderr
         assert not site.lab_dir.exists() and not (root / "repo" / ".shipyard" / "env" / "lab.toml").exists()
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def deploy(project: SiteProject, *args: str, check: bool = True):
@@ -129,12 +131,12 @@ def test_a_second_deploy_fails_fast_naming_the_holder_or_waits(project):
 def test_lock_break_removes_a_stuck_lock_and_journals_it(project):
     from deploy.config import load
     from deploy.context import close_targets, new_owner, open_targets
-    from deploy.lock import acquire_env_lock
 
     env = load(project.root / "shipyard.toml").environment("lab")
     targets = open_targets(env)
-    stuck = {**new_owner("test"), "user": "crashed-job"}
-    acquire_env_lock([t.ops for t in targets], stuck)._released = True  # a run that died holding it
+    stuck = {**new_owner("test"), "user": "crashed-job", "acquired_at": time.time(), "ttl": 3600}
+    for t in targets:  # what a run that died holding the lease leaves behind
+        t.ops.acquire_lock(stuck)
     close_targets(targets)
     refused = project.invoke("lock.break", "--env", "lab", check=False)  # no stdin: cannot confirm
     assert refused.returncode != 0 and lock_record(project.lab, 0) is not None
