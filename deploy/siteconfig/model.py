@@ -10,11 +10,9 @@ import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+from deploy.config_base import Strict
 
 
 _HOST_PORT = r"^[A-Za-z0-9_.:\[\]-]+:\d{1,5}$"
