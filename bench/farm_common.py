@@ -67,8 +67,9 @@ class RunResult:
     error: BaseException | None
 
     def stage_seconds(self, name: str) -> float:
-        ends = [e for e in self.events if e["kind"] == "stage.end" and e.get("stage") == name and "host" not in e]
-        return float(ends[-1]["duration"]) if ends else float("nan")
+        """The stage's duration (every host gets the same stage.end event; take the first)."""
+        ends = [e for e in self.events if e["kind"] == "stage.end" and e.get("stage") == name and "duration" in e]
+        return float(ends[0]["duration"]) if ends else float("nan")
 
     def sent_bytes(self) -> dict[str, int]:
         return {e["host"]: e["bytes"] for e in self.events if e["kind"] == "upload.progress"}

@@ -1,13 +1,13 @@
 """Delta unpack: a host that already has a release receives only the files it lacks.
 
-Files are content-addressed by the manifest's sha256. On the host, every file of
-the new manifest whose sha256 a file of the previous release has (checked by
-hashing it there, not by trusting its name) is hard-linked from that release into
-the new one; a small tar.gz of the rest (plus the artifact's directories, symlinks
-and manifest.json) is built here from the verified artifact, uploaded with the
-transport's sha256 check, extracted, and the whole release is verified against the
-manifest before it is renamed into place — the same end state `HostOps.unpack`
-leaves, so a redeploy of the same revision ships almost nothing.
+Files are content-addressed by the manifest's sha256. The new manifest travels as a
+patch against the previous release's when possible; on the host, every file whose
+sha256 a file of the previous release has (checked by hashing it there, not by
+trusting its name) is hard-linked into the new release; a small tar.gz of the rest
+(and of empty directories) is built here from the verified artifact, uploaded with
+the transport's sha256 check, extracted and hashed, and the release is renamed into
+place — the same end state `HostOps.unpack` leaves, so a redeploy of the same
+revision ships almost nothing.
 """
 
 from __future__ import annotations
@@ -75,15 +75,17 @@ for path, meta in sorted(new["files"].items()):
 json.dump({"missing": missing}, sys.stdout)
 """
 
-# argv: staging dir. Exit 3 and the first bad paths when a file differs from staging/manifest.json.
+# argv: staging dir. stdin: JSON list of the paths that were extracted (the linked ones were
+# hashed when linked). Exit 3 and the first bad paths when one differs from staging/manifest.json.
 VERIFY = r"""
 import hashlib, json, os, sys
 stage = sys.argv[1]
+files = json.load(open(os.path.join(stage, "manifest.json")))["files"]
 bad = []
-for path, meta in json.load(open(os.path.join(stage, "manifest.json")))["files"].items():
+for path in json.load(sys.stdin):
     try:
         with open(os.path.join(stage, path), "rb") as f:
-            ok = hashlib.file_digest(f, "sha256").hexdigest() == meta["sha256"]
+            ok = hashlib.file_digest(f, "sha256").hexdigest() == files[path]["sha256"]
     except OSError:
         ok = False
     if not ok:
@@ -171,13 +173,15 @@ def delta_unpack(ops: "HostOps", artifact: Path, manifest: dict[str, Any], previ
         build_delta(artifact, set(manifest["files"]), reused, delta)
         transport.put(delta, remote, sha256=sha256_file(delta))
         sent += delta.stat().st_size
+    extracted = json.dumps(plan["missing"]).encode()
+    sent += len(extracted)
     release_json = json.dumps({**info, "id": release_id, "status": PENDING})
     result = transport.run(
         f"tar -xzf {q(remote)} -C {q(stage)} --no-same-owner --no-same-permissions && rm -f {q(remote)}\n"
         f"{q(python)} -c {q(VERIFY)} {q(stage)} || exit $?\n"
         f"printf '%s\\n' {q(release_json)} > {q(stage)}/release.json\n"
         f"mv -T {q(stage)} {q(final)}",
-        timeout=ops.timeout, check=False,
+        stdin=extracted, timeout=ops.timeout, check=False,
     )
     if result.rc == 3:
         raise ArtifactError(f"{ops.host}: release {release_id} differs from its manifest after delta unpack: {result.stdout.strip()}")

@@ -136,7 +136,7 @@ class SiteProject:
 
     def invoke(self, *args: str, check: bool = True, timeout: float = 240):
         proc = subprocess.run([sys.executable, "-m", "invoke", *args], cwd=self.root, env=self.env,
-                                   capture_output=True, text=True, timeout=timeout)
+                              stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout)
         if check and proc.returncode != 0:
             raise AssertionError(f"invoke {' '.join(args)} exited {proc.returncode}\n{proc.stdout}\n{proc.stderr}")
         return proc

@@ -139,7 +139,7 @@ def test_lock_break_removes_a_stuck_lock_and_journals_it(project):
         t.ops.acquire_lock(stuck)
     close_targets(targets)
     refused = project.invoke("lock.break", "--env", "lab", check=False)  # no stdin: cannot confirm
-    assert refused.returncode != 0 and lock_record(project.lab, 0) is not None
+    assert refused.returncode == 2 and "not confirmed" in refused.stderr and lock_record(project.lab, 0) is not None
     broke = project.invoke("lock.break", "--env", "lab", "--yes")
     assert "broke the lock on lab1, lab2, lab3" in broke.stdout
     assert all(lock_record(project.lab, i) is None for i in range(3))
