@@ -36,6 +36,7 @@ class Target:
     unpacked: bool = False
     locked: bool = False
     reverted: bool = False  # switched, then put back on `previous`
+    done: bool = False  # already on the new release when a resumed deploy started
 
     @property
     def name(self) -> str:

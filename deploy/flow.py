@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from pathlib import Path
 
-from deploy import db_stage
+from deploy import db_stage, run_record
 from deploy.build.verify import read_sidecar, verify_artifact
 from deploy.config import HooksConfig
 from deploy.context import RunContext, Target
@@ -22,12 +22,15 @@ def now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-def deploy(ctx: RunContext, artifact: Path) -> None:
+def deploy(ctx: RunContext, artifact: Path, resume: dict | None = None) -> None:
+    """`resume` is the run record of an interrupted deploy: same artifact and release id,
+    the dead run's lease taken over, hosts already on the release left alone."""
     ctx.artifact = artifact
     ctx.sha256 = read_sidecar(artifact)["sha256"]
     ctx.manifest = verify_artifact(artifact, ctx.sha256)  # before anything touches a host
     ctx.hooks = HooksConfig.model_validate(ctx.manifest.get("hooks") or {})
-    ctx.release_id = new_release_id(ctx.manifest["short"], dirty=bool(ctx.manifest.get("dirty")))
+    ctx.release_id = (resume or {}).get("release_id") or new_release_id(
+        ctx.manifest["short"], dirty=bool(ctx.manifest.get("dirty")))
     ctx.owner.update(revision=ctx.manifest["revision"])
     extra_files = files_per_host(ctx, artifact)  # rendered + validated before any host is touched
     schema = db_stage.expected_schema(ctx)
@@ -39,22 +42,52 @@ def deploy(ctx: RunContext, artifact: Path) -> None:
     try:
         with stage(ctx, "starting", before_unpack):
             ctx.for_each(lambda t: prepare(ctx, t))
+            if resume:
+                take_over(ctx, resume)
             lock_env(ctx)
+            if resume:
+                mark_done(ctx, resume)
+            run_record.write(ctx)
             ctx.for_each(lambda t: db_stage.report_drift(ctx, t))
         with stage(ctx, "updating", before_unpack):
-            ctx.for_each(lambda t: updating(ctx, t, extra_files[t.name], schema))
+            ctx.for_each(lambda t: updating(ctx, t, extra_files[t.name], schema),
+                         [t for t in ctx.targets if not t.done])
         with stage(ctx, "publishing", new):
             db_stage.before_switch(ctx)  # a database failure stops the deploy before any host switches
             publish(ctx, new)
         with stage(ctx, "finishing", new):
             ctx.for_each(lambda t: finishing(ctx, t, "deploy"))
             cache_hooks(ctx)
-    except BaseException as e:
+    except Exception as e:
         revert(ctx, ctx.targets, f"deploy failed: {e}")  # hosts still on the new release (a finishing hook failed)
+        failed(ctx, e)
+        run_record.clear(ctx)
+        raise
+    except BaseException as e:  # interrupted (SIGINT): put hosts back, keep the record for --resume
+        revert(ctx, ctx.targets, f"deploy interrupted: {e!r}")
         failed(ctx, e)
         raise
     finally:
         release_locks(ctx)
+    run_record.clear(ctx)
+
+
+def take_over(ctx: RunContext, record: dict) -> None:
+    """Release the dead run's lease with its own token (only the owner may), so ours can start."""
+    for t in ctx.targets:
+        t.ops.release_lock(record["token"])
+
+
+def mark_done(ctx: RunContext, record: dict) -> None:
+    """Hosts already on the release keep it (they count as switched, so a failure reverts them);
+    a release dir left half-done on another host is removed and unpacked again."""
+    for t in ctx.targets:
+        t.previous = record["previous"].get(t.name, t.previous)
+        current = t.ops.current()
+        if current == ctx.release_id:
+            t.done = t.switched = t.unpacked = True
+        elif any(r.id == ctx.release_id for r in t.ops.releases()):
+            t.ops.remove_releases([ctx.release_id])
 
 
 def prepare(ctx: RunContext, t: Target) -> None:

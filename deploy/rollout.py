@@ -147,6 +147,8 @@ def publish(ctx: "RunContext", release_for: Callable[["Target"], str | None]) ->
     for number, batch in enumerate(batches, start=1):
 
         def one(target: "Target") -> StepFailed | None:
+            if target.done:  # a resumed deploy: this host already serves the new release
+                return None
             try:
                 activate(ctx, target, release_for(target), lb)
                 return None

@@ -74,17 +74,27 @@ LOCK_WAIT_HELP = "seconds to wait for another deploy's lock before failing (defa
 
 
 @shipyard_task(help={"env": ENV_HELP, "artifact": "artifact to deploy (default: newest in dist/)", "config": CONFIG_HELP,
-                     "lock_wait": LOCK_WAIT_HELP, **REPORT_HELP})
-def deploy(c, env="local", artifact=None, config=None, events=None, junit=None, html=None, lock_wait=0.0):
+                     "lock_wait": LOCK_WAIT_HELP,
+                     "resume": "finish an interrupted deploy (same artifact and release) on the hosts not yet done",
+                     **REPORT_HELP})
+def deploy(c, env="local", artifact=None, config=None, events=None, junit=None, html=None, lock_wait=0.0,
+           resume=False):
     """Deploy an artifact: upload, unpack, switch, restart, health-check (rolls back on failure)."""
     from pathlib import Path
 
-    from deploy import flow
+    from deploy import flow, run_record
     from deploy.build.verify import latest_artifact
+    from deploy.errors import UsageError
 
     ctx = _context("deploy", env, config, events, junit, html, lock_wait)
-    path = Path(artifact) if artifact else latest_artifact(ctx.loaded.resolve(ctx.loaded.build.dist_dir))
-    _run(ctx, lambda: flow.deploy(ctx, path))
+    record = run_record.read(ctx) if resume else None
+    if resume and record is None:
+        raise UsageError(f"deploy --resume: no interrupted deploy recorded for env {env} ({run_record.record_path(ctx)})")
+    if record:
+        path = Path(record["artifact"])
+    else:
+        path = Path(artifact) if artifact else latest_artifact(ctx.loaded.resolve(ctx.loaded.build.dist_dir))
+    _run(ctx, lambda: flow.deploy(ctx, path, record))
     print(f"deployed {ctx.release_id} to {env}")
 
 
