@@ -265,3 +265,47 @@ def test_disk_full_on_a_target_fails_the_upload_and_changes_nothing(project):
     assert currents(project.lab) == before
     assert leftovers == ["filler"]  # no partial upload left behind
     assert all(lock_record(project.lab, i) is None for i in range(3))
+
+
+def _kill_sshd_and_sessions(host) -> None:
+    """sshd and every session it serves in the host's namespace: the link dies mid-step."""
+    import os
+    import subprocess
+
+    pids = subprocess.run(["ip", "netns", "pids", host.netns], capture_output=True, text=True).stdout.split()
+    for pid in pids:
+        try:
+            if open(f"/proc/{pid}/comm").read().strip() == "sshd":
+                os.kill(int(pid), signal.SIGKILL)
+        except (OSError, ValueError):
+            pass
+
+
+def test_sshd_killed_mid_update_fails_cleanly_and_changes_nothing(project):
+    from deploy.lab import hosts as labhosts
+
+    before = currents(project.lab)
+    (project.root / "site" / "CHANGES").write_text("v9\n")
+    project.commit("v9")
+    project.build()
+    lab3 = project.lab.hosts[2]
+    proc = project.popen("deploy", "--env", "lab")
+    seen = []
+    try:
+        for line in proc.stderr:
+            seen.append(line)
+            if "lab3" in line and "updating" in line:  # lab3's upload/unpack has begun
+                _kill_sshd_and_sessions(lab3)
+                break
+        out, err = proc.communicate(timeout=180)
+    finally:
+        labhosts.start_sshd(lab3, private_mounts=True)
+    text = "".join(seen) + err
+    assert proc.returncode == 1, text
+    assert "lab3: step 'updating/" in err and "Traceback" not in text
+    assert currents(project.lab) == before  # nobody switched: lab3 never finished updating
+    assert served(project) == set(before.values())
+    assert lock_record(project.lab, 0) is None and lock_record(project.lab, 1) is None
+    if lock_record(project.lab, 2) is not None:  # lab3 was unreachable when the lease was released
+        project.invoke("lock.break", "--env", "lab", "--yes")
+    assert lock_record(project.lab, 2) is None
