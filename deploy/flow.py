@@ -210,10 +210,11 @@ def release_locks(ctx: RunContext) -> None:
     """Only the owner releases (an inherited lease is left to the run that took it)."""
     if ctx.lease is None:
         return
-    ctx.lease.release()
+    stuck = ctx.lease.release()
     if not ctx.lease.inherited:
         for t in ctx.targets:
-            ctx.bus.emit("lock", host=t.name, action="released", holder=ctx.owner["user"])
+            action = "kept (host unreachable: expires with its TTL, or lock.break)" if t.name in stuck else "released"
+            ctx.bus.emit("lock", host=t.name, action=action, holder=ctx.owner["user"])
 
 
 def rollback_target(t: Target, releases: list[ReleaseInfo], to: str | None) -> str:

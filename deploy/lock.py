@@ -67,20 +67,22 @@ class LockLease:
     def token(self) -> str:
         return str(self.owner["token"])
 
-    def release(self) -> None:
-        if self._released:
-            return
+    def release(self) -> list[str]:
+        """Release every host we can; return the hosts whose lock stays (unreachable)."""
+        if self._released or self.inherited:
+            self._released = True
+            return []
         self._released = True
-        if self.inherited:
-            return
+        stuck = []
         for ops in self.hosts:
             try:
                 ops.release_lock(self.token)
             except Exception:  # noqa: BLE001 - release every host we can, a broken one must not strand the rest
-                pass
+                stuck.append(ops.host)
         if os.environ.get(TOKEN_VAR) == self.token:
             del os.environ[TOKEN_VAR]
         self._restore_signals()
+        return stuck
 
     def _trap_signals(self) -> None:
         if threading.current_thread() is threading.main_thread():
