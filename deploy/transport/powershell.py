@@ -37,7 +37,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 MAX_CMDLINE = 8191  # cmd.exe (KB 830473); WinRS runs commands through it
 POWERSHELL = "powershell.exe -NoLogo -NoProfile -NonInteractive -ExecutionPolicy Bypass -EncodedCommand "
-SCRIPTS_DIR = Path(__file__).resolve().parents[2] / "scripts" / "ps1"
+SCRIPTS_DIR = Path(__file__).resolve().parents[1] / "scripts" / "ps1"  # repo path scripts/ps1 links here
 
 # Reads the script and its parameters from stdin, refuses 32-bit PowerShell on a
 # 64-bit OS (it sees a different registry and Program Files), runs the script.
