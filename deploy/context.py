@@ -9,6 +9,7 @@ import sys
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, TypeVar
@@ -61,14 +62,19 @@ class RunContext:
     lock_wait: float = 0.0  # seconds to wait for another run's lock (--lock-wait)
     lease: Any = None  # deploy.lock.LockLease while held
 
-    @property
+    @cached_property
     def batches(self) -> list[list[str]]:
+        """Host names per batch; the targets of a run never change, so this is worked out once."""
         from deploy.rollout import make_batches
 
         return [[t.name for t in batch] for batch in make_batches(self.targets, self.env.rollout.batch)]
 
+    @cached_property
+    def _batch_numbers(self) -> dict[str, int]:
+        return {name: n for n, names in enumerate(self.batches, 1) for name in names}
+
     def batch_of(self, target: "Target") -> int:
-        return next(n for n, names in enumerate(self.batches, 1) if target.name in names)
+        return self._batch_numbers[target.name]
 
     def python(self, host: HostConfig) -> str:
         default = sys.executable if host.transport == "local" else "python3"
