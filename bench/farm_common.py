@@ -53,6 +53,22 @@ class Bench:
             changes["hosts"] = env.hosts[:hosts]
         return env.model_copy(update=changes)
 
+    def reset_hosts(self) -> None:
+        """Every host back to nothing deployed: its supervisord stopped, its deploy root removed."""
+        from deploy.lab.proc import stop_pid
+
+        for host in self.lab.hosts:
+            for pidfile in host.root.glob("**/supervisord.pid"):
+                if pid := read_pid(pidfile):
+                    stop_pid(pid, timeout=15)
+            shutil.rmtree(host.deploy_to, ignore_errors=True)
+
+    def without_requirements(self) -> None:
+        (self.root / "site" / "requirements.txt").unlink(missing_ok=True)
+
+    def with_requirements(self) -> None:
+        shutil.copyfile(ROOT / "examples" / "site" / "requirements.txt", self.root / "site" / "requirements.txt")
+
     def change_files(self, count: int) -> None:
         """Touch `count` files of the vendored tree (or the site) with new content."""
         files = sorted((self.root / "site").rglob("*.py"))[:count]
@@ -62,9 +78,20 @@ class Bench:
 
 @dataclass
 class RunResult:
-    wall: float
+    wall: float  # from opening the connections to closing them: the command's own wall time
     events: list[dict]
     error: BaseException | None
+    commands: dict[str, dict[str, int]] = field(default_factory=dict)  # host -> stage -> remote commands
+    shipped: dict[str, int] = field(default_factory=dict)  # host -> bytes sent (stdin + uploads)
+    controller_cpu: float = 0.0
+
+    def commands_per_host(self) -> dict[str, float]:
+        """Mean remote commands per host for each stage (and `other`: lock release, connection)."""
+        stages: dict[str, list[int]] = {}
+        for per_stage in self.commands.values():
+            for name, n in per_stage.items():
+                stages.setdefault(name, []).append(n)
+        return {name: sum(v) / len(v) for name, v in stages.items()}
 
     def stage_seconds(self, name: str) -> float:
         """The stage's duration (every host gets the same stage.end event; take the first)."""
@@ -75,21 +102,53 @@ class RunResult:
         return {e["host"]: e["bytes"] for e in self.events if e["kind"] == "upload.progress"}
 
 
+class StageCounter:
+    """Remote commands per host per stage, read from each transport's counter at stage events;
+    whatever ran outside a stage (the lock release at the end) is counted as `other`."""
+
+    def __init__(self) -> None:
+        self.transports: dict[str, Any] = {}
+        self.open: dict[str, tuple[str, int]] = {}
+        self.counts: dict[str, dict[str, int]] = {}
+
+    def __call__(self, event: dict) -> None:
+        host = event.get("host")
+        if host not in self.transports:
+            return
+        if event["kind"] == "stage.start":
+            self.open[host] = (event["stage"], self.transports[host].commands)
+        elif event["kind"] == "stage.end" and host in self.open:
+            stage, start = self.open.pop(host)
+            per = self.counts.setdefault(host, {})
+            per[stage] = per.get(stage, 0) + self.transports[host].commands - start
+
+    def finish(self) -> dict[str, dict[str, int]]:
+        for host, transport in self.transports.items():
+            per = self.counts.setdefault(host, {})
+            per["other"] = transport.commands - sum(per.values())
+        return self.counts
+
+
 def run(bench: Bench, env: EnvConfig, command: str = "deploy", to: str | None = None) -> RunResult:
     from deploy.engine import flow
 
     events: list[dict] = []
-    bus = EventBus()
+    bus, counter = EventBus(), StageCounter()
     bus.subscribe(events.append)
-    ctx = RunContext(bench.loaded, "lab", env, bus, open_targets(env), {}, command, owner=new_owner(command))
-    started, error = time.monotonic(), None
+    bus.subscribe(counter)
+    started, cpu0, error = time.monotonic(), self_cpu(), None
+    targets = open_targets(env)
+    counter.transports = {t.name: t.transport for t in targets}
+    ctx = RunContext(bench.loaded, "lab", env, bus, targets, {}, command, owner=new_owner(command))
     try:
         flow.deploy(ctx, bench.artifact) if command == "deploy" else flow.rollback(ctx, to)
     except BaseException as e:  # noqa: BLE001 - a bench reports, it does not crash half-way
         error = e
     finally:
         close_targets(ctx.targets)
-    return RunResult(time.monotonic() - started, events, error)
+    wall = time.monotonic() - started
+    return RunResult(wall, events, error, counter.finish(), {t.name: t.transport.transferred_bytes for t in targets},
+                     self_cpu() - cpu0)
 
 
 def sshd_cpu(lab: farm.Lab) -> dict[str, float]:

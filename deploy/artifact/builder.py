@@ -17,8 +17,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 
-from deploy.artifact import deps
-from deploy.artifact.manifest import make_manifest
+from deploy.artifact import bundle, deps
+from deploy.artifact.manifest import env_key, make_manifest
 from deploy.artifact.source import app_subdir, export_source, hooks_at
 from deploy.artifact.tarball import write_tarball
 from deploy.config import Loaded
@@ -61,12 +61,14 @@ def build_artifact(cfg: Loaded, rev: str | None = None, allow_dirty: bool = Fals
         staging = Path(tmp) / "root"
         export_source(vcs, revision, subdir, staging / "app", dirty=dirty)
         log(f"export: {subdir} at {vcs.short(revision)}{' (dirty working tree)' if dirty else ''} -> app/")
-        requirements_sha256 = stage_dependencies(cfg, staging, log)
+        requirements_sha256, bundles = stage_dependencies(cfg, staging, log)
         source = {
             "project": cfg.project.name, "vcs": vcs.kind, "revision": revision, "short": vcs.short(revision),
             "describe": vcs.describe(revision), "dirty": dirty, "commit_time": vcs.commit_time(revision),
         }
         manifest = make_manifest(staging, source=source, requirements_sha256=requirements_sha256, hooks=hooks)
+        if bundles:
+            manifest["deps"] = bundles
         (staging / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
         log(f"manifest: {len(manifest['files'])} files, env_key {manifest['env_key'][:12]}")
         dist = cfg.resolve(cfg.build.dist_dir)
@@ -94,21 +96,25 @@ def is_dirty_build(vcs: Vcs, subdir: str, rev: str | None, revision: str, allow_
     return True
 
 
-def stage_dependencies(cfg: Loaded, staging: Path, log: Log) -> str | None:
-    """wheelhouse/ from the cache, then static/ via collectstatic. Returns the requirements sha256."""
+def stage_dependencies(cfg: Loaded, staging: Path, log: Log) -> tuple[str | None, dict[str, Any]]:
+    """wheelhouse/ from the cache, the dependency bundle beside the artifact (dist/deps/), then
+    static/ via collectstatic. Returns the requirements sha256 and {platform: bundle}."""
     app, wheelhouse = staging / "app", staging / "wheelhouse"
     wheelhouse.mkdir()
     requirements = app / cfg.build.requirements if cfg.build.requirements else None
-    cached = None
+    cached, bundles, tree = None, {}, None
     if requirements is not None and requirements.is_file():
         cached = deps.cached_wheels(requirements, wheel_cache_dir(cfg), log)
         log(f"wheelhouse: {len(deps.copy_wheels(cached, wheelhouse))} wheels")
+        if any(cached.glob("*.whl")):
+            found = bundle.build_bundle(cached, env_key(wheelhouse), cfg.resolve(cfg.build.dist_dir), log)
+            bundles[found["platform"]] = found
+            tree = bundle.installed_tree(cached, log)
     elif requirements is not None:
         log(f"wheelhouse: no {cfg.build.requirements} in app/, empty wheelhouse")
     if cfg.build.collectstatic and (app / "manage.py").is_file():
-        site_packages = deps.cached_site_packages(cached, log) if cached else None
-        deps.collectstatic(app, staging / "static", site_packages, cfg.build.settings_module, log)
-    return hashlib.sha256(requirements.read_bytes()).hexdigest() if cached else None
+        deps.collectstatic(app, staging / "static", tree, cfg.build.settings_module, log)
+    return (hashlib.sha256(requirements.read_bytes()).hexdigest() if cached else None), bundles
 
 
 def publish(staging: Path, path: Path, mtime: int) -> str:

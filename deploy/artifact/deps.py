@@ -3,7 +3,8 @@ requirements neither downloads nor installs anything.
 
 Cache layout (`wheel_cache`, or $SHIPYARD_WHEEL_CACHE):
     <key>/                 wheels for one requirements file + interpreter, with a `.complete` marker
-    <key>-site-packages/   those wheels installed with --target, for running collectstatic
+    <key>-tree/            those wheels installed with --target (deploy.artifact.bundle): what
+                           collectstatic runs with and what dependency bundles are made of
 Both are built under a temporary name and renamed into place, so a crashed or
 concurrent build never leaves a half-filled cache entry that looks complete.
 """
@@ -85,23 +86,6 @@ def copy_wheels(source: Path, dest: Path) -> list[str]:
     for name in names:
         shutil.copyfile(source / name, dest / name)
     return names
-
-
-def cached_site_packages(wheels: Path, log: Log) -> Path | None:
-    """The wheels installed once with --target: the PYTHONPATH collectstatic runs with."""
-    target = wheels.with_name(f"{wheels.name}-site-packages")
-    whl = sorted(str(p) for p in wheels.glob("*.whl"))
-    if not whl:
-        return None
-    fill = lambda tmp: run_step(
-        "collectstatic",
-        pip("install", "-q", "--no-index", "--no-deps", "--find-links", str(wheels), "--target", str(tmp), *whl),
-        cwd=wheels,
-        timeout=PIP_TIMEOUT,
-    )
-    if filled_once(target, fill):
-        log(f"collectstatic: installed {len(whl)} wheels into {target}")
-    return target
 
 
 def collectstatic(app: Path, static_root: Path, site_packages: Path | None, settings_module: str | None, log: Log) -> None:

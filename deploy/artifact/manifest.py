@@ -30,22 +30,24 @@ def sha256_stream(stream: BinaryIO, chunk: int = 1 << 20) -> tuple[str, int]:
     return h.hexdigest(), size
 
 
-def file_entries(staging: Path) -> dict[str, dict[str, Any]]:
-    """{relpath: {sha256, size, mode}} for every regular file under the payload dirs."""
+def tree_entries(root: Path, tops: tuple[str, ...] | None = None) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
+    """({relpath: {sha256, size, mode}} for regular files, {relpath: target} for symlinks) under
+    `root` (only under its `tops` dirs when given). Hosts check their unpacked tree against both:
+    a file or link the manifest does not name, or one that differs, is refused."""
     files: dict[str, dict[str, Any]] = {}
-    for top in PAYLOAD_DIRS:
-        if not (staging / top).is_dir():
+    links: dict[str, str] = {}
+    for top in tops if tops is not None else (".",):
+        base = root / top
+        if not base.is_dir():
             continue
-        for path in sorted_entries(staging / top):
+        for path in sorted_entries(base):
             st = path.lstat()
-            if not stat.S_ISREG(st.st_mode):  # directories and symlinks carry no content
-                continue
-            files[path.relative_to(staging).as_posix()] = {
-                "sha256": sha256_file(path),
-                "size": st.st_size,
-                "mode": f"{normal_mode(st.st_mode):04o}",
-            }
-    return files
+            rel = path.relative_to(root).as_posix()
+            if stat.S_ISLNK(st.st_mode):
+                links[rel] = os.readlink(path)
+            elif stat.S_ISREG(st.st_mode):  # directories carry no content
+                files[rel] = {"sha256": sha256_file(path), "size": st.st_size, "mode": f"{normal_mode(st.st_mode):04o}"}
+    return files, links
 
 
 def env_key(wheelhouse: Path) -> str:
@@ -75,5 +77,5 @@ def make_manifest(staging: Path, *, source: dict[str, Any], requirements_sha256:
         "requirements_sha256": requirements_sha256,
         "env_key": env_key(staging / "wheelhouse"),
         "hooks": hooks,
-        "files": file_entries(staging),
+        **dict(zip(("files", "links"), tree_entries(staging, PAYLOAD_DIRS))),
     }

@@ -33,6 +33,8 @@ class Target:
     transport: Transport
     ops: HostOps
     previous: str | None = None  # release `current` pointed at when the run started
+    previous_artifact: str = ""  # that release's artifact sha256 (what a delta is computed against)
+    facts: dict[str, Any] = field(default_factory=dict)  # POSIX: Python platform tag, dependency envs present
     switched: bool = False
     unpacked: bool = False
     locked: bool = False
@@ -61,6 +63,14 @@ class RunContext:
     owner: dict[str, Any] = field(default_factory=dict)
     lock_wait: float = 0.0  # seconds to wait for another run's lock (--lock-wait)
     lease: Any = None  # deploy.engine.lock.LockLease while held
+
+    @cached_property
+    def shipments(self) -> Any:
+        """What travels to POSIX hosts (deploy.release.delta.Shipments), worked out once per run."""
+        from deploy.release.delta import Shipments
+
+        assert self.artifact is not None and self.sha256 is not None
+        return Shipments(self.artifact, self.sha256, self.manifest)
 
     @cached_property
     def batches(self) -> list[list[str]]:

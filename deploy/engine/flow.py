@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from pathlib import Path
 
-from deploy.engine import db_stage, run_record
+from deploy.engine import db_stage, dependencies, run_record
 from deploy.artifact.verify import read_sidecar, verify_artifact
 from deploy.config import HooksConfig
 from deploy.engine.context import RunContext, Target
@@ -41,6 +41,8 @@ def deploy(ctx: RunContext, artifact: Path, resume: dict | None = None) -> None:
                  batches=ctx.batches)
     try:
         with stage(ctx, "starting", before_unpack):
+            ctx.for_each(lambda t: dependencies.probe(ctx, t))  # reads only: a platform mismatch stops here
+            dependencies.check_platforms(ctx)
             ctx.for_each(lambda t: prepare(ctx, t))
             if resume:
                 take_over(ctx, resume)
@@ -104,7 +106,10 @@ def lock_env(ctx: RunContext) -> None:
         t.locked = True
         ctx.bus.emit("lock", host=t.name, action="inherited" if ctx.lease.inherited else "acquired",
                      holder=ctx.owner["user"])
-        t.previous = t.ops.current()
+        listing = t.ops.releases()
+        current = next((r for r in listing if r.current), None)
+        t.previous = current.id if current else None
+        t.previous_artifact = current.artifact_sha256 if current else ""
 
 
 def updating(ctx: RunContext, t: Target, files: dict[str, str], schema: dict) -> None:
@@ -114,25 +119,48 @@ def updating(ctx: RunContext, t: Target, files: dict[str, str], schema: dict) ->
             "deployed_at": now(), "deployed_by": ctx.owner["user"], "previous": t.previous}
     if schema:
         info["schema"] = schema  # what this release's code expects: the rollback guard reads it
-    if t.previous and not t.host.is_windows:
-        from deploy.release.delta import delta_unpack
+    if t.host.is_windows:
+        update_in_steps(ctx, t, info, files)
+        return
+    receive(ctx, t, info)
+    if files or ctx.env.site:
+        with step(ctx, t, "updating", "write_config"):
+            t.ops.write_files(ctx.release_id, files, host_dirs(ctx, t))
+    if not ctx.manifest.get("deps"):
+        install(ctx, t)  # an artifact built without dependency bundles: the host installs its wheelhouse
 
-        with step(ctx, t, "updating", "delta_unpack"):  # only the files the host lacks travel
-            sent = delta_unpack(t.ops, ctx.artifact, ctx.manifest, t.previous, ctx.release_id, info,
-                                ctx.python(t.host))
-            t.unpacked = True
-        ctx.bus.emit("upload.progress", host=t.name, bytes=sent, total=sent)
-    else:
-        with step(ctx, t, "updating", "upload"):
-            remote = t.ops.upload(ctx.artifact, ctx.sha256)
-        with step(ctx, t, "updating", "unpack"):
-            t.ops.unpack(remote, ctx.release_id, info)
-            t.unpacked = True
+
+def receive(ctx: RunContext, t: Target, info: dict) -> None:
+    """A POSIX host's update in one streamed command: delta or whole artifact, verified, linked."""
+    from deploy.release.upload import ReleaseUpload, send_release
+
+    assert ctx.artifact and ctx.sha256 and ctx.release_id
+    upload = ReleaseUpload(ctx.release_id, info, ctx.python(t.host), t.previous, ctx.shipments.full,
+                           ctx.env.linked_dirs, ctx.env.linked_files, dependencies.deps_upload(ctx, t))
+    with step(ctx, t, "updating", "receive"):
+        answer = send_release(t.ops, ctx.shipments, upload, t.previous_artifact)
+        t.unpacked = True
+    ctx.bus.emit("upload.progress", host=t.name, bytes=answer["sent"], total=answer["sent"])
+
+
+def update_in_steps(ctx: RunContext, t: Target, info: dict, files: dict[str, str]) -> None:
+    """Hosts whose transport cannot stream into a command: upload, unpack, link, write, install."""
+    assert ctx.artifact and ctx.sha256 and ctx.release_id
+    with step(ctx, t, "updating", "upload"):
+        remote = t.ops.upload(ctx.artifact, ctx.sha256)
+    with step(ctx, t, "updating", "unpack"):
+        t.ops.unpack(remote, ctx.release_id, info)
+        t.unpacked = True
     with step(ctx, t, "updating", "link_shared"):
         t.ops.link_shared(ctx.release_id, ctx.env.linked_dirs, ctx.env.linked_files)
     if files or ctx.env.site:
         with step(ctx, t, "updating", "write_config"):
             t.ops.write_files(ctx.release_id, files, host_dirs(ctx, t))
+    install(ctx, t)
+
+
+def install(ctx: RunContext, t: Target) -> None:
+    assert ctx.release_id
     with step(ctx, t, "updating", "install"):
         t.ops.install(ctx.release_id, ctx.python(t.host), ctx.manifest.get("env_key", "default"),
                       ctx.manifest.get("requirements", "requirements.txt"))
@@ -163,7 +191,7 @@ def prune(ctx: RunContext, t: Target) -> None:
     try:
         doomed = releases_to_prune(t.ops.releases(), ctx.env.keep_releases)
         left = t.ops.remove_releases(doomed)
-        removed = [r for r in doomed if r not in left]
+        removed = [r for r in doomed if r not in left] + t.ops.prune_unused()
         ctx.bus.emit("step", host=t.name, stage="finishing", step="prune", result="ok", duration=0,
                      output=f"removed {', '.join(removed) or 'nothing'}" + (f"; could not remove {', '.join(left)}" if left else ""))
     except ShipyardError as e:

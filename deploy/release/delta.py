@@ -1,99 +1,61 @@
-"""Delta unpack: a host that already has a release receives only the files it lacks.
+"""What travels to a POSIX host for a release: the whole artifact, or only what its previous
+release lacks — worked out once per run and previous release, never once per host.
 
-Files are content-addressed by the manifest's sha256. The new manifest travels as a
-patch against the previous release's when possible; on the host, every file whose
-sha256 a file of the previous release has (checked by hashing it there, not by
-trusting its name) is hard-linked into the new release; a small tar.gz of the rest
-(and of empty directories) is built here from the verified artifact, uploaded with
-the transport's sha256 check, extracted and hashed, and the release is renamed into
-place — the same end state `HostOps.unpack` leaves, so a redeploy of the same
-revision ships almost nothing.
+Files are content-addressed by the manifest's (sha256, mode). A host whose previous release
+came from an artifact we know (it is still in dist/, or one host of the same previous
+artifact sent us its manifest) gets the new manifest as a patch against that one, and a
+small tar.gz of the files no previous file has (plus symlinks and empty directories);
+the host hard-links the rest (deploy/release/receiver.py). The delta tarball is built from
+the verified artifact in one streaming pass and shared by every host with that previous
+release, so the controller reads the artifact once per run whatever the number of hosts.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import json
-import shlex
 import tarfile
-import tempfile
+import threading
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Callable
 
 from deploy.errors import ArtifactError
-from deploy.release.hostops import PENDING
-from deploy.transport.base import sha256_file
 
-if TYPE_CHECKING:  # pragma: no cover
-    from deploy.release.hostops import HostOps
+MANIFEST = "manifest.json"
 
-q = shlex.quote
 
-# argv: previous release dir, staging dir. stdin: {"patch": {...}, "sha256": ...} (the new manifest
-# as a change to the previous release's) or {"manifest": "<text>"}. Writes staging/manifest.json,
-# hard-links every file whose content the previous release has, prints the paths still needed
-# (or {"need_full": true} when the patched manifest does not reproduce the expected bytes).
-PLAN = r"""
-import hashlib, json, os, sys
-prev, stage = sys.argv[1], sys.argv[2]
-order = json.load(sys.stdin)
-try:
-    old = json.load(open(os.path.join(prev, "manifest.json")))
-except (OSError, ValueError):
-    old = {"files": {}}
-if "patch" in order:
-    new = {**order["patch"]["top"], "files": {**old.get("files", {}), **order["patch"]["set"]}}
-    for path in order["patch"]["drop"]:
-        new["files"].pop(path, None)
-    text = json.dumps(new, indent=2, sort_keys=True) + "\n"
-    if hashlib.sha256(text.encode()).hexdigest() != order["sha256"]:
-        json.dump({"need_full": True}, sys.stdout)
-        sys.exit(0)
-else:
-    text = order["manifest"]
-    new = json.loads(text)
-with open(os.path.join(stage, "manifest.json"), "w", encoding="utf-8") as f:
-    f.write(text)
-by_sha = {}
-for path, meta in old.get("files", {}).items():
-    by_sha.setdefault(meta["sha256"], path)
-real_prev = os.path.realpath(prev) + os.sep
-def digest(p):
-    with open(p, "rb") as f:
-        return hashlib.file_digest(f, "sha256").hexdigest()
-missing = []
-for path, meta in sorted(new["files"].items()):
-    src = by_sha.get(meta["sha256"]) and os.path.join(prev, by_sha[meta["sha256"]])
-    ok = src and os.path.realpath(src).startswith(real_prev) and os.path.isfile(src) \
-        and not os.path.islink(src) and digest(src) == meta["sha256"]
-    if not ok:
-        missing.append(path)
-        continue
-    dest = os.path.join(stage, path)
-    os.makedirs(os.path.dirname(dest), exist_ok=True)
-    os.link(src, dest)
-json.dump({"missing": missing}, sys.stdout)
-"""
+@dataclass(frozen=True)
+class Part:
+    """One stream the host unpacks: bytes in memory (a delta) or a file read as it is sent."""
 
-# argv: staging dir. stdin: JSON list of the paths that were extracted (the linked ones were
-# hashed when linked). Exit 3 and the first bad paths when one differs from staging/manifest.json.
-VERIFY = r"""
-import hashlib, json, os, sys
-stage = sys.argv[1]
-files = json.load(open(os.path.join(stage, "manifest.json")))["files"]
-bad = []
-for path in json.load(sys.stdin):
-    try:
-        with open(os.path.join(stage, path), "rb") as f:
-            ok = hashlib.file_digest(f, "sha256").hexdigest() == files[path]["sha256"]
-    except OSError:
-        ok = False
-    if not ok:
-        bad.append(path)
-if bad:
-    print(" ".join(bad[:10]))
-    sys.exit(3)
-"""
+    kind: str  # "release" or "deps"
+    sha256: str
+    size: int
+    data: bytes | None = None
+    path: Path | None = None
+
+    def chunks(self, size: int = 1 << 18):
+        if self.data is not None:
+            yield from (self.data[i:i + size] for i in range(0, len(self.data), size))
+            return
+        assert self.path is not None
+        with open(self.path, "rb") as f:
+            while block := f.read(size):
+                yield block
+
+    def describe(self) -> dict[str, Any]:
+        return {"kind": self.kind, "size": self.size, "sha256": self.sha256}
+
+
+@dataclass(frozen=True)
+class Shipment:
+    """The release part for one host and what the receiver needs to rebuild the manifest."""
+
+    part: Part
+    manifest: dict[str, Any]  # {"sha256": ...} (whole artifact) or {"patch"/"text": ..., "sha256": ...}
+    ship: list[str] | None  # paths the delta carries; None: the whole artifact
 
 
 def manifest_patch(base: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
@@ -106,84 +68,82 @@ def manifest_patch(base: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def artifact_manifest(artifact: Path) -> bytes:
+def read_member(artifact: Path, name: str = MANIFEST) -> bytes:
     with tarfile.open(artifact, "r:gz") as tar:
-        member = tar.extractfile("manifest.json")
+        member = tar.extractfile(name)
         if member is None:
-            raise ArtifactError(f"{artifact}: no manifest.json")
+            raise ArtifactError(f"{artifact}: no {name}")
         return member.read()
 
 
-def local_manifest(dist_dir: Path, sha256: str) -> dict[str, Any] | None:
-    """The manifest of the artifact with this sha256, if it is still in the local dist dir."""
+def dist_index(dist_dir: Path) -> dict[str, Path]:
+    """{artifact sha256: path} for every artifact in dist/ with a readable sidecar."""
+    found: dict[str, Path] = {}
     for sidecar in dist_dir.glob("*.tar.gz.json"):
         try:
-            if json.loads(sidecar.read_text()).get("sha256") == sha256:
-                return json.loads(artifact_manifest(sidecar.with_suffix("")))
-        except (OSError, ValueError, tarfile.TarError, ArtifactError):
+            sha = json.loads(sidecar.read_text(encoding="utf-8")).get("sha256")
+        except (OSError, ValueError, AttributeError):
             continue
-    return None
+        artifact = sidecar.with_name(sidecar.name[: -len(".json")])
+        if isinstance(sha, str) and artifact.is_file():
+            found[sha] = artifact
+    return found
 
 
-def build_delta(artifact: Path, files: set[str], reused: set[str], dest: Path) -> None:
-    """A tar.gz of the artifact's members except manifest.json, the regular files the host linked,
-    and directories that hold files (linking or extracting a file creates its directories)."""
-    parents = {str(parent) for f in files for parent in Path(f).parents}
-    with tarfile.open(artifact, "r:gz") as src, tarfile.open(dest, "w:gz", compresslevel=6) as out:
+def delta_paths(manifest: dict[str, Any], base_files: dict[str, Any]) -> list[str]:
+    """Files whose (content, mode) no file of the base has: the only ones that must travel."""
+    have = {(m.get("sha256"), m.get("mode")) for m in base_files.values()}
+    return sorted(p for p, m in manifest["files"].items() if (m["sha256"], m["mode"]) not in have)
+
+
+def build_delta(artifact: Path, manifest: dict[str, Any], ship: set[str]) -> bytes:
+    """A tar.gz of the shipped files, every symlink and every directory that holds no file
+    (linking or extracting a file creates its directories), in one pass over the artifact."""
+    parents = {str(parent) for f in manifest["files"] for parent in Path(f).parents}
+    out = io.BytesIO()
+    with tarfile.open(artifact, "r|gz") as src, tarfile.open(fileobj=out, mode="w:gz", compresslevel=6) as tar:
         for member in src:
             name = member.name.removeprefix("./").rstrip("/")
-            if (member.isfile() and (name in reused or name == "manifest.json")) or (member.isdir() and name in parents):
-                continue
-            out.addfile(member, src.extractfile(member) if member.isfile() else None)
+            if member.isreg() and name in ship:
+                tar.addfile(member, src.extractfile(member))
+            elif member.issym() or (member.isdir() and name not in parents):
+                tar.addfile(member)
+    return out.getvalue()
 
 
-def _plan(ops: "HostOps", python: str, previous_release_id: str, stage: str, order: dict[str, Any]) -> tuple[dict, int]:
-    stdin = json.dumps(order).encode()
-    out = ops.transport.run(
-        f"rm -rf {q(stage)} && mkdir -p {q(stage)} && {q(python)} -c {q(PLAN)} "
-        f"{q(ops.layout.release(previous_release_id))} {q(stage)}",
-        stdin=stdin, timeout=ops.timeout,
-    )
-    return json.loads(out.stdout), len(stdin)
+class Shipments:
+    """Per run: the release part each host needs, computed once per previous artifact."""
 
+    def __init__(self, artifact: Path, sha256: str, manifest: dict[str, Any]):
+        self.artifact, self.manifest = artifact, manifest
+        self.manifest_text = read_member(artifact)
+        self.manifest_sha256 = hashlib.sha256(self.manifest_text).hexdigest()
+        self.full = Shipment(Part("release", sha256, artifact.stat().st_size, path=artifact),
+                             {"sha256": self.manifest_sha256}, None)
+        self._dist: dict[str, Path] | None = None
+        self._deltas: dict[str, Shipment] = {}
+        self._lock = threading.Lock()
 
-def delta_unpack(ops: "HostOps", artifact: Path, manifest: dict[str, Any], previous_release_id: str,
-                 release_id: str, info: dict[str, Any], python: str = "python3") -> int:
-    """Unpack `artifact` as releases/<release_id> reusing `previous_release_id`'s files; return bytes sent.
+    def for_previous(self, previous_sha256: str, fetch_manifest: Callable[[], dict[str, Any]]) -> Shipment:
+        """The delta against the previous release's artifact; its manifest comes from dist/ when the
+        artifact is still there, else from `fetch_manifest` (asked of one host per previous artifact)."""
+        with self._lock:
+            if previous_sha256 not in self._deltas:
+                self._deltas[previous_sha256] = self._delta(self._base_manifest(previous_sha256, fetch_manifest))
+            return self._deltas[previous_sha256]
 
-    The manifest itself travels as a patch against the previous release's when that release's
-    artifact is still in the local dist dir (else whole)."""
-    layout, transport = ops.layout, ops.transport
-    final, stage = layout.release(release_id), layout.release(f".{release_id}.tmp")
-    text = artifact_manifest(artifact)
-    prev = next((r for r in ops.releases() if r.id == previous_release_id), None)
-    base = local_manifest(artifact.parent, prev.artifact_sha256) if prev and prev.artifact_sha256 else None
-    sent = 0
-    plan: dict[str, Any] = {"need_full": True}
-    if base is not None:
-        plan, sent = _plan(ops, python, previous_release_id, stage,
-                           {"patch": manifest_patch(base, manifest), "sha256": hashlib.sha256(text).hexdigest()})
-    if plan.get("need_full"):
-        plan, more = _plan(ops, python, previous_release_id, stage, {"manifest": text.decode("utf-8")})
-        sent += more
-    reused = set(manifest["files"]) - set(plan["missing"])
-    remote = f"{layout.meta}/artifacts/delta-{release_id}.tar.gz"
-    with tempfile.TemporaryDirectory(prefix="shipyard-delta-") as tmp:
-        delta = Path(tmp) / "delta.tar.gz"
-        build_delta(artifact, set(manifest["files"]), reused, delta)
-        transport.put(delta, remote, sha256=sha256_file(delta))
-        sent += delta.stat().st_size
-    extracted = json.dumps(plan["missing"]).encode()
-    sent += len(extracted)
-    release_json = json.dumps({**info, "id": release_id, "status": PENDING})
-    result = transport.run(
-        f"tar -xzf {q(remote)} -C {q(stage)} --no-same-owner --no-same-permissions && rm -f {q(remote)}\n"
-        f"{q(python)} -c {q(VERIFY)} {q(stage)} || exit $?\n"
-        f"printf '%s\\n' {q(release_json)} > {q(stage)}/release.json\n"
-        f"mv -T {q(stage)} {q(final)}",
-        stdin=extracted, timeout=ops.timeout, check=False,
-    )
-    if result.rc == 3:
-        raise ArtifactError(f"{ops.host}: release {release_id} differs from its manifest after delta unpack: {result.stdout.strip()}")
-    transport._checked(result, True)
-    return sent
+    def _base_manifest(self, sha256: str, fetch: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        if self._dist is None:
+            self._dist = dist_index(self.artifact.parent)
+        if sha256 in self._dist:
+            try:
+                return json.loads(read_member(self._dist[sha256]))
+            except (OSError, ValueError, tarfile.TarError, ArtifactError):
+                pass
+        return fetch()
+
+    def _delta(self, base: dict[str, Any]) -> Shipment:
+        ship = delta_paths(self.manifest, base.get("files", {}))
+        data = build_delta(self.artifact, self.manifest, set(ship))
+        part = Part("release", hashlib.sha256(data).hexdigest(), len(data), data=data)
+        return Shipment(part, {"patch": manifest_patch(base, self.manifest), "sha256": self.manifest_sha256}, ship)

@@ -125,5 +125,10 @@ class HostOps(ABC):
         """Run a hook command from the release's app dir (deploy_to before it is unpacked);
         secrets go on stdin."""
 
+    def prune_unused(self) -> list[str]:
+        """Remove uploaded artifacts and dependency envs no remaining release uses; return what went.
+        Hosts that keep neither (or cannot tell) remove nothing."""
+        return []
+
     def current(self) -> str | None:
         return next((r.id for r in self.releases() if r.current), None)

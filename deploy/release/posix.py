@@ -6,17 +6,22 @@ travel on stdin, so nothing a user typed ends up unquoted in a command line.
 
 from __future__ import annotations
 
+import functools
 import io
+import itertools
 import json
 import shlex
 import tarfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from deploy.errors import LockHeld
+from deploy.errors import ArtifactError, LockHeld
 from deploy.release.hostops import PENDING, HostOps, ReleaseInfo
 from deploy.secrets import Secret, stdin_exports
 from deploy.transport.base import Result
+
+if TYPE_CHECKING:  # pragma: no cover
+    from deploy.release.upload import ReleaseUpload
 
 q = shlex.quote
 
@@ -77,14 +82,43 @@ class PosixHostOps(HostOps):
         )
 
     def link_shared(self, release_id: str, linked_dirs: list[str], linked_files: list[str]) -> None:
-        app = self.layout.release_app(release_id)
-        lines = [
+        script = self._link_shared_script(self.layout.release_app(release_id), linked_dirs, linked_files)
+        if script:
+            self.sh(script)
+
+    def _link_shared_script(self, app: str, linked_dirs: list[str], linked_files: list[str]) -> str:
+        return "".join(
             f"rm -rf {q(f'{app}/{p}')}; mkdir -p {q(str(Path(f'{app}/{p}').parent))}; "
-            f"ln -s {q(self.layout.shared_path(p))} {q(f'{app}/{p}')}"
+            f"ln -s {q(self.layout.shared_path(p))} {q(f'{app}/{p}')}\n"
             for p in [*linked_dirs, *linked_files]
-        ]
-        if lines:
-            self.sh("\n".join(lines))
+        )
+
+    def receive(self, upload: "ReleaseUpload") -> dict[str, Any]:
+        """The whole update of one host in one command: the release part (and the dependency
+        bundle when the host lacks it) streamed into deploy/release/receiver.py, which unpacks,
+        links and verifies into a staging dir; then shared links, and the rename into place.
+        Raises NeedFull when the host cannot use the delta (send the whole artifact instead)."""
+        L, rid = self.layout, upload.release_id
+        stage, final = L.release(f".{rid}.tmp"), L.release(rid)
+        parts = [upload.shipment.part, *([upload.deps.bundle] if upload.deps and upload.deps.bundle else [])]
+        header = {
+            "stage": stage, "previous": L.release(upload.previous) if upload.previous else None,
+            "manifest": upload.shipment.manifest, "ship": upload.shipment.ship,
+            "parts": [p.describe() for p in parts], "release_json": _json_line({**upload.info, "id": rid, "status": PENDING}).decode(),
+            "deps": {"dir": L.dependency_env(upload.deps.key), "manifest_sha256": upload.deps.manifest_sha256} if upload.deps else None,
+        }
+        script = (f"set -e\numask 022\n{q(upload.python)} -c {q(receiver_source())}\n"
+                  f"{self._link_shared_script(f'{stage}/app', upload.linked_dirs, upload.linked_files)}"
+                  f"mv -T {q(stage)} {q(final)}")
+        stdin = itertools.chain([json.dumps(header).encode() + b"\n"], *(p.chunks() for p in parts))
+        result = self.transport.run(script, timeout=self.timeout, stdin=stdin, check=False)
+        answer = _answer(result.stdout)
+        if result.rc == 4 and answer.get("need_full"):
+            raise NeedFull(self.host)
+        if result.rc == 3 and "error" in answer:
+            raise ArtifactError(f"{self.host}: release {rid} refused: {answer['error']}")
+        self.transport._checked(result, True)
+        return {**answer, "sent": sum(p.size for p in parts)}
 
     def install(self, release_id: str, python: str, env_key: str, requirements: str = "requirements.txt") -> None:
         envdir, rel = self.layout.dependency_env(env_key), self.layout.release(release_id)
@@ -141,6 +175,30 @@ class PosixHostOps(HostOps):
         result = self.sh(script, check=False)
         return result.stdout.split() if result.rc == 0 else list(release_ids)
 
+    def facts(self, python: str, env_keys: list[str]) -> dict[str, Any]:
+        """Read-only: the platform tag of the host's Python, and which dependency envs it has."""
+        have = "".join(f"[ -f {q(self.layout.dependency_env(k))}/deps-manifest.json ] && echo ENV {k}\n" for k in env_keys)
+        out = self.transport.run(f"{q(python)} -c {q(PLATFORM_TAG)} || true\n{have}true", timeout=self.timeout).stdout
+        words = [line.split(" ", 1) for line in out.splitlines() if " " in line]
+        return {"platform": next((v for k, v in words if k == "PLATFORM"), "unknown"),
+                "envs": [v for k, v in words if k == "ENV"]}
+
+    def prune_unused(self) -> list[str]:
+        """Artifacts no release was unpacked from and envs no release links as .deps (retention
+        removes them with the last release that used them)."""
+        L = self.layout
+        out = self.sh(
+            f"cd {q(L.deploy_to)}\n"
+            "keep=$(cat releases/*/release.json 2>/dev/null | grep -o '\"artifact_sha256\": *\"[0-9a-f]*' | grep -o '[0-9a-f]*$' || true)\n"
+            "envs=$(for d in releases/*/.deps; do readlink \"$d\"; done 2>/dev/null || true)\n"
+            "for f in .shipyard/artifacts/*.tar.gz; do [ -f \"$f\" ] || continue; s=${f##*/}; s=${s%.tar.gz}\n"
+            "  case \" $(echo $keep) \" in *\" $s \"*) ;; *) rm -f -- \"$f\" && echo \"$f\";; esac; done\n"
+            "for e in shared/envs/*; do [ -d \"$e\" ] || continue\n"
+            "  case \" $(echo $envs) \" in *\"/$e \"*) ;; *) rm -rf -- \"$e\" && echo \"$e\";; esac; done",
+            check=False,
+        )
+        return out.stdout.split() if out.rc == 0 else []
+
     def append_journal(self, entry: dict[str, Any]) -> None:
         self.sh(f"mkdir -p {q(self.layout.meta)}; cat >> {q(self.layout.journal)}", stdin=_json_line(entry))
 
@@ -157,6 +215,27 @@ class PosixHostOps(HostOps):
         where = self.layout.release_app(release_id) if release_id else self.layout.deploy_to
         script = f"{prologue}{exports}cd {q(where)}\n{command}"
         return self.transport.run(script, timeout=self.timeout, stdin=data)
+
+
+PLATFORM_TAG = "import sys, sysconfig; print('PLATFORM', sysconfig.get_platform() + '-' + sys.implementation.cache_tag)"
+
+
+class NeedFull(Exception):
+    """The host could not use the delta (its previous release changed): send the whole artifact."""
+
+
+@functools.cache
+def receiver_source() -> str:
+    return Path(__file__).with_name("receiver.py").read_text(encoding="utf-8")
+
+
+def _answer(stdout: str) -> dict[str, Any]:
+    """The receiver's one JSON line (the first line of output), or {} when it printed none."""
+    try:
+        data = json.loads(stdout.splitlines()[0]) if stdout.strip() else {}
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
 def tar_of(files: dict[str, str]) -> bytes:

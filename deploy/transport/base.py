@@ -9,7 +9,7 @@ import shlex
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Iterable, Sequence
 
 from deploy.errors import CommandFailed
 
@@ -17,6 +17,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from deploy.config import HostConfig
 
 Command = str | Sequence[str]
+Stdin = bytes | Iterable[bytes] | None  # bytes, or chunks streamed to the command as they come
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,7 @@ class Transport(ABC):
 
     host: "HostConfig"
     transferred_bytes: int = field(default=0, init=False)
+    commands: int = field(default=0, init=False)  # remote commands run: the benchmarks count round trips
 
     @property
     def name(self) -> str:
@@ -59,12 +61,14 @@ class Transport(ABC):
         *,
         timeout: float,
         env: dict[str, str] | None = None,
-        stdin: bytes | None = None,
+        stdin: Stdin = None,
         cwd: str | None = None,
         check: bool = True,
     ) -> Result:
         """Run argv (no shell) or a script in the host's shell. `env` must not carry
-        secrets: pass those on `stdin` (process listings show environments)."""
+        secrets: pass those on `stdin` (process listings show environments). `stdin` may be
+        an iterable of chunks: they are sent as they are produced (an upload streamed into
+        the command), and closed after the last."""
 
     @abstractmethod
     def put(self, local: Path, remote: str, *, sha256: str | None = None) -> None:

@@ -24,7 +24,7 @@ from fabric import Config, Connection
 
 from deploy.config import SshOptions
 from deploy.errors import ArtifactError, CommandTimeout, TransportError
-from deploy.transport.base import Command, Result, Transport, sha256_file
+from deploy.transport.base import Command, Result, Stdin, Transport, sha256_file
 from deploy.transport.hostkeys import ChangedHostKey, apply_policy
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -115,10 +115,10 @@ class SshTransport(Transport):
     def run(self, command: Command, *, timeout: float, env=None, stdin=None, cwd=None, check=True) -> Result:
         started = time.monotonic()
         chan = self._session()
+        self.commands += 1
         try:
             chan.exec_command(self.remote_command(command, env, cwd))
-            if stdin:
-                chan.sendall(stdin)
+            self._send(chan, stdin, timeout)
             chan.shutdown_write()
             out, err = self._collect(chan, command, started + timeout, timeout)
             rc = chan.recv_exit_status()
@@ -131,6 +131,21 @@ class SshTransport(Transport):
         result = Result(self.name, command, rc, out.decode("utf-8", "replace"), err.decode("utf-8", "replace"),
                         time.monotonic() - started)
         return self._checked(result, check)
+
+    def _send(self, chan: paramiko.Channel, stdin: Stdin, timeout: float) -> None:
+        """Feed stdin (bytes, or chunks as they come); a host that stops reading for `timeout`
+        seconds, or drops, fails the command instead of hanging it."""
+        if not stdin:
+            return
+        chan.settimeout(timeout)
+        try:
+            for chunk in [stdin] if isinstance(stdin, (bytes, bytearray)) else stdin:
+                chan.sendall(chunk)
+                self.transferred_bytes += len(chunk)
+        except socket.timeout:
+            raise CommandTimeout(self.name, "sending stdin", timeout) from None
+        finally:
+            chan.settimeout(None)
 
     def _collect(self, chan: paramiko.Channel, command: Command, deadline: float, timeout: float) -> tuple[bytes, bytes]:
         out, err = bytearray(), bytearray()

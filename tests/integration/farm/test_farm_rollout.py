@@ -192,17 +192,24 @@ def test_delta_redeploy_ships_only_what_the_host_lacks(project):
     from deploy.artifact.verify import read_sidecar, verify_artifact
     from deploy.config import load
     from deploy.engine.context import close_targets, open_targets
-    from deploy.release.delta import delta_unpack
+    from deploy.release.delta import Shipments
+    from deploy.release.upload import ReleaseUpload, send_release
 
     artifact = Path(project.build())
-    manifest = verify_artifact(artifact, read_sidecar(artifact)["sha256"])
+    sha = read_sidecar(artifact)["sha256"]
+    shipments = Shipments(artifact, sha, verify_artifact(artifact, sha))
     env = load(project.root / "shipyard.toml").environment("lab")
     target = open_targets(env, env.hosts[:1])[0]
-    previous = target.ops.current()
-    prev_dir = Path(target.ops.layout.release(previous))
+    previous = next(r for r in target.ops.releases() if r.current)
+    prev_dir = Path(target.ops.layout.release(previous.id))
+
+    def upload(rid):
+        return ReleaseUpload(rid, {"revision": "x"}, sys.executable, previous.id, shipments.full, [], [])
+
     try:
-        sent = delta_unpack(target.ops, artifact, manifest, previous, "20991231-000000-0000001", {"revision": "x"}, sys.executable)
-        assert sent < 0.002 * artifact.stat().st_size  # same revision: almost nothing travels
+        answer = send_release(target.ops, shipments, upload("20991231-000000-0000001"), previous.artifact_sha256)
+        assert answer["sent"] < 0.002 * artifact.stat().st_size  # same revision: almost nothing travels
+        assert answer["hashed_to_link"] == 0  # the previous release's stat index vouched for every file
         new_dir = Path(target.ops.layout.release("20991231-000000-0000001"))
         assert (new_dir / "app" / "manage.py").samefile(prev_dir / "app" / "manage.py")  # hard link
         assert json.loads((new_dir / "release.json").read_text())["status"] == "pending"
@@ -211,10 +218,10 @@ def test_delta_redeploy_ships_only_what_the_host_lacks(project):
         original = tampered.read_bytes()
         tampered.write_bytes(b"# tampered\n")
         try:
-            sent2 = delta_unpack(target.ops, artifact, manifest, previous, "20991231-000000-0000002", {}, sys.executable)
-            again = Path(target.ops.layout.release("20991231-000000-0000002")) / "app" / "manage.py"
-            assert again.read_bytes() == original and not again.samefile(tampered)
-            assert sent2 > sent
+            again = send_release(target.ops, shipments, upload("20991231-000000-0000002"), previous.artifact_sha256)
+            copy = Path(target.ops.layout.release("20991231-000000-0000002")) / "app" / "manage.py"
+            assert copy.read_bytes() == original and not copy.samefile(tampered)
+            assert again["sent"] > answer["sent"]
         finally:
             tampered.write_bytes(original)
     finally:
@@ -242,7 +249,7 @@ def test_a_release_whose_service_cannot_start_is_reverted(project):
     assert all(lock_record(project.lab, i) is None for i in range(3))
 
 
-def test_disk_full_on_a_target_fails_the_upload_and_changes_nothing(project):
+def test_disk_full_on_a_target_fails_the_update_and_changes_nothing(project):
     from deploy.config import load
     from deploy.transport.ssh import SshTransport
 
@@ -251,19 +258,19 @@ def test_disk_full_on_a_target_fails_the_upload_and_changes_nothing(project):
     project.commit("v8")
     project.build()
     env = load(project.root / "shipyard.toml").environment("lab")
-    artifacts = f"{env.hosts[2].deploy_to}/.shipyard/artifacts"
+    releases = f"{env.hosts[2].deploy_to}/releases"  # where the release streams into
     with SshTransport.connect(env.hosts[2], env) as lab3:  # mounted inside lab3's own mount namespace
-        lab3.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", artifacts], timeout=10)
-        lab3.run(f"dd if=/dev/zero of={artifacts}/filler bs=1k count=128 2>/dev/null; true", timeout=10)  # full
+        lab3.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", releases], timeout=10)
+        lab3.run(f"dd if=/dev/zero of={releases}/filler bs=1k count=128 2>/dev/null; true", timeout=10)  # full
         try:
             result = deploy(project, check=False)
-            leftovers = lab3.run(["ls", "-A", artifacts], timeout=10).stdout.split()
+            leftovers = lab3.run(["ls", "-A", releases], timeout=10).stdout.split()
         finally:
-            lab3.run(["umount", artifacts], timeout=10)
+            lab3.run(["umount", releases], timeout=10)
     assert result.returncode == 1
     assert "lab3" in result.stderr and "updating" in result.stderr
     assert currents(project.lab) == before
-    assert leftovers == ["filler"]  # no partial upload left behind
+    assert leftovers == ["filler"]  # no partial release left behind
     assert all(lock_record(project.lab, i) is None for i in range(3))
 
 

@@ -8,7 +8,7 @@ import os
 import tarfile
 from pathlib import Path
 
-from deploy.artifact.manifest import env_key, file_entries
+from deploy.artifact.manifest import PAYLOAD_DIRS, env_key, tree_entries
 from deploy.artifact.tarball import normal_mode, write_tarball
 
 MTIME = 1_700_000_000
@@ -68,9 +68,11 @@ def test_normal_mode_keeps_only_the_executable_bit():
     assert normal_mode(0o040700) == 0o755
 
 
-def test_file_entries_hash_every_regular_payload_file(tmp_path):
+def test_tree_entries_hash_every_regular_payload_file_and_name_every_link(tmp_path):
     root = make_tree(tmp_path / "t", 5, 0o644)
-    files = file_entries(root)
+    (root / "app" / "latest").symlink_to("pkg/mod.py")
+    files, links = tree_entries(root, PAYLOAD_DIRS)
+    assert links == {"app/latest": "pkg/mod.py", "app/pkg/alias.py": "mod.py"}
     assert set(files) == {"app/manage.py", "app/pkg/mod.py", "static/site.css", "wheelhouse/a-1.0-py3-none-any.whl"}
     assert files["app/pkg/mod.py"] == {"sha256": hashlib.sha256(b"X = 1\n").hexdigest(), "size": 6, "mode": "0644"}
     assert files["app/manage.py"]["mode"] == "0755"

@@ -1,0 +1,109 @@
+"""Dependency bundles: a wheel set installed once, here, for a target platform.
+
+Hosts unpack; they never resolve or build. `invoke build` installs the wheelhouse with
+`pip install --target --no-compile` into a relocatable tree (pure files: the hosts run it
+as PYTHONPATH, the way shared/envs/<key> was always used), once per wheel set and platform
+(cached beside the wheels), and writes it as `dist/deps/<key>.tar.gz` with a
+`deps-manifest.json` at its root. The key is the wheel set's env_key and the platform tag
+(`linux-x86_64-cpython-311`), so a redeploy with the same requirements ships nothing: a
+host that has shared/envs/<key> reuses it, after checking it still matches its manifest.
+Why a tree built here rather than an installer run on every host: bench/deps.py and
+docs/linux-farm.md ("Dependencies").
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import sys
+import sysconfig
+import tempfile
+from pathlib import Path
+from typing import Any, Callable
+
+from deploy.artifact.deps import PIP_TIMEOUT, filled_once, pip, run_step
+from deploy.artifact.manifest import tree_entries
+from deploy.artifact.tarball import write_tarball
+from deploy.transport.base import sha256_file
+
+DEPS_MANIFEST = "deps-manifest.json"
+BUNDLE_MTIME = 315532800  # 1980-01-01: bundles are keyed by content, not by a commit
+Log = Callable[[str], None]
+
+
+def native_platform() -> str:
+    """This interpreter's platform tag: what a host running the same Python reports."""
+    return f"{sysconfig.get_platform()}-{sys.implementation.cache_tag}"
+
+
+def bundle_key(env_key: str, platform: str) -> str:
+    return hashlib.sha256(f"{env_key} {platform}".encode()).hexdigest()
+
+
+def installed_tree(wheels: Path, log: Log) -> Path:
+    """The wheels installed once with --target and no bytecode (reproducible, relocatable)."""
+    target = wheels.with_name(f"{wheels.name}-tree")
+    whl = sorted(str(p) for p in wheels.glob("*.whl"))
+    fill = lambda tmp: run_step(  # noqa: E731
+        "dependencies",
+        pip("install", "-q", "--no-index", "--no-deps", "--no-compile", "--find-links", str(wheels),
+            "--target", str(tmp), *whl),
+        cwd=wheels, timeout=PIP_TIMEOUT)
+    if filled_once(target, fill):
+        log(f"dependencies: installed {len(whl)} wheels into {target}")
+    return target
+
+
+def deps_manifest(tree: Path, key: str, platform: str, env_key: str) -> str:
+    files, links = tree_entries(tree)
+    files.pop(".complete", None)
+    body = {"key": key, "platform": platform, "env_key": env_key, "files": files, "links": links}
+    return json.dumps(body, indent=2, sort_keys=True) + "\n"
+
+
+def write_bundle(tree: Path, text: str, dest: Path) -> None:
+    """dest = the tree + deps-manifest.json as a reproducible tar.gz (temp file, then rename)."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".bundle-", dir=dest.parent) as tmp:
+        root = Path(tmp) / "root"
+        shutil.copytree(tree, root, symlinks=True, ignore=shutil.ignore_patterns(".complete"), copy_function=_link_or_copy)
+        (root / DEPS_MANIFEST).write_text(text, encoding="utf-8")
+        part = Path(tmp) / "bundle.tar.gz"
+        write_tarball(root, part, BUNDLE_MTIME)
+        os.chmod(part, 0o644)
+        os.replace(part, dest)
+
+
+def build_bundle(wheels: Path, env_key: str, dist: Path, log: Log) -> dict[str, Any]:
+    """The native platform's bundle for this wheel set (built once; reused while it verifies)."""
+    platform = native_platform()
+    key = bundle_key(env_key, platform)
+    tree = installed_tree(wheels, log)
+    text = deps_manifest(tree, key, platform, env_key)
+    dest = dist / "deps" / f"{key}.tar.gz"
+    if not dest.is_file() or not _holds(dest, text):
+        write_bundle(tree, text, dest)
+        log(f"dependencies: bundle {dest.name} for {platform} ({dest.stat().st_size / 1e6:.1f} MB)")
+    return {"key": key, "platform": platform, "manifest_sha256": hashlib.sha256(text.encode()).hexdigest(),
+            "bundle": f"deps/{dest.name}", "sha256": sha256_file(dest), "size": dest.stat().st_size}
+
+
+def _link_or_copy(src: str, dst: str) -> None:
+    try:
+        os.link(src, dst)
+    except OSError:  # another filesystem
+        shutil.copy2(src, dst)
+
+
+def _holds(bundle: Path, text: str) -> bool:
+    """A bundle already in dist/ is reused only when it carries exactly this manifest."""
+    import tarfile
+
+    try:
+        with tarfile.open(bundle, "r:gz") as tar:
+            member = tar.extractfile(DEPS_MANIFEST)
+            return member is not None and member.read().decode("utf-8") == text
+    except (OSError, tarfile.TarError, KeyError, UnicodeDecodeError):
+        return False

@@ -1,0 +1,90 @@
+"""Dependency bundles in a deploy: which one each host needs, checked before any host is touched.
+
+A POSIX host reports its Python's platform tag (read-only, first thing in `starting`); the
+artifact must carry a bundle for it (deploy.artifact.bundle), and the bundle in dist/deps/
+must be the one the manifest names. A Windows host installs from the wheelhouse, so every
+wheel there must be for any platform or for Windows. A mismatch stops the deploy while every
+host is still untouched.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from deploy.errors import ArtifactError
+from deploy.transport.base import sha256_file
+
+if TYPE_CHECKING:  # pragma: no cover
+    from deploy.engine.context import RunContext, Target
+    from deploy.release.upload import DepsUpload
+
+
+def bundles(ctx: "RunContext") -> dict[str, dict[str, Any]]:
+    return ctx.manifest.get("deps") or {}
+
+
+def probe(ctx: "RunContext", t: "Target") -> None:
+    if bundles(ctx) and not t.host.is_windows:
+        t.facts = t.ops.facts(ctx.python(t.host), sorted({b["key"] for b in bundles(ctx).values()}))
+
+
+def check_platforms(ctx: "RunContext") -> None:
+    for t in ctx.targets:
+        if t.host.is_windows:
+            check_windows_wheels(t, ctx.manifest)
+        elif bundles(ctx):
+            verified_bundle(ctx.artifact.parent, **_file_of(bundle_for(ctx, t)))
+
+
+def bundle_for(ctx: "RunContext", t: "Target") -> dict[str, Any]:
+    platform = t.facts.get("platform", "unknown")
+    found = bundles(ctx).get(platform)
+    if found is None:
+        raise ArtifactError(f"{t.name}: runs Python for {platform}, the artifact's dependencies are built for "
+                            f"{', '.join(sorted(bundles(ctx)))}: build on a machine with the hosts' Python "
+                            f"(no host was changed)")
+    return found
+
+
+def _file_of(bundle: dict[str, Any]) -> dict[str, str]:
+    return {"relative": bundle["bundle"], "sha256": bundle["sha256"]}
+
+
+@functools.cache
+def verified_bundle(dist: Path, relative: str, sha256: str) -> Path:
+    """The bundle file, once its sha256 is the one the (verified) manifest names; once per run."""
+    path = dist / relative
+    if not path.is_file():
+        raise ArtifactError(f"{path}: the dependency bundle the artifact needs is missing (rebuild with `invoke build`)")
+    if sha256_file(path) != sha256:
+        raise ArtifactError(f"{path}: sha256 differs from the artifact's manifest: refusing a bundle that does not "
+                            f"match its key")
+    return path
+
+
+def check_windows_wheels(t: "Target", manifest: dict[str, Any]) -> None:
+    wrong = [p.rsplit("/", 1)[-1] for p in manifest.get("files", {}) if p.startswith("wheelhouse/") and p.endswith(".whl")
+             and not _windows_ok(p)]
+    if wrong:
+        raise ArtifactError(f"{t.name}: a Windows host cannot install the wheelhouse's {', '.join(wrong[:3])} "
+                            f"(built for another platform); no host was changed")
+
+
+def _windows_ok(wheel: str) -> bool:
+    platform = wheel[: -len(".whl")].rsplit("-", 1)[-1]
+    return platform == "any" or platform.startswith("win")
+
+
+def deps_upload(ctx: "RunContext", t: "Target") -> "DepsUpload | None":
+    from deploy.release.delta import Part
+    from deploy.release.upload import DepsUpload
+
+    if not bundles(ctx):
+        return None
+    found = bundle_for(ctx, t)
+    if found["key"] in t.facts.get("envs", ()):
+        return DepsUpload(found["key"], found["manifest_sha256"], None)
+    path = verified_bundle(ctx.artifact.parent, **_file_of(found))
+    return DepsUpload(found["key"], found["manifest_sha256"], Part("deps", found["sha256"], found["size"], path=path))

@@ -1,0 +1,343 @@
+"""The host side of a POSIX release upload: one process that receives, unpacks and verifies.
+
+Standard library only: posix.py sends this file's source as `python3 -c`, so the host
+needs nothing installed. stdin is one JSON header line, then the parts it declares,
+back to back. Each part (the release tarball, the dependency bundle) is piped into
+GNU `tar -xz` as it arrives — nothing is staged on disk first — and hashed on the way,
+so a truncated, padded or corrupted stream fails. Then the tree is checked against the
+manifest (files with sha256, size and mode; symlinks with their targets; nothing extra).
+
+Delta: the release part holds only the files the previous release lacks. Every other
+file is hard-linked from the previous release after a cheap check against the stat
+index written when that release was verified (size, mtime, inode): no host re-reads
+the files it already has. A file the index does not vouch for is hashed; a path that
+leads through a symlink is never used.
+
+Output: one JSON line. Exit 0 done; 3 refused (the message says why; the staging dir
+is removed); 4 the patched manifest did not reproduce the expected one (send it whole).
+"""
+
+import hashlib
+import json
+import os
+import shutil
+import stat
+import subprocess
+import sys
+import tempfile
+
+CHUNK = 1 << 18
+INDEX = "verified.json"
+
+
+class Refused(Exception):
+    pass
+
+
+class NeedFull(Exception):
+    pass
+
+
+def sha256_of(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(CHUNK):
+            h.update(block)
+    return h.hexdigest()
+
+
+class Input:
+    """fd 0 read exactly: the header line, then each part by its declared size."""
+
+    def __init__(self, fd=0):
+        self.fd, self.pending, self.consumed = fd, b"", 0
+
+    def header(self):
+        while b"\n" not in self.pending:
+            block = os.read(self.fd, CHUNK)
+            if not block:
+                raise Refused("stream ended before the header")
+            self.pending += block
+        line, self.pending = self.pending.split(b"\n", 1)
+        return json.loads(line)
+
+    def chunks(self, size):
+        left = size
+        if self.pending:
+            head, self.pending = self.pending[:left], self.pending[left:]
+            left -= len(head)
+            self.consumed += len(head)
+            yield head
+        while left > 0:
+            block = os.read(self.fd, min(CHUNK, left))
+            if not block:
+                raise Refused(f"stream ended {left} bytes early (connection dropped?)")
+            left -= len(block)
+            self.consumed += len(block)
+            yield block
+
+    def drain(self, total):
+        """Read (and drop) the rest of the declared parts, so the sender finishes and hears why."""
+        try:
+            for _ in self.chunks(total - self.consumed):
+                pass
+        except Refused:
+            pass
+
+
+def untar(source, part, dest):
+    """Pipe `part["size"]` bytes into tar -xz in `dest`; the bytes must hash to part["sha256"]."""
+    errors = tempfile.TemporaryFile()
+    tar = subprocess.Popen(["tar", "-xzf", "-", "-C", dest, "--no-same-owner", "--no-same-permissions",
+                            "--keep-old-files"], stdin=subprocess.PIPE, stderr=errors)
+    digest, broken = hashlib.sha256(), False
+    for block in source.chunks(part["size"]):
+        digest.update(block)
+        if not broken:
+            try:
+                tar.stdin.write(block)
+            except BrokenPipeError:
+                broken = True  # keep reading: the error that counts is tar's
+    try:
+        tar.stdin.close()
+    except BrokenPipeError:
+        pass
+    rc = tar.wait()
+    errors.seek(0)
+    said = errors.read().decode("utf-8", "replace").strip().splitlines()
+    if rc != 0:
+        raise Refused(f"tar exited {rc} unpacking the {part['kind']}: {' | '.join(said[-4:])}")
+    if digest.hexdigest() != part["sha256"]:
+        raise Refused(f"the {part['kind']} stream has sha256 {digest.hexdigest()}, expected {part['sha256']}")
+
+
+def real_dirs(root):
+    """Relative paths of the directories under `root` reached without following a symlink."""
+    found = set()
+    for dirpath, _dirs, _files in os.walk(root):
+        found.add(os.path.relpath(dirpath, root))
+    return found
+
+
+def load_json(path, default):
+    try:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return default
+
+
+def stat_key(st):
+    return [st.st_size, st.st_mtime_ns, st.st_ino]
+
+
+def vouched(src, meta, index_entry):
+    """"index" when the stat index vouches that `src` still holds `meta`'s content, "hash" when
+    hashing it had to, None when it does not (or is not a regular file)."""
+    try:
+        st = os.lstat(src)
+    except OSError:
+        return None
+    if not stat.S_ISREG(st.st_mode) or st.st_size != meta["size"] or stat.S_IMODE(st.st_mode) != int(meta["mode"], 8):
+        return None
+    if index_entry == stat_key(st):
+        return "index"
+    return "hash" if sha256_of(src) == meta["sha256"] else None
+
+
+def rebuild_manifest(order, previous):
+    """The new manifest's text: sent whole, or as a patch against the previous release's."""
+    spec = order["manifest"]
+    old = load_json(os.path.join(previous, "manifest.json"), {"files": {}}) if previous else {"files": {}}
+    patch = spec["patch"]
+    files = {**old.get("files", {}), **patch["set"]}
+    for path in patch["drop"]:
+        files.pop(path, None)
+    text = json.dumps({**patch["top"], "files": files}, indent=2, sort_keys=True) + "\n"
+    if hashlib.sha256(text.encode()).hexdigest() != spec["sha256"]:
+        raise NeedFull()
+    return text
+
+
+def link_previous(stage, previous, manifest, shipped):
+    """Hard-link every file not shipped from a previous-release file with the same content and mode."""
+    old_files = load_json(os.path.join(previous, "manifest.json"), {"files": {}}).get("files", {})
+    index = load_json(os.path.join(previous, INDEX), {}).get("files", {})
+    safe_dirs = real_dirs(previous)
+    by_content = {}
+    for path, meta in old_files.items():
+        if os.path.dirname(path) in safe_dirs:
+            by_content.setdefault((meta["sha256"], meta["mode"]), []).append(path)
+    counts = {"index": 0, "hash": 0}
+    for path, meta in sorted(manifest["files"].items()):
+        if path in shipped:
+            continue
+        for old in by_content.get((meta["sha256"], meta["mode"]), []):
+            how = vouched(os.path.join(previous, old), meta, index.get(old))
+            if how:
+                dest = os.path.join(stage, path)
+                os.makedirs(os.path.dirname(dest), exist_ok=True)
+                place(os.path.join(previous, old), dest)
+                counts[how] += 1
+                break
+        else:
+            raise NeedFull()  # the previous release lost its copy: the controller sends everything
+    return counts
+
+
+def stat_key_or_none(path):
+    try:
+        return stat_key(os.lstat(path))
+    except OSError:
+        return None
+
+
+def place(src, dest):
+    """A hard link (same inode: nothing copied); a copy where the filesystem refuses links."""
+    try:
+        os.link(src, dest, follow_symlinks=False)
+    except OSError:
+        shutil.copy2(src, dest, follow_symlinks=False)
+
+
+def verify_tree(stage, manifest, hash_paths, extra=("manifest.json",)):
+    """The unpacked tree is exactly the manifest: files (sha256 for `hash_paths`, size and mode for
+    all), symlinks and their targets, nothing else; returns the stat index of the files."""
+    files, links = manifest["files"], manifest.get("links")
+    index, seen = {}, set()
+    for dirpath, dirnames, filenames in os.walk(stage):
+        for name in dirnames + filenames:
+            full = os.path.join(dirpath, name)
+            rel = os.path.relpath(full, stage)
+            seen.add(rel)
+            st = os.lstat(full)
+            if stat.S_ISLNK(st.st_mode):
+                check_link(stage, rel, full, links)
+            elif stat.S_ISDIR(st.st_mode):
+                continue  # a directory carries no content; whatever it holds is checked on its own
+            elif rel in files:
+                check_file(rel, full, st, files[rel], rel in hash_paths)
+                index[rel] = stat_key(st)
+            elif rel not in extra:
+                raise Refused(f"{rel}: not in the manifest")
+    missing = sorted(set(files) - seen) + sorted(set(links or ()) - seen)
+    if missing:
+        raise Refused(f"{missing[0]}: in the manifest but not unpacked ({len(missing)} missing)")
+    return index
+
+
+def check_file(rel, full, st, meta, hash_it):
+    if not stat.S_ISREG(st.st_mode):
+        raise Refused(f"{rel}: not a regular file")
+    if st.st_size != meta["size"] or stat.S_IMODE(st.st_mode) != int(meta["mode"], 8):
+        raise Refused(f"{rel}: size {st.st_size} mode {stat.S_IMODE(st.st_mode):04o}, the manifest says "
+                      f"{meta['size']} {meta['mode']}")
+    if hash_it and sha256_of(full) != meta["sha256"]:
+        raise Refused(f"{rel}: content differs from the manifest (sha256)")
+
+
+def check_link(stage, rel, full, links):
+    target = os.readlink(full)
+    if links is not None:
+        if links.get(rel) != target:
+            raise Refused(f"{rel}: symlink to {target!r}, the manifest says {links.get(rel)!r}")
+        return
+    root = os.path.realpath(stage)
+    if not (os.path.realpath(full) + os.sep).startswith(root + os.sep):
+        raise Refused(f"{rel}: symlink to {target!r} leaves the release")
+
+
+def write_json(path, data, mode=0o644):
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, mode)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(data if isinstance(data, str) else json.dumps(data, sort_keys=True) + "\n")
+
+
+def receive_release(order, source):
+    """Stage the release: the whole artifact unpacked, or the previous release's files linked and
+    the delta unpacked beside them; then verified and indexed."""
+    stage, previous, delta = order["stage"], order.get("previous"), order.get("ship") is not None
+    shutil.rmtree(stage, ignore_errors=True)
+    os.makedirs(stage)
+    counts = {"index": 0, "hash": 0}
+    if delta:
+        text = rebuild_manifest(order, previous)
+        manifest = json.loads(text)
+        write_json(os.path.join(stage, "manifest.json"), text)
+        counts = link_previous(stage, previous, manifest, set(order["ship"]))
+    untar(source, order["parts"][0], stage)
+    if not delta:
+        if sha256_of(os.path.join(stage, "manifest.json")) != order["manifest"]["sha256"]:
+            raise Refused("manifest.json in the stream is not the manifest the controller verified")
+        manifest = load_json(os.path.join(stage, "manifest.json"), None)
+    shipped = set(order["ship"]) if delta else set(manifest["files"])
+    index = verify_tree(stage, manifest, shipped)
+    write_json(os.path.join(stage, INDEX), {"files": index})
+    write_json(os.path.join(stage, "release.json"), order["release_json"], 0o600)
+    return {"linked": counts["index"] + counts["hash"], "hashed_to_link": counts["hash"], "written": len(shipped)}
+
+
+def receive_deps(order, source):
+    """shared/envs/<key>: unpacked from the bundle when it travels, else the one there must match."""
+    deps = order.get("deps")
+    if not deps:
+        return {}
+    envdir = deps["dir"]
+    if len(order["parts"]) > 1:
+        tmp = envdir + ".tmp"
+        shutil.rmtree(tmp, ignore_errors=True)
+        os.makedirs(tmp)
+        untar(source, order["parts"][1], tmp)
+        check_env(tmp, deps, fresh=True)
+        shutil.rmtree(envdir, ignore_errors=True)
+        os.rename(tmp, envdir)
+    else:
+        check_env(envdir, deps, fresh=False)
+    os.symlink(envdir, os.path.join(order["stage"], ".deps"))
+    return {"deps": "unpacked" if len(order["parts"]) > 1 else "shared"}
+
+
+def check_env(envdir, deps, fresh):
+    """The env matches its key: its manifest's sha256 is the one the artifact names, and its files
+    match that manifest (hashed when just unpacked, by the stat index when reused)."""
+    manifest_path = os.path.join(envdir, "deps-manifest.json")
+    if not os.path.isfile(manifest_path) or sha256_of(manifest_path) != deps["manifest_sha256"]:
+        raise Refused(f"{envdir}: does not match its key {os.path.basename(envdir)} (deps-manifest.json differs); "
+                      "remove it and deploy again")
+    manifest = load_json(manifest_path, {})
+    if fresh:
+        index = verify_tree(envdir, manifest, set(manifest["files"]), extra=("deps-manifest.json",))
+        write_json(os.path.join(envdir, INDEX), {"files": index})
+        return
+    index = load_json(os.path.join(envdir, INDEX), {}).get("files", {})
+    for path in manifest["files"]:
+        if index.get(path) != stat_key_or_none(os.path.join(envdir, path)):
+            raise Refused(f"{envdir}: {path} changed since it was verified; remove {envdir} and deploy again")
+
+
+def main():
+    os.umask(0o022)
+    source = Input()
+    order = source.header()
+    total = sum(p["size"] for p in order["parts"])
+    try:
+        result = receive_release(order, source)
+        result.update(receive_deps(order, source))
+    except NeedFull:
+        source.drain(total)
+        shutil.rmtree(order["stage"], ignore_errors=True)
+        print(json.dumps({"need_full": True}))
+        return 4
+    except (Refused, OSError, ValueError, KeyError, TypeError) as e:
+        source.drain(total)
+        shutil.rmtree(order["stage"], ignore_errors=True)
+        if order.get("deps"):
+            shutil.rmtree(order["deps"]["dir"] + ".tmp", ignore_errors=True)
+        print(json.dumps({"error": str(e) or type(e).__name__}))
+        return 3
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

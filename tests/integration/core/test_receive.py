@@ -1,0 +1,229 @@
+"""The streamed POSIX update (deploy/release/receiver.py via PosixHostOps.receive) on this
+machine: whole artifact and delta, checked against an independent reading of the tree
+(os.walk + hashlib here, not the receiver's own verification), and every way a stream
+can be wrong failing with nothing left behind."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import json
+import os
+import sys
+import tarfile
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from deploy.artifact.manifest import make_manifest
+from deploy.artifact.tarball import write_tarball
+from deploy.config import HostConfig
+from deploy.errors import ArtifactError
+from deploy.release.delta import Part, Shipments
+from deploy.release.layout import Layout
+from deploy.release.posix import NeedFull, PosixHostOps
+from deploy.release.upload import ReleaseUpload, send_release
+from deploy.transport.local import LocalTransport
+
+SOURCE = {"project": "p", "vcs": "git", "revision": "r" * 40, "short": "rrrrrrr", "describe": "", "dirty": False,
+          "commit_time": 1700000000}
+
+
+def build(tmp: Path, name: str, tree: dict[str, str | bytes], links: dict[str, str] | None = None) -> tuple[Path, str, dict]:
+    staging = tmp / f"staging-{name}"
+    for rel, body in tree.items():
+        path = staging / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(body.encode() if isinstance(body, str) else body)
+        if rel.endswith(".sh"):
+            path.chmod(0o755)
+    for rel, target in (links or {}).items():
+        (staging / rel).parent.mkdir(parents=True, exist_ok=True)
+        os.symlink(target, staging / rel)
+    manifest = make_manifest(staging, source=SOURCE, requirements_sha256=None, hooks={})
+    (staging / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    artifact = tmp / "dist" / f"{name}.tar.gz"
+    artifact.parent.mkdir(exist_ok=True)
+    write_tarball(staging, artifact, 1700000000)
+    sha = hashlib.sha256(artifact.read_bytes()).hexdigest()
+    (artifact.parent / f"{name}.tar.gz.json").write_text(json.dumps({"sha256": sha}))
+    return artifact, sha, manifest
+
+
+@pytest.fixture
+def ops(tmp_path):
+    o = PosixHostOps(LocalTransport(HostConfig(name="here", transport="local")), Layout(str(tmp_path / "site")), 60)
+    o.prepare([], [])
+    return o
+
+
+def upload(rid: str, shipments: Shipments, previous: str | None = None) -> ReleaseUpload:
+    return ReleaseUpload(rid, {"revision": "x"}, sys.executable, previous, shipments.full, [], [])
+
+
+def tree_of(root: str) -> dict[str, tuple]:
+    """What an independent reader sees: content hash and mode of files, targets of links."""
+    out = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        for name in dirnames + filenames:
+            full = os.path.join(dirpath, name)
+            rel = os.path.relpath(full, root)
+            if os.path.islink(full):
+                out[rel] = ("link", os.readlink(full))
+            elif os.path.isfile(full):
+                out[rel] = ("file", hashlib.sha256(open(full, "rb").read()).hexdigest(), os.stat(full).st_mode & 0o777)
+    return out
+
+
+def payload(root: str) -> dict[str, tuple]:
+    return {k: v for k, v in tree_of(root).items() if k.split("/")[0] in ("app", "static", "wheelhouse")}
+
+
+BASE = {f"app/pkg{i // 10}/m{i}.py": f"# module {i}\n" * (i + 1) for i in range(40)} | {"app/run.sh": "#!/bin/sh\n"}
+
+
+def test_whole_artifact_then_delta_links_unchanged_files_and_ships_only_changes(ops, tmp_path):
+    a1, sha1, m1 = build(tmp_path, "v1", BASE, {"app/latest": "pkg0/m1.py"})
+    s1 = Shipments(a1, sha1, m1)
+    first = send_release(ops, s1, upload("20260101-000001-aaaaaaa", s1), "")
+    assert first["written"] == len(m1["files"]) and first["linked"] == 0
+    rel1 = ops.layout.release("20260101-000001-aaaaaaa")
+    assert payload(rel1) == payload(str(tmp_path / "staging-v1"))
+    assert oct(os.stat(f"{rel1}/release.json").st_mode & 0o777) == "0o600"
+
+    changed = dict(BASE, **{"app/pkg1/m12.py": "changed\n", "app/new.txt": "new\n"})
+    del changed["app/pkg3/m30.py"]
+    a2, sha2, m2 = build(tmp_path, "v2", changed, {"app/latest": "pkg0/m2.py"})
+    s2 = Shipments(a2, sha2, m2)
+    before = tree_of(rel1)
+    second = send_release(ops, s2, upload("20260101-000002-bbbbbbb", s2, "20260101-000001-aaaaaaa"), sha1)
+    rel2 = ops.layout.release("20260101-000002-bbbbbbb")
+    assert payload(rel2) == payload(str(tmp_path / "staging-v2"))
+    assert tree_of(rel1) == before  # nothing written through the links
+    assert second["written"] == 2 and second["linked"] == len(m2["files"]) - 2
+    assert second["hashed_to_link"] == 0  # the stat index vouched for every linked file
+    assert os.stat(f"{rel2}/app/pkg0/m5.py").st_ino == os.stat(f"{rel1}/app/pkg0/m5.py").st_ino
+    assert second["sent"] < a2.stat().st_size / 2
+
+
+def test_a_previous_file_changed_in_place_is_not_linked(ops, tmp_path):
+    a1, sha1, m1 = build(tmp_path, "v1", BASE)
+    s1 = Shipments(a1, sha1, m1)
+    send_release(ops, s1, upload("20260101-000001-aaaaaaa", s1), "")
+    victim = Path(ops.layout.release("20260101-000001-aaaaaaa")) / "app/pkg0/m3.py"
+    victim.write_text(victim.read_text().upper())  # same size, new content and mtime
+    a2, sha2, m2 = build(tmp_path, "v2", dict(BASE, **{"app/x.txt": "x"}))
+    s2 = Shipments(a2, sha2, m2)
+    answer = send_release(ops, s2, upload("20260101-000002-bbbbbbb", s2, "20260101-000001-aaaaaaa"), sha1)
+    assert answer["written"] == len(m2["files"])  # the delta could not be used: the whole artifact went
+    assert payload(ops.layout.release("20260101-000002-bbbbbbb")) == payload(str(tmp_path / "staging-v2"))
+
+
+def test_files_behind_a_symlinked_dir_of_the_previous_release_are_never_linked(ops, tmp_path):
+    a1, sha1, m1 = build(tmp_path, "v1", BASE)
+    s1 = Shipments(a1, sha1, m1)
+    send_release(ops, s1, upload("20260101-000001-aaaaaaa", s1), "")
+    rel1 = Path(ops.layout.release("20260101-000001-aaaaaaa"))
+    outside = tmp_path / "outside"
+    (rel1 / "app/pkg2").rename(outside)
+    (rel1 / "app/pkg2").symlink_to(outside)
+    a2, sha2, m2 = build(tmp_path, "v2", dict(BASE, **{"app/x.txt": "x"}))
+    s2 = Shipments(a2, sha2, m2)
+    send_release(ops, s2, upload("20260101-000002-bbbbbbb", s2, "20260101-000001-aaaaaaa"), sha1)
+    rel2 = ops.layout.release("20260101-000002-bbbbbbb")
+    assert os.stat(f"{rel2}/app/pkg2/m20.py").st_ino != os.stat(outside / "m20.py").st_ino
+
+
+def corrupt_crc(data: bytes) -> bytes:
+    raw = bytearray(data)
+    raw[-6] ^= 0xFF
+    return bytes(raw)
+
+
+def hardlink_to_missing(data: bytes) -> bytes:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=io.BytesIO(gzip.decompress(data))) as src, tarfile.open(fileobj=buf, mode="w:gz") as out:
+        for m in src:
+            out.addfile(m, src.extractfile(m) if m.isreg() else None)
+        link = tarfile.TarInfo("app/evil")
+        link.type, link.linkname = tarfile.LNKTYPE, "app/nothing-here"
+        out.addfile(link)
+    return buf.getvalue()
+
+
+def extra_member(data: bytes) -> bytes:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=io.BytesIO(gzip.decompress(data))) as src, tarfile.open(fileobj=buf, mode="w:gz") as out:
+        for m in src:
+            out.addfile(m, src.extractfile(m) if m.isreg() else None)
+        extra = tarfile.TarInfo("app/unlisted.py")
+        extra.size = 3
+        out.addfile(extra, io.BytesIO(b"x=1"))
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("mangle, says", [
+    (corrupt_crc, "tar exited"),
+    (lambda d: d + b"trailing garbage", "tar exited"),
+    (hardlink_to_missing, "tar exited"),
+    (extra_member, "not in the manifest"),
+])
+def test_a_bad_stream_fails_and_leaves_nothing(ops, tmp_path, mangle, says):
+    a1, sha1, m1 = build(tmp_path, "v1", BASE)
+    s1 = Shipments(a1, sha1, m1)
+    bad = mangle(a1.read_bytes())
+    part = Part("release", hashlib.sha256(bad).hexdigest(), len(bad), data=bad)
+    with pytest.raises(ArtifactError, match=says):
+        ops.receive(replace(upload("20260101-000001-aaaaaaa", s1), shipment=replace(s1.full, part=part)))
+    assert os.listdir(ops.layout.releases) == []
+
+
+def test_a_stream_that_ends_early_or_differs_from_its_sha256_fails(ops, tmp_path):
+    a1, sha1, m1 = build(tmp_path, "v1", BASE)
+    s1 = Shipments(a1, sha1, m1)
+    data = a1.read_bytes()
+    short = Part("release", sha1, len(data) + 100, data=data)  # the connection "drops" 100 bytes early
+    with pytest.raises(ArtifactError, match="ended 100 bytes early"):
+        ops.receive(replace(upload("20260101-000001-aaaaaaa", s1), shipment=replace(s1.full, part=short)))
+    wrong = Part("release", "0" * 64, len(data), data=data)
+    with pytest.raises(ArtifactError, match="sha256"):
+        ops.receive(replace(upload("20260101-000001-aaaaaaa", s1), shipment=replace(s1.full, part=wrong)))
+    assert os.listdir(ops.layout.releases) == []
+
+
+def test_a_patch_the_host_cannot_reproduce_asks_for_the_whole_artifact(ops, tmp_path):
+    a1, sha1, m1 = build(tmp_path, "v1", BASE)
+    s1 = Shipments(a1, sha1, m1)
+    send_release(ops, s1, upload("20260101-000001-aaaaaaa", s1), "")
+    (Path(ops.layout.release("20260101-000001-aaaaaaa")) / "manifest.json").write_text('{"files": {}}')
+    a2, sha2, m2 = build(tmp_path, "v2", dict(BASE, **{"app/x.txt": "x"}))
+    s2 = Shipments(a2, sha2, m2)
+    delta = s2.for_previous(sha1, lambda: {})
+    with pytest.raises(NeedFull):
+        ops.receive(replace(upload("20260101-000002-bbbbbbb", s2, "20260101-000001-aaaaaaa"), shipment=delta))
+
+
+names = st.text(alphabet="abcde", min_size=1, max_size=3)
+trees = st.dictionaries(st.tuples(names, names).map(lambda p: f"app/{p[0]}/{p[1]}.py"),
+                        st.binary(max_size=64), min_size=1, max_size=12)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(old=trees, new=trees, keep=st.booleans())
+def test_delta_result_equals_a_whole_unpack_for_any_change(tmp_path_factory, old, new, keep):
+    tmp = tmp_path_factory.mktemp("prop")
+    ops = PosixHostOps(LocalTransport(HostConfig(name="here", transport="local")), Layout(str(tmp / "site")), 60)
+    ops.prepare([], [])
+    new = {**old, **new} if keep else new
+    a1, sha1, m1 = build(tmp, "v1", old)
+    s1 = Shipments(a1, sha1, m1)
+    send_release(ops, s1, upload("20260101-000001-aaaaaaa", s1), "")
+    before = tree_of(ops.layout.release("20260101-000001-aaaaaaa"))
+    a2, sha2, m2 = build(tmp, "v2", new)
+    s2 = Shipments(a2, sha2, m2)
+    send_release(ops, s2, upload("20260101-000002-bbbbbbb", s2, "20260101-000001-aaaaaaa"), sha1)
+    assert payload(ops.layout.release("20260101-000002-bbbbbbb")) == payload(str(tmp / "staging-v2"))
+    assert tree_of(ops.layout.release("20260101-000001-aaaaaaa")) == before
