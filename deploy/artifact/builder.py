@@ -74,7 +74,8 @@ def build_artifact(cfg: Loaded, rev: str | None = None, allow_dirty: bool = Fals
         dist = cfg.resolve(cfg.build.dist_dir)
         path = dist / artifact_name(cfg.project.name, source["short"], dirty)
         sha256 = publish(staging, path, source["commit_time"])
-    sidecar = write_sidecar(path, sha256, manifest)
+        payload = publish_payload(staging, path, source["commit_time"]) if bundles else None
+    sidecar = write_sidecar(path, sha256, manifest, payload)
     log(f"artifact: {path.name} sha256 {sha256}")
     return BuildResult(path=path, sha256=sha256, manifest=manifest, sidecar=sidecar)
 
@@ -133,7 +134,25 @@ def publish(staging: Path, path: Path, mtime: int) -> str:
     return sha256
 
 
-def write_sidecar(artifact: Path, sha256: str, manifest: dict[str, Any]) -> Path:
+def payload_path(artifact: Path) -> Path:
+    return artifact.with_name(artifact.name.removesuffix(".tar.gz") + ".payload.tar.gz")
+
+
+def publish_payload(staging: Path, artifact: Path, mtime: int) -> dict[str, Any]:
+    """The artifact without wheelhouse/: what a host that gets the dependency bundle needs
+    (its manifest.json is the artifact's own; hosts check every file against it)."""
+    wheelhouse = staging / "wheelhouse"
+    aside = staging.with_name("wheelhouse-aside")
+    wheelhouse.rename(aside)
+    try:
+        path = payload_path(artifact)
+        sha256 = publish(staging, path, mtime)
+    finally:
+        aside.rename(wheelhouse)
+    return {"file": path.name, "sha256": sha256, "size": path.stat().st_size}
+
+
+def write_sidecar(artifact: Path, sha256: str, manifest: dict[str, Any], payload: dict[str, Any] | None = None) -> Path:
     """`<artifact>.json`: the artifact's own sha256 and who built it when (kept out of the tarball)."""
     data = {
         "artifact": artifact.name,
@@ -145,6 +164,8 @@ def write_sidecar(artifact: Path, sha256: str, manifest: dict[str, Any]) -> Path
         "built_by": f"{getpass.getuser()}@{socket.gethostname()}",
         "dirty": manifest["dirty"],
     }
+    if payload:
+        data["payload"] = payload
     sidecar = sidecar_path(artifact)
     tmp = sidecar.with_name(sidecar.name + ".part")
     tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")

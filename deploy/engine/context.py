@@ -35,6 +35,7 @@ class Target:
     previous: str | None = None  # release `current` pointed at when the run started
     previous_artifact: str = ""  # that release's artifact sha256 (what a delta is computed against)
     facts: dict[str, Any] = field(default_factory=dict)  # POSIX: Python platform tag, dependency envs present
+    releases: list[Any] = field(default_factory=list)  # the host's releases once the lock is held
     switched: bool = False
     unpacked: bool = False
     locked: bool = False
@@ -67,10 +68,11 @@ class RunContext:
     @cached_property
     def shipments(self) -> Any:
         """What travels to POSIX hosts (deploy.release.delta.Shipments), worked out once per run."""
+        from deploy.artifact.verify import read_sidecar
         from deploy.release.delta import Shipments
 
         assert self.artifact is not None and self.sha256 is not None
-        return Shipments(self.artifact, self.sha256, self.manifest)
+        return Shipments(self.artifact, self.sha256, self.manifest, read_sidecar(self.artifact).get("payload"))
 
     @cached_property
     def batches(self) -> list[list[str]]:

@@ -106,8 +106,8 @@ def lock_env(ctx: RunContext) -> None:
         t.locked = True
         ctx.bus.emit("lock", host=t.name, action="inherited" if ctx.lease.inherited else "acquired",
                      holder=ctx.owner["user"])
-        listing = t.ops.releases()
-        current = next((r for r in listing if r.current), None)
+        t.releases = t.ops.releases()
+        current = next((r for r in t.releases if r.current), None)
         t.previous = current.id if current else None
         t.previous_artifact = current.artifact_sha256 if current else ""
 
@@ -267,7 +267,7 @@ def rollback(ctx: RunContext, to: str | None, force: bool = False) -> None:
             ctx.for_each(lambda t: prepare(ctx, t))
             lock_env(ctx)
             for t in ctx.targets:
-                targets_release[t.name] = rollback_target(t, t.ops.releases(), to)
+                targets_release[t.name] = rollback_target(t, t.releases, to)
                 db_stage.rollback_guard(ctx, t, targets_release[t.name], force)
             first = ctx.targets[0]
             ctx.release_id = targets_release[first.name]

@@ -24,6 +24,11 @@ from typing import Any, Callable
 from deploy.errors import ArtifactError
 
 MANIFEST = "manifest.json"
+OMIT = ("wheelhouse/",)  # what a host that gets the dependency bundle does not need
+
+
+class NeedFull(Exception):
+    """The host could not use the delta (its previous release changed): send the whole artifact."""
 
 
 @dataclass(frozen=True)
@@ -54,8 +59,9 @@ class Shipment:
     """The release part for one host and what the receiver needs to rebuild the manifest."""
 
     part: Part
-    manifest: dict[str, Any]  # {"sha256": ...} (whole artifact) or {"patch"/"text": ..., "sha256": ...}
+    manifest: dict[str, Any]  # {"sha256": ...} (whole artifact) or {"patch": ..., "sha256": ...}
     ship: list[str] | None  # paths the delta carries; None: the whole artifact
+    omit: tuple[str, ...] = ()  # manifest paths under these prefixes stay off the host (wheelhouse/)
 
 
 def manifest_patch(base: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
@@ -90,13 +96,14 @@ def dist_index(dist_dir: Path) -> dict[str, Path]:
     return found
 
 
-def delta_paths(manifest: dict[str, Any], base_files: dict[str, Any]) -> list[str]:
+def delta_paths(manifest: dict[str, Any], base_files: dict[str, Any], omit: tuple[str, ...] = ()) -> list[str]:
     """Files whose (content, mode) no file of the base has: the only ones that must travel."""
-    have = {(m.get("sha256"), m.get("mode")) for m in base_files.values()}
-    return sorted(p for p, m in manifest["files"].items() if (m["sha256"], m["mode"]) not in have)
+    have = {(m.get("sha256"), m.get("mode")) for p, m in base_files.items() if not p.startswith(omit)}
+    return sorted(p for p, m in manifest["files"].items()
+                  if (m["sha256"], m["mode"]) not in have and not p.startswith(omit))
 
 
-def build_delta(artifact: Path, manifest: dict[str, Any], ship: set[str]) -> bytes:
+def build_delta(artifact: Path, manifest: dict[str, Any], ship: set[str], omit: tuple[str, ...] = ()) -> bytes:
     """A tar.gz of the shipped files, every symlink and every directory that holds no file
     (linking or extracting a file creates its directories), in one pass over the artifact."""
     parents = {str(parent) for f in manifest["files"] for parent in Path(f).parents}
@@ -104,6 +111,8 @@ def build_delta(artifact: Path, manifest: dict[str, Any], ship: set[str]) -> byt
     with tarfile.open(artifact, "r|gz") as src, tarfile.open(fileobj=out, mode="w:gz", compresslevel=6) as tar:
         for member in src:
             name = member.name.removeprefix("./").rstrip("/")
+            if omit and f"{name}/".startswith(omit):
+                continue
             if member.isreg() and name in ship:
                 tar.addfile(member, src.extractfile(member))
             elif member.issym() or (member.isdir() and name not in parents):
@@ -114,23 +123,36 @@ def build_delta(artifact: Path, manifest: dict[str, Any], ship: set[str]) -> byt
 class Shipments:
     """Per run: the release part each host needs, computed once per previous artifact."""
 
-    def __init__(self, artifact: Path, sha256: str, manifest: dict[str, Any]):
+    def __init__(self, artifact: Path, sha256: str, manifest: dict[str, Any], payload: dict[str, Any] | None = None):
         self.artifact, self.manifest = artifact, manifest
         self.manifest_text = read_member(artifact)
         self.manifest_sha256 = hashlib.sha256(self.manifest_text).hexdigest()
         self.full = Shipment(Part("release", sha256, artifact.stat().st_size, path=artifact),
                              {"sha256": self.manifest_sha256}, None)
+        self.payload = self.full
+        if payload:  # the artifact less its wheelhouse, for hosts that get the dependency bundle
+            part = Part("release", payload["sha256"], payload["size"], path=artifact.with_name(payload["file"]))
+            self.payload = Shipment(part, self.full.manifest, None, OMIT)
         self._dist: dict[str, Path] | None = None
-        self._deltas: dict[str, Shipment] = {}
+        self._bases: dict[str, dict[str, Any]] = {}
+        self._deltas: dict[tuple[str, tuple[str, ...]], Shipment] = {}
         self._lock = threading.Lock()
 
-    def for_previous(self, previous_sha256: str, fetch_manifest: Callable[[], dict[str, Any]]) -> Shipment:
+    def whole(self, bundled: bool) -> Shipment:
+        """The whole release for a host: without the wheelhouse when it gets the dependency bundle."""
+        return self.payload if bundled else self.full
+
+    def for_previous(self, previous_sha256: str, fetch_manifest: Callable[[], dict[str, Any]],
+                     bundled: bool = False) -> Shipment:
         """The delta against the previous release's artifact; its manifest comes from dist/ when the
         artifact is still there, else from `fetch_manifest` (asked of one host per previous artifact)."""
+        omit = self.whole(bundled).omit
         with self._lock:
-            if previous_sha256 not in self._deltas:
-                self._deltas[previous_sha256] = self._delta(self._base_manifest(previous_sha256, fetch_manifest))
-            return self._deltas[previous_sha256]
+            if (previous_sha256, omit) not in self._deltas:
+                if previous_sha256 not in self._bases:
+                    self._bases[previous_sha256] = self._base_manifest(previous_sha256, fetch_manifest)
+                self._deltas[(previous_sha256, omit)] = self._delta(self._bases[previous_sha256], omit)
+            return self._deltas[(previous_sha256, omit)]
 
     def _base_manifest(self, sha256: str, fetch: Callable[[], dict[str, Any]]) -> dict[str, Any]:
         if self._dist is None:
@@ -142,8 +164,8 @@ class Shipments:
                 pass
         return fetch()
 
-    def _delta(self, base: dict[str, Any]) -> Shipment:
-        ship = delta_paths(self.manifest, base.get("files", {}))
-        data = build_delta(self.artifact, self.manifest, set(ship))
+    def _delta(self, base: dict[str, Any], omit: tuple[str, ...]) -> Shipment:
+        ship = delta_paths(self.manifest, base.get("files", {}), omit)
+        data = build_delta(self.artifact, self.manifest, set(ship), omit)
         part = Part("release", hashlib.sha256(data).hexdigest(), len(data), data=data)
-        return Shipment(part, {"patch": manifest_patch(base, self.manifest), "sha256": self.manifest_sha256}, ship)
+        return Shipment(part, {"patch": manifest_patch(base, self.manifest), "sha256": self.manifest_sha256}, ship, omit)

@@ -13,15 +13,14 @@ import json
 import shlex
 import tarfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from deploy.errors import ArtifactError, LockHeld
+from deploy.release.delta import NeedFull
 from deploy.release.hostops import PENDING, HostOps, ReleaseInfo
+from deploy.release.upload import ReleaseUpload
 from deploy.secrets import Secret, stdin_exports
 from deploy.transport.base import Result
-
-if TYPE_CHECKING:  # pragma: no cover
-    from deploy.release.upload import ReleaseUpload
 
 q = shlex.quote
 
@@ -93,7 +92,7 @@ class PosixHostOps(HostOps):
             for p in [*linked_dirs, *linked_files]
         )
 
-    def receive(self, upload: "ReleaseUpload") -> dict[str, Any]:
+    def receive(self, upload: ReleaseUpload) -> dict[str, Any]:
         """The whole update of one host in one command: the release part (and the dependency
         bundle when the host lacks it) streamed into deploy/release/receiver.py, which unpacks,
         links and verifies into a staging dir; then shared links, and the rename into place.
@@ -103,7 +102,7 @@ class PosixHostOps(HostOps):
         parts = [upload.shipment.part, *([upload.deps.bundle] if upload.deps and upload.deps.bundle else [])]
         header = {
             "stage": stage, "previous": L.release(upload.previous) if upload.previous else None,
-            "manifest": upload.shipment.manifest, "ship": upload.shipment.ship,
+            "manifest": upload.shipment.manifest, "ship": upload.shipment.ship, "omit": list(upload.shipment.omit),
             "parts": [p.describe() for p in parts], "release_json": _json_line({**upload.info, "id": rid, "status": PENDING}).decode(),
             "deps": {"dir": L.dependency_env(upload.deps.key), "manifest_sha256": upload.deps.manifest_sha256} if upload.deps else None,
         }
@@ -218,10 +217,6 @@ class PosixHostOps(HostOps):
 
 
 PLATFORM_TAG = "import sys, sysconfig; print('PLATFORM', sysconfig.get_platform() + '-' + sys.implementation.cache_tag)"
-
-
-class NeedFull(Exception):
-    """The host could not use the delta (its previous release changed): send the whole artifact."""
 
 
 @functools.cache

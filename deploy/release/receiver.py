@@ -253,6 +253,14 @@ def write_json(path, data, mode=0o644):
         f.write(data if isinstance(data, str) else json.dumps(data, sort_keys=True) + "\n")
 
 
+def wanted(manifest, order):
+    """The manifest less what stays off this host (the wheelhouse, when it gets the dependency bundle)."""
+    omit = tuple(order.get("omit") or ())
+    if not omit:
+        return manifest
+    return {**manifest, "files": {p: m for p, m in manifest["files"].items() if not p.startswith(omit)}}
+
+
 def receive_release(order, source):
     """Stage the release: the whole artifact unpacked, or the previous release's files linked and
     the delta unpacked beside them; then verified and indexed."""
@@ -262,14 +270,14 @@ def receive_release(order, source):
     counts = {"index": 0, "hash": 0}
     if delta:
         text = rebuild_manifest(order, previous)
-        manifest = json.loads(text)
         write_json(os.path.join(stage, "manifest.json"), text)
+        manifest = wanted(json.loads(text), order)
         counts = link_previous(stage, previous, manifest, set(order["ship"]))
     untar(source, order["parts"][0], stage)
     if not delta:
         if sha256_of(os.path.join(stage, "manifest.json")) != order["manifest"]["sha256"]:
             raise Refused("manifest.json in the stream is not the manifest the controller verified")
-        manifest = load_json(os.path.join(stage, "manifest.json"), None)
+        manifest = wanted(load_json(os.path.join(stage, "manifest.json"), None), order)
     shipped = set(order["ship"]) if delta else set(manifest["files"])
     index = verify_tree(stage, manifest, shipped)
     write_json(os.path.join(stage, INDEX), {"files": index})

@@ -5,12 +5,9 @@ the delta."""
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-from deploy.release.delta import Part, Shipment, Shipments
-
-if TYPE_CHECKING:  # pragma: no cover
-    from deploy.release.posix import PosixHostOps
+from deploy.release.delta import NeedFull, Part, Shipment, Shipments
 
 
 @dataclass(frozen=True)
@@ -34,16 +31,23 @@ class ReleaseUpload:
     deps: DepsUpload | None = None
 
 
-def send_release(ops: "PosixHostOps", shipments: Shipments, upload: ReleaseUpload,
+class Receiving(Protocol):
+    """A host that takes a release as one stream (deploy.release.posix.PosixHostOps)."""
+
+    def receive(self, upload: ReleaseUpload) -> dict[str, Any]: ...
+
+    def read_manifest(self, release_id: str) -> dict[str, Any]: ...
+
+
+def send_release(ops: Receiving, shipments: Shipments, upload: ReleaseUpload,
                  previous_artifact: str) -> dict[str, Any]:
     """Send the delta against the previous release when there is one, else the whole artifact;
     a host that cannot use the delta gets the whole artifact. Returns the receiver's answer."""
-    from deploy.release.posix import NeedFull
-
+    bundled = upload.deps is not None
     if upload.previous and previous_artifact:
-        delta = shipments.for_previous(previous_artifact, lambda: ops.read_manifest(upload.previous))
+        delta = shipments.for_previous(previous_artifact, lambda: ops.read_manifest(upload.previous), bundled)
         try:
             return ops.receive(replace(upload, shipment=delta))
         except NeedFull:
             pass
-    return ops.receive(replace(upload, previous=None, shipment=shipments.full))
+    return ops.receive(replace(upload, previous=None, shipment=shipments.whole(bundled)))

@@ -22,9 +22,9 @@ from deploy.artifact.manifest import make_manifest
 from deploy.artifact.tarball import write_tarball
 from deploy.config import HostConfig
 from deploy.errors import ArtifactError
-from deploy.release.delta import Part, Shipments
+from deploy.release.delta import NeedFull, Part, Shipments
 from deploy.release.layout import Layout
-from deploy.release.posix import NeedFull, PosixHostOps
+from deploy.release.posix import PosixHostOps
 from deploy.release.upload import ReleaseUpload, send_release
 from deploy.transport.local import LocalTransport
 
@@ -143,26 +143,26 @@ def corrupt_crc(data: bytes) -> bytes:
     return bytes(raw)
 
 
-def hardlink_to_missing(data: bytes) -> bytes:
+def with_member(data: bytes, info: tarfile.TarInfo, body: bytes | None = None) -> bytes:
+    """The artifact rewritten with one more member appended."""
     buf = io.BytesIO()
     with tarfile.open(fileobj=io.BytesIO(gzip.decompress(data))) as src, tarfile.open(fileobj=buf, mode="w:gz") as out:
         for m in src:
             out.addfile(m, src.extractfile(m) if m.isreg() else None)
-        link = tarfile.TarInfo("app/evil")
-        link.type, link.linkname = tarfile.LNKTYPE, "app/nothing-here"
-        out.addfile(link)
+        out.addfile(info, io.BytesIO(body) if body is not None else None)
     return buf.getvalue()
+
+
+def hardlink_to_missing(data: bytes) -> bytes:
+    link = tarfile.TarInfo("app/evil")
+    link.type, link.linkname = tarfile.LNKTYPE, "app/nothing-here"
+    return with_member(data, link)
 
 
 def extra_member(data: bytes) -> bytes:
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=io.BytesIO(gzip.decompress(data))) as src, tarfile.open(fileobj=buf, mode="w:gz") as out:
-        for m in src:
-            out.addfile(m, src.extractfile(m) if m.isreg() else None)
-        extra = tarfile.TarInfo("app/unlisted.py")
-        extra.size = 3
-        out.addfile(extra, io.BytesIO(b"x=1"))
-    return buf.getvalue()
+    extra = tarfile.TarInfo("app/unlisted.py")
+    extra.size = 3
+    return with_member(data, extra, b"x=1")
 
 
 @pytest.mark.parametrize("mangle, says", [

@@ -1,0 +1,60 @@
+"""Which dependency bundle a host gets, and the mismatches refused before any host is touched."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from deploy.engine import dependencies
+from deploy.errors import ArtifactError
+
+
+def ctx_with(tmp_path: Path, targets, wheels=("django-5.2-py3-none-any.whl",), platform="linux-x86_64-cpython-311"):
+    bundle = tmp_path / "deps" / "k.tar.gz"
+    bundle.parent.mkdir(exist_ok=True)
+    bundle.write_bytes(b"bundle bytes")
+    manifest = {"files": {f"wheelhouse/{w}": {} for w in wheels},
+                "deps": {platform: {"key": "k" * 64, "platform": platform, "manifest_sha256": "m" * 64,
+                                    "bundle": "deps/k.tar.gz", "sha256": hashlib.sha256(b"bundle bytes").hexdigest(),
+                                    "size": 12}}}
+    return SimpleNamespace(manifest=manifest, targets=targets, artifact=tmp_path / "site.tar.gz")
+
+
+def target(name, platform="linux-x86_64-cpython-311", windows=False, envs=()):
+    return SimpleNamespace(name=name, host=SimpleNamespace(is_windows=windows),
+                           facts={"platform": platform, "envs": list(envs)})
+
+
+def test_a_host_whose_python_has_no_bundle_is_refused_naming_both_platforms(tmp_path):
+    ctx = ctx_with(tmp_path, [target("web1"), target("web2", "linux-aarch64-cpython-312")])
+    with pytest.raises(ArtifactError, match="web2: runs Python for linux-aarch64-cpython-312.*linux-x86_64-cpython-311"):
+        dependencies.check_platforms(ctx)
+
+
+def test_a_bundle_that_does_not_match_its_key_is_refused(tmp_path):
+    ctx = ctx_with(tmp_path, [target("web1")])
+    (tmp_path / "deps" / "k.tar.gz").write_bytes(b"other bytes")
+    dependencies.verified_bundle.cache_clear()
+    with pytest.raises(ArtifactError, match="does not match its key"):
+        dependencies.check_platforms(ctx)
+
+
+def test_a_windows_host_refuses_a_wheelhouse_built_for_linux(tmp_path):
+    ctx = ctx_with(tmp_path, [target("win1", windows=True)], wheels=("psycopg-3.2-cp311-cp311-manylinux_2_17_x86_64.whl",
+                                                                     "django-5.2-py3-none-any.whl"))
+    with pytest.raises(ArtifactError, match="win1: a Windows host cannot install the wheelhouse's psycopg"):
+        dependencies.check_platforms(ctx)
+    ok = ctx_with(tmp_path, [target("win1", windows=True)], wheels=("pywin32-306-cp311-cp311-win_amd64.whl",))
+    dependencies.check_platforms(ok)
+
+
+def test_a_host_that_has_the_env_gets_no_bundle(tmp_path):
+    dependencies.verified_bundle.cache_clear()
+    ctx = ctx_with(tmp_path, [])
+    has = dependencies.deps_upload(ctx, target("web1", envs=["k" * 64]))
+    lacks = dependencies.deps_upload(ctx, target("web2"))
+    assert has.bundle is None and has.key == "k" * 64
+    assert lacks.bundle is not None and lacks.bundle.path == tmp_path / "deps" / "k.tar.gz" and lacks.bundle.size == 12
