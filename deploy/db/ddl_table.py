@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from deploy.db import normal
 from deploy.db.cursor import Cursor
-from deploy.db.model import Check, Column, ForeignKey, Key, Table
+from deploy.db.model import Check, Column, ForeignKey, IndexPart, Key, QName, Table
 from deploy.db.sqltext import Token
 
 COLUMN_CONSTRAINT_WORDS = {
@@ -15,7 +15,7 @@ COLUMN_CONSTRAINT_WORDS = {
 TABLE_CONSTRAINT_STARTS = {"CONSTRAINT", "PRIMARY", "UNIQUE", "CHECK", "FOREIGN"}
 
 
-def table_from_parts(name: str, columns: list[Column], constraints: list[str], dialect: str) -> Table:
+def table_from_parts(name: QName, columns: list[Column], constraints: list[str], dialect: str) -> Table:
     """A table from catalog rows: columns already structured, constraints as DDL fragments
     (`CONSTRAINT n PRIMARY KEY (a)`), read with the same grammar as a CREATE TABLE."""
     parts = TableParts()
@@ -49,7 +49,7 @@ class TableParts:
         self.checks: list[Check] = []
         self.foreign_keys: list[ForeignKey] = []
 
-    def table(self, name: str, columns: list[Column], dialect: str) -> Table:
+    def table(self, name: QName, columns: list[Column], dialect: str) -> Table:
         pk = set(c.lower() for c in self.primary_key.columns) if self.primary_key else set()
         fixed = tuple(normal.settle_column(c, c.name.lower() in pk, dialect) for c in columns)
         return Table(name, fixed, self.primary_key, tuple(self.uniques), tuple(self.checks), tuple(self.foreign_keys))
@@ -196,6 +196,33 @@ def _key_columns(cur: Cursor) -> tuple[str, ...]:
     return tuple(names)
 
 
+def index_part(cur: Cursor) -> IndexPart:
+    """One key of an index: a lone name (quoted or not) is a column, anything else an
+    expression kept as text; a trailing ASC is the default, DESC is kept."""
+    tok, after = cur.peek(), cur.peek(1)
+    if tok is not None and tok.kind in ("word", "qident") and (after is None or after.text in (",", ")")
+                                                            or after.upper in ("ASC", "DESC")):
+        name = cur.ident()
+        return IndexPart(column=name, descending=_order(cur))
+    tokens_from = cur.pos
+    text = cur.until_depth_zero(stop=set())
+    last = cur.tokens[cur.pos - 1] if cur.pos > tokens_from else None
+    descending = last is not None and last.kind == "word" and last.upper == "DESC"
+    if last is not None and last.kind == "word" and last.upper in ("ASC", "DESC"):
+        text = text[: text.rstrip().rfind(" ")].rstrip()
+    return IndexPart(expression=text, descending=descending)
+
+
+def _order(cur: Cursor) -> bool:
+    if cur.accept("DESC"):
+        return True
+    cur.accept("ASC")
+    return False
+
+
+def index_part_from_text(text: str, dialect: str) -> IndexPart:
+    """An index key as a catalog prints it (pg_get_indexdef's per-column form)."""
+    return index_part(Cursor(text, 1, dialect))
 
 
 def if_not_exists(cur: Cursor) -> None:

@@ -13,7 +13,7 @@ _TOKEN = re.compile(
   | (?P<comment>--[^\n]*|/\*.*?\*/)
   | (?P<dollar>\$(?P<tag>[A-Za-z_]*)\$.*?\$(?P=tag)\$)
   | (?P<str>[NnEe]?'(?:[^']|'')*')
-  | (?P<qident>"(?:[^"]|"")*"|\[(?:[^\]]|\]\])*\]|`[^`]*`)
+  | (?P<qident>"(?:[^"]|"")*"|\[(?:[^\]]|\]\])*\]|`(?:[^`]|``)*`)
   | (?P<num>\d+(?:\.\d*)?(?:[eE][-+]?\d+)?|\.\d+)
   | (?P<word>[A-Za-z_@#][A-Za-z0-9_@#$]*)
   | (?P<op>::|<>|!=|<=|>=|\|\||[-+*/%=<>(),.;~&|^!?:])
@@ -181,8 +181,12 @@ def fingerprint(text: str) -> str:
     return hashlib.sha256(normalise(text).encode()).hexdigest()[:32]
 
 
+_CLOSE = {'"': '"', "[": "]", "`": "`", "'": "'"}
+
+
 def unquote(text: str) -> str:
-    if text[:1] in "\"[`'" and len(text) >= 2:
-        inner = text[1:-1]
-        return inner.replace('""', '"').replace("]]", "]").replace("''", "'")
+    """A quoted name or string as its value: only the quote that delimits it is doubled inside."""
+    close = _CLOSE.get(text[:1])
+    if close and len(text) >= 2 and text.endswith(close):
+        return text[1:-1].replace(close * 2, close)
     return text
