@@ -12,10 +12,22 @@ from deploy.db.plan import Change
 
 def table_changes(cur: Table, des: Table, dialect: str) -> list[Change]:
     out = _column_changes(cur, des, dialect)
+    if cur.options != des.options:
+        out.append(Change("alter_table", str(des.name), old=cur.options, new=des.options, table=des.name))
+    if dialect in POSITIONAL and _order(cur, des) != _order(des, cur):
+        out.append(Change("reorder_columns", str(des.name), old=_order(cur, des), new=_order(des, cur), table=des.name))
     out += _key_changes(cur, des, dialect)
     out += _check_changes(cur, des, dialect)
     out += _fk_changes(cur, des)
     return out
+
+
+POSITIONAL = {"sqlite"}  # dialects whose column order is part of the table (SELECT *, the catalog)
+
+
+def _order(table: Table, other: Table) -> tuple[str, ...]:
+    """The columns both tables have, in `table`'s order."""
+    return tuple(c.name.lower() for c in table.columns if other.column(c.name) is not None)
 
 
 def _column_changes(cur: Table, des: Table, dialect: str) -> list[Change]:
@@ -40,7 +52,7 @@ def columns_equal(a: Column, b: Column, dialect: str) -> bool:
     return (
         a.type == b.type and a.nullable == b.nullable and a.identity == b.identity
         and expr_key(a.default, dialect) == expr_key(b.default, dialect)
-        and expr_key(a.computed, dialect) == expr_key(b.computed, dialect)
+        and expr_key(a.computed, dialect) == expr_key(b.computed, dialect) and a.stored == b.stored
         and (b.collation is None or (a.collation or "").lower() == b.collation.lower())
     )
 

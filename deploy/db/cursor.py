@@ -11,6 +11,7 @@ class Cursor:
     """A position in the significant tokens of one statement."""
 
     def __init__(self, text: str, line: int, dialect: str):
+        self.text = text
         self.tokens = significant(tokenize(text, line))
         self.pos = 0
         self.dialect = dialect

@@ -27,6 +27,7 @@ def table_from_parts(name: QName, columns: list[Column], constraints: list[str],
 def create_table(cur: Cursor) -> Table:
     if_not_exists(cur)
     name = cur.name()
+    body_start = cur.peek().start if cur.peek() is not None else 0
     cur.expect("(")
     columns: list[Column] = []
     parts = TableParts()
@@ -39,7 +40,25 @@ def create_table(cur: Cursor) -> Table:
         if not cur.accept(","):
             break
     cur.expect(")")
-    return parts.table(name, columns, cur.dialect)
+    parts.options = _table_options(cur)
+    table = parts.table(name, columns, cur.dialect)
+    return normal.replace(table, source=cur.text[body_start:].strip()) if cur.dialect == "sqlite" else table
+
+
+def _table_options(cur: Cursor) -> list[str]:
+    """SQLite's `STRICT` and `WITHOUT ROWID`, in a fixed order (the order written is no
+    difference). Other dialects' table options are not modelled here."""
+    if cur.dialect != "sqlite":
+        return []
+    found = set()
+    while cur.peek() is not None:
+        if cur.accept("STRICT"):
+            found.add("STRICT")
+        elif cur.accept("WITHOUT", "ROWID"):
+            found.add("WITHOUT ROWID")
+        elif not cur.accept(","):
+            cur.fail("expected STRICT or WITHOUT ROWID after the column list")
+    return [o for o in ("STRICT", "WITHOUT ROWID") if o in found]
 
 
 class TableParts:
@@ -48,11 +67,13 @@ class TableParts:
         self.uniques: list[Key] = []
         self.checks: list[Check] = []
         self.foreign_keys: list[ForeignKey] = []
+        self.options: list[str] = []
 
     def table(self, name: QName, columns: list[Column], dialect: str) -> Table:
         pk = set(c.lower() for c in self.primary_key.columns) if self.primary_key else set()
         fixed = tuple(normal.settle_column(c, c.name.lower() in pk, dialect) for c in columns)
-        return Table(name, fixed, self.primary_key, tuple(self.uniques), tuple(self.checks), tuple(self.foreign_keys))
+        return Table(name, fixed, self.primary_key, tuple(self.uniques), tuple(self.checks), tuple(self.foreign_keys),
+                     tuple(self.options))
 
 
 def column(cur: Cursor, parts: TableParts) -> Column:
@@ -109,9 +130,7 @@ def _column_constraint(cur: Cursor, col: Column, parts: TableParts) -> Column:
     if cur.accept("GENERATED"):
         return _generated(cur, col)
     if cur.accept("AS"):
-        computed = cur.group()
-        cur.accept("PERSISTED") or cur.accept("STORED") or cur.accept("VIRTUAL")
-        return normal.replace(col, computed=computed)
+        return _computed(cur, col)
     if cur.accept("COLLATE"):
         return normal.replace(col, collation=cur.next().text)
     if cur.accept("AUTOINCREMENT") or cur.accept("ROWGUIDCOL") or cur.accept("SPARSE"):
@@ -144,9 +163,16 @@ def _generated(cur: Cursor, col: Column) -> Column:
         if cur.at("("):
             cur.group()
         return normal.replace(col, identity=True)
+    return _computed(cur, col)
+
+
+def _computed(cur: Cursor, col: Column) -> Column:
+    """`AS (expr) [STORED | VIRTUAL]`; T-SQL's PERSISTED is read but not modelled (its
+    introspection does not report it)."""
     computed = cur.group()
-    cur.accept("STORED") or cur.accept("VIRTUAL")
-    return normal.replace(col, computed=computed)
+    stored = cur.accept("STORED")
+    cur.accept("PERSISTED") or cur.accept("VIRTUAL")
+    return normal.replace(col, computed=computed, stored=stored)
 
 
 def _references(cur: Cursor, cname: str | None, columns: tuple[str, ...]) -> ForeignKey:

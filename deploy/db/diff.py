@@ -18,6 +18,9 @@ def routine_key(r: Routine) -> str:
     return r.fingerprint or fingerprint(r.definition)
 
 
+TABLE_WORK = ("alter_table", "add_column", "alter_column", "drop_column", "reorder_columns")
+
+
 def diff(current: Schema, desired: Schema, renames: list[Rename] | None = None) -> Plan:
     current, rename_changes = apply_renames(current, desired, renames or [])
     plan = Plan(current, desired, list(rename_changes))
@@ -41,7 +44,7 @@ def diff(current: Schema, desired: Schema, renames: list[Rename] | None = None) 
     plan.changes += [Change("create_sequence", str(s.name), new=s) for k, s in desired.sequences.items() if k not in current.sequences]
     created = [t for k, t in des_tables.items() if k not in cur_tables]
     plan.changes += [Change("create_table", str(t.name), new=t) for t in _fk_order(created)]
-    plan.changes += [c for ch in per_table.values() for c in ch if c.kind in ("add_column", "alter_column", "drop_column")]
+    plan.changes += [c for ch in per_table.values() for c in ch if c.kind in TABLE_WORK]
     plan.changes += [c for ch in per_table.values() for c in ch if c.kind == "add_constraint"]
     plan.changes += _index_changes(current, desired, dropped=False)
     plan.changes += [c for ch in per_table.values() for c in ch if c.kind == "add_foreign_key"]

@@ -48,6 +48,7 @@ class Column:
     computed: str | None = None
     collation: str | None = None
     default_name: str | None = None  # T-SQL names its default constraints so they can be dropped
+    stored: bool = False  # a computed column kept on disk (STORED), not computed when read
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,8 @@ class Table:
     uniques: tuple[Key, ...] = ()
     checks: tuple[Check, ...] = ()
     foreign_keys: tuple[ForeignKey, ...] = ()
+    options: tuple[str, ...] = ()  # what follows the column list, normalised: STRICT, WITHOUT ROWID...
+    source: str | None = None  # the column list and options as written (SQLite creates from it)
 
     def column(self, name: str) -> Column | None:
         return self._by_name.get(name.lower())
@@ -225,6 +228,8 @@ def _table_from_json(t: dict[str, Any], name: Any) -> Table:
         uniques=tuple(_build(Key, k) for k in t.get("uniques", [])),
         checks=tuple(_build(Check, c) for c in t.get("checks", [])),
         foreign_keys=tuple(_build(ForeignKey, {**f, "ref_table": name(f["ref_table"])}) for f in t.get("foreign_keys", [])),
+        options=tuple(t.get("options", [])),
+        source=t.get("source"),
     )
 
 

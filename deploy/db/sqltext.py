@@ -35,12 +35,12 @@ class SqlSyntaxError(ValueError):
 
 
 class Token:
-    """One lexical token; `upper` is the comparison form of a keyword."""
+    """One lexical token; `upper` is the comparison form of a keyword, `start` its offset."""
 
-    __slots__ = ("kind", "text", "line", "upper")
+    __slots__ = ("kind", "text", "line", "upper", "start")
 
-    def __init__(self, kind: str, text: str, line: int):
-        self.kind, self.text, self.line = kind, text, line
+    def __init__(self, kind: str, text: str, line: int, start: int = -1):
+        self.kind, self.text, self.line, self.start = kind, text, line, start
         self.upper = text.upper() if kind == "word" else text
 
     def __repr__(self) -> str:
@@ -65,7 +65,7 @@ def tokenize(text: str, first_line: int = 1) -> list[Token]:
             raise SqlSyntaxError(f"unexpected character {text[pos]!r}", line)
         value = m.group(0)
         kind = "dollar" if m.lastgroup == "tag" else m.lastgroup
-        out.append(Token(kind, value, line))
+        out.append(Token(kind, value, line, pos))
         if "\n" in value:
             line += value.count("\n")
         pos = m.end()

@@ -106,7 +106,8 @@ def _column(name: str, typ: str, notnull: Any, default: str | None, identity: st
             collation: str | None) -> Column:
     computed = default if generated == "s" else None
     return Column(name, typ, nullable=not truthy(notnull), default=None if computed else default,
-                  identity=bool(identity), computed=computed, collation=_q(collation) if collation else None)
+                  identity=bool(identity), computed=computed, collation=_q(collation) if collation else None,
+                  stored=computed is not None)
 
 
 def truthy(value: Any) -> bool:

@@ -108,7 +108,11 @@ class Renderer:
 
     def create_table_sql(self, table: Table, inline_fks: bool = False, name: QName | None = None) -> str:
         body = ",\n    ".join(self.table_body(table, inline_fks))
-        return f"CREATE TABLE {self.qn(name or table.name)} (\n    {body}\n)"
+        return f"CREATE TABLE {self.qn(name or table.name)} (\n    {body}\n){self.table_options(table)}"
+
+    def table_options(self, table: Table) -> str:
+        """What follows the column list (SQLite: STRICT, WITHOUT ROWID)."""
+        return ""
 
     # changes every dialect renders the same way
     def r_create_table(self, c: Change, plan: Plan) -> list[str]:
