@@ -135,7 +135,7 @@ class EnvConfig(Strict):
     services: list[ServiceConfig] = []
     secrets: dict[str, str] = {}
     command_timeout: float = Field(default=600.0, gt=0)
-    parallel: int = Field(default=10, ge=1, le=256)
+    parallel: int = Field(default=32, ge=1, le=256)
     notify: NotifyConfig | None = None
     site: SiteConfig | None = None
     db: DbConfig | None = None

@@ -185,13 +185,6 @@ def link_previous(stage, previous, manifest, shipped):
     return counts
 
 
-def stat_key_or_none(path):
-    try:
-        return stat_key(os.lstat(path))
-    except OSError:
-        return None
-
-
 def place(src, dest):
     """A hard link (same inode: nothing copied); a copy where the filesystem refuses links."""
     try:
@@ -237,11 +230,10 @@ def check_file(rel, full, st, meta, hash_it):
 
 
 def check_link(stage, rel, full, links):
+    """Listed with this target (when the manifest lists links), and resolving inside the tree."""
     target = os.readlink(full)
-    if links is not None:
-        if links.get(rel) != target:
-            raise Refused(f"{rel}: symlink to {target!r}, the manifest says {links.get(rel)!r}")
-        return
+    if links is not None and links.get(rel) != target:
+        raise Refused(f"{rel}: symlink to {target!r}, the manifest says {links.get(rel)!r}")
     root = os.path.realpath(stage)
     if not (os.path.realpath(full) + os.sep).startswith(root + os.sep):
         raise Refused(f"{rel}: symlink to {target!r} leaves the release")
@@ -317,10 +309,14 @@ def check_env(envdir, deps, fresh):
         index = verify_tree(envdir, manifest, set(manifest["files"]), extra=("deps-manifest.json",))
         write_json(os.path.join(envdir, INDEX), {"files": index})
         return
+    try:
+        now = verify_tree(envdir, manifest, set(), extra=("deps-manifest.json", INDEX))
+    except Refused as e:
+        raise Refused(f"{envdir}: {e}; remove it and deploy again") from None
     index = load_json(os.path.join(envdir, INDEX), {}).get("files", {})
-    for path in manifest["files"]:
-        if index.get(path) != stat_key_or_none(os.path.join(envdir, path)):
-            raise Refused(f"{envdir}: {path} changed since it was verified; remove {envdir} and deploy again")
+    changed = sorted(p for p in manifest["files"] if index.get(p) != now.get(p))
+    if changed:
+        raise Refused(f"{envdir}: {changed[0]} changed since it was verified; remove {envdir} and deploy again")
 
 
 def main():

@@ -68,3 +68,21 @@ def test_journal_round_trip(ops):
     ops.append_journal({"action": "deploy", "n": 1})
     ops.append_journal({"action": "rollback", "n": 2})
     assert [e["n"] for e in ops.read_journal()] == [1, 2]
+
+
+def test_retention_removes_artifacts_and_envs_no_remaining_release_uses(ops, tmp_path):
+    ops.prepare([], [])
+    L = ops.layout
+    kept, gone = "a" * 64, "b" * 64
+    os.makedirs(L.release("20261125-000001-aaaaaaa"))
+    with open(L.release_info("20261125-000001-aaaaaaa"), "w") as f:
+        f.write('{"status": "good", "artifact_sha256": "%s"}' % kept)
+    for sha in (kept, gone):
+        open(L.artifact(sha), "w").close()
+    for key in ("used", "unused"):
+        os.makedirs(L.dependency_env(key))
+    os.symlink(L.dependency_env("used"), f"{L.release('20261125-000001-aaaaaaa')}/.deps")
+    removed = ops.prune_unused()
+    assert sorted(os.listdir(f"{L.meta}/artifacts")) == [f"{kept}.tar.gz"]
+    assert os.listdir(L.shared_path("envs")) == ["used"]
+    assert sorted(removed) == [f".shipyard/artifacts/{gone}.tar.gz", "shared/envs/unused"]

@@ -227,3 +227,44 @@ def test_delta_result_equals_a_whole_unpack_for_any_change(tmp_path_factory, old
     send_release(ops, s2, upload("20260101-000002-bbbbbbb", s2, "20260101-000001-aaaaaaa"), sha1)
     assert payload(ops.layout.release("20260101-000002-bbbbbbb")) == payload(str(tmp / "staging-v2"))
     assert tree_of(ops.layout.release("20260101-000001-aaaaaaa")) == before
+
+
+def make_bundle(tmp: Path) -> tuple[Path, str, str]:
+    from deploy.artifact.bundle import deps_manifest, write_bundle
+
+    tree = tmp / "tree"
+    (tree / "lib").mkdir(parents=True)
+    (tree / "lib" / "__init__.py").write_text("VERSION = 1\n")
+    text = deps_manifest(tree, "k" * 64, "test-platform", "e" * 64)
+    bundle = tmp / "dist" / "deps" / "k.tar.gz"
+    write_bundle(tree, text, bundle)
+    return bundle, hashlib.sha256(bundle.read_bytes()).hexdigest(), hashlib.sha256(text.encode()).hexdigest()
+
+
+def test_the_dependency_env_is_unpacked_once_shared_and_refused_when_it_no_longer_matches(ops, tmp_path):
+    from deploy.release.upload import DepsUpload
+
+    bundle, sha, manifest_sha = make_bundle(tmp_path)
+    a1, sha1, m1 = build(tmp_path, "v1", BASE)
+    s1 = Shipments(a1, sha1, m1)
+    with_bundle = DepsUpload("k" * 64, manifest_sha, Part("deps", sha, bundle.stat().st_size, path=bundle))
+    first = send_release(ops, s1, replace(upload("20260101-000001-aaaaaaa", s1), deps=with_bundle), "")
+    env = Path(ops.layout.dependency_env("k" * 64))
+    assert first["deps"] == "unpacked" and (env / "lib" / "__init__.py").read_text() == "VERSION = 1\n"
+    assert os.readlink(f"{ops.layout.release('20260101-000001-aaaaaaa')}/.deps") == str(env)
+
+    shared = DepsUpload("k" * 64, manifest_sha, None)
+    second = send_release(ops, s1, replace(upload("20260101-000002-bbbbbbb", s1), deps=shared), "")
+    assert second["deps"] == "shared" and second["sent"] == a1.stat().st_size  # nothing sent for dependencies
+
+    (env / "lib" / "extra.py").write_text("planted = True\n")
+    with pytest.raises(ArtifactError, match="not in the manifest; remove it"):
+        send_release(ops, s1, replace(upload("20260101-000003-ccccccc", s1), deps=shared), "")
+    (env / "lib" / "extra.py").unlink()
+    (env / "lib" / "__init__.py").write_text("VERSION = 2\n")  # same size, new content: the index notices
+    with pytest.raises(ArtifactError, match="changed since it was verified"):
+        send_release(ops, s1, replace(upload("20260101-000003-ccccccc", s1), deps=shared), "")
+    wrong = DepsUpload("k" * 64, "0" * 64, None)
+    with pytest.raises(ArtifactError, match="does not match its key"):
+        send_release(ops, s1, replace(upload("20260101-000003-ccccccc", s1), deps=wrong), "")
+    assert not os.path.exists(ops.layout.release("20260101-000003-ccccccc"))
