@@ -32,6 +32,7 @@ from deploy.config import RolloutConfig
 class Row:
     case: str
     wall: float
+    updating: float  # the updating stage alone: the work the floor does (transfer, unpack), verified
     floor: float
     host_cpu: float
     controller_cpu: float
@@ -40,11 +41,12 @@ class Row:
     goal: float
 
     def line(self) -> str:
-        ratio = self.wall / self.floor
-        verdict = "ok" if ratio <= self.goal else "MISSED"
+        whole, stage = self.wall / self.floor, self.updating / self.floor
+        verdict = "/".join("ok" if r <= self.goal else "MISSED" for r in (whole, stage))
         stages = " ".join(f"{k[:5]}={v:g}" for k, v in self.commands.items())
-        return (f"{self.case:<40} {self.wall:7.2f} {self.floor:7.2f} {ratio:6.2f} {self.goal:5.2f} {verdict:<6} "
-                f"{self.host_cpu:8.2f} {self.controller_cpu:7.2f} {100 * self.shipped:8.3f}%  {stages}")
+        return (f"{self.case:<40} {self.wall:7.2f} {self.updating:7.2f} {self.floor:7.2f} {whole:6.2f} {stage:6.2f} "
+                f"{self.goal:5.2f} {verdict:<9} {self.host_cpu:8.2f} {self.controller_cpu:7.2f} "
+                f"{100 * self.shipped:8.3f}%  {stages}")
 
 
 def floor(bench, hosts) -> float:
@@ -75,14 +77,15 @@ def deploy(bench, hosts, case: str, floor_s: float, goal: float, batch: int | st
     cpu1 = sshd_cpu(bench.lab)
     host_cpu = sum(cpu1[h.name] - cpu0[h.name] for h in hosts) / len(hosts)
     shipped = sum(result.shipped.values()) / (bench.artifact.stat().st_size * len(hosts))
-    return Row(case, result.wall, floor_s, host_cpu, result.controller_cpu, shipped, result.commands_per_host(), goal)
+    return Row(case, result.wall, result.stage_seconds("updating"), floor_s, host_cpu, result.controller_cpu, shipped,
+               result.commands_per_host(), goal)
 
 
 def first_deploys(bench, one, sixteen, label: str) -> list[Row]:
     rows = []
     for count, hosts in (("1 host", one), ("16 hosts", sixteen)):
         floor_s = floor(bench, hosts)
-        rows.append(deploy(bench, hosts, f"first deploy, {count}, {label}", floor_s, 1.15))
+        rows.append(deploy(bench, hosts, f"first deploy, {count}, {label}", floor_s, 1.15, batch="100%"))
     return rows
 
 
@@ -112,16 +115,19 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=1)
     rounds = parser.parse_args().rounds
     with bench_lab(17, vendor=True) as bench:
-        print(f"{'case':<40} {'wall s':>7} {'floor s':>7} {'ratio':>6} {'goal':>5} {'':<6} {'host CPU':>8} "
-              f"{'ctl CPU':>7} {'shipped':>9}  remote commands per host per stage")
+        print(f"{'case':<40} {'wall s':>7} {'upd s':>7} {'floor s':>7} {'wall/f':>6} {'upd/f':>6} {'goal':>5} "
+              f"{'verdict':<9} {'host CPU':>8} {'ctl CPU':>7} {'shipped':>9}  remote commands per host per stage")
         for n in range(1, rounds + 1):
             print(f"-- round {n}")
             for row in one_round(bench):
                 print(row.line(), flush=True)
-    print("wall: the deploy command's own wall time (connect to close) beside the floor measured just before it "
-          "on the same hosts; host CPU: CPU-s per host under its sshd (children included); ctl CPU: the "
-          "controller's CPU-s for the whole command; shipped: bytes sent / (artifact size x hosts). The 2 cores "
-          "are shared by controller and hosts, so a ratio is judged on wall, with the CPU columns beside it.")
+    print("wall: the deploy command's own wall time (connect to close), restarts and health checks included; "
+          "upd: its updating stage (transfer, unpack, verify, link, dependencies), the part the floor does; floor: "
+          "scp + tar measured just before on the same hosts; verdict: wall/f and upd/f against the goal; host CPU: "
+          "CPU-s per host under its sshd (children included, restarts too); ctl CPU: the controller's CPU-s for the "
+          "whole command; shipped: bytes sent / (artifact size x hosts). First deploys publish all hosts at once "
+          "(nothing serves yet), the 16-host redeploy in batches of 25 %, the rolling case one host at a time; "
+          "every batch drains and readies in HAProxy. The 2 cores are shared by the controller and all hosts.")
 
 
 if __name__ == "__main__":

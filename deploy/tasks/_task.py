@@ -9,9 +9,6 @@ from typing import Any, Callable
 
 from invoke import Exit, task as invoke_task
 
-from deploy.errors import ShipyardError
-from deploy.secrets import redact
-
 
 def shipyard_task(*dargs: Any, **dkwargs: Any) -> Any:
     """Same arguments as invoke's @task."""
@@ -19,6 +16,9 @@ def shipyard_task(*dargs: Any, **dkwargs: Any) -> Any:
     def decorate(body: Callable[..., Any]) -> Any:
         @functools.wraps(body)
         def run(c: Any, *args: Any, **kwargs: Any) -> Any:
+            from deploy.errors import ShipyardError  # imported when a task runs: `invoke --list` stays light
+            from deploy.secrets import redact
+
             try:
                 return body(c, *args, **kwargs)
             except ShipyardError as e:
