@@ -193,9 +193,10 @@ def place(src, dest):
         shutil.copy2(src, dest, follow_symlinks=False)
 
 
-def verify_tree(stage, manifest, hash_paths, extra=("manifest.json",)):
+def verify_tree(stage, manifest, hash_paths, extra=("manifest.json",), bytecode=False):
     """The unpacked tree is exactly the manifest: files (sha256 for `hash_paths`, size and mode for
-    all), symlinks and their targets, nothing else; returns the stat index of the files."""
+    all), symlinks and their targets, nothing else (but, with `bytecode`, the __pycache__/*.pyc
+    Python writes beside the sources it imports); returns the stat index of the files."""
     files, links = manifest["files"], manifest.get("links")
     index, seen = {}, set()
     for dirpath, dirnames, filenames in os.walk(stage):
@@ -211,12 +212,17 @@ def verify_tree(stage, manifest, hash_paths, extra=("manifest.json",)):
             elif rel in files:
                 check_file(rel, full, st, files[rel], rel in hash_paths)
                 index[rel] = stat_key(st)
-            elif rel not in extra:
+            elif rel not in extra and not (bytecode and is_bytecode(rel)):
                 raise Refused(f"{rel}: not in the manifest")
     missing = sorted(set(files) - seen) + sorted(set(links or ()) - seen)
     if missing:
         raise Refused(f"{missing[0]}: in the manifest but not unpacked ({len(missing)} missing)")
     return index
+
+
+def is_bytecode(rel):
+    parent = os.path.dirname(rel)
+    return os.path.basename(parent) == "__pycache__" and rel.endswith(".pyc")
 
 
 def check_file(rel, full, st, meta, hash_it):
@@ -310,7 +316,7 @@ def check_env(envdir, deps, fresh):
         write_json(os.path.join(envdir, INDEX), {"files": index})
         return
     try:
-        now = verify_tree(envdir, manifest, set(), extra=("deps-manifest.json", INDEX))
+        now = verify_tree(envdir, manifest, set(), extra=("deps-manifest.json", INDEX), bytecode=True)
     except Refused as e:
         raise Refused(f"{envdir}: {e}; remove it and deploy again") from None
     index = load_json(os.path.join(envdir, INDEX), {}).get("files", {})

@@ -116,9 +116,11 @@ class JUnitWriter:
     def document(self) -> ET.Element:
         env = self.run_start.get("env", "deploy")
         root = ET.Element("testsuites", name=f"shipyard {self.run_start.get('command', 'deploy')} {env}")
-        hosts = list(dict.fromkeys([*self.run_start.get("hosts", []), *(c.host for c in self.cases)]))
-        for host in hosts:
-            self._suite(root, f"{env}.{host}", [c for c in self.cases if c.host == host])
+        by_host: dict[str, list[StageCase]] = {host: [] for host in self.run_start.get("hosts", [])}
+        for case in self.cases:  # one pass: a fleet of N hosts costs N, not N x N
+            by_host.setdefault(case.host, []).append(case)
+        for host, cases in by_host.items():
+            self._suite(root, f"{env}.{host}", cases)
         if self.run_end.get("result", "ok") != "ok" and not any(c.outcome in ("failed", "unfinished") for c in self.cases):
             self._run_suite(root, env)
         for attr in ("tests", "failures", "skipped"):

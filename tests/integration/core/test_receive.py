@@ -254,6 +254,8 @@ def test_the_dependency_env_is_unpacked_once_shared_and_refused_when_it_no_longe
     assert os.readlink(f"{ops.layout.release('20260101-000001-aaaaaaa')}/.deps") == str(env)
 
     shared = DepsUpload("k" * 64, manifest_sha, None)
+    (env / "lib" / "__pycache__").mkdir()  # what importing the env leaves: accepted
+    (env / "lib" / "__pycache__" / "__init__.cpython-311.pyc").write_bytes(b"bytecode")
     second = send_release(ops, s1, replace(upload("20260101-000002-bbbbbbb", s1), deps=shared), "")
     assert second["deps"] == "shared" and second["sent"] == a1.stat().st_size  # nothing sent for dependencies
 
