@@ -61,7 +61,7 @@ def build_artifact(cfg: Loaded, rev: str | None = None, allow_dirty: bool = Fals
         staging = Path(tmp) / "root"
         export_source(vcs, revision, subdir, staging / "app", dirty=dirty)
         log(f"export: {subdir} at {vcs.short(revision)}{' (dirty working tree)' if dirty else ''} -> app/")
-        requirements_sha256, bundles = stage_dependencies(cfg, staging, log)
+        requirements_sha256, bundles, made = stage_dependencies(cfg, staging, log)
         source = {
             "project": cfg.project.name, "vcs": vcs.kind, "revision": revision, "short": vcs.short(revision),
             "describe": vcs.describe(revision), "dirty": dirty, "commit_time": vcs.commit_time(revision),
@@ -75,6 +75,8 @@ def build_artifact(cfg: Loaded, rev: str | None = None, allow_dirty: bool = Fals
         path = dist / artifact_name(cfg.project.name, source["short"], dirty)
         sha256 = publish(staging, path, source["commit_time"])
         payload = publish_payload(staging, path, source["commit_time"]) if bundles else None
+        for bundle_file in made:
+            bundle.publish_bundle(bundle_file, dist)
     sidecar = write_sidecar(path, sha256, manifest, payload)
     log(f"artifact: {path.name} sha256 {sha256}")
     return BuildResult(path=path, sha256=sha256, manifest=manifest, sidecar=sidecar)
@@ -97,25 +99,27 @@ def is_dirty_build(vcs: Vcs, subdir: str, rev: str | None, revision: str, allow_
     return True
 
 
-def stage_dependencies(cfg: Loaded, staging: Path, log: Log) -> tuple[str | None, dict[str, Any]]:
-    """wheelhouse/ from the cache, the dependency bundle beside the artifact (dist/deps/), then
-    static/ via collectstatic. Returns the requirements sha256 and {platform: bundle}."""
+def stage_dependencies(cfg: Loaded, staging: Path, log: Log) -> tuple[str | None, dict[str, Any], list[Path]]:
+    """wheelhouse/ from the cache, the dependency bundle (made beside the staging dir, published
+    into dist/deps/ with the artifact), then static/ via collectstatic. Returns the requirements
+    sha256, {platform: bundle} and the bundle files to publish."""
     app, wheelhouse = staging / "app", staging / "wheelhouse"
     wheelhouse.mkdir()
     requirements = app / cfg.build.requirements if cfg.build.requirements else None
-    cached, bundles, tree = None, {}, None
+    cached, bundles, made, tree = None, {}, [], None
     if requirements is not None and requirements.is_file():
         cached = deps.cached_wheels(requirements, wheel_cache_dir(cfg), log)
         log(f"wheelhouse: {len(deps.copy_wheels(cached, wheelhouse))} wheels")
         if any(cached.glob("*.whl")):
-            found = bundle.build_bundle(cached, env_key(wheelhouse), cfg.resolve(cfg.build.dist_dir), log)
-            bundles[found["platform"]] = found
+            found, path = bundle.build_bundle(cached, env_key(wheelhouse), cfg.resolve(cfg.build.dist_dir),
+                                              staging.parent, log)
+            bundles[found["platform"]], made = found, [path]
             tree = bundle.installed_tree(cached, log)
     elif requirements is not None:
         log(f"wheelhouse: no {cfg.build.requirements} in app/, empty wheelhouse")
     if cfg.build.collectstatic and (app / "manage.py").is_file():
         deps.collectstatic(app, staging / "static", tree, cfg.build.settings_module, log)
-    return (hashlib.sha256(requirements.read_bytes()).hexdigest() if cached else None), bundles
+    return (hashlib.sha256(requirements.read_bytes()).hexdigest() if cached else None), bundles, made
 
 
 def publish(staging: Path, path: Path, mtime: int) -> str:

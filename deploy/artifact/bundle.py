@@ -76,18 +76,33 @@ def write_bundle(tree: Path, text: str, dest: Path) -> None:
         os.replace(part, dest)
 
 
-def build_bundle(wheels: Path, env_key: str, dist: Path, log: Log) -> dict[str, Any]:
-    """The native platform's bundle for this wheel set (built once; reused while it verifies)."""
+def build_bundle(wheels: Path, env_key: str, dist: Path, scratch: Path, log: Log) -> tuple[dict[str, Any], Path]:
+    """The native platform's bundle for this wheel set and the file holding it: the one in
+    dist/deps/ when it is already there with this manifest, else a new one under `scratch`
+    (moved into dist/ by `publish_bundle` once the artifact itself is published)."""
     platform = native_platform()
     key = bundle_key(env_key, platform)
     tree = installed_tree(wheels, log)
     text = deps_manifest(tree, key, platform, env_key)
     dest = dist / "deps" / f"{key}.tar.gz"
     if not dest.is_file() or not _holds(dest, text):
+        dest = scratch / dest.name
         write_bundle(tree, text, dest)
         log(f"dependencies: bundle {dest.name} for {platform} ({dest.stat().st_size / 1e6:.1f} MB)")
-    return {"key": key, "platform": platform, "manifest_sha256": hashlib.sha256(text.encode()).hexdigest(),
+    info = {"key": key, "platform": platform, "manifest_sha256": hashlib.sha256(text.encode()).hexdigest(),
             "bundle": f"deps/{dest.name}", "sha256": sha256_file(dest), "size": dest.stat().st_size}
+    return info, dest
+
+
+def publish_bundle(made: Path, dist: Path) -> None:
+    """Into dist/deps/ (a temp name, then rename), unless it is the copy already there."""
+    final = dist / "deps" / made.name
+    if made == final:
+        return
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = final.with_name(f".{final.name}.part")
+    shutil.copyfile(made, tmp)
+    os.replace(tmp, final)
 
 
 def _link_or_copy(src: str, dst: str) -> None:
