@@ -316,3 +316,46 @@ def test_sshd_killed_mid_update_fails_cleanly_and_changes_nothing(project):
     if lock_record(project.lab, 2) is not None:  # lab3 was unreachable when the lease was released
         project.invoke("lock.break", "--env", "lab", "--yes")
     assert lock_record(project.lab, 2) is None
+
+
+def test_a_host_dropping_mid_stream_fails_by_name_and_leaves_no_release(project):
+    import sys
+    from dataclasses import dataclass, replace
+
+    from deploy.artifact.verify import read_sidecar, verify_artifact
+    from deploy.config import load
+    from deploy.engine.context import close_targets, open_targets
+    from deploy.errors import TransportError
+    from deploy.lab import hosts as labhosts
+    from deploy.release.delta import Part, Shipments
+    from deploy.release.upload import ReleaseUpload
+
+    artifact = Path(project.build())
+    sha = read_sidecar(artifact)["sha256"]
+    shipments = Shipments(artifact, sha, verify_artifact(artifact, sha))
+    lab2 = project.lab.hosts[1]
+
+    @dataclass(frozen=True)
+    class Dropping(Part):
+        """The artifact, with the host's sshd and sessions killed once a quarter of it has gone."""
+
+        def chunks(self, size: int = 1 << 16):
+            for n, block in enumerate(super().chunks(size)):
+                if n * size >= self.size // 4:
+                    _kill_sshd_and_sessions(lab2)
+                yield block
+
+    env = load(project.root / "shipyard.toml").environment("lab")
+    target = open_targets(env, [env.hosts[1]])[0]
+    before = target.ops.current()
+    part = Dropping("release", sha, artifact.stat().st_size, path=artifact)
+    rid = "20991231-000000-0000009"
+    try:
+        with pytest.raises(TransportError, match="lab2"):
+            target.ops.receive(ReleaseUpload(rid, {}, sys.executable, None, replace(shipments.full, part=part), [], []))
+    finally:
+        close_targets([target])
+        labhosts.start_sshd(lab2, private_mounts=True)
+    releases = Path(lab2.deploy_to) / "releases"
+    assert not (releases / rid).exists()
+    assert currents(project.lab)["lab2"] == before
