@@ -130,16 +130,24 @@ def host_ops(host: HostConfig, env: EnvConfig, transport: Transport) -> HostOps:
 
 
 def open_targets(env: EnvConfig, hosts: list[HostConfig] | None = None) -> list[Target]:
-    """Connect every host (closing those already opened if one fails)."""
-    targets: list[Target] = []
-    try:
-        for host in hosts or env.hosts:
-            transport = open_transport(host, env)
-            targets.append(Target(host, transport, host_ops(host, env, transport)))
-    except BaseException:
-        close_targets(targets)
-        raise
-    return targets
+    """Connect every host, `parallel` at a time (a fleet's handshakes overlap, as `ssh` in a loop
+    with -P would); if one fails, close the others and raise the first failure in host order."""
+    chosen = hosts or env.hosts
+
+    def connect(host: HostConfig) -> Target:
+        transport = open_transport(host, env)
+        return Target(host, transport, host_ops(host, env, transport))
+
+    if len(chosen) <= 1:
+        return [connect(h) for h in chosen]
+    with ThreadPoolExecutor(max_workers=min(env.parallel, len(chosen))) as pool:
+        futures = [pool.submit(connect, h) for h in chosen]
+        outcomes = [(f.result() if f.exception() is None else f.exception()) for f in futures]
+    errors = [o for o in outcomes if isinstance(o, BaseException)]
+    if errors:
+        close_targets([o for o in outcomes if isinstance(o, Target)])
+        raise errors[0]
+    return outcomes  # type: ignore[return-value]
 
 
 def close_targets(targets: list[Target]) -> None:
