@@ -139,7 +139,8 @@ def publish(staging: Path, path: Path, mtime: int) -> str:
 
 
 def payload_path(artifact: Path) -> Path:
-    return artifact.with_name(artifact.name.removesuffix(".tar.gz") + ".payload.tar.gz")
+    """dist/.payload/<artifact name>: out of the way of anything that lists dist/*.tar.gz."""
+    return artifact.parent / ".payload" / artifact.name
 
 
 def publish_payload(staging: Path, artifact: Path, mtime: int) -> dict[str, Any]:
@@ -153,7 +154,7 @@ def publish_payload(staging: Path, artifact: Path, mtime: int) -> dict[str, Any]
         sha256 = publish(staging, path, mtime)
     finally:
         aside.rename(wheelhouse)
-    return {"file": path.name, "sha256": sha256, "size": path.stat().st_size}
+    return {"file": path.relative_to(artifact.parent).as_posix(), "sha256": sha256, "size": path.stat().st_size}
 
 
 def write_sidecar(artifact: Path, sha256: str, manifest: dict[str, Any], payload: dict[str, Any] | None = None) -> Path:

@@ -131,7 +131,7 @@ class Shipments:
                              {"sha256": self.manifest_sha256}, None)
         self.payload = self.full
         if payload:  # the artifact less its wheelhouse, for hosts that get the dependency bundle
-            part = Part("release", payload["sha256"], payload["size"], path=artifact.with_name(payload["file"]))
+            part = Part("release", payload["sha256"], payload["size"], path=artifact.parent / payload["file"])
             self.payload = Shipment(part, self.full.manifest, None, OMIT)
         self._dist: dict[str, Path] | None = None
         self._bases: dict[str, dict[str, Any]] = {}

@@ -39,7 +39,8 @@ def test_bundle_is_the_installed_wheel_set_keyed_by_platform_and_the_payload_dro
     for path, meta in listed["files"].items():
         assert hashlib.sha256(inside[path]).hexdigest() == meta["sha256"], path
 
-    payload = result.path.with_name(read_sidecar(result.path)["payload"]["file"])
+    payload = result.path.parent / read_sidecar(result.path)["payload"]["file"]
+    assert payload.parent.name == ".payload"
     wheel_less, whole = members(payload), members(result.path)
     assert not any(n.startswith("wheelhouse") for n in wheel_less)
     assert {n: b for n, b in whole.items() if not n.startswith("wheelhouse")} == wheel_less
