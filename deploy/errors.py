@@ -88,6 +88,17 @@ class ArtifactError(ShipyardError):
     """The artifact is missing, tampered with (sha256 mismatch) or unsafe to unpack."""
 
 
+class MetadataError(ArtifactError):
+    """An artifact's sidecar or manifest is malformed (a missing or bad key): one line naming
+    the file and the key, exit 2 like a bad config value."""
+
+    exit_code = 2
+
+    def __init__(self, file: str, key: str, problem: str):
+        self.file, self.key = file, key
+        super().__init__(f"{file}: {key}: {problem}" if key else f"{file}: {problem}")
+
+
 class VcsError(ShipyardError):
     """The revision cannot be resolved, or the working tree is dirty."""
 
