@@ -99,6 +99,14 @@ class MetadataError(ArtifactError):
         super().__init__(f"{file}: {key}: {problem}" if key else f"{file}: {problem}")
 
 
+class ContainmentError(ShipyardError):
+    """A host verb refused a path that resolves outside the release (or shared/)."""
+
+    def __init__(self, host: str, message: str):
+        self.host = host
+        super().__init__(f"{host}: {message}")
+
+
 class VcsError(ShipyardError):
     """The revision cannot be resolved, or the working tree is dirty."""
 
