@@ -83,17 +83,10 @@ def read_member(artifact: Path, name: str = MANIFEST) -> bytes:
 
 
 def dist_index(dist_dir: Path) -> dict[str, Path]:
-    """{artifact sha256: path} for every artifact in dist/ with a readable sidecar."""
-    found: dict[str, Path] = {}
-    for sidecar in dist_dir.glob("*.tar.gz.json"):
-        try:
-            sha = json.loads(sidecar.read_text(encoding="utf-8")).get("sha256")
-        except (OSError, ValueError, AttributeError):
-            continue
-        artifact = sidecar.with_name(sidecar.name[: -len(".json")])
-        if isinstance(sha, str) and artifact.is_file():
-            found[sha] = artifact
-    return found
+    """{artifact sha256: path} for every artifact in dist/ with a well-formed sidecar."""
+    from deploy.artifact.verify import sidecars
+
+    return {data["sha256"]: artifact for artifact, data in sidecars(dist_dir)}
 
 
 def delta_paths(manifest: dict[str, Any], base_files: dict[str, Any], omit: tuple[str, ...] = ()) -> list[str]:

@@ -15,12 +15,13 @@ import tarfile
 from pathlib import Path
 from typing import Any
 
-from deploy.errors import ArtifactError, LockHeld
+from deploy.errors import ArtifactError, ContainmentError, LockHeld
+from deploy.release.contain import GUARD, REFUSED, all_inside, inside
 from deploy.release.delta import NeedFull
 from deploy.release.hostops import PENDING, HostOps, ReleaseInfo
 from deploy.release.upload import ReleaseUpload
 from deploy.secrets import Secret, stdin_exports
-from deploy.transport.base import Result
+from deploy.transport.base import Result, Stdin
 
 q = shlex.quote
 
@@ -30,18 +31,22 @@ def _json_line(data: dict[str, Any]) -> bytes:
 
 
 class PosixHostOps(HostOps):
-    def sh(self, script: str, stdin: bytes | None = None, check: bool = True) -> Result:
-        return self.transport.run("set -e\n" + script, timeout=self.timeout, stdin=stdin, check=check)
+    def sh(self, script: str, stdin: Stdin = None, check: bool = True) -> Result:
+        """Run a verb's script with `set -e` and the containment guard (deploy.release.contain)."""
+        result = self.transport.run(f"set -e\n{GUARD}{script}", timeout=self.timeout, stdin=stdin, check=False)
+        if result.rc == REFUSED:
+            raise ContainmentError(self.host, (result.stderr.strip().splitlines() or ["path refused"])[-1])
+        return self.transport._checked(result, check)
 
     def prepare(self, linked_dirs: list[str], linked_files: list[str]) -> None:
         L = self.layout
-        dirs = [L.releases, L.shared, f"{L.meta}/artifacts"] + [L.shared_path(d) for d in linked_dirs]
-        dirs += [str(Path(L.shared_path(f)).parent) for f in linked_files]
+        shared = [L.shared_path(d) for d in linked_dirs] + [str(Path(L.shared_path(f)).parent) for f in linked_files]
+        dirs = [L.releases, L.shared, f"{L.meta}/artifacts"] + shared
         checks = "".join(
             f"test -e {q(L.shared_path(f))} || {{ echo 'missing linked file: shared/{f}' >&2; exit 3; }}\n"
             for f in linked_files
         )
-        self.sh(f"mkdir -p {' '.join(q(d) for d in dirs)}\n{checks}")
+        self.sh(f"{all_inside(shared, L.shared)}mkdir -p {' '.join(q(d) for d in dirs)}\n{checks}")
 
     def acquire_lock(self, owner: dict[str, Any]) -> None:
         lock, mine = self.layout.lock, f"{self.layout.lock}.{owner['token']}"
@@ -75,20 +80,23 @@ class PosixHostOps(HostOps):
         self.sh(
             f"rm -rf {q(tmp)}; mkdir -p {q(tmp)}\n"
             f"tar -xzf {q(remote_artifact)} -C {q(tmp)} --no-same-owner --no-same-permissions\n"
-            f"cat > {q(tmp)}/release.json\n"
+            f"{inside(f'{tmp}/release.json', tmp)}(umask 077; cat > {q(tmp)}/release.json)\n"
             f"mv -T {q(tmp)} {q(final)}",
             stdin=_json_line({**info, "id": release_id, "status": PENDING}),
         )
 
     def link_shared(self, release_id: str, linked_dirs: list[str], linked_files: list[str]) -> None:
-        script = self._link_shared_script(self.layout.release_app(release_id), linked_dirs, linked_files)
+        script = self._link_shared_script(self.layout.release(release_id), linked_dirs, linked_files)
         if script:
             self.sh(script)
 
-    def _link_shared_script(self, app: str, linked_dirs: list[str], linked_files: list[str]) -> str:
+    def _link_shared_script(self, rel: str, linked_dirs: list[str], linked_files: list[str]) -> str:
+        """app/<path> -> shared/<path>; the app's path and its parent must resolve inside the release
+        (or already be the shared link), so a link in the artifact cannot aim the rm -rf elsewhere."""
+        app, shared = f"{rel}/app", self.layout.shared
         return "".join(
-            f"rm -rf {q(f'{app}/{p}')}; mkdir -p {q(str(Path(f'{app}/{p}').parent))}; "
-            f"ln -s {q(self.layout.shared_path(p))} {q(f'{app}/{p}')}\n"
+            f"{inside(f'{app}/{p}', rel, shared)}rm -rf {q(f'{app}/{p}')}; mkdir -p {q(str(Path(f'{app}/{p}').parent))}\n"
+            f"{inside(f'{app}/{p}', rel)}ln -s {q(self.layout.shared_path(p))} {q(f'{app}/{p}')}\n"
             for p in [*linked_dirs, *linked_files]
         )
 
@@ -106,11 +114,11 @@ class PosixHostOps(HostOps):
             "parts": [p.describe() for p in parts], "release_json": _json_line({**upload.info, "id": rid, "status": PENDING}).decode(),
             "deps": {"dir": L.dependency_env(upload.deps.key), "manifest_sha256": upload.deps.manifest_sha256} if upload.deps else None,
         }
-        script = (f"set -e\numask 022\n{q(upload.python)} -c {q(receiver_source())}\n"
-                  f"{self._link_shared_script(f'{stage}/app', upload.linked_dirs, upload.linked_files)}"
+        script = (f"umask 022\n{q(upload.python)} -c {q(receiver_source())}\n"
+                  f"{self._link_shared_script(stage, upload.linked_dirs, upload.linked_files)}"
                   f"mv -T {q(stage)} {q(final)}")
         stdin = itertools.chain([json.dumps(header).encode() + b"\n"], *(p.chunks() for p in parts))
-        result = self.transport.run(script, timeout=self.timeout, stdin=stdin, check=False)
+        result = self.sh(script, stdin=stdin, check=False)
         answer = _answer(result.stdout)
         if result.rc == 4 and answer.get("need_full"):
             raise NeedFull(self.host)
@@ -124,6 +132,7 @@ class PosixHostOps(HostOps):
         tmp = f"{envdir}.tmp"
         reqs = f"{rel}/app/{requirements}"
         self.sh(
+            f"{all_inside([envdir, tmp], self.layout.shared)}{inside(f'{rel}/.deps', rel, self.layout.shared)}"
             f"if [ ! -f {q(envdir)}/.complete ]; then\n"
             f"  rm -rf {q(tmp)}; mkdir -p {q(tmp)}\n"
             f"  if [ -f {q(reqs)} ]; then {q(python)} -m pip install -q --disable-pip-version-check"
@@ -136,14 +145,17 @@ class PosixHostOps(HostOps):
     def write_files(self, release_id: str, files: dict[str, str], dirs: list[str]) -> None:
         if not files and not dirs:
             return
+        rel = self.layout.release(release_id)
         mkdirs = f"mkdir -p {' '.join(q(d) for d in dirs)}\n" if dirs else ""
-        self.sh(f"{mkdirs}umask 022; tar -x -C {q(self.layout.release(release_id))}", stdin=tar_of(files))
+        checks = all_inside([f"{rel}/{p}" for p in sorted(files)], rel)
+        self.sh(f"{mkdirs}{checks}umask 022; tar -x -C {q(rel)}", stdin=tar_of(files))
 
     def set_status(self, release_id: str, status: str, extra: dict[str, Any] | None = None) -> None:
-        path = self.layout.release_info(release_id)
+        path, rel = self.layout.release_info(release_id), self.layout.release(release_id)
         data = json.loads(self.sh(f"cat {q(path)}").stdout or "{}")
         data.update(extra or {}, status=status)
-        self.sh(f"cat > {q(path)}.tmp && mv -f {q(path)}.tmp {q(path)}", stdin=_json_line(data))
+        self.sh(f"{inside(path, rel)}{inside(f'{path}.tmp', rel)}umask 077\n"
+                f"cat > {q(path)}.tmp && mv -f {q(path)}.tmp {q(path)}", stdin=_json_line(data))
 
     def releases(self) -> list[ReleaseInfo]:
         out = self.sh(
@@ -168,10 +180,16 @@ class PosixHostOps(HostOps):
     def remove_releases(self, release_ids: list[str]) -> list[str]:
         if not release_ids:
             return []
-        script = "".join(
-            f"rm -rf {q(self.layout.release(r))} 2>/dev/null || echo {q(r)}\n" for r in release_ids
+        L = self.layout
+        script = f"cur=$(realpath -m -- {q(L.current)})\n" + "".join(
+            f"if [ \"$(realpath -m -- {q(L.release(r))})\" = \"$cur\" ]; then echo {q(r)}; else "
+            f"{inside(L.release(r), L.releases).strip()}; rm -rf {q(L.release(r))} 2>/dev/null || echo {q(r)}; fi\n"
+            for r in release_ids
         )
-        result = self.sh(script, check=False)
+        try:
+            result = self.sh(script, check=False)
+        except ContainmentError:
+            return list(release_ids)
         return result.stdout.split() if result.rc == 0 else list(release_ids)
 
     def facts(self, python: str, env_keys: list[str]) -> dict[str, Any]:
@@ -199,7 +217,9 @@ class PosixHostOps(HostOps):
         return out.stdout.split() if out.rc == 0 else []
 
     def append_journal(self, entry: dict[str, Any]) -> None:
-        self.sh(f"mkdir -p {q(self.layout.meta)}; cat >> {q(self.layout.journal)}", stdin=_json_line(entry))
+        """Journal lines may quote command output: the file is 0600."""
+        j = q(self.layout.journal)
+        self.sh(f"umask 077; mkdir -p {q(self.layout.meta)}; cat >> {j}; chmod 600 {j}", stdin=_json_line(entry))
 
     def read_journal(self) -> list[dict[str, Any]]:
         out = self.sh(f"cat {q(self.layout.journal)} 2>/dev/null || true").stdout
