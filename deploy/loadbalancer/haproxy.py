@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import socket
+import threading
 import time
 from typing import TYPE_CHECKING
 
@@ -32,16 +33,28 @@ class HaproxyBalancer(LoadBalancer):
         return {"backend": self.config.backend, "server": self.server(host)}
 
     def command(self, line: str, host: str = "haproxy") -> str:
-        """Send one command; return HAProxy's whole answer."""
+        """Send one command; return HAProxy's whole answer. The admin socket takes one command per
+        connection and has a short listen queue, so a fleet's commands go one at a time (per
+        socket, in this process) and a full queue (EAGAIN) is retried briefly."""
         family, address = _address(self.config.socket)
-        try:
-            with socket.socket(family, socket.SOCK_STREAM) as s:
-                s.settimeout(self.io_timeout)
-                s.connect(address)
-                s.sendall(line.encode() + b"\n")
-                return b"".join(iter(lambda: s.recv(65536), b"")).decode("utf-8", "replace")
-        except OSError as e:
-            raise BalancerError(host, line, f"admin socket {self.config.socket}: {e}") from None
+        with _socket_lock(self.config.socket):
+            for attempt in range(CONNECT_ATTEMPTS):
+                try:
+                    return self._exchange(family, address, line)
+                except BlockingIOError:
+                    if attempt + 1 == CONNECT_ATTEMPTS:
+                        raise BalancerError(host, line, f"admin socket {self.config.socket}: busy") from None
+                    time.sleep(0.02 * (attempt + 1))
+                except OSError as e:
+                    raise BalancerError(host, line, f"admin socket {self.config.socket}: {e}") from None
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _exchange(self, family: int, address, line: str) -> str:
+        with socket.socket(family, socket.SOCK_STREAM) as s:
+            s.settimeout(self.io_timeout)
+            s.connect(address)
+            s.sendall(line.encode() + b"\n")
+            return b"".join(iter(lambda: s.recv(65536), b"")).decode("utf-8", "replace")
 
     def _set_state(self, host: "HostConfig", state: str) -> None:
         line = f"set server {self.config.backend}/{self.server(host)} state {state}"
@@ -76,6 +89,16 @@ class HaproxyBalancer(LoadBalancer):
             if time.monotonic() >= deadline:
                 raise BalancerError(host.name, "ready", f"server is {current.status}, not UP, after {limit:g}s")
             time.sleep(POLL_SECONDS)
+
+
+CONNECT_ATTEMPTS = 10
+_locks: dict[str, threading.Lock] = {}
+_locks_guard = threading.Lock()
+
+
+def _socket_lock(spec: str) -> threading.Lock:
+    with _locks_guard:
+        return _locks.setdefault(spec, threading.Lock())
 
 
 def _address(spec: str) -> tuple[int, object]:
