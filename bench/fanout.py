@@ -22,6 +22,7 @@ import argparse
 import subprocess
 import time
 from dataclasses import dataclass
+from typing import Iterator
 
 from farm_common import bench_lab, run, sshd_cpu
 
@@ -81,33 +82,31 @@ def deploy(bench, hosts, case: str, floor_s: float, goal: float, batch: int | st
                result.commands_per_host(), goal)
 
 
-def first_deploys(bench, one, sixteen, label: str) -> list[Row]:
-    rows = []
+def first_deploys(bench, one, sixteen, label: str) -> Iterator[Row]:
     for count, hosts in (("1 host", one), ("16 hosts", sixteen)):
         floor_s = floor(bench, hosts)
-        rows.append(deploy(bench, hosts, f"first deploy, {count}, {label}", floor_s, 1.15, batch="100%"))
-    return rows
+        yield deploy(bench, hosts, f"first deploy, {count}, {label}", floor_s, 1.15, batch="100%")
 
 
-def one_round(bench) -> list[Row]:
+def one_round(bench) -> Iterator[Row]:
+    """Every case in turn, each row as soon as it is measured."""
     one, sixteen, four = bench.lab.hosts[:1], bench.lab.hosts[1:17], bench.lab.hosts[1:5]
     bench.without_requirements()
     bench.commit_and_build("bench: no requirements")
-    rows = first_deploys(bench, one, sixteen, "no requirements")
+    yield from first_deploys(bench, one, sixteen, "no requirements")
     bench.reset_hosts()
     bench.with_requirements()
     bench.commit_and_build("bench: requirements")
-    rows += first_deploys(bench, one, sixteen, "requirements")
+    yield from first_deploys(bench, one, sixteen, "requirements")
     full_copy = floor(bench, sixteen)
     bench.change_files(10)
     bench.commit_and_build("bench: 10 files changed")
-    rows.append(deploy(bench, sixteen, "redeploy, 10 files changed, 16 hosts", full_copy, 0.5))
+    yield deploy(bench, sixteen, "redeploy, 10 files changed, 16 hosts", full_copy, 0.5)
     floor4 = floor(bench, four)
     bench.change_files(10)
     bench.commit_and_build("bench: 10 more files changed")
-    rows.append(deploy(bench, four, "rolling redeploy, batch 1, 4 hosts", floor4, 3.0, batch=1))
+    yield deploy(bench, four, "rolling redeploy, batch 1, 4 hosts", floor4, 3.0, batch=1)
     bench.reset_hosts()
-    return rows
 
 
 def main() -> None:
