@@ -192,19 +192,23 @@ def test_delta_redeploy_ships_only_what_the_host_lacks(project):
     from deploy.artifact.verify import read_sidecar, verify_artifact
     from deploy.config import load
     from deploy.engine.context import close_targets, open_targets
+    from deploy.artifact.bundle import native_platform
     from deploy.release.delta import Shipments
-    from deploy.release.upload import ReleaseUpload, send_release
+    from deploy.release.upload import DepsUpload, ReleaseUpload, send_release
 
     artifact = Path(project.build())
     sha = read_sidecar(artifact)["sha256"]
-    shipments = Shipments(artifact, sha, verify_artifact(artifact, sha))
+    manifest = verify_artifact(artifact, sha)
+    shipments = Shipments(artifact, sha, manifest, read_sidecar(artifact).get("payload"))
+    bundle = manifest["deps"][native_platform()]
+    deps = DepsUpload(bundle["key"], bundle["manifest_sha256"], None)  # the hosts have the env already
     env = load(project.root / "shipyard.toml").environment("lab")
     target = open_targets(env, env.hosts[:1])[0]
     previous = next(r for r in target.ops.releases() if r.current)
     prev_dir = Path(target.ops.layout.release(previous.id))
 
     def upload(rid):
-        return ReleaseUpload(rid, {"revision": "x"}, sys.executable, previous.id, shipments.full, [], [])
+        return ReleaseUpload(rid, {"revision": "x"}, sys.executable, previous.id, shipments.full, [], [], deps)
 
     try:
         answer = send_release(target.ops, shipments, upload("20991231-000000-0000001"), previous.artifact_sha256)
