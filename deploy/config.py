@@ -118,6 +118,8 @@ class DbConfig(Strict):
     deploy_steps: list[Literal["migrate", "sync"]] = []
     renames: list[str] = []
     timeout: int = Field(default=10, ge=1, le=600)
+    # SQL Server only: the version scripts are written for (default: what the server reports, else 2016)
+    server_version: Literal["2008R2", "2012", "2014", "2016", "2017", "2019", "2022"] | None = None
 
 
 class EnvConfig(Strict):

@@ -107,6 +107,7 @@ class Schema:
     indexes: dict[str, Index] = field(default_factory=dict)
     routines: dict[str, Routine] = field(default_factory=dict)
     sequences: dict[str, Sequence] = field(default_factory=dict)
+    server_version: str | None = None  # T-SQL: the oldest version the live server reports (tsql_target)
 
     def add_table(self, table: Table) -> None:
         self.tables[table.name.lower()] = table
@@ -128,11 +129,12 @@ class Schema:
             "indexes": [asdict(i) for i in self.indexes.values()],
             "routines": [asdict(r) for r in self.routines.values()],
             "sequences": [asdict(s) for s in self.sequences.values()],
+            **({"server_version": self.server_version} if self.server_version else {}),
         }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "Schema":
-        schema = cls(data["dialect"], set(data.get("schemas", [])))
+        schema = cls(data["dialect"], set(data.get("schemas", [])), server_version=data.get("server_version"))
         for t in data.get("tables", []):
             schema.add_table(_table_from_json(t))
         for i in data.get("indexes", []):
