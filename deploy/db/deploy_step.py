@@ -51,7 +51,7 @@ def preview(loaded: Loaded, env: EnvConfig) -> str | None:
     tgt = target(loaded, env)
     conn = tgt.connect()
     try:
-        return render(plan_for(conn, tgt), tgt.url.dialect).text()
+        return render(plan_for(conn, tgt), tgt.url.dialect, tgt.settings.server_version).text()
     finally:
         conn.close()
 
@@ -63,7 +63,7 @@ def _sync(conn: Any, tgt: Any, allow_destructive: bool, log: Callable[[str], Non
     plan = plan_for(conn, tgt)
     if plan.destructive and not allow_destructive:
         raise DestructiveRefused([c.describe() for c in plan.destructive])
-    script = render(plan, tgt.url.dialect)
+    script = render(plan, tgt.url.dialect, tgt.settings.server_version)
     log(f"database: {len(script.statements)} statement(s), {plan.classification}")
     return {"classification": plan.classification, "script": script.text(), "statements": run_script(conn, script, log)}
 

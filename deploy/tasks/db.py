@@ -89,7 +89,7 @@ def diff(c, env="local", from_="live", to=None, allow_destructive=False, rename=
     if not plan.changes:
         print("-- no differences")
         return
-    print(render(plan).text(), end="")
+    print(render(plan, server_version=settings.server_version).text(), end="")
     print(f"-- {len(plan.changes)} change(s), {plan.classification}")
     if plan.destructive and not (allow_destructive or settings.allow_destructive):
         raise DestructiveRefused([ch.describe() for ch in plan.destructive])
@@ -110,7 +110,7 @@ def sync(c, env="local", apply=False, allow_destructive=False, rename=None, conf
         return
     if plan.destructive and not (allow_destructive or settings.allow_destructive):
         raise DestructiveRefused([ch.describe() for ch in plan.destructive])
-    script = render(plan)
+    script = render(plan, server_version=settings.server_version)
     print(script.text(), end="")
     for step in [*script.before, *script.after]:
         print(f"-- runs outside the transaction: {step.sql}")
