@@ -25,6 +25,10 @@ def rewrites_column(old: Column, new: Column) -> bool:
     return old.type != new.type or old.nullable != new.nullable or collation_changed
 
 
+def _character(sql_type: str) -> bool:
+    return any(w in sql_type.lower() for w in ("char", "text"))
+
+
 def _words(text: str | None) -> set[str]:
     return {unquote(t.text).lower() for t in significant(tokenize(text or "")) if t.kind in ("word", "qident")}
 
@@ -174,7 +178,7 @@ class AlterColumns:
         if rewrite:
             if old.nullable and not new.nullable and new.default is not None:
                 out.append(f"UPDATE {table} SET {column} = ({new.default}) WHERE {column} IS NULL")
-            collation = new.collation or old.collation
+            collation = new.collation or (old.collation if _character(new.type) else None)
             collate = f" COLLATE {collation}" if collation else ""
             out.append(f"ALTER TABLE {table} ALTER COLUMN {column} {new.type}{collate} {'NULL' if new.nullable else 'NOT NULL'}")
         if new.default is not None and (default_changed or rewrite):

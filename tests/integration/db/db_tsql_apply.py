@@ -79,7 +79,9 @@ def _alter(table: Table, action: str, name: str, rest: str) -> Table:
             if c.name.lower() == lower else c for c in table.columns))
     keep = lambda xs: tuple(x for x in xs if (x.name or "").lower() != lower)  # noqa: E731
     pk = None if table.primary_key and (table.primary_key.name or "").lower() == lower else table.primary_key
-    columns = tuple(replace(c, default=None, default_name=None) if (c.default_name or "").lower() == lower else c
+    short = split_name(table.name)[1]  # a default read from files has no name: Shipyard's own is DF_<table>_<col>
+    columns = tuple(replace(c, default=None, default_name=None)
+                    if (c.default_name or f"DF_{short}_{c.name}").lower() == lower else c
                     for c in table.columns)
     return replace(table, columns=columns, primary_key=pk, uniques=keep(table.uniques), checks=keep(table.checks),
                    foreign_keys=keep(table.foreign_keys))
