@@ -30,9 +30,24 @@ def tsql_second_parser_gate():
         gate(text, level, [None if b.verbatim else b.statements for b in expected_batches(script)])
         return text
 
+    from deploy.db.data import script as data_script
+
+    original_data = data_script.text_chunks
+
+    def gated_data(diff, dialect, *args, **kwargs):  # noqa: ANN001, ANN202 - reference-data scripts too
+        if dialect != "tsql":
+            return original_data(diff, dialect, *args, **kwargs)  # streamed (the memory-bound test relies on it)
+        chunks = list(original_data(diff, dialect, *args, **kwargs))
+        STATS["sqlglot"] += 1
+        version = kwargs.get("server_version") or (args[1] if len(args) > 1 else None) or "2016"
+        gate("".join(chunks), SqlServerTarget(version).compatibility_level)
+        return iter(chunks)
+
     tsql.TsqlRenderer.script_text = gated
+    data_script.text_chunks = gated_data
     yield
     tsql.TsqlRenderer.script_text = original
+    data_script.text_chunks = original_data
 
 
 def pytest_terminal_summary(terminalreporter) -> None:  # noqa: ANN001

@@ -124,6 +124,44 @@ def sync(c, env="local", apply=False, allow_destructive=False, rename=None, conf
     print(f"-- applied {len(script.statements)} statement(s)")
 
 
+def _data(config: str | None, env: str, apply: bool, allow_destructive: bool) -> None:
+    from deploy.db.data import sync_data
+    from deploy.db.errors import DataDifferences
+    from deploy.db.session import target
+
+    loaded, envc = _env(config, env)
+    tgt = target(loaded, envc)
+    if not tgt.settings.data:
+        print("-- no reference tables configured ([env.X.db] data)")
+        return
+    conn = tgt.connect()
+    try:
+        result = sync_data(conn, tgt.url.dialect, tgt.settings, tgt.sql_dir, apply_it=apply, allow_destructive=allow_destructive)
+    finally:
+        conn.close()
+    if not result.total:
+        print("-- data in sync")
+    elif apply:
+        print(f"-- applied {result.total} row change(s)")
+    else:
+        from deploy.db.data import refuse_deletes
+
+        refuse_deletes(result, allow_destructive or tgt.settings.allow_destructive)
+        raise DataDifferences(result.total)
+
+
+@shipyard_task(name="data-diff", help=_help("env", "allow-destructive", "config"))
+def data_diff(c, env="local", allow_destructive=False, config=None):
+    """Print the script that makes the reference tables equal to sql/data (exit 2 if any)."""
+    _data(config, env, apply=False, allow_destructive=allow_destructive)
+
+
+@shipyard_task(name="data-sync", help=_help("env", "apply", "allow-destructive", "config"))
+def data_sync(c, env="local", apply=False, allow_destructive=False, config=None):
+    """Make the reference tables equal to sql/data; deletes need --allow-destructive."""
+    _data(config, env, apply=apply, allow_destructive=allow_destructive)
+
+
 @shipyard_task(help=_help("env", "output", "config"))
 def snapshot(c, env="local", output=None, config=None):
     """Save the schema this code expects (sql/schema) as JSON, e.g. beside a release."""
@@ -162,9 +200,9 @@ def bounce_test(c, env="local", config=None):
 
     loaded, envc = _env(config, env)
     tgt = test_target(loaded, envc)
-    bounce(tgt.url, tgt.sql_dir, password=tgt.password, timeout=tgt.settings.timeout)
+    bounce(tgt.url, tgt.sql_dir, password=tgt.password, timeout=tgt.settings.timeout, settings=tgt.settings)
 
 
 ns = invoke.Collection("db")
-for _t in (diff, sync, snapshot, migrate, bounce_test):
+for _t in (diff, sync, data_diff, data_sync, snapshot, migrate, bounce_test):
     ns.add_task(_t)
