@@ -98,7 +98,10 @@ def apply(conn: Any, diff: DataDiff, dialect: str, merge: bool = False, log: Cal
                 cursor.execute(text)
             except pyodbc.Error as e:
                 raise StatementFailed(text, count, " ".join(str(a) for a in e.args), "data sync") from None
-        conn.commit()
+        try:
+            conn.commit()
+        except pyodbc.Error as e:
+            raise StatementFailed("COMMIT", count, " ".join(str(a) for a in e.args), "data sync") from None
     except BaseException:
         conn.rollback()
         raise

@@ -62,7 +62,9 @@ def _setup(url, tmp_path: Path):
 
 
 def _rows(conn, sql: str) -> list[tuple]:
-    return [tuple(r) for r in conn.cursor().execute(sql).fetchall()]
+    rows = [tuple(r) for r in conn.cursor().execute(sql).fetchall()]
+    conn.commit()  # no read transaction left open (SQLite would lock out the next writer)
+    return rows
 
 
 def test_desired_rows_become_the_live_rows(url, tmp_path) -> None:
@@ -169,3 +171,55 @@ def test_a_big_table_is_synced_within_a_memory_bound(sqlite_url, tmp_path) -> No
     assert len(whole) == rows and peak < held / 3, f"peak {peak / 2**20:.1f} MiB, the table whole {held / 2**20:.1f} MiB"
     assert _rows(conn, "SELECT count(*), sum(name LIKE '% changed') FROM big") == [(rows, rows // 1000)]
     conn.close()
+
+
+def _project(tmp_path: Path, sqlite_path: str, steps: str = '["sync", "data"]') -> Path:
+    import shutil
+
+    from tests.integration.db.test_db_migrate_bounce_deploy import ROOT
+
+    shutil.copytree(ROOT / "sql" / "schema", tmp_path / "sql" / "schema")
+    (tmp_path / "sql" / "data").mkdir()
+    (tmp_path / "sql" / "data" / "author.csv").write_text("id,name,email\n1,Ada,ada@example.invalid\n2,\"O'Hara, ]x\",oh@example.invalid\n")
+    (tmp_path / "shipyard.toml").write_text(
+        f'[env.local]\ndatabase = "sqlite:///{sqlite_path}"\n[env.local.db]\ndeploy_steps = {steps}\n'
+        '[[env.local.db.data]]\ntable = "author"\n')
+    return tmp_path
+
+
+def test_tasks_plan_deploy_step_and_bounce(sqlite_url, tmp_path) -> None:
+    from deploy import config as cfg
+    from deploy.db import deploy_step
+    from tests.integration.db.test_db_migrate_bounce_deploy import _invoke
+
+    project = _project(tmp_path, sqlite_url.database)
+    assert _invoke(project, "db.sync", "--apply").returncode == 0
+    first = _invoke(project, "db.data-diff")
+    assert first.returncode == 2 and "INSERT INTO \"author\"" in first.stdout and "2 insert(s)" in first.stdout, first.stderr
+    assert _invoke(project, "db.data-sync", "--apply").returncode == 0
+    assert _invoke(project, "db.data-diff").returncode == 0
+    conn = connect(sqlite_url)
+    assert _rows(conn, "SELECT id, name FROM author ORDER BY id") == [(1, "Ada"), (2, "O'Hara, ]x")]
+    conn.cursor().execute("INSERT INTO author (id, name, email) VALUES (9, 'extra', 'x@example.invalid')")
+    conn.cursor().execute("UPDATE author SET name = 'Ada L.' WHERE id = 1")
+    conn.commit()
+    refused = _invoke(project, "db.data-sync", "--apply")
+    assert refused.returncode == 3 and "delete 1 row(s) from author" in refused.stderr + refused.stdout
+    assert _rows(conn, "SELECT name FROM author WHERE id = 1") == [("Ada L.",)]  # nothing ran
+    loaded = cfg.load(project / "shipyard.toml")
+    env = loaded.environment("local")
+    plan_text = deploy_step.preview(loaded, env)
+    assert "-- reference data:" in plan_text and "UPDATE \"author\" SET \"name\" = 'Ada'" in plan_text
+    allowed = _invoke(project, "db.data-sync", "--apply", "--allow-destructive")
+    assert allowed.returncode == 0, allowed.stderr
+    assert _rows(conn, "SELECT id, name FROM author ORDER BY id") == [(1, "Ada"), (2, "O'Hara, ]x")]
+    conn.cursor().execute("UPDATE author SET email = 'changed@example.invalid' WHERE id = 2")
+    conn.commit()
+    conn.close()
+    summary = deploy_step.before_switch(loaded, env, "r1", lambda _: None)
+    assert summary["data"]["changes"] == 1
+    bounced = _invoke(project, "db.bounce-test")
+    assert bounced.returncode == 0 and "Loading Seed Data" in bounced.stdout and "author.csv" in bounced.stdout, bounced.stderr
+    test_db = connect(type(sqlite_url)("sqlite", str(Path(sqlite_url.database).with_name("test_" + Path(sqlite_url.database).name))))
+    assert _rows(test_db, "SELECT id, email FROM author ORDER BY id") == [(1, "ada@example.invalid"), (2, "oh@example.invalid")]
+    test_db.close()
