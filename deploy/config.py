@@ -128,6 +128,7 @@ class DbConfig(Strict):
     timeout: int = Field(default=10, ge=1, le=600)
     # SQL Server only: the version scripts are written for (default: what the server reports, else 2016)
     server_version: Literal["2008R2", "2012", "2014", "2016", "2017", "2019", "2022"] | None = None
+    schema_dialect: Literal["postgres", "sqlite", "tsql"] | None = None  # what sql/schema is written for (default: the target's)
     data: list[DataTableConfig] = []  # reference data compare (db.data-diff / db.data-sync)
     data_batch: int = Field(default=1000, ge=10, le=100000)  # rows per keyed page of a live table
     data_merge: bool = False  # SQL Server: inserts and updates as MERGE statements

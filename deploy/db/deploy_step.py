@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from deploy.config import EnvConfig, Loaded
-from deploy.db.desired import from_directory
+from deploy.db.typemap import read_desired
 from deploy.db.diff import diff
 from deploy.db.errors import DestructiveRefused
 from deploy.db.introspect import introspect
@@ -19,7 +19,8 @@ from deploy.db.session import target
 def plan_for(conn: Any, tgt: Any) -> Any:
     dialect = tgt.url.dialect
     renames = [Rename.parse(h, dialect) for h in tgt.settings.renames]
-    return diff(introspect(conn, dialect), from_directory(tgt.sql_dir / "schema", dialect), renames)
+    desired, _ = read_desired(tgt.sql_dir / "schema", dialect, tgt.settings.schema_dialect)
+    return diff(introspect(conn, dialect), desired, renames)
 
 
 def before_switch(loaded: Loaded, env: EnvConfig, release_id: str, log: Callable[[str], None]) -> dict:
@@ -93,7 +94,7 @@ def snapshot(loaded: Loaded, env: EnvConfig) -> dict:
     if not env.database:
         return {}
     tgt = target(loaded, env)
-    return from_directory(tgt.sql_dir / "schema", tgt.url.dialect).to_json()
+    return read_desired(tgt.sql_dir / "schema", tgt.url.dialect, tgt.settings.schema_dialect)[0].to_json()
 
 
 def rollback_blockers(current_snapshot: dict, target_snapshot: dict) -> list[str]:

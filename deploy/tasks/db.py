@@ -37,7 +37,6 @@ def _env(config: str | None, env: str) -> tuple[Any, Any]:
 
 
 def _load(spec: str, loaded: Any, env: Any, dialect_hint: str | None) -> Any:
-    from deploy.db.desired import from_directory
     from deploy.db.introspect import introspect
     from deploy.db.model import Schema
     from deploy.db.session import target
@@ -52,8 +51,13 @@ def _load(spec: str, loaded: Any, env: Any, dialect_hint: str | None) -> Any:
     path = loaded.resolve(spec)
     if path.suffix == ".json":
         return Schema.from_json(json.loads(path.read_text()))
+    from deploy.db.typemap import read_desired
+
     schema_dir = path / "schema" if (path / "schema").is_dir() else path
-    return from_directory(schema_dir, dialect_hint or "postgres")
+    schema, notes = read_desired(schema_dir, dialect_hint or "postgres", env.db.schema_dialect if env.db else None)
+    for note in notes:
+        print(f"-- note: {note}")
+    return schema
 
 
 def _plan(c: Any, config: str | None, env: str, from_: str, to: str | None, rename: list[str]) -> tuple[Any, Any, Any]:

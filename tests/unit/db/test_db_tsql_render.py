@@ -103,3 +103,36 @@ def test_target_from_reported_versions() -> None:
     assert SqlServerTarget("2008R2").compatibility_level == 100
     with pytest.raises(ValueError):
         SqlServerTarget("2005")
+
+
+def test_another_dialects_schema_gets_sql_server_types(tmp_path) -> None:
+    """The example site's sql/schema (written for PostgreSQL and SQLite) deployed to SQL Server."""
+    from deploy.db.typemap import read_desired
+
+    (tmp_path / "s.sql").write_text("CREATE TABLE flag (id serial PRIMARY KEY, on_off boolean NOT NULL, at timestamp,"
+                                    " at_tz timestamptz, body text, raw bytea, u uuid);\n")
+    schema, notes = read_desired(tmp_path, "tsql", "postgres")
+    types = {c.name: (c.type, c.identity) for c in schema.table("dbo.flag").columns}
+    assert types == {"id": ("int", True), "on_off": ("bit", False), "at": ("datetime2", False), "at_tz": ("datetimeoffset", False),
+                     "body": ("nvarchar(max)", False), "raw": ("varbinary(max)", False), "u": ("uniqueidentifier", False)}
+    assert notes == ["dbo.flag.body: text read as nvarchar(max) (Unicode, no length limit)"]
+    example, _ = read_desired(Path(__file__).parents[3] / "sql" / "schema", "tsql", "postgres")
+    render(diff(Schema("tsql"), example), server_version="2008R2").text()  # both parsers read it at level 100
+
+
+def test_a_type_sql_server_lacks_is_an_error_naming_the_column(tmp_path) -> None:
+    from deploy.db.typemap import read_desired
+    from deploy.errors import UsageError
+
+    (tmp_path / "s.sql").write_text("CREATE TABLE ev (id int PRIMARY KEY, span interval);\n")
+    with pytest.raises(UsageError, match=r"dbo\.ev\.span: type 'interval' has no SQL Server equivalent"):
+        read_desired(tmp_path, "tsql", "postgres")
+
+
+def test_a_bad_server_version_names_the_file_and_key(tmp_path) -> None:
+    from deploy import config as cfg
+    from deploy.errors import ConfigError
+
+    (tmp_path / "shipyard.toml").write_text('[env.prod]\ndatabase = "mssql://u@h:1433/db"\n[env.prod.db]\nserver_version = "2005"\n')
+    with pytest.raises(ConfigError, match=r"env\.prod\.db\.server_version: '2005' is not one of 2008R2"):
+        cfg.load(tmp_path / "shipyard.toml")
