@@ -9,7 +9,7 @@ import re
 from dataclasses import replace
 
 from deploy.db.model import Column
-from deploy.db.sqltext import normalise
+from deploy.db.sqltext import normalise, significant, tokenize, unquote
 
 __all__ = ["replace", "type_name", "settle_column", "fk_action", "index_column", "wrapped", "expr_key"]
 
@@ -66,11 +66,13 @@ def fk_action(action: str | None) -> str | None:
 
 def index_column(text: str, dialect: str) -> str:
     """`Name ASC` and `name` are the same key column; DESC is kept."""
+    toks = significant(tokenize(text))
+    if toks and toks[0].kind == "qident" and all(t.kind == "word" and t.upper in ("ASC", "DESC") for t in toks[1:]):
+        direction = [t.text.lower() for t in toks[1:] if t.upper == "DESC"]  # a quoted name may hold spaces or quotes
+        return " ".join([unquote(toks[0].text).lower(), *direction])
     words = text.split()
     if words and words[-1].upper() == "ASC":
         words = words[:-1]
-    if words and words[0][:1] in '"[`':
-        words[0] = words[0][1:-1]
     text = " ".join(words)
     return expr_key(text, dialect) if "(" in text else text.lower()
 

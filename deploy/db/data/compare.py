@@ -25,7 +25,6 @@ class TableSpec:
     key: tuple[str, ...]
     file: Path
     kinds: dict[str, str]
-    identity: bool  # T-SQL: the table has an identity column among the file's columns
 
 
 @dataclass
@@ -89,7 +88,7 @@ def resolve_specs(schema: Schema, tables: list[Any], data_dir: Path) -> list[Tab
         if path is None or not path.is_file():
             raise UsageError(f"db.data: no data file for {entry.table} in {data_dir} (.csv, .json or .sql)")
         kinds = {c.name: kind_of(c.type) for c in table.columns}
-        specs.append(TableSpec(table, tuple(names[k.lower()] for k in key), path, kinds, any(c.identity for c in table.columns)))
+        specs.append(TableSpec(table, tuple(names[k.lower()] for k in key), path, kinds))
     return _parents_first(specs)
 
 

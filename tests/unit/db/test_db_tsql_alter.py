@@ -140,3 +140,11 @@ def test_a_live_default_is_dropped_by_its_real_name() -> None:
     desired = from_text(DEPENDENTS.replace("CONSTRAINT DF__parent__status__3B75D760 DEFAULT (0)", "DEFAULT (1)"), "tsql")
     text = render(diff(current, desired)).text()
     assert "DROP CONSTRAINT [DF__parent__status__3B75D760];" in text and "DF_parent_status" in text
+
+
+def test_quoted_index_columns_with_spaces_and_quotes() -> None:
+    desired = from_text("CREATE TABLE dbo.p ([first name] varchar(10) NULL, [o'brien] int NULL, [a]]b] int NULL)\nGO\n"
+                        "CREATE INDEX ix ON dbo.p ([first name], [o'brien] DESC, [a]]b])\nGO\n", "tsql")
+    text = render(diff(from_text("CREATE TABLE dbo.p ([first name] varchar(10) NULL, [o'brien] int NULL, [a]]b] int NULL)\nGO\n",
+                                 "tsql"), desired)).text()
+    assert "CREATE INDEX [ix] ON [dbo].[p] ([first name], [o'brien] DESC, [a]]b]);" in text
