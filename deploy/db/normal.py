@@ -9,9 +9,9 @@ import re
 from dataclasses import replace
 
 from deploy.db.model import Column
-from deploy.db.sqltext import normalise, significant, tokenize, unquote
+from deploy.db.sqltext import normalise
 
-__all__ = ["replace", "type_name", "settle_column", "fk_action", "index_column", "wrapped", "expr_key"]
+__all__ = ["replace", "type_name", "settle_column", "fk_action", "wrapped", "expr_key"]
 
 _PG_TYPES = {
     "int": "integer", "int4": "integer", "integer": "integer", "serial": "integer", "serial4": "integer",
@@ -62,19 +62,6 @@ def settle_column(col: Column, in_primary_key: bool, dialect: str) -> Column:
 
 def fk_action(action: str | None) -> str | None:
     return None if action in (None, "NO ACTION") else action
-
-
-def index_column(text: str, dialect: str) -> str:
-    """`Name ASC` and `name` are the same key column; DESC is kept."""
-    toks = significant(tokenize(text))
-    if toks and toks[0].kind == "qident" and all(t.kind == "word" and t.upper in ("ASC", "DESC") for t in toks[1:]):
-        direction = [t.text.lower() for t in toks[1:] if t.upper == "DESC"]  # a quoted name may hold spaces or quotes
-        return " ".join([unquote(toks[0].text).lower(), *direction])
-    words = text.split()
-    if words and words[-1].upper() == "ASC":
-        words = words[:-1]
-    text = " ".join(words)
-    return expr_key(text, dialect) if "(" in text else text.lower()
 
 
 def wrapped(text: str) -> bool:

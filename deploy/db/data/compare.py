@@ -13,7 +13,7 @@ from typing import Any, Iterator
 from deploy.db.data import live
 from deploy.db.data.source import Staged, _dump, _load, data_file, read_rows
 from deploy.db.data.values import canonical, key_text, kind_of
-from deploy.db.model import Schema, Table
+from deploy.db.model import QName, Schema, Table
 from deploy.errors import UsageError
 
 
@@ -58,7 +58,7 @@ class DataDiff:
         last = 0
         while True:
             page = self.store.execute("SELECT seq, k, v FROM changes WHERE tbl = ? AND kind = ? AND seq > ? ORDER BY seq LIMIT 500",
-                                      (spec.table.name, kind, last)).fetchall()
+                                      (str(spec.table.name), kind, last)).fetchall()
             if not page:
                 return
             for seq, k, v in page:
@@ -74,7 +74,7 @@ def resolve_specs(schema: Schema, tables: list[Any], data_dir: Path) -> list[Tab
     """Config entries -> specs, referenced tables first. Unknown tables/keys are errors."""
     specs = []
     for entry in tables:
-        table = schema.table(entry.table) or schema.table(f"{_default_schema(schema)}.{entry.table}")
+        table = schema.table(_qname(entry.table, schema.dialect))
         if table is None:
             raise UsageError(f"db.data: table {entry.table!r} is not in the database")
         key = tuple(entry.key) if entry.key else (table.primary_key.columns if table.primary_key else ())
@@ -84,7 +84,7 @@ def resolve_specs(schema: Schema, tables: list[Any], data_dir: Path) -> list[Tab
         missing = [k for k in key if k.lower() not in names]
         if missing:
             raise UsageError(f"db.data: key column {missing[0]!r} is not in table {table.name}")
-        path = data_file(data_dir, entry.table, entry.file)
+        path = data_file(data_dir, table.name, entry.file)
         if path is None or not path.is_file():
             raise UsageError(f"db.data: no data file for {entry.table} in {data_dir} (.csv, .json or .sql)")
         kinds = {c.name: kind_of(c.type) for c in table.columns}
@@ -92,19 +92,24 @@ def resolve_specs(schema: Schema, tables: list[Any], data_dir: Path) -> list[Tab
     return _parents_first(specs)
 
 
-def _default_schema(schema: Schema) -> str:
-    from deploy.db.model import DEFAULT_SCHEMA
+def _qname(text: str, dialect: str) -> QName:
+    """A configured table name: `name` (the default schema) or `schema.name`, quoting allowed."""
+    from deploy.db.cursor import Cursor
+    from deploy.db.sqltext import SqlSyntaxError
 
-    return DEFAULT_SCHEMA[schema.dialect]
+    try:
+        return Cursor(text, 1, dialect).name()
+    except SqlSyntaxError as e:
+        raise UsageError(f"db.data: table {text!r}: {e}") from None
 
 
 def _parents_first(specs: list[TableSpec]) -> list[TableSpec]:
     pending, out = list(specs), []
-    names = {s.table.name.lower() for s in specs}
+    names = {s.table.name.key for s in specs}
     while pending:
-        placed = {s.table.name.lower() for s in out}
-        ready = next((s for s in pending if all(fk.ref_table.lower() in placed or fk.ref_table.lower() not in names
-                                                or fk.ref_table.lower() == s.table.name.lower() for fk in s.table.foreign_keys)), pending[0])
+        placed = {s.table.name.key for s in out}
+        ready = next((s for s in pending if all(fk.ref_table.key in placed or fk.ref_table.key not in names
+                                                or fk.ref_table.key == s.table.name.key for fk in s.table.foreign_keys)), pending[0])
         out.append(ready)
         pending.remove(ready)
     return out
@@ -114,7 +119,7 @@ def compare(conn: Any, dialect: str, specs: list[TableSpec], batch: int = 1000) 
     result = DataDiff(specs)
     result.store = _store()
     for spec in specs:
-        result.counts[spec.table.name] = _compare_table(conn, dialect, spec, result.store, batch)
+        result.counts[str(spec.table.name)] = _compare_table(conn, dialect, spec, result.store, batch)
     return result
 
 
@@ -160,4 +165,4 @@ def _file_columns(staged: Staged) -> list[str]:
 
 def _record(store: sqlite3.Connection, spec: TableSpec, kind: str, key: dict, values: dict) -> None:
     store.execute("INSERT INTO changes (tbl, kind, k, v) VALUES (?, ?, ?, ?)",
-                  (spec.table.name, kind, _dump(key), _dump(values)))
+                  (str(spec.table.name), kind, _dump(key), _dump(values)))

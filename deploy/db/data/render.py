@@ -9,6 +9,8 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
+from deploy.db.model import QName
+
 from deploy.db.data.live import quoter
 from deploy.db.render.tsql_script import literal as tsql_literal
 from deploy.errors import UsageError
@@ -63,23 +65,23 @@ class DataRenderer:
     def where_key(self, key: dict[str, Any], kinds: dict[str, str]) -> str:
         return " AND ".join(f"{self.q.q(k)} = {self.literal(v, kinds[k])}" for k, v in key.items())
 
-    def insert(self, table: str, rows: list[dict[str, Any]], kinds: dict[str, str]) -> str:
+    def insert(self, table: QName, rows: list[dict[str, Any]], kinds: dict[str, str]) -> str:
         columns = list(rows[0])
         values = ",\n  ".join("(" + ", ".join(self.literal(r.get(c), kinds[c]) for c in columns) + ")" for r in rows)
         return f"INSERT INTO {self.q.qn(table)} ({', '.join(self.q.q(c) for c in columns)}) VALUES\n  {values}"
 
-    def update(self, table: str, key: dict[str, Any], values: dict[str, Any], kinds: dict[str, str]) -> str:
+    def update(self, table: QName, key: dict[str, Any], values: dict[str, Any], kinds: dict[str, str]) -> str:
         sets = ", ".join(f"{self.q.q(c)} = {self.literal(v, kinds[c])}" for c, v in values.items())
         return f"UPDATE {self.q.qn(table)} SET {sets} WHERE {self.where_key(key, kinds)}"
 
-    def delete(self, table: str, keys: list[dict[str, Any]], kinds: dict[str, str]) -> str:
+    def delete(self, table: QName, keys: list[dict[str, Any]], kinds: dict[str, str]) -> str:
         if len(keys[0]) == 1:
             (name,) = keys[0]
             listed = ", ".join(self.literal(k[name], kinds[name]) for k in keys)
             return f"DELETE FROM {self.q.qn(table)} WHERE {self.q.q(name)} IN ({listed})"
         return f"DELETE FROM {self.q.qn(table)} WHERE " + " OR ".join(f"({self.where_key(k, kinds)})" for k in keys)
 
-    def merge(self, table: str, key: tuple[str, ...], rows: list[dict[str, Any]], kinds: dict[str, str]) -> str:
+    def merge(self, table: QName, key: tuple[str, ...], rows: list[dict[str, Any]], kinds: dict[str, str]) -> str:
         """T-SQL (2008+): inserts and updates of one batch in one statement; deletes stay DELETEs."""
         columns = list(rows[0])
         values = ",\n  ".join("(" + ", ".join(self.literal(r.get(c), kinds[c]) for c in columns) + ")" for r in rows)
@@ -90,5 +92,5 @@ class DataRenderer:
         return (f"MERGE INTO {self.q.qn(table)} AS t USING (VALUES\n  {values}) AS s ({names}) ON {on} {matched}"
                 f"WHEN NOT MATCHED BY TARGET THEN INSERT ({names}) VALUES ({', '.join(f's.{self.q.q(c)}' for c in columns)})")
 
-    def identity_insert(self, table: str, on: bool) -> str:
+    def identity_insert(self, table: QName, on: bool) -> str:
         return f"SET IDENTITY_INSERT {self.q.qn(table)} {'ON' if on else 'OFF'}"

@@ -34,7 +34,7 @@ def statements(diff: DataDiff, dialect: str, merge: bool = False) -> Iterator[st
 
 def _upserts(r: DataRenderer, diff: DataDiff, spec: TableSpec, dialect: str, merge: bool) -> Iterator[str]:
     name, identity = spec.table.name, _identity_column(spec)
-    explicit = dialect == "tsql" and identity is not None and diff.counts[name].insert > 0
+    explicit = dialect == "tsql" and identity is not None and diff.counts[str(name)].insert > 0
     if explicit:
         yield r.identity_insert(name, True)
     inserts = (values for _, values in diff.changes(spec, "insert"))

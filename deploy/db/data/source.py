@@ -16,16 +16,16 @@ from typing import Any, Iterator
 
 from deploy.db.data.values import BadValue, from_file, key_text
 from deploy.db.errors import SqlFileError
+from deploy.db.model import QName
 
 SUFFIXES = (".csv", ".json", ".sql")
 
 
-def data_file(data_dir: Path, table: str, explicit: str | None = None) -> Path | None:
-    """`file` from the config, else sql/data/<table>.<csv|json|sql> (schema-qualified or not)."""
+def data_file(data_dir: Path, table: QName, explicit: str | None = None) -> Path | None:
+    """`file` from the config, else sql/data/<schema>.<table> or <table>, .csv | .json | .sql."""
     if explicit:
         return data_dir / explicit
-    short = table.rpartition(".")[2]
-    for name in (table, short):
+    for name in ([f"{table.schema}.{table.name}"] if table.schema else []) + [table.name]:
         for suffix in SUFFIXES:
             if (data_dir / f"{name}{suffix}").is_file():
                 return data_dir / f"{name}{suffix}"

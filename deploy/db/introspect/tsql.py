@@ -9,7 +9,7 @@ from typing import Any
 
 from deploy.db.ddl import read_statement
 from deploy.db.introspect import JOURNAL_TABLE
-from deploy.db.model import Routine, Schema, Sequence
+from deploy.db.model import QName, Routine, Schema, Sequence
 from deploy.db.tsql_target import SqlServerTarget, from_product_version
 
 SCHEMAS = "SELECT name FROM sys.schemas WHERE schema_id BETWEEN 5 AND 16383"
@@ -92,10 +92,10 @@ def introspect_tsql(conn: Any) -> Schema:
     for statement in _index_ddl(rows[INDEXES]):
         read_statement(schema, statement, 1)
     for kind, ns, name, definition, parent_ns, parent in rows[MODULES]:
-        table = f"{parent_ns}.{parent}" if parent else None
-        schema.add_routine(Routine(_KINDS[kind.strip()], f"{ns}.{name}", definition.strip(), table))
+        table = QName(parent_ns, parent) if parent else None
+        schema.add_routine(Routine(_KINDS[kind.strip()], QName(ns, name), definition.strip(), table))
     for ns, name, start, increment in rows[SEQUENCES]:
-        schema.sequences[f"{ns}.{name}".lower()] = Sequence(f"{ns}.{name}", int(start), int(increment))
+        schema.add_sequence(Sequence(QName(ns, name), int(start), int(increment)))
     return schema
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from deploy.db.errors import RenderError
-from deploy.db.model import Check, Column, ForeignKey, Index, Key, Routine, Table, split_name
+from deploy.db.model import Check, Column, ForeignKey, Index, Key, QName, Routine, Table
 from deploy.db.plan import Change, Plan
 from deploy.db.render.base import Renderer, Script, Step
 from deploy.db.render.tsql_alter import AlterColumns, expand_plan
@@ -21,8 +21,8 @@ from deploy.db.tsql_target import SqlServerTarget, resolve
 _OBJECT_TYPE = {"view": "V", "procedure": "P", "trigger": "TR"}
 
 
-def _short(table: str) -> str:
-    return re.sub(r"\W", "_", split_name(table)[1])
+def _short(table: QName | None) -> str:
+    return re.sub(r"\W", "_", table.name if table else "")
 
 
 class TsqlRenderer(AlterColumns, Renderer):
@@ -55,12 +55,6 @@ class TsqlRenderer(AlterColumns, Renderer):
     def lit(self, value: str) -> str:
         return literal(value)
 
-    def index_col(self, text: str) -> str:
-        words = text.rsplit(" ", 1)
-        if len(words) == 2 and words[1].lower() == "desc":
-            return f"{self.q(words[0])} DESC"
-        return self.q(text)
-
     # definitions
     def column_def(self, col: Column, table: Table | None) -> str:
         if col.computed:
@@ -75,7 +69,7 @@ class TsqlRenderer(AlterColumns, Renderer):
             out += f" CONSTRAINT {self.q(self.default_name(col, table.name))} DEFAULT ({col.default})"
         return out
 
-    def default_name(self, col: Column, table: str) -> str:
+    def default_name(self, col: Column, table: QName | None) -> str:
         """The live name when known (introspected, e.g. DF__users__status__3B75D760); else the
         one Shipyard gives the defaults it creates."""
         return col.default_name or f"DF_{_short(table)}_{col.name}"
@@ -83,7 +77,7 @@ class TsqlRenderer(AlterColumns, Renderer):
     def key_def(self, key: Key, table: Table, primary: bool) -> str:
         return super().key_def(Key(self.key_name(key, table.name, primary), key.columns), table, primary)
 
-    def key_name(self, key: Key, table: str, primary: bool) -> str:
+    def key_name(self, key: Key, table: QName, primary: bool) -> str:
         return key.name or (f"PK_{_short(table)}" if primary else f"UQ_{_short(table)}_{'_'.join(key.columns)}")
 
     def check_def(self, check: Check, table: Table) -> str:
@@ -98,7 +92,7 @@ class TsqlRenderer(AlterColumns, Renderer):
         """A constraint without a known name was created from files by Shipyard: our name."""
         if c.old.name:
             return c.old.name
-        short = _short(c.table or "")
+        short = _short(c.table)
         if isinstance(c.old, ForeignKey):
             return f"FK_{short}_{'_'.join(c.old.columns)}"
         if isinstance(c.old, Check):
@@ -107,7 +101,7 @@ class TsqlRenderer(AlterColumns, Renderer):
 
     # renames: sp_rename takes names as string literals
     def r_rename_table(self, c: Change, plan: Plan) -> list[str]:
-        return [f"EXEC sp_rename {self.lit(self.qn(c.old))}, {self.lit(split_name(c.new)[1])}"]
+        return [f"EXEC sp_rename {self.lit(self.qn(c.old))}, {self.lit(c.new.name)}"]
 
     def r_rename_column(self, c: Change, plan: Plan) -> list[str]:
         return [f"EXEC sp_rename {self.lit(self.qn(c.table) + '.' + self.q(c.old))}, {self.lit(c.new)}, N'COLUMN'"]
@@ -139,7 +133,7 @@ class TsqlRenderer(AlterColumns, Renderer):
 
     def r_drop_routine(self, c: Change, plan: Plan) -> list[str]:
         r: Routine = c.old
-        if f"{r.kind}:{r.name}".lower() in plan.desired.routines and not self.must_drop(r, plan):
+        if plan.desired.routine(r.kind, r.name) is not None and not self.must_drop(r, plan):
             return []  # re-created below by CREATE OR ALTER / ALTER, which keeps its permissions
         return [self.guarded_drop(r.kind.upper(), self.qn(r.name), _OBJECT_TYPE.get(r.kind))]
 

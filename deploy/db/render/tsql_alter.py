@@ -34,7 +34,8 @@ def _words(text: str | None) -> set[str]:
 
 
 def _index_uses(ix: Index, column: str) -> bool:
-    return any(column in _words(c) for c in ix.columns) or column in _words(ix.where)
+    return any((p.column or "").lower() == column or column in _words(p.expression) for p in ix.columns) \
+        or column in _words(ix.where)
 
 
 class _Dependents:
@@ -69,7 +70,7 @@ class _Dependents:
                          Change("add_constraint", f"{table.name}.check {ck.name or ''}".strip(), new=same, table=table.name) if same else None)
         self._foreign_keys(table, column)
         for key, ix in self.plan.current.indexes.items():
-            if ix.table.lower() == table.name.lower() and _index_uses(ix, column):
+            if ix.table.key == table.name.key and _index_uses(ix, column):
                 want = self.plan.desired.indexes.get(key)
                 self.add("index", Change("drop_index", f"{ix.table}.{ix.name}", old=ix, table=ix.table),
                          Change("create_index", f"{ix.table}.{ix.name}", new=want, table=ix.table) if want else None)
@@ -103,7 +104,7 @@ class _Dependents:
         cols = [c.lower() for c in key_columns]
         for other in self.plan.current.tables.values():
             for fk in other.foreign_keys:
-                if fk.ref_table.lower() == table.name.lower() and [c.lower() for c in fk.ref_columns] == cols:
+                if fk.ref_table.key == table.name.key and [c.lower() for c in fk.ref_columns] == cols:
                     self._fk(other, fk)
 
     def _foreign_keys(self, table: Table, column: str) -> None:
@@ -121,7 +122,7 @@ class _Dependents:
 
 def _same_fk(a: ForeignKey, b: ForeignKey) -> bool:
     low = lambda xs: [x.lower() for x in xs]  # noqa: E731
-    return low(a.columns) == low(b.columns) and a.ref_table.lower() == b.ref_table.lower() and low(a.ref_columns) == low(b.ref_columns)
+    return low(a.columns) == low(b.columns) and a.ref_table.key == b.ref_table.key and low(a.ref_columns) == low(b.ref_columns)
 
 
 def expand_plan(plan: Plan) -> Plan:
@@ -160,7 +161,7 @@ class AlterColumns:
 
     def drop_default(self, c: Change, col: Column) -> str:
         """By its live name (sys.default_constraints); a model from files had it named by us."""
-        return f"ALTER TABLE {self.qn(c.table)} DROP CONSTRAINT {self.q(self.default_name(col, c.table or ''))}"
+        return f"ALTER TABLE {self.qn(c.table)} DROP CONSTRAINT {self.q(self.default_name(col, c.table))}"
 
     def r_alter_column(self, c: Change, plan: Plan) -> list[str]:
         old, new = c.old, c.new

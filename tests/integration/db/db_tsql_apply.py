@@ -8,7 +8,7 @@ from dataclasses import replace
 
 from deploy.db.cursor import Cursor
 from deploy.db.ddl import read_statement
-from deploy.db.model import Schema, Table, qualify, split_name
+from deploy.db.model import QName, Schema, Table
 from deploy.db.render.verify import without_sqlcmd
 from deploy.db.sqltext import go_batches, split_statements, unquote
 
@@ -29,9 +29,13 @@ def apply_tsql(schema: Schema, script: str) -> Schema:
     return out
 
 
-def _name(text: str) -> str:
+def _name(text: str) -> QName:
     cur = Cursor(text, 1, "tsql")
     return cur.name()
+
+
+def _literal(text: str) -> str:
+    return text.replace("''", "'")
 
 
 def _apply(schema: Schema, sql: str) -> None:
@@ -43,16 +47,16 @@ def _apply(schema: Schema, sql: str) -> None:
     text = re.sub(r"^DROP (\w+) IF EXISTS ", r"DROP \1 ", text, flags=re.I)
     text = re.sub(r"^ALTER (VIEW|PROCEDURE|PROC|FUNCTION|TRIGGER)\b", r"CREATE \1", text, flags=re.I)
     if m := re.match(r"^DROP (VIEW|PROCEDURE|FUNCTION|TRIGGER) (.+)$", text, re.I):
-        del schema.routines[f"{m.group(1).lower()}:{_name(m.group(2))}".lower()]
+        del schema.routines[(m.group(1).lower(), _name(m.group(2)).key)]
     elif m := re.match(r"^DROP TABLE (.+)$", text, re.I):
-        del schema.tables[_name(m.group(1)).lower()]
-        table = _name(m.group(1)).lower()
-        for key in [k for k, ix in schema.indexes.items() if ix.table.lower() == table]:
+        table = _name(m.group(1)).key
+        del schema.tables[table]
+        for key in [k for k, ix in schema.indexes.items() if ix.table.key == table]:
             del schema.indexes[key]
     elif m := re.match(r"^DROP INDEX (\S+) ON (.+)$", text, re.I):
-        del schema.indexes[f"{_name(m.group(2))}.{unquote(m.group(1))}".lower()]
+        del schema.indexes[(_name(m.group(2)).key, unquote(m.group(1)).lower())]
     elif m := re.match(r"^DROP SEQUENCE (.+)$", text, re.I):
-        del schema.sequences[_name(m.group(1)).lower()]
+        del schema.sequences[_name(m.group(1)).key]
     elif m := re.match(r"^ALTER TABLE (\S+) (DROP CONSTRAINT|DROP COLUMN|ALTER COLUMN) (\S+)(.*)$", text, re.I | re.S):
         table = schema.table(_name(m.group(1)))
         schema.add_table(_alter(table, m.group(2).upper(), unquote(m.group(3)), m.group(4).strip()))
@@ -63,7 +67,7 @@ def _apply(schema: Schema, sql: str) -> None:
             replace(c, default=m.group(3), default_name=unquote(m.group(2))) if c.name.lower() == col.lower() else c
             for c in table.columns)))
     elif m := re.match(r"^EXEC sp_rename N'((?:[^']|'')+)', N'((?:[^']|'')+)'(, N'COLUMN')?$", text, re.I):
-        _rename(schema, m.group(1).replace("''", "'"), m.group(2).replace("''", "'"), bool(m.group(3)))
+        _rename(schema, _literal(m.group(1)), _literal(m.group(2)), bool(m.group(3)))
     else:
         read_statement(schema, text, 1)
 
@@ -79,20 +83,19 @@ def _alter(table: Table, action: str, name: str, rest: str) -> Table:
             if c.name.lower() == lower else c for c in table.columns))
     keep = lambda xs: tuple(x for x in xs if (x.name or "").lower() != lower)  # noqa: E731
     pk = None if table.primary_key and (table.primary_key.name or "").lower() == lower else table.primary_key
-    short = split_name(table.name)[1]  # a default read from files has no name: Shipyard's own is DF_<table>_<col>
+    short = table.name.name  # a default read from files has no name: Shipyard's own is DF_<table>_<col>
     columns = tuple(replace(c, default=None, default_name=None)
-                    if (c.default_name or f"DF_{short}_{c.name}").lower() == lower else c
-                    for c in table.columns)
+                    if (c.default_name or f"DF_{short}_{c.name}").lower() == lower else c for c in table.columns)
     return replace(table, columns=columns, primary_key=pk, uniques=keep(table.uniques), checks=keep(table.checks),
                    foreign_keys=keep(table.foreign_keys))
 
 
 def _rename(schema: Schema, old: str, new: str, column: bool) -> None:
     if column:
-        table_name, _, col = old.rpartition(".")
-        table = schema.table(_name(table_name))
+        *table_parts, col = Cursor(old, 1, "tsql").dotted()
+        table = schema.table(QName(*table_parts[-2:]) if len(table_parts) > 1 else QName("dbo", table_parts[0]))
         schema.add_table(replace(table, columns=tuple(
-            replace(c, name=new) if c.name.lower() == unquote(col).lower() else c for c in table.columns)))
+            replace(c, name=new) if c.name.lower() == col.lower() else c for c in table.columns)))
         return
-    table = schema.tables.pop(_name(old).lower())
-    schema.add_table(replace(table, name=qualify(new, split_name(table.name)[0], "tsql")))
+    table = schema.tables.pop(_name(old).key)
+    schema.add_table(replace(table, name=QName(table.name.schema, new)))

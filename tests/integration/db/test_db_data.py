@@ -6,7 +6,6 @@ parser; a big table synced within a memory bound."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import tracemalloc
 from decimal import Decimal

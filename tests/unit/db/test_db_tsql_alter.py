@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from deploy.db.desired import from_text
 from deploy.db.diff import diff
 from deploy.db.errors import RenderError
+from deploy.db.model import QName
 from deploy.db.render import render
 from deploy.db.render import tsql_script
 from deploy.db.renames import Rename
@@ -24,7 +25,7 @@ def _rename_script(new_name: str) -> str:
     current = from_text("CREATE TABLE dbo.t (id int NOT NULL, old int NULL)\nGO\nCREATE TABLE dbo.victim (id int)\nGO\n", "tsql")
     q = "[" + new_name.replace("]", "]]") + "]"
     desired = from_text(f"CREATE TABLE dbo.t (id int NOT NULL, {q} int NULL)\nGO\nCREATE TABLE dbo.victim (id int)\nGO\n", "tsql")
-    return render(diff(current, desired, [Rename("column", "dbo.t.old", new_name)])).text()
+    return render(diff(current, desired, [Rename("column", QName("dbo", "t"), new_name, "old")])).text()
 
 
 def _statements(text: str) -> list[str]:

@@ -12,7 +12,7 @@ import pytest
 from deploy.db.desired import from_text
 from deploy.db.diff import diff
 from deploy.db.errors import RenderError
-from deploy.db.model import Schema
+from deploy.db.model import QName, Schema
 from deploy.db.render import render
 from deploy.db.tsql_target import SqlServerTarget
 from tests.tsql_parsers import parse
@@ -93,8 +93,8 @@ def test_newer_functions_are_refused_for_older_targets(version: str, ok: bool) -
 @pytest.mark.parametrize("version", ["2012", "2014"])
 def test_inline_index_is_read_as_an_index_and_written_as_create_index(version: str) -> None:
     desired = from_text("CREATE TABLE dbo.u (id int NOT NULL, email varchar(255), INDEX ix_email (email))\nGO\n", "tsql")
-    assert [c.name for c in desired.table("dbo.u").columns] == ["id", "email"]
-    assert list(desired.indexes) == ["dbo.u.ix_email"]
+    assert [c.name for c in desired.table(QName("dbo", "u")).columns] == ["id", "email"]
+    assert list(desired.indexes) == [(("dbo", "u"), "ix_email")]
     text = render(diff(Schema("tsql"), desired), server_version=version).text()
     assert "CREATE INDEX [ix_email] ON [dbo].[u] ([email]);" in text and "INDEX ix_email" not in text
 
@@ -112,7 +112,7 @@ def test_another_dialects_schema_gets_sql_server_types(tmp_path) -> None:
     (tmp_path / "s.sql").write_text("CREATE TABLE flag (id serial PRIMARY KEY, on_off boolean NOT NULL, at timestamp,"
                                     " at_tz timestamptz, body text, raw bytea, u uuid);\n")
     schema, notes = read_desired(tmp_path, "tsql", "postgres")
-    types = {c.name: (c.type, c.identity) for c in schema.table("dbo.flag").columns}
+    types = {c.name: (c.type, c.identity) for c in schema.table(QName("dbo", "flag")).columns}
     assert types == {"id": ("int", True), "on_off": ("bit", False), "at": ("datetime2", False), "at_tz": ("datetimeoffset", False),
                      "body": ("nvarchar(max)", False), "raw": ("varbinary(max)", False), "u": ("uniqueidentifier", False)}
     assert notes == ["dbo.flag.body: text read as nvarchar(max) (Unicode, no length limit)"]
