@@ -106,10 +106,15 @@ def lock_env(ctx: RunContext) -> None:
         t.locked = True
         ctx.bus.emit("lock", host=t.name, action="inherited" if ctx.lease.inherited else "acquired",
                      holder=ctx.owner["user"])
-        t.releases = t.ops.releases()
-        current = next((r for r in t.releases if r.current), None)
-        t.previous = current.id if current else None
-        t.previous_artifact = current.artifact_sha256 if current else ""
+    ctx.for_each(read_releases)  # every host at once: a fleet's listings overlap
+
+
+def read_releases(t: Target) -> None:
+    """The host's releases once the lock is held: its current one is what a failure goes back to."""
+    t.releases = t.ops.releases()
+    current = next((r for r in t.releases if r.current), None)
+    t.previous = current.id if current else None
+    t.previous_artifact = current.artifact_sha256 if current else ""
 
 
 def updating(ctx: RunContext, t: Target, files: dict[str, str], schema: dict) -> None:
