@@ -118,6 +118,8 @@ class DbConfig(Strict):
     deploy_steps: list[Literal["migrate", "sync"]] = []
     renames: list[str] = []
     timeout: int = Field(default=10, ge=1, le=600)
+    shadow_database: str | None = Field(default=None, pattern=r"^(local|postgres(ql)?://.+)$")  # PostgreSQL: admin URL or "local"
+    with_privileges: bool = False  # PostgreSQL: compare and sync GRANT/REVOKE too
 
 
 class EnvConfig(Strict):
