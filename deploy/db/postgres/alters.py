@@ -21,8 +21,11 @@ def _table(a: PgObject, b: PgObject) -> Alter | None:
 
 def _sequence(a: PgObject, b: PgObject) -> Alter:
     out = Alter()
-    if a.data["options"] != b.data["options"]:
-        out.now.append(f"ALTER SEQUENCE {qn(*b.key[1:])} {sequence_options(b.data['options'])}")
+    old, new = a.data["options"], b.data["options"]
+    if old != new:
+        narrower = new["min"] > old["min"] or new["max"] < old["max"]  # the current value may fall outside
+        restart = f" RESTART WITH {new['start']}" if narrower else ""
+        out.now.append(f"ALTER SEQUENCE {qn(*b.key[1:])} {sequence_options(new)}{restart}")
     if a.data["owned_by"] != b.data["owned_by"]:
         out.late += owned_by_sql(b) or [f"ALTER SEQUENCE {qn(*b.key[1:])} OWNED BY NONE"]
     return out

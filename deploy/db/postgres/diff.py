@@ -16,6 +16,7 @@ from deploy.db.postgres.comments import comment_statements
 from deploy.db.postgres.model import Catalog, Key, PgObject
 from deploy.db.postgres.privileges import privilege_statements
 from deploy.db.postgres.reader import node
+from deploy.db.postgres.stable import stable
 from deploy.db.postgres.tables import Alter
 
 RANK = {k: i for i, k in enumerate(["schema", "extension", "collation", "type", "function", "sequence", "table",
@@ -59,7 +60,11 @@ def diff_catalogs(current: Catalog, desired: Catalog, with_privileges: bool = Fa
     w.drop.update({k: a for k, a in current.objects.items() if k not in desired.objects})
     _cascade(w)
     plan = PgPlan(current, desired, _changes(w), unsupported=sorted(set(current.unsupported) | set(desired.unsupported)))
-    plan.statements = _statements(w, with_privileges)
+    plan.statements = _statements(w)
+    extra = comment_statements(w.cur, w.des, w.create, w.drop)
+    extra += privilege_statements(w.cur, w.des, w.create) if with_privileges else []
+    plan.statements += extra
+    plan.changes += [Change(s.split(" ", 1)[0].lower(), s.split(" IS ", 1)[0]) for s in extra]
     return plan
 
 
@@ -152,20 +157,18 @@ def _order(keys: list[Key], deps: dict[Key, set[Key]], objects: dict[Key, PgObje
     return out
 
 
-def _statements(w: _Work, with_privileges: bool) -> list[str]:
+def _statements(w: _Work) -> list[str]:
     out: list[str] = [s for a in w.alters.values() for s in a.early]
     out += [_drop_default(w, t, c) for t, cols in w.defaults.items() for c in sorted(cols) if t not in w.drop]
     for k in reversed(_order(list(w.drop), w.cur.deps, w.cur.objects)):
         if not _implicit(w, w.drop[k]):
             out += w.drop[k].drop
     for k in _order([*w.create, *w.alters], w.des.deps, w.des.objects):
-        out += w.create[k].create if k in w.create else w.alters[k].now
+        made = w.create[k].create if k in w.create else w.alters[k].now
+        out += made if k[0] == "function" else [stable(s) for s in made]  # a body is the user's text
     out += [_set_default(w, t, c) for t, cols in w.defaults.items() for c in sorted(cols) if t in w.des.objects]
     out += [s for k, o in w.create.items() for s in o.late]
     out += [s for a in w.alters.values() for s in a.late]
-    out += comment_statements(w.cur, w.des, w.create, w.drop)
-    if with_privileges:
-        out += privilege_statements(w.cur, w.des, w.create)
     return [s for s in out if s]
 
 

@@ -77,6 +77,7 @@ def read_sequences(r: Reader, rows: list) -> None:
         seq.late = owned_by_sql(seq)
         r.acl(seq, "SEQUENCE " + qn(ns, name), acl)
         r.cat.add(seq)
+        r.targets[key] = "SEQUENCE " + qn(ns, name)
 
 
 def sequence_options(opts: dict[str, Any]) -> str:
@@ -156,9 +157,11 @@ def read_indexes(r: Reader, rows: list) -> None:
             info["cluster"] = name
         if truthy(replident):
             info["replident_index"] = name
+        ns = info["ns"]
+        if truthy(constraint):
+            r.index_targets[int(oid)] = "INDEX " + qn(ns, name)
         if truthy(is_child) or truthy(constraint):
             continue  # a partition's copy of its parent's index, or a constraint's own index
-        ns = info["ns"]
         key = ("index", ns, name)
         r.map(PG_CLASS, oid, key)
         text = definition.replace(" ON ONLY ", " ON ", 1)

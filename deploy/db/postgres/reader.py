@@ -21,6 +21,7 @@ class Reader:
         self.rel: dict[int, dict] = {}  # pg_class oid -> what the relation reader gathered
         self.domains: dict[int, dict] = {}  # pg_type oid -> a domain being read
         self.targets: dict[Key, str] = {}  # object key -> its COMMENT ON target
+        self.index_targets: dict[int, str] = {}  # a constraint's own index -> its COMMENT ON target
 
     def map(self, classid: int, oid: Any, key: Key, subid: int = 0) -> None:
         if oid is not None:
@@ -53,7 +54,8 @@ class Reader:
                     owner.comments[target] = text
                 continue
             obj = self.cat.objects.get(key)
-            target = self.targets.get(key)
+            target = self.index_targets.get(int(oid)) if int(classid) == PG_CLASS else None
+            target = target or self.targets.get(key)
             if obj is not None and target and int(subid) == 0:
                 obj.comments[target] = text
 

@@ -74,6 +74,9 @@ def _move_table(cat: Catalog, key: Key, new: str) -> None:
     obj.name = f"{schema}.{new}"
     old_target, new_target = qn(schema, old), qn(schema, new)
     obj.comments = {t.replace(old_target, new_target, 1): text for t, text in obj.comments.items()}
+    for k in mapping:
+        moved = cat.objects[k]
+        moved.drop = [s.replace(old_target, new_target) for s in moved.drop]
     _rekey(cat, mapping)
 
 

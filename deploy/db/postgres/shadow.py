@@ -50,24 +50,32 @@ def _leading_newlines(stmt: str) -> int:
 
 
 def load(conn: Any, files: list[tuple[str, str]]) -> None:
-    """Each file as one batch (one round trip); when a batch fails, its statements one by one
-    to find the culprit (the failed batch rolled back as a whole)."""
+    """Each file as one batch (one round trip). A batch that fails (it rolled back whole) is
+    run statement by statement, and what still fails is retried while anything else makes
+    progress, so files need not be in dependency order; what never loads is reported with
+    the server's own error, the file, the line and the statement."""
     import pyodbc
 
+    pending: list[tuple[str, int, str]] = []
     for file, text in files:
         parts = statements(text, file)
         if not parts:
             continue
         try:
             conn.execute(text)
-            continue
         except pyodbc.Error:
-            pass
-        for line, stmt in parts:
+            pending += [(file, line, stmt) for line, stmt in parts]
+    while pending:
+        failed: list[tuple[str, int, str, str]] = []
+        for file, line, stmt in pending:
             try:
                 conn.execute(stmt)
             except pyodbc.Error as e:
-                raise SqlFileError(file, line, stmt, _server_message(e)) from None
+                failed.append((file, line, stmt, _server_message(e)))
+        if len(failed) == len(pending):
+            file, line, stmt, message = failed[0]
+            raise SqlFileError(file, line, stmt, message)
+        pending = [f[:3] for f in failed]
 
 
 def _server_message(e: Exception) -> str:
