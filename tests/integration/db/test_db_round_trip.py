@@ -132,7 +132,7 @@ def test_rename_and_retype_one_column(url) -> None:
     conn.commit()
     desired = want(url, "create table person (id integer primary key, full_name varchar(80) not null)")
     plan = diff(introspect(conn, d), desired, [Rename.parse("column:person.fullname=full_name", d)])
-    assert [c.kind for c in plan.changes] == ["rename_column", "alter_column" if d == "sqlite" else "alter_table"]
+    assert [c.kind for c in plan.changes] == ["rename_column", "alter_column"]
     run_script(conn, render(plan))
     assert [tuple(r) for r in conn.execute("select id, full_name from person").fetchall()] == [(1, "Ada")]
     conn.close()
