@@ -46,9 +46,17 @@ def _type(a: PgObject, b: PgObject) -> Alter | None:
 
 def _enum(a: PgObject, b: PgObject) -> Alter | None:
     old, new = a.data["labels"], b.data["labels"]
-    if [v for v in new if v in old] != old:
-        return None  # a value removed or moved: only a new type will do
     out, target = Alter(), qn(*b.key[1:])
+    if [v for v in new if v in old] != old:  # a value removed or moved: only a new type will do
+        parked = qn(b.key[1], f"{b.key[2][:40]}__shipyard_old")
+        out.early.append(f"ALTER TYPE {target} RENAME TO {q(b.key[2][:40] + '__shipyard_old')}")
+        out.now.append(b.create[0])
+        out.late.append(f"DROP TYPE {parked}")
+        out.retype = True
+        if set(old) - set(new):
+            out.destructive.add(f"{b.name} (values {', '.join(sorted(set(old) - set(new)))} go)")
+            out.changes.append(("alter_type", f"{b.name} (values {', '.join(sorted(set(old) - set(new)))} go)"))
+        return out
     for i, value in enumerate(new):
         if value in old:
             continue

@@ -13,7 +13,7 @@ from deploy.db.errors import RenderError
 from deploy.db.plan import Change, Plan
 from deploy.db.postgres.alters import alter
 from deploy.db.postgres.comments import comment_statements
-from deploy.db.postgres.model import Catalog, Key, PgObject
+from deploy.db.postgres.model import Catalog, Key, PgObject, q, qn
 from deploy.db.postgres.privileges import privilege_statements
 from deploy.db.postgres.reader import node
 from deploy.db.postgres.stable import stable
@@ -58,6 +58,7 @@ def diff_catalogs(current: Catalog, desired: Catalog, with_privileges: bool = Fa
             else:
                 w.alters[key] = change
     w.drop.update({k: a for k, a in current.objects.items() if k not in desired.objects})
+    _convert_columns(w)
     _cascade(w)
     plan = PgPlan(current, desired, _changes(w), unsupported=sorted(set(current.unsupported) | set(desired.unsupported)))
     plan.statements = _statements(w)
@@ -78,6 +79,29 @@ def _reverse(deps: dict[Key, set[Key]]) -> tuple[dict[Key, set[Key]], dict[Key, 
             if t[0] == "column":
                 by_column.setdefault(t, set()).add(source)
     return by_node, by_column
+
+
+def _convert_columns(w: _Work) -> None:
+    """A type re-made under its own name (an enum that lost or reordered values): each column
+    of it is converted through text, its default put back, its dependents re-created."""
+    by_node, _ = _reverse(w.cur.deps)
+    for key, change in list(w.alters.items()):
+        if not change.retype:
+            continue
+        for source in sorted(by_node.get(key, ()), key=str):
+            table = source[1] if source[0] == "column" else None
+            if table is None or table in w.drop or table not in w.des.objects or table[0] != "table":
+                continue
+            column = w.des.objects[table].data["columns"].get(source[2])
+            old = w.cur.objects[table].data["columns"].get(source[2])
+            if column is None or old is None:
+                continue
+            alter = f"ALTER TABLE {qn(*table[1:])} ALTER COLUMN {q(source[2])}"
+            via = "text[]" if column["type"].endswith("[]") else "text"
+            change.now[1:1] = ([f"{alter} DROP DEFAULT"] if old["default"] is not None else []) + [
+                f"{alter} TYPE {column['type']} USING {q(source[2])}::{via}::{column['type']}"] + (
+                [f"{alter} SET DEFAULT {column['default']}"] if column["default"] is not None else [])
+            w.alters.setdefault(table, Alter()).breaking.add(source[2])
 
 
 def _cascade(w: _Work) -> None:
@@ -160,7 +184,7 @@ def _order(keys: list[Key], deps: dict[Key, set[Key]], objects: dict[Key, PgObje
 def _statements(w: _Work) -> list[str]:
     out: list[str] = [s for a in w.alters.values() for s in a.early]
     out += [_drop_default(w, t, c) for t, cols in w.defaults.items() for c in sorted(cols) if t not in w.drop]
-    for k in reversed(_order(list(w.drop), w.cur.deps, w.cur.objects)):
+    for k in reversed(_order(list(w.drop), _with_parents(w), w.cur.objects)):
         if not _implicit(w, w.drop[k]):
             out += w.drop[k].drop
     for k in _order([*w.create, *w.alters], w.des.deps, w.des.objects):
@@ -172,15 +196,21 @@ def _statements(w: _Work) -> list[str]:
     return [s for s in out if s]
 
 
-def _drop_default(w: _Work, table: Key, column: str) -> str:
-    from deploy.db.postgres.model import q, qn
+def _with_parents(w: _Work) -> dict[Key, set[Key]]:
+    """Drop order: a table dropped with its constraints goes before what they reference."""
+    deps = {k: set(v) for k, v in w.cur.deps.items()}
+    for source, targets in w.cur.deps.items():
+        obj = w.cur.objects.get(node(source))
+        if obj is not None and obj.parent in w.drop and _implicit(w, obj):
+            deps.setdefault(obj.parent, set()).update(t for t in targets if node(t) != obj.parent)
+    return deps
 
+
+def _drop_default(w: _Work, table: Key, column: str) -> str:
     return f"ALTER TABLE ONLY {qn(*table[1:])} ALTER COLUMN {q(column)} DROP DEFAULT"
 
 
 def _set_default(w: _Work, table: Key, column: str) -> str:
-    from deploy.db.postgres.model import q, qn
-
     col = w.des.objects[table].data.get("columns", {}).get(column)
     if not col or col.get("default") is None or table in w.create:
         return ""
@@ -199,8 +229,9 @@ def _changes(w: _Work) -> list[Change]:
     out += [Change(f"create_{o.kind}", o.name, new=o, table=_table(o)) for k, o in w.create.items() if k not in w.drop]
     for k, a in w.alters.items():
         obj = w.des.objects[k]
-        out.append(Change(f"alter_{obj.kind}", obj.name, new=obj, contract=bool(a.contract), table=_table(obj)))
-        out += [Change(kind, target, destructive=True, contract=True) for kind, target in a.destructive]
+        out += [Change(kind, target, table=obj.name, destructive=target in a.destructive,
+                       contract=kind == "drop_column" or target in a.contract or target in a.destructive)
+                for kind, target in a.changes] or [Change(f"alter_{obj.kind}", obj.name, new=obj, table=_table(obj))]
     return out
 
 

@@ -25,8 +25,10 @@ class Alter:
     now: list[str] = field(default_factory=list)
     late: list[str] = field(default_factory=list)
     breaking: set[str] = field(default_factory=set)  # columns whose dependents must be re-created
-    destructive: list[tuple[str, str]] = field(default_factory=list)  # (change kind, what)
-    contract: list[str] = field(default_factory=list)
+    changes: list[tuple[str, str]] = field(default_factory=list)  # (add_column, schema.table.column)...
+    destructive: set[str] = field(default_factory=set)  # which of `changes` lose data
+    contract: set[str] = field(default_factory=set)  # which of `changes` the previous release's code may trip on
+    retype: bool = False  # a type re-made under its own name: every column of it is converted
 
 
 def table_data(info: dict, rels: dict[int, dict]) -> dict[str, Any]:
@@ -130,16 +132,21 @@ def alter_table(a: dict, b: dict, widening: Callable[[str, str], bool]) -> Alter
         old = a["columns"].get(name)
         if old is None:
             if c["local"] or _gained_from_new_parent(a, b):
+                label = f"{'.'.join(b['name'])}.{name}"
                 out.now.append(f"ALTER TABLE {target} ADD COLUMN {column_sql(name, c)}")
+                out.changes.append(("add_column", label))
                 if c["notnull"] and c["default"] is None and not (c["identity"] or c["generated"]):
-                    out.contract.append(f"new NOT NULL column {'.'.join(b['name'])}.{name} without a default")
+                    out.contract.add(label)
         elif old != c:
-            _alter_column(target, name, old, c, out, widening, ".".join(b["name"]))
+            out.changes.append(("alter_column", f"{'.'.join(b['name'])}.{name}"))
+            _alter_column(target, name, old, c, out, widening, f"{'.'.join(b['name'])}.{name}")
     for name, old in a["columns"].items():
         if name not in b["columns"] and (old["local"] or not b["parents"]):
             out.now.insert(0, f"ALTER TABLE {target} DROP COLUMN {q(name)}")
             out.breaking.add(name)
-            out.destructive.append(("drop_column", f"{'.'.join(a['name'])}.{name}"))
+            out.changes.append(("drop_column", f"{'.'.join(a['name'])}.{name}"))
+            out.destructive.add(f"{'.'.join(a['name'])}.{name}")
+    _rebuild_generated(a, b, out, target)
     if a["persistence"] != b["persistence"]:
         out.now.append(f"ALTER TABLE {target} SET {'UNLOGGED' if b['persistence'] == 'u' else 'LOGGED'}")
     _options(target, a["options"], b["options"], out.now)
@@ -151,6 +158,19 @@ def alter_table(a: dict, b: dict, widening: Callable[[str, str], bool]) -> Alter
     if b["replident"] == "i" and (a["replident"], a["replident_index"]) != ("i", b["replident_index"]):
         out.late.append(f"ALTER TABLE {target} REPLICA IDENTITY USING INDEX {q(b['replident_index'])}")
     return out
+
+
+def _rebuild_generated(a: dict, b: dict, out: Alter, target: str) -> None:
+    """A column a generated column reads cannot change type: the generated ones (values
+    computed, nothing lost) are dropped first and added back after."""
+    retyped = {n for n in out.breaking if n in b["columns"] and n in a["columns"]}
+    if not retyped:
+        return
+    for name, c in b["columns"].items():
+        if c["generated"] and a["columns"].get(name, {}).get("generated") == c["generated"] and name not in retyped:
+            out.now.insert(0, f"ALTER TABLE {target} DROP COLUMN {q(name)}")
+            out.now.append(f"ALTER TABLE {target} ADD COLUMN {column_sql(name, c)}")
+            out.breaking.add(name)
 
 
 def _gained_from_new_parent(a: dict, b: dict) -> bool:
@@ -173,7 +193,7 @@ def _alter_column(target: str, name: str, old: dict, new: dict, out: Alter, wide
                   label: str) -> None:
     col = f"ALTER TABLE {target} ALTER COLUMN {q(name)}"
     only = f"ALTER TABLE ONLY {target} ALTER COLUMN {q(name)}"
-    if old["generated"] != new["generated"] and new["generated"]:
+    if old["generated"] != new["generated"] and new["generated"]:  # an expression cannot be altered in place
         out.now += [f"ALTER TABLE {target} DROP COLUMN {q(name)}", f"ALTER TABLE {target} ADD COLUMN {column_sql(name, new)}"]
         out.breaking.add(name)
         return
@@ -187,23 +207,24 @@ def _alter_column(target: str, name: str, old: dict, new: dict, out: Alter, wide
         out.now.append(f"{col} TYPE {new['type']}{collate} USING {q(name)}::{new['type']}")
         out.breaking.add(name)
         if old["type"] != new["type"] and not widening(old["type"], new["type"]):
-            out.destructive.append(("alter_column", f"{label}.{name} ({old['type']} -> {new['type']})"))
+            out.destructive.add(label)
     if retyped and new["default"] is not None or (old["default"] != new["default"] and not retyped):
         out.now.append(f"{only} SET DEFAULT {new['default']}" if new["default"] is not None else f"{only} DROP DEFAULT")
     if old["notnull"] != new["notnull"]:
         out.now.append(f"{col} {'SET' if new['notnull'] else 'DROP'} NOT NULL")
         if new["notnull"]:
-            out.contract.append(f"column {label}.{name} becomes NOT NULL")
-    _identity(col, old, new, out.now)
+            out.contract.add(label)
+    _identity(col, old, new, out)
     if old["stattarget"] != new["stattarget"]:
         out.now.append(f"{only} SET STATISTICS {new['stattarget']}")
     if old["storage"] != new["storage"]:
         out.now.append(f"{col} SET STORAGE {_STORAGE.get(new['storage'] or '', 'DEFAULT')}")
 
 
-def _identity(col: str, old: dict, new: dict, out: list[str]) -> None:
+def _identity(col: str, old: dict, new: dict, alter: Alter) -> None:
+    out = alter.now
     if old["identity"] and not new["identity"]:
-        out.append(f"{col} DROP IDENTITY")
+        alter.early.append(f"{col} DROP IDENTITY")  # frees its sequence's name before any create
     elif new["identity"] and not old["identity"]:
         out.append(f"{col} ADD GENERATED {_IDENTITY[new['identity']]} AS IDENTITY{identity_options(new.get('identity_options'))}")
     elif new["identity"]:
