@@ -10,12 +10,15 @@ def comment_statements(cur: Catalog, des: Catalog, created: dict[Key, PgObject],
     out = []
     for key, obj in des.objects.items():
         old = {} if key in created else cur.objects[key].comments if key in cur.objects else {}
-        valid = _targets_that_exist(obj)
+        if not old and not obj.comments:
+            continue
         for target, text in obj.comments.items():
             if old.get(target) != text:
                 out.append(f"COMMENT ON {target} IS {literal(text)}")
-        out += [f"COMMENT ON {t} IS NULL" for t in old if t not in obj.comments and (not t.startswith("COLUMN ") or t in valid)
-                and not t.startswith("CONSTRAINT ")]
+        gone = [t for t in old if t not in obj.comments and not t.startswith("CONSTRAINT ")]
+        if gone:
+            valid = _targets_that_exist(obj)
+            out += [f"COMMENT ON {t} IS NULL" for t in gone if not t.startswith("COLUMN ") or t in valid]
     return out
 
 

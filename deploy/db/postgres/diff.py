@@ -84,10 +84,9 @@ def _reverse(deps: dict[Key, set[Key]]) -> tuple[dict[Key, set[Key]], dict[Key, 
 def _convert_columns(w: _Work) -> None:
     """A type re-made under its own name (an enum that lost or reordered values): each column
     of it is converted through text, its default put back, its dependents re-created."""
-    by_node, _ = _reverse(w.cur.deps)
-    for key, change in list(w.alters.items()):
-        if not change.retype:
-            continue
+    retyped = [(k, a) for k, a in w.alters.items() if a.retype]
+    by_node = _reverse(w.cur.deps)[0] if retyped else {}
+    for key, change in retyped:
         for source in sorted(by_node.get(key, ()), key=str):
             table = source[1] if source[0] == "column" else None
             if table is None or table in w.drop or table not in w.des.objects or table[0] != "table":
@@ -105,9 +104,11 @@ def _convert_columns(w: _Work) -> None:
 
 
 def _cascade(w: _Work) -> None:
-    by_node, by_column = _reverse(w.cur.deps)
     pending: list[Key] = list(w.drop)
     pending += [("column", k, c) for k, a in w.alters.items() for c in a.breaking]
+    if not pending:
+        return
+    by_node, by_column = _reverse(w.cur.deps)
     seen: set[Key] = set()
     while pending:
         k = pending.pop()

@@ -42,8 +42,8 @@ k.conislocal, k.coninhcount, k.conparentid, k.conindid, k.convalidated
 FROM pg_constraint k JOIN pg_namespace n ON n.oid = k.connamespace WHERE {USER_NS}"""
 
 INDEXES = f"""SELECT i.indexrelid, i.indrelid, c.relname, pg_get_indexdef(i.indexrelid), i.indisclustered,
-i.indisreplident, EXISTS (SELECT 1 FROM pg_inherits h WHERE h.inhrelid = i.indexrelid),
-EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid AND k.contype IN ('p', 'u', 'x'))
+i.indisreplident, i.indexrelid IN (SELECT h.inhrelid FROM pg_inherits h),
+i.indexrelid IN (SELECT k.conindid FROM pg_constraint k WHERE k.contype IN ('p', 'u', 'x'))
 FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE {USER_NS}"""
 
@@ -108,7 +108,7 @@ COMMENTS = """SELECT d.classoid, d.objoid, d.objsubid, d.description FROM pg_des
 WHERE d.objoid >= 16384 OR d.classoid = 2615"""
 
 DEPENDS = """SELECT d.classid, d.objid, d.objsubid, d.refclassid, d.refobjid, d.refobjsubid, d.deptype
-FROM pg_depend d WHERE d.objid >= 16384 AND d.deptype IN ('n', 'a', 'i', 'e')"""
+FROM pg_depend d WHERE d.objid >= 16384 AND d.refobjid >= 16384 AND d.deptype IN ('n', 'a', 'i', 'e')"""
 
 DEFAULT_ACLS = """SELECT pg_get_userbyid(d.defaclrole), n.nspname, d.defaclobjtype, array_to_json(d.defaclacl::text[])::text
 FROM pg_default_acl d LEFT JOIN pg_namespace n ON n.oid = d.defaclnamespace"""

@@ -26,9 +26,9 @@ def read_relations(r: Reader, rows: dict[str, list]) -> None:
         r.map(PG_TYPE, reltype, key)
         r.map(PG_TYPE, rowtype_array, key)
         r.rel[oid] = {"key": key, "kind": kind, "relkind": relkind, "ns": ns, "name": name, "columns": [],
-                      "persistence": persistence, "options": json.loads(options or "null") or [], "rls": truthy(rls),
+                      "persistence": persistence, "options": json.loads(options) if options else [], "rls": truthy(rls),
                       "force_rls": truthy(force), "replident": replident, "bound": bound if truthy(is_part) else None,
-                      "partkey": partkey, "viewdef": viewdef, "acl": json.loads(acl or "null"), "of_type": of_type,
+                      "partkey": partkey, "viewdef": viewdef, "acl": json.loads(acl) if acl else None, "of_type": of_type,
                       "populated": truthy(populated), "parents": [], "cluster": None, "replident_index": None}
     _read_columns(r, rows["columns"])
     for child, parent, _ in rows["inherits"]:
@@ -50,7 +50,7 @@ def _read_columns(r: Reader, rows: list) -> None:
             "name": name, "type": typ, "notnull": truthy(notnull), "default": default if not generated else None,
             "generated": default if generated else None, "identity": identity or None, "collation": collation,
             "local": truthy(local), "inherited": int(inhcount) > 0, "stattarget": int(stattarget),
-            "storage": storage, "acl": json.loads(acl or "null"), "num": int(num),
+            "storage": storage, "acl": json.loads(acl) if acl else None, "num": int(num),
         })
 
 
@@ -99,10 +99,11 @@ def owned_by_sql(seq: PgObject) -> list[str]:
 
 def build_relations(r: Reader) -> None:
     """The relation objects, once columns, constraints and indexes are known."""
+    by_key = {info["key"]: info for info in r.rel.values()}
     for oid, info in r.rel.items():
         ns, name = info["ns"], info["name"]
         if info["kind"] == "table":
-            data = table_data(info, r.rel)
+            data = table_data(info, by_key)
             compare = {k: v for k, v in data.items() if k != "parent_columns"}
             obj = PgObject("table", info["key"], f"{ns}.{name}", create_table(data), [f"DROP TABLE {qn(ns, name)}"],
                            compare=compare, data=data)

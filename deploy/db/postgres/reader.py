@@ -29,9 +29,7 @@ class Reader:
 
     def key_of(self, classid: int, oid: int, subid: int = 0) -> Key | None:
         found = self.keys.get((classid, oid, subid))
-        if found is None and subid:
-            found = self.keys.get((classid, oid, 0))
-        return found
+        return self.keys.get((classid, oid, 0)) if found is None and subid else found
 
     def in_extension(self, classid: int, oid: Any) -> bool:
         return (classid, int(oid)) in self.extension_members
@@ -61,11 +59,12 @@ class Reader:
 
     def dependencies(self, rows: list) -> None:
         deps = self.cat.deps
+        key_of = self.key_of
         for classid, oid, subid, refclassid, refoid, refsubid, deptype in rows:
             if deptype == "e":
                 continue
-            source = self.key_of(int(classid), int(oid), int(subid))
-            target = self.key_of(int(refclassid), int(refoid), int(refsubid))
+            source = key_of(classid, oid, subid)
+            target = key_of(refclassid, refoid, refsubid)
             if source is None or target is None or source == target:
                 continue
             if deptype == _OWNED_BY and source[0] == "sequence" and target[0] == "column":

@@ -31,19 +31,18 @@ class Alter:
     retype: bool = False  # a type re-made under its own name: every column of it is converted
 
 
-def table_data(info: dict, rels: dict[int, dict]) -> dict[str, Any]:
+def table_data(info: dict, by_key: dict[tuple, dict]) -> dict[str, Any]:
     columns = {c["name"]: {f: c.get(f) for f in _COLUMN_FIELDS} for c in info["columns"]}
     return {"name": [info["ns"], info["name"]], "relkind": info["relkind"], "persistence": info["persistence"],
             "options": sorted(info["options"]), "rls": info["rls"], "force_rls": info["force_rls"],
             "replident": info["replident"], "replident_index": info["replident_index"], "cluster": info["cluster"],
             "bound": info["bound"], "partkey": info["partkey"], "of_type": info["of_type"],
             "parents": [list(p[1:]) for p in info["parents"]], "columns": columns,
-            "parent_columns": _parent_columns(info, rels)}
+            "parent_columns": _parent_columns(info, by_key)}
 
 
-def _parent_columns(info: dict, rels: dict[int, dict]) -> dict[str, dict]:
+def _parent_columns(info: dict, by_key: dict[tuple, dict]) -> dict[str, dict]:
     """What each inherited column gets from its parents when the table is created."""
-    by_key = {r["key"]: r for r in rels.values()}
     out: dict[str, dict] = {}
     for parent in info["parents"]:
         for c in by_key[parent]["columns"] if parent in by_key else []:
