@@ -16,8 +16,10 @@ def is_catalog(side: Any) -> bool:
     return isinstance(side, Catalog)
 
 
-def plan(current: Any, desired: Any, renames: list | None = None, with_privileges: bool = False) -> Any:
-    """The ordered plan from `current` to `desired` (a Plan; a PgPlan for PostgreSQL)."""
+def plan(current: Any, desired: Any, renames: list | None = None, with_privileges: bool = False,
+         skip_destructive: bool = False) -> Any:
+    """The ordered plan from `current` to `desired` (a Plan; a PgPlan for PostgreSQL). With
+    `skip_destructive`, what would lose data is left out (and listed in `plan.withheld`)."""
     if is_catalog(current) != is_catalog(desired):
         from deploy.errors import UsageError
 
@@ -28,13 +30,23 @@ def plan(current: Any, desired: Any, renames: list | None = None, with_privilege
         from deploy.db.postgres.renames import apply_renames
 
         current, statements, changes = apply_renames(current, desired, renames or [])
+        withheld: list[str] = []
+        if skip_destructive:
+            from deploy.db.postgres.withhold import keep_data
+
+            desired, withheld = keep_data(current, desired)
         result = diff_catalogs(current, desired, with_privileges)
         result.statements[:0] = statements
         result.changes[:0] = changes
+        result.withheld = withheld
         return result
     from deploy.db.diff import diff
 
-    return diff(current, desired, renames)
+    result = diff(current, desired, renames)
+    if skip_destructive:
+        result.withheld = [c.describe() for c in result.changes if c.destructive]
+        result.changes = [c for c in result.changes if not c.destructive]
+    return result
 
 
 def from_json(data: dict) -> Any:

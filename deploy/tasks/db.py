@@ -23,6 +23,7 @@ HELP = {
     "output": "file to write (default: stdout)",
     "baseline": "record existing scripts as applied without running them",
     "with-privileges": "PostgreSQL: compare GRANT/REVOKE too",
+    "skip-destructive": "leave out what would lose data (drops of tables, columns, sequences; narrowing) and do the rest",
 }
 
 
@@ -83,7 +84,7 @@ def _shadow(loaded: Any, env: Any, specs: list[str], settings: Any) -> Any:
 
 
 def _plan(c: Any, config: str | None, env: str, from_: str, to: str | None, rename: list[str],
-          with_privileges: bool = False) -> tuple[Any, Any, Any]:
+          with_privileges: bool = False, skip_destructive: bool = False) -> tuple[Any, Any, Any]:
     from concurrent.futures import ThreadPoolExecutor
 
     from deploy.db.compare import plan
@@ -100,17 +101,19 @@ def _plan(c: Any, config: str | None, env: str, from_: str, to: str | None, rena
         desired_f = pool.submit(_load, to, loaded, envc, dialect, shadow)
         current, desired = current_f.result(), desired_f.result()
     hints = [Rename.parse(h, desired.dialect) for h in [*settings.renames, *rename]]
-    return plan(current, desired, hints, with_privileges or settings.with_privileges), settings, (loaded, envc)
+    result = plan(current, desired, hints, with_privileges or settings.with_privileges, skip_destructive)
+    return result, settings, (loaded, envc)
 
 
-@shipyard_task(help=_help("env", "from_", "to", "allow-destructive", "rename", "config", "with-privileges"),
-               iterable=["rename"])
-def diff(c, env="local", from_="live", to=None, allow_destructive=False, rename=None, config=None, with_privileges=False):
+@shipyard_task(help=_help("env", "from_", "to", "allow-destructive", "rename", "config", "with-privileges",
+                          "skip-destructive"), iterable=["rename"])
+def diff(c, env="local", from_="live", to=None, allow_destructive=False, rename=None, config=None, with_privileges=False,
+         skip_destructive=False):
     """Print the script that takes FROM to TO (default: the live database to sql/)."""
     from deploy.db.errors import DestructiveRefused, SchemaDifferences
     from deploy.db.render import render
 
-    plan, settings, _ = _plan(c, config, env, from_, to, rename or [], with_privileges)
+    plan, settings, _ = _plan(c, config, env, from_, to, rename or [], with_privileges, skip_destructive)
     _warn_unsupported(plan)
     if not plan.changes:
         print("-- no differences")
@@ -122,15 +125,17 @@ def diff(c, env="local", from_="live", to=None, allow_destructive=False, rename=
     raise SchemaDifferences(len(plan.changes))
 
 
-@shipyard_task(help=_help("env", "apply", "allow-destructive", "rename", "config", "with-privileges"), iterable=["rename"])
-def sync(c, env="local", apply=False, allow_destructive=False, rename=None, config=None, with_privileges=False):
+@shipyard_task(help=_help("env", "apply", "allow-destructive", "rename", "config", "with-privileges", "skip-destructive"),
+               iterable=["rename"])
+def sync(c, env="local", apply=False, allow_destructive=False, rename=None, config=None, with_privileges=False,
+         skip_destructive=False):
     """Make the live database match sql/schema; prints the script, runs it with --apply."""
     from deploy.db.errors import DestructiveRefused, SchemaDifferences
     from deploy.db.execute import run_script
     from deploy.db.render import render
     from deploy.db.session import target
 
-    plan, settings, (loaded, envc) = _plan(c, config, env, "live", None, rename or [], with_privileges)
+    plan, settings, (loaded, envc) = _plan(c, config, env, "live", None, rename or [], with_privileges, skip_destructive)
     _warn_unsupported(plan)
     if not plan.changes:
         print("-- no differences")
@@ -157,6 +162,8 @@ def _warn_unsupported(plan: Any) -> None:
 
     for name in getattr(plan, "unsupported", []):
         print(f"shipyard: not compared (unsupported kind): {name}", file=sys.stderr)
+    for what in getattr(plan, "withheld", []):
+        print(f"-- withheld (--skip-destructive): {what}")
 
 
 @shipyard_task(help=_help("env", "output", "config"))
