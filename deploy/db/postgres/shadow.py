@@ -38,10 +38,12 @@ def statements(text: str, file: str) -> list[tuple[int, str]]:
     try:
         slices = parser.split(text, with_parser=True, only_slices=True)
     except parser.ParseError as e:
-        where = min(max(getattr(e, "location", 0) or 0, 0), len(text))
-        line = text.count("\n", 0, where) + 1
+        message, offset = (e.args + (0,))[:2]
+        where = min(max(int(offset or 0), 0), len(text))
         start = text.rfind(";", 0, where) + 1
-        raise SqlFileError(file, line, text[start:where + 40].strip(), str(e).split(", at index")[0]) from None
+        start += len(text[start:]) - len(text[start:].lstrip())
+        line = text.count("\n", 0, start) + 1
+        raise SqlFileError(file, line, text[start:where + 40].strip(), str(message)) from None
     return [(text.count("\n", 0, s.start) + 1 + _leading_newlines(text[s]), text[s]) for s in slices]
 
 
