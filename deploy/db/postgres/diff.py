@@ -43,6 +43,7 @@ class _Work:
     create: dict[Key, PgObject] = field(default_factory=dict)
     alters: dict[Key, Alter] = field(default_factory=dict)
     defaults: dict[Key, set[str]] = field(default_factory=dict)  # table -> columns whose default is re-set
+    after_alters: set[Key] = field(default_factory=set)  # drops that must wait for the columns that use them to change
 
 
 def diff_catalogs(current: Catalog, desired: Catalog, with_privileges: bool = False) -> PgPlan:
@@ -126,6 +127,10 @@ def _cascade(w: _Work) -> None:
             if obj is None:
                 continue
             if obj.kind in ("table", "type") and dependent not in w.drop:
+                change = w.alters.get(dependent)
+                if source[0] == "column" and change is not None and source[2] in change.breaking and node(k) not in w.create:
+                    w.after_alters.add(node(k))  # the column changes type (or goes) first
+                    continue
                 raise RenderError(f"postgres: {w.cur.objects[node(k)].label if node(k) in w.cur.objects else k} must be "
                                   f"re-created, but {source[0]} {'.'.join(str(p) for p in source[1:] if isinstance(p, str))} "
                                   f"of {obj.label} uses it; change it in steps")
@@ -185,12 +190,12 @@ def _order(keys: list[Key], deps: dict[Key, set[Key]], objects: dict[Key, PgObje
 def _statements(w: _Work) -> list[str]:
     out: list[str] = [s for a in w.alters.values() for s in a.early]
     out += [_drop_default(w, t, c) for t, cols in w.defaults.items() for c in sorted(cols) if t not in w.drop]
-    for k in reversed(_order(list(w.drop), _with_parents(w), w.cur.objects)):
-        if not _implicit(w, w.drop[k]):
-            out += w.drop[k].drop
+    drops = [k for k in reversed(_order(list(w.drop), _with_parents(w), w.cur.objects)) if not _implicit(w, w.drop[k])]
+    out += [s for k in drops if k not in w.after_alters for s in w.drop[k].drop]
     for k in _order([*w.create, *w.alters], w.des.deps, w.des.objects):
         made = w.create[k].create if k in w.create else w.alters[k].now
         out += made if k[0] == "function" else [stable(s) for s in made]  # a body is the user's text
+    out += [s for k in drops if k in w.after_alters for s in w.drop[k].drop]
     out += [_set_default(w, t, c) for t, cols in w.defaults.items() for c in sorted(cols) if t in w.des.objects]
     out += [s for k, o in w.create.items() for s in o.late]
     out += [s for a in w.alters.values() for s in a.late]

@@ -26,7 +26,7 @@ COLUMNS = f"""SELECT a.attrelid, a.attnum, a.attname, format_type(a.atttypid, a.
 pg_get_expr(d.adbin, d.adrelid), a.attidentity, a.attgenerated,
 CASE WHEN a.attcollation <> t.typcollation THEN quote_ident(cn.nspname) || '.' || quote_ident(co.collname) END,
 a.attislocal, a.attinhcount, a.attstattarget, NULLIF(a.attstorage, t.typstorage), array_to_json(a.attacl::text[])::text, d.oid,
-a.atttypid
+t.typtype = 'e' OR (t.typcategory = 'A' AND EXISTS (SELECT 1 FROM pg_type e WHERE e.oid = t.typelem AND e.typtype = 'e'))
 FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
 JOIN pg_type t ON t.oid = a.atttypid
 LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum

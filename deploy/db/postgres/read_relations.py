@@ -38,7 +38,7 @@ def read_relations(r: Reader, rows: dict[str, list]) -> None:
 
 def _read_columns(r: Reader, rows: list) -> None:
     for (rel, num, name, typ, notnull, default, identity, generated, collation, local, inhcount, stattarget,
-         storage, acl, attrdef, typid) in rows:
+         storage, acl, attrdef, is_enum) in rows:
         info = r.rel.get(rel)
         if info is None:
             continue
@@ -50,7 +50,7 @@ def _read_columns(r: Reader, rows: list) -> None:
             "name": name, "type": typ, "notnull": truthy(notnull), "default": default if not generated else None,
             "generated": default if generated else None, "identity": identity or None, "collation": collation,
             "local": truthy(local), "inherited": int(inhcount) > 0, "stattarget": int(stattarget),
-            "storage": storage, "acl": json.loads(acl) if acl else None, "num": int(num),
+            "storage": storage, "acl": json.loads(acl) if acl else None, "num": int(num), "enum": truthy(is_enum),
         })
 
 

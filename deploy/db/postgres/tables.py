@@ -13,7 +13,7 @@ _IDENTITY = {"a": "ALWAYS", "d": "BY DEFAULT"}
 _STORAGE = {"p": "PLAIN", "e": "EXTERNAL", "m": "MAIN", "x": "EXTENDED"}
 _REPLIDENT = {"d": "DEFAULT", "n": "NOTHING", "f": "FULL"}
 _COLUMN_FIELDS = ("type", "notnull", "default", "generated", "identity", "identity_options", "collation", "local",
-                  "stattarget", "storage")
+                  "stattarget", "storage", "enum")
 
 
 @dataclass
@@ -203,7 +203,8 @@ def _alter_column(target: str, name: str, old: dict, new: dict, out: Alter, wide
         if old["default"] is not None:
             out.now.append(f"{only} DROP DEFAULT")
         collate = f" COLLATE {new['collation']}" if new["collation"] else ""
-        out.now.append(f"{col} TYPE {new['type']}{collate} USING {q(name)}::{new['type']}")
+        via = ("::text[]" if old["type"].endswith("[]") else "::text") if old.get("enum") else ""  # enums cast only to text
+        out.now.append(f"{col} TYPE {new['type']}{collate} USING {q(name)}{via}::{new['type']}")
         out.breaking.add(name)
         if old["type"] != new["type"] and not widening(old["type"], new["type"]):
             out.destructive.add(label)
