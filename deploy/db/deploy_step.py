@@ -103,6 +103,8 @@ def _why(change: Any) -> str:
         "add_column": "new NOT NULL column {t} without a default (old inserts fail)",
         "drop_constraint": "{t} changed", "drop_foreign_key": "{t} changed",
     }
+    if change.kind not in reasons and change.kind.startswith("drop_"):  # PostgreSQL's kinds: drop_view, drop_function...
+        return f"{change.kind[5:]} {change.target} is gone"
     return reasons.get(change.kind, "{t}: " + change.kind).format(t=change.target)
 
 
