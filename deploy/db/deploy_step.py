@@ -108,7 +108,7 @@ def _why(change: Any) -> str:
     return reasons.get(change.kind, "{t}: " + change.kind).format(t=change.target)
 
 
-def drift(live: Schema, recorded_snapshot: dict) -> list[str]:
+def drift(live: Any, recorded_snapshot: dict) -> list[str]:
     """Differences between the live schema and what the previous release recorded."""
     if not recorded_snapshot:
         return []

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from deploy.db.model import Schema
 
 JOURNAL_TABLE = "shipyard_migrations"  # Shipyard's own; never part of a compare
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from deploy.db.postgres.model import Catalog, PgObject, q, qn, truthy
+from deploy.db.postgres.model import PgObject, q, qn, truthy
 from deploy.db.postgres.tables import create_table, table_data
 from deploy.db.postgres.reader import Reader
 

@@ -27,7 +27,6 @@ def url(request):
 
 @pytest.mark.parametrize("case", PORTABLE)
 def test_golden_case_round_trips(url, case: str) -> None:
-    d = url.dialect
     current = (CASES / case / "current.sql").read_text()
     sync(url, want(url, current))
     assert remaining(url, want(url, current)) == []
