@@ -80,3 +80,17 @@ def test_cli_refuses_destructive_changes_and_skips_them_on_request(pg_server) ->
     assert "DROP" not in skipped.stdout.replace("-- withheld", "") and "withheld" in skipped.stdout
     same = _cli("--from", url("bad_want"), "--to", url("bad_want"))
     assert same.returncode == 0
+
+
+def test_shadow_falls_back_to_a_local_cluster_when_the_login_may_not_create_databases(pg_url) -> None:
+    conn = connect(pg_url, autocommit=True)
+    conn.execute("DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'no_createdb') THEN "
+                 "CREATE ROLE no_createdb LOGIN NOCREATEDB; END IF; END $$")
+    conn.close()
+    from deploy.db.connect import DbUrl
+
+    login = DbUrl("postgres", pg_url.database, pg_url.host, pg_url.port, "no_createdb")
+    catalog = desired_catalog([("<test>", "CREATE TABLE t (id integer)")], ShadowSource(login))
+    assert ("table", "public", "t") in catalog.objects
+    explicit = desired_catalog([("<test>", "CREATE TABLE u (id integer)")], ShadowSource(None, setting="local"))
+    assert ("table", "public", "u") in explicit.objects
