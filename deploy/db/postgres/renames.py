@@ -21,26 +21,26 @@ def apply_renames(current: Catalog, desired: Catalog, renames: list) -> tuple[Ca
     statements: list[str] = []
     changes: list[Change] = []
     for r in renames:
-        schema, _, old = r.old.rpartition(".") if r.kind == "table" else r.old.rpartition(".")[0].rpartition(".")
+        schema, table = r.table.schema or "public", r.table.name
         if r.kind == "table":
-            new_schema, _, new = r.new.rpartition(".")
-            _require(cat, ("table", schema, old), desired, ("table", new_schema, new))
+            new_schema, new = (r.new.schema or schema), r.new.name
+            _require(cat, ("table", schema, table), desired, ("table", new_schema, new))
             if new_schema != schema:
-                raise UsageError(f"rename hint: {r.old} -> {r.new}: a rename cannot move a table to another schema")
-            _move_table(cat, ("table", schema, old), new)
-            statements.append(f"ALTER TABLE {qn(schema, old)} RENAME TO {q(new)}")
-            changes.append(Change("rename_table", r.old, old=r.old, new=r.new, contract=True, table=r.new))
+                raise UsageError(f"rename hint: {r.table} -> {r.new}: a rename cannot move a table to another schema")
+            _move_table(cat, ("table", schema, table), new)
+            statements.append(f"ALTER TABLE {qn(schema, table)} RENAME TO {q(new)}")
+            changes.append(Change("rename_table", f"{schema}.{table}", old=r.table, new=r.new, contract=True,
+                                  table=f"{schema}.{new}"))
         else:
-            table_part, _, column = r.old.rpartition(".")
-            schema, _, table = table_part.rpartition(".")
             key = ("table", schema, table)
             if key not in cat.objects:
-                raise UsageError(f"rename hint: table {table_part} is not in the current schema")
-            if column not in cat.objects[key].data["columns"]:
-                raise UsageError(f"rename hint: column {r.old} is not in the current schema")
-            _move_column(cat, key, column, r.new)
-            statements.append(f"ALTER TABLE {qn(schema, table)} RENAME COLUMN {q(column)} TO {q(r.new)}")
-            changes.append(Change("rename_column", r.old, old=column, new=r.new, contract=True, table=table_part))
+                raise UsageError(f"rename hint: table {r.table} is not in the current schema")
+            if r.column not in cat.objects[key].data["columns"]:
+                raise UsageError(f"rename hint: column {r.target} is not in the current schema")
+            _move_column(cat, key, r.column, r.new)
+            statements.append(f"ALTER TABLE {qn(schema, table)} RENAME COLUMN {q(r.column)} TO {q(r.new)}")
+            changes.append(Change("rename_column", f"{schema}.{table}.{r.column}", old=r.column, new=r.new,
+                                  contract=True, table=f"{schema}.{table}"))
     return cat, statements, changes
 
 

@@ -60,7 +60,7 @@ class PostgresRenderer(Renderer):
     def r_drop_routine(self, c: Change, plan: Plan) -> list[str]:
         r: Routine = c.old
         if r.kind == "trigger":
-            return [f"DROP TRIGGER {self.q(r.name.split('.')[-1])} ON {self.qn(r.table or '')}"]
+            return [f"DROP TRIGGER {self.q(r.name.name)} ON {self.qn(r.table)}"]
         return [f"DROP {r.kind.upper()} {self.qn(r.name)}"]
 
     def r_create_schema(self, c: Change, plan: Plan) -> list[str]:

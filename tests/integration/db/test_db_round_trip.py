@@ -59,7 +59,7 @@ def test_failed_statement_rolls_back_everything_and_names_it(url) -> None:
 def _table_names(schema) -> set[str]:
     if hasattr(schema, "objects"):
         return {k[2] for k in schema.objects if k[0] == "table"}
-    return {t.name.split(".")[-1] for t in schema.tables.values()}
+    return {t.name.name for t in schema.tables.values()}
 
 
 def test_data_survives_a_sqlite_rebuild(sqlite_url) -> None:
