@@ -15,17 +15,23 @@ def comment_statements(cur: Catalog, des: Catalog, created: dict[Key, PgObject],
         for target, text in obj.comments.items():
             if old.get(target) != text:
                 out.append(f"COMMENT ON {target} IS {literal(text)}")
-        gone = [t for t in old if t not in obj.comments and not t.startswith("CONSTRAINT ")]
+        gone = [t for t in old if t not in obj.comments]
         if gone:
             valid = _targets_that_exist(obj)
-            out += [f"COMMENT ON {t} IS NULL" for t in gone if not t.startswith("COLUMN ") or t in valid]
+            out += [f"COMMENT ON {t} IS NULL" for t in gone if t in valid or not t.startswith(_PARTS)]
     return out
 
 
+_PARTS = ("COLUMN ", "CONSTRAINT ")  # comments on parts of an object: only while the part exists
+
+
 def _targets_that_exist(obj: PgObject) -> set[str]:
-    """Column comment targets of the desired object (a dropped column's comment goes with it)."""
+    """Targets of the desired object's parts (a dropped column's comment goes with it)."""
+    if obj.kind == "constraint":
+        return set(obj.comments) | {f"CONSTRAINT {q(obj.key[3])} ON {qn(*obj.key[1:3])}"}
     name = qn(*obj.key[1:3]) if len(obj.key) >= 3 else ""
     cols = obj.data.get("columns") or {}
     names = list(cols) if isinstance(cols, dict) else [c[0] for c in cols]
     names += [a[0] for a in obj.data.get("attributes", [])]
-    return {f"COLUMN {name}.{q(c)}" for c in names}
+    out = {f"COLUMN {name}.{q(c)}" for c in names}
+    return out | {f"CONSTRAINT {q(c)} ON DOMAIN {name}" for c, _ in obj.data.get("constraints", [])}
