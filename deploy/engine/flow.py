@@ -101,7 +101,8 @@ def lock_env(ctx: RunContext) -> None:
     """The environment's lease (deploy.engine.lock): every host or none, then each host's current release."""
     from deploy.engine.lock import acquire_env_lock
 
-    ctx.lease = acquire_env_lock([t.ops for t in ctx.targets], ctx.owner, wait=ctx.lock_wait, ttl=ctx.env.lock_ttl)
+    ctx.lease = acquire_env_lock([t.ops for t in ctx.targets], ctx.owner, wait=ctx.lock_wait, ttl=ctx.env.lock_ttl,
+                                 parallel=ctx.env.parallel)
     for t in ctx.targets:
         t.locked = True
         ctx.bus.emit("lock", host=t.name, action="inherited" if ctx.lease.inherited else "acquired",

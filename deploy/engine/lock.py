@@ -1,6 +1,10 @@
-"""The environment's deploy lock, as a lease: taken on every host (in host-name order,
-so two deploys racing for the same hosts cannot deadlock), held through post-deploy
-hooks, released only by its owner's token, also on SIGINT/SIGTERM.
+"""The environment's deploy lock, as a lease: taken on every host or on none, held through
+post-deploy hooks, released only by its owner's token, also on SIGINT/SIGTERM.
+
+The first host in name order is taken alone, as the gate two deploys racing for the same
+hosts meet at (one wins, the other waits or fails naming the holder); then every other
+host at once, `parallel` at a time, so a fleet's lock costs about two round trips, not one
+per host. Any host refused: every host taken is given back (also in parallel).
 
 A lease records who (user or CI job), the revision, a reason, when, and a TTL: an
 expired lease is reported and may be taken over (with a journal entry). Nested
@@ -11,12 +15,14 @@ inherit the lease instead of deadlocking on it.
 from __future__ import annotations
 
 import os
+import random
 import signal
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
 from deploy.errors import LockHeld
 
@@ -24,6 +30,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from deploy.release.hostops import HostOps
 
 TOKEN_VAR = "SHIPYARD_LOCK_TOKEN"
+DEFAULT_PARALLEL = 32
+T = TypeVar("T")
 
 
 class Terminated(KeyboardInterrupt):
@@ -60,6 +68,7 @@ class LockLease:
     owner: dict[str, Any]
     hosts: list["HostOps"]
     inherited: bool = False
+    parallel: int = DEFAULT_PARALLEL
     _released: bool = field(default=False, init=False)
     _previous_term: Any = field(default=None, init=False, repr=False)
 
@@ -73,12 +82,9 @@ class LockLease:
             self._released = True
             return []
         self._released = True
-        stuck = []
-        for ops in self.hosts:
-            try:
-                ops.release_lock(self.token)
-            except Exception:  # noqa: BLE001 - release every host we can, a broken one must not strand the rest
-                stuck.append(ops.host)
+        # every host we can: a broken one must not strand the rest
+        outcomes = on_each(lambda ops: ops.release_lock(self.token), self.hosts, self.parallel)
+        stuck = [ops.host for ops, error in zip(self.hosts, outcomes) if error is not None]
         if os.environ.get(TOKEN_VAR) == self.token:
             del os.environ[TOKEN_VAR]
         self._restore_signals()
@@ -108,39 +114,67 @@ def _raise_terminated(signum: int, frame: object) -> None:
     raise Terminated()
 
 
-def acquire_env_lock(ops_list: list["HostOps"], owner: dict[str, Any], wait: float = 0.0, ttl: float = 3600.0) -> LockLease:
+def on_each(fn: Callable[[T], object], items: list[T], parallel: int) -> list[BaseException | None]:
+    """fn on every item, `parallel` at a time; each item's exception (or None), in item order.
+    Interrupted (Ctrl-C), it waits for the calls under way and drops the rest, so whatever
+    they took is known before the caller gives it back."""
+    def one(item: T) -> BaseException | None:
+        try:
+            fn(item)
+            return None
+        except Exception as e:  # noqa: BLE001 - each host's outcome is the caller's to judge
+            return e
+
+    if len(items) <= 1:
+        return [one(i) for i in items]
+    pool = ThreadPoolExecutor(max_workers=max(1, min(parallel, len(items))))
+    try:
+        return [f.result() for f in [pool.submit(one, i) for i in items]]
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def acquire_env_lock(ops_list: list["HostOps"], owner: dict[str, Any], wait: float = 0.0, ttl: float = 3600.0,
+                     parallel: int = DEFAULT_PARALLEL) -> LockLease:
     """Take the lock on every host, or raise LockHeld naming the holder (after `wait` seconds of retries).
     `owner` needs a unique `token`; it is what only the owner can release with."""
     ordered = sorted(ops_list, key=lambda o: o.host)
-    inherited = _inherit(ordered)
+    inherited = _inherit(ordered, parallel)
     if inherited is not None:
         return inherited
     deadline = time.monotonic() + wait
     delay = 0.2
     while True:
         try:
-            _acquire_all(ordered, lease_record(owner, ttl))
+            _acquire_all(ordered, lease_record(owner, ttl), parallel)
             break
         except LockHeld:
             if time.monotonic() + delay > deadline:
                 raise
-            time.sleep(delay)
+            time.sleep(delay * random.uniform(0.75, 1.25))  # racing runs on overlapping host sets drift apart
             delay = min(delay * 1.5, 5.0)
-    lease = LockLease(owner, ordered)
+    lease = LockLease(owner, ordered, parallel=parallel)
     os.environ[TOKEN_VAR] = lease.token
     lease._trap_signals()
     return lease
 
 
-def _acquire_all(ordered: list["HostOps"], record: dict[str, Any]) -> None:
+def _acquire_all(ordered: list["HostOps"], record: dict[str, Any], parallel: int) -> None:
+    """The gate host alone, then the rest at once; the first refusal in name order is raised
+    once every host taken is given back."""
     taken: list[HostOps] = []
+
+    def take(ops: "HostOps") -> None:
+        _acquire_one(ops, record)
+        taken.append(ops)
+
     try:
-        for ops in ordered:
-            _acquire_one(ops, record)
-            taken.append(ops)
+        take(ordered[0])
+        errors = [e for e in on_each(take, ordered[1:], parallel) if e is not None]
+        if errors:
+            raise errors[0]
     except BaseException:
-        for ops in taken:
-            ops.release_lock(record["token"])
+        on_each(lambda ops: ops.release_lock(record["token"]), list(taken), parallel)
         raise
 
 
@@ -160,20 +194,33 @@ def _acquire_one(ops: "HostOps", mine: dict[str, Any]) -> None:
         ops.acquire_lock(mine)
 
 
-def _inherit(ordered: list["HostOps"]) -> LockLease | None:
+def _inherit(ordered: list["HostOps"], parallel: int) -> LockLease | None:
     """The lease of the Shipyard run that started us (a hook), if it holds every host."""
     token = os.environ.get(TOKEN_VAR)
     if not token:
         return None
-    records = [ops.read_lock() for ops in ordered]
-    if not all(r and r.get("token") == token for r in records):
+    records = read_all(ordered, parallel)
+    if not all(r and r.get("token") == token for r in records.values()):
         return None
-    return LockLease(dict(records[0] or {}), ordered, inherited=True)
+    return LockLease(dict(records[ordered[0].host] or {}), ordered, inherited=True, parallel=parallel)
+
+
+def read_all(ops_list: list["HostOps"], parallel: int = DEFAULT_PARALLEL) -> dict[str, dict[str, Any] | None]:
+    """Each host's lock record (None when free), every host at once; a host that cannot be read raises."""
+    records: dict[str, dict[str, Any] | None] = {}
+
+    def read(ops: "HostOps") -> None:
+        records[ops.host] = ops.read_lock()
+
+    errors = [e for e in on_each(read, ops_list, parallel) if e is not None]
+    if errors:
+        raise errors[0]
+    return {ops.host: records[ops.host] for ops in ops_list}
 
 
 def status(ops_list: list["HostOps"]) -> dict[str, dict[str, Any] | None]:
     """Each host's lock record (None when free), for `invoke lock.status`."""
-    return {ops.host: ops.read_lock() for ops in ops_list}
+    return read_all(ops_list)
 
 
 def break_lock(ops_list: list["HostOps"], by: str, reason: str = "lock.break") -> list[str]:
