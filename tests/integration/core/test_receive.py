@@ -270,3 +270,35 @@ def test_the_dependency_env_is_unpacked_once_shared_and_refused_when_it_no_longe
     with pytest.raises(ArtifactError, match="does not match its key"):
         send_release(ops, s1, replace(upload("20260101-000003-ccccccc", s1), deps=wrong), "")
     assert not os.path.exists(ops.layout.release("20260101-000003-ccccccc"))
+
+
+@pytest.mark.parametrize("tamper, says", [
+    (lambda root: (root / "lib" / "__init__.py").write_text("VERSION = 10\n"), "size"),
+    (lambda root: (root / "lib" / "__init__.py").chmod(0o755), "mode"),
+    (lambda root: (root / "lib" / "planted.py").write_text("x = 1\n"), "not in the manifest"),
+    (lambda root: (root / "lib" / "__init__.py").unlink(), "not unpacked"),
+])
+def test_a_bundle_whose_tree_is_not_its_deps_manifest_is_refused(ops, tmp_path, tamper, says):
+    """The fresh env is checked by sizes, modes and shape (its bytes are vouched for by the stream's
+    sha256): a bundle whose tree differs from the deps manifest it carries never becomes the env."""
+    from deploy.artifact.bundle import DEPS_MANIFEST
+    from deploy.release.upload import DepsUpload
+
+    good, _sha, manifest_sha = make_bundle(tmp_path)
+    root = tmp_path / "bad-root"
+    with tarfile.open(good) as tar:
+        tar.extractall(root, filter="tar")
+    text = (root / DEPS_MANIFEST).read_text()
+    tamper(root)
+    bad = tmp_path / "bad.tar.gz"
+    write_tarball(root, bad, 315532800)
+    assert (root / DEPS_MANIFEST).read_text() == text  # the key's manifest is still the one the artifact names
+    a1, sha1, m1 = build(tmp_path, "v1", BASE)
+    s1 = Shipments(a1, sha1, m1)
+    deps = DepsUpload("k" * 64, manifest_sha,
+                      Part("deps", hashlib.sha256(bad.read_bytes()).hexdigest(), bad.stat().st_size, path=bad))
+    with pytest.raises(ArtifactError, match=says):
+        send_release(ops, s1, replace(upload("20260101-000001-aaaaaaa", s1), deps=deps), "")
+    assert not os.path.exists(ops.layout.dependency_env("k" * 64))
+    assert not os.path.exists(ops.layout.dependency_env("k" * 64) + ".tmp")
+    assert not os.path.exists(ops.layout.release("20260101-000001-aaaaaaa"))
