@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import posixpath
 import tarfile
 from pathlib import Path
@@ -74,18 +75,29 @@ class Git(Vcs):
 
 
 def extract_tree(tar: tarfile.TarFile, dest: Path) -> None:
-    """Extract `git archive` output, refusing a member or symlink that leaves the tree.
-
-    The check is our own because tarfile's `filter="data"` needs Python 3.11.4+ and
-    Debian 12 ships 3.11.2; where the filter exists it runs as well."""
-    members = tar.getmembers()
+    """Extract `git archive` output, refusing what a git tree cannot hold and what would
+    leave `dest`: absolute or `..` names, symlinks out of the tree, a name twice, a member
+    under a symlink. Our own check, because tarfile's `filter="data"` needs Python 3.11.4+
+    and Debian 12 ships 3.11.2; where the filter exists it runs as well."""
+    members, seen, links = tar.getmembers(), set(), set()
     for member in members:
         name = posixpath.normpath(member.name)
         target = posixpath.normpath(posixpath.join(posixpath.dirname(name), member.linkname)) if member.issym() else name
-        if name.startswith(("/", "../")) or name == ".." or target.startswith(("/", "../")) or target == "..":
+        if any(p.startswith("/") or p == ".." or p.startswith("../") for p in (name, target)):
             raise tarfile.TarError(f"{member.name!r} points outside the tree ({member.linkname or member.name!r})")
-        if not (member.isfile() or member.isdir() or member.issym()):
-            raise tarfile.TarError(f"{member.name!r} is not a file, directory or symlink")
+        if not (member.isfile() or member.isdir() or member.issym()) or name in seen or name == ".":
+            raise tarfile.TarError(f"{member.name!r}: not one file, directory or symlink of a tree")
+        parents = {"/".join(name.split("/")[:i]) for i in range(1, name.count("/") + 1)}
+        if parents & links or (member.issym() and any(s.startswith(name + "/") for s in seen)):
+            raise tarfile.TarError(f"{member.name!r}: a member under a symlink")
+        seen.add(name)
+        if member.issym():
+            links.add(name)
     if hasattr(tarfile, "data_filter"):
         tar.extraction_filter = tarfile.data_filter
     tar.extractall(dest, members)
+    root = dest.resolve()
+    for name in sorted(links):  # a chain of links can leave the tree where each one alone does not
+        if not Path(os.path.realpath(dest / name)).is_relative_to(root):
+            (dest / name).unlink()
+            raise tarfile.TarError(f"{name!r} points outside the tree (through another symlink)")
