@@ -16,6 +16,7 @@ from deploy.db.render.base import Script, Step
 from db_live_helpers import live, remaining, sync
 
 ROOT = Path(__file__).parents[3]
+SITE_SQL = ROOT / "tests" / "fixtures" / "db" / "site_sql"  # portable: PostgreSQL and SQLite read it
 CASES = ROOT / "tests" / "fixtures" / "db"
 PORTABLE = sorted(p.name for p in CASES.iterdir() if (p / "desired.sql").is_file())
 
@@ -38,7 +39,7 @@ def test_golden_case_round_trips(url, case: str) -> None:
 
 
 def test_example_site_schema_round_trips(url) -> None:
-    desired = from_directory(ROOT / "sql" / "schema", url.dialect)
+    desired = from_directory(SITE_SQL / "schema", url.dialect)
     sync(url, desired)
     assert remaining(url, desired) == []
     assert {"author", "post"} <= {t.name.split(".")[-1] for t in live(url).tables.values()}
