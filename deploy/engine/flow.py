@@ -25,15 +25,8 @@ def now() -> str:
 def deploy(ctx: RunContext, artifact: Path, resume: dict | None = None) -> None:
     """`resume` is the run record of an interrupted deploy: same artifact and release id,
     the dead run's lease taken over, hosts already on the release left alone."""
-    ctx.artifact = artifact
-    ctx.sha256 = read_sidecar(artifact)["sha256"]
-    ctx.manifest = verify_artifact(artifact, ctx.sha256)  # before anything touches a host
-    ctx.hooks = HooksConfig.model_validate(ctx.manifest.get("hooks") or {})
-    ctx.release_id = (resume or {}).get("release_id") or new_release_id(
-        ctx.manifest["short"], dirty=bool(ctx.manifest.get("dirty")))
+    extra_files, schema = check_before_changing_hosts(ctx, artifact, (resume or {}).get("release_id"))
     ctx.owner.update(revision=ctx.manifest["revision"])
-    extra_files = files_per_host(ctx, artifact)  # rendered + validated before any host is touched
-    schema = db_stage.expected_schema(ctx)
     new = lambda t: ctx.release_id  # noqa: E731
     before_unpack = lambda t: None  # noqa: E731
     ctx.bus.emit("run.start", command="deploy", env=ctx.env_name, revision=ctx.manifest["revision"],
@@ -70,6 +63,19 @@ def deploy(ctx: RunContext, artifact: Path, resume: dict | None = None) -> None:
     finally:
         release_locks(ctx)
     run_record.clear(ctx)
+
+
+def check_before_changing_hosts(ctx: RunContext, artifact: Path, release_id: str | None = None) -> tuple[dict, dict]:
+    """Everything a deploy verifies before it changes any host: the artifact (sha256 and
+    every member), its hooks, the server configs rendered and validated for each host,
+    the database steps' checkout. `invoke plan` runs exactly this, so it fails where a
+    deploy would. Returns (files per host, the schema the release expects)."""
+    ctx.artifact = artifact
+    ctx.sha256 = read_sidecar(artifact)["sha256"]
+    ctx.manifest = verify_artifact(artifact, ctx.sha256)
+    ctx.hooks = HooksConfig.model_validate(ctx.manifest.get("hooks") or {})
+    ctx.release_id = release_id or new_release_id(ctx.manifest["short"], dirty=bool(ctx.manifest.get("dirty")))
+    return files_per_host(ctx, artifact), db_stage.expected_schema(ctx)
 
 
 def take_over(ctx: RunContext, record: dict) -> None:

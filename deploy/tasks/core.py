@@ -20,6 +20,9 @@ REPORT_HELP = {
 }
 
 
+NEEDS_SECRETS = ("deploy", "rollback", "plan")
+
+
 def _context(command: str, env: str, config: str | None, events=None, junit=None, html=None,
              lock_wait: float = 0.0) -> "RunContext":
     from deploy.config import load
@@ -29,7 +32,8 @@ def _context(command: str, env: str, config: str | None, events=None, junit=None
 
     loaded = load(config)
     envcfg = loaded.environment(env)
-    secrets = envcfg.load_secrets()
+    # only what changes a host needs the deploy's secrets (plan checks them as deploy would)
+    secrets = envcfg.load_secrets() if command in NEEDS_SECRETS else {}
     if command in ("deploy", "rollback"):
         bus = make_bus(events, junit, html, notify=envcfg.notify, secrets=secrets)
     else:
