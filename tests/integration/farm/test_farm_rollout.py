@@ -180,6 +180,16 @@ def test_unreachable_host_fails_before_anything_changes(project):
         result = deploy(project, check=False)
         assert result.returncode == 1 and "lab3" in result.stderr
         assert time.monotonic() - started < 30
+        # the read-only verbs show every host that answers, mark the one that does not, then fail
+        for task in ("status", "releases"):
+            seen = project.invoke(task, "--env", "lab", check=False)
+            assert seen.returncode == 1, (task, seen.stdout, seen.stderr)
+            lines = seen.stdout.splitlines()
+            assert any(line.startswith("lab1: ") or line == "lab1:" for line in lines), seen.stdout
+            assert any(line.startswith("lab2: ") or line == "lab2:" for line in lines), seen.stdout
+            marked = [line for line in lines if line.startswith("lab3: UNREACHABLE")]
+            assert marked and "Connection refused" in marked[0] and "Errno" not in seen.stdout + seen.stderr
+            assert before["lab1"] in seen.stdout and "1 of 3 host(s) could not be read: lab3" in seen.stderr
     finally:
         labhosts.start_sshd(lab3, private_mounts=True)
     assert currents(project.lab) == before

@@ -36,7 +36,7 @@ def inside(root: Path) -> bool:
     real = root.resolve()
     for dirpath, dirnames, filenames in os.walk(root):
         for name in dirnames + filenames:
-            if not (Path(dirpath) / name).resolve().is_relative_to(real):
+            if not Path(os.path.realpath(Path(dirpath) / name)).is_relative_to(real):  # a loop is not an escape
                 return False
     return True
 
