@@ -24,7 +24,7 @@ NEEDS_SECRETS = ("deploy", "rollback", "plan")
 
 
 def _context(command: str, env: str, config: str | None, events=None, junit=None, html=None,
-             lock_wait: float = 0.0) -> "RunContext":
+             lock_wait: int = 0) -> "RunContext":
     from deploy.config import load
     from deploy.engine.context import RunContext, new_owner, open_targets
     from deploy.report.events import EventBus
@@ -75,14 +75,14 @@ def _run(ctx: "RunContext", action) -> None:
         ctx.bus.close()
 
 
-LOCK_WAIT_HELP = "seconds to wait for another deploy's lock before failing (default: fail at once)"
+LOCK_WAIT_HELP = "whole seconds to wait for another deploy's lock before failing (default 0: fail at once)"
 
 
 @shipyard_task(help={"env": ENV_HELP, "artifact": "artifact to deploy (default: newest in dist/)", "config": CONFIG_HELP,
                      "lock_wait": LOCK_WAIT_HELP,
                      "resume": "finish an interrupted deploy (same artifact and release) on the hosts not yet done",
                      **REPORT_HELP})
-def deploy(c, env="local", artifact=None, config=None, events=None, junit=None, html=None, lock_wait=0.0,
+def deploy(c, env="local", artifact=None, config=None, events=None, junit=None, html=None, lock_wait=0,
            resume=False):
     """Deploy an artifact: upload, unpack, switch, restart, health-check (rolls back on failure)."""
     from pathlib import Path
@@ -106,7 +106,7 @@ def deploy(c, env="local", artifact=None, config=None, events=None, junit=None, 
 @shipyard_task(help={"env": ENV_HELP, "to": "release id to go back to (default: the previous good one)",
                      "force": "roll back even across a database contract change (drops, renames)",
                      "config": CONFIG_HELP, "lock_wait": LOCK_WAIT_HELP, **REPORT_HELP})
-def rollback(c, env="local", to=None, force=False, config=None, events=None, junit=None, html=None, lock_wait=0.0):
+def rollback(c, env="local", to=None, force=False, config=None, events=None, junit=None, html=None, lock_wait=0):
     """Switch back to the previous good release (or --to RELEASE), restart and health-check."""
     from deploy.engine import flow
 
