@@ -38,6 +38,7 @@ class Target:
     locked: bool = False
     reverted: bool = False  # switched, then put back on `previous`
     done: bool = False  # already on the new release when a resumed deploy started
+    error: str | None = None  # this host's own first failure (another host's never lands here)
 
     @property
     def name(self) -> str:

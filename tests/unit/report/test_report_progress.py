@@ -43,7 +43,7 @@ def test_live_state_tracks_stage_batch_upload_and_outcome():
     rows = state.rows
     assert list(rows) == ["web1", "web2", "win1"]
     assert [rows[h].state for h in rows] == ["ok", "ok", "rolled back"]
-    assert rows["win1"].last == "[batch 2] failed ok in 1.2s"
+    assert rows["win1"].last == "failed ok in 1.2s"
     assert rows["web1"].elapsed(None) == "2.5s"  # finished stages stop the clock
 
 
