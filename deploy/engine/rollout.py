@@ -41,8 +41,8 @@ def restart(ctx: "RunContext", target: "Target", release_id: str | None) -> None
         if release_id is None:
             sup.stop_program()
         else:
-            sup.ensure_running(ctx.secrets)
-            sup.restart()
+            ctx.bus.emit("step", host=target.name, stage=PUBLISHING, step="serve", result="ok", duration=0,
+                         output=sup.serve(ctx.secrets))
     if ctx.env.site is not None and release_id is not None:
         from deploy.siteconfig import reload_commands
 
