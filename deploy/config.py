@@ -81,6 +81,8 @@ class ServiceConfig(Strict):
     pidfile: str | None = None  # celery: the worker's pidfile
     command: str | None = None  # celery: how to start it (run in current/app, e.g. `celery ... --detach`)
     unit: str | None = None  # systemd: unit name when it differs from `name`
+    # supervisor: reload with `supervisorctl signal` instead of a stop/start (gunicorn: HUP, new workers)
+    signal: Literal["HUP", "USR1", "USR2"] | None = None
 
 
 class HooksConfig(Strict):
