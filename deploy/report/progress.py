@@ -168,7 +168,8 @@ class LiveState:
         row = self.rows.setdefault(host, HostRow(host))
         row.last = describe(event)
         if kind == "stage.start":
-            row.stage, row.batch, row.state = event["stage"], event["batch"], "running"
+            row.stage, row.batch = event["stage"], event["batch"]
+            row.state = row.state if event["stage"] == "failed" else "running"  # the failed stage: each keeps its own
             row.stage_started, row.stage_ended = when, None
         elif kind == "stage.end":
             row.stage_ended = when
