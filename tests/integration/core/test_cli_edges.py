@@ -45,3 +45,35 @@ def test_lock_wait_shows_its_type_and_refuses_a_fraction_cleanly(project):
     assert "--lock-wait=INT" in cli(project, "rollback", "--help").stdout
     proc = cli(project, "deploy", "--lock-wait", "1.5")
     assert proc.returncode == 1 and proc.stderr.strip() == "--lock-wait: '1.5' is not a whole number"
+
+
+def closed_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.parametrize("task", ["status", "releases"])
+def test_one_unreachable_host_does_not_hide_the_others(tmp_path, task):
+    (tmp_path / "known_hosts").write_text("")
+    (tmp_path / "shipyard.toml").write_text(f"""
+[project]
+name = "site"
+[env.mixed]
+deploy_to = "{tmp_path}/deploy"
+secrets = {{ DJANGO_SECRET_KEY = "NOT_SET_FOR_STATUS_X" }}
+hosts = [
+  {{ name = "web1", transport = "local" }},
+  {{ name = "web2", transport = "ssh", address = "127.0.0.1", port = {closed_port()}, ssh = {{ known_hosts = "{tmp_path}/known_hosts", connect_timeout = 3 }} }},
+]
+""")
+    (tmp_path / "tasks.py").write_text("from deploy.tasks import ns  # noqa: F401\n")
+    proc = cli(tmp_path, task, "--env", "mixed")
+    lines = proc.stdout.splitlines()
+    assert proc.returncode == 1, proc.stderr
+    assert lines[0].startswith("web1:")  # the reachable host first, in config order
+    unreachable = [line for line in lines if line.startswith("web2: UNREACHABLE")]
+    assert unreachable and "Connection refused" in unreachable[0] and "Errno" not in proc.stdout
+    assert "1 of 2 host(s) could not be read: web2" in proc.stderr and "Traceback" not in proc.stderr
