@@ -91,25 +91,27 @@ class Keeper:
     def upgrade(self) -> None:
         old = self.master
         try:
+            if not self.until(lambda: read_pid(self.pidfile) == old or None):  # a master from the last upgrade
+                raise RuntimeError(f"master {old} never took over {self.pidfile}")  # is promoted once its parent ends
             os.kill(old, signal.SIGUSR2)
-            new = self.wait_for_new_master(old)
+            new = self.until(lambda: (p := read_pid(f"{self.pidfile}.2")) and p != old and alive(p) and p)
             if new is None:
-                self.report(upgrade="failed", master=old, detail=f"no new master wrote {self.pidfile}.2 "
-                            f"within {UPGRADE_TIMEOUT:g}s; the old one keeps serving")
-                return
+                raise RuntimeError(f"no new master wrote {self.pidfile}.2 within {UPGRADE_TIMEOUT:g}s")
             self.master = new
             os.kill(old, signal.SIGWINCH)
             os.kill(old, signal.SIGTERM)
             self.report(upgrade="ok", master=new, old=old)
+        except (OSError, RuntimeError) as e:
+            self.report(upgrade="failed", master=self.master, detail=f"{e}; the old master keeps serving")
         finally:
             self.upgrading.release()
 
-    def wait_for_new_master(self, old: int) -> int | None:
+    def until(self, found):  # noqa: ANN001, ANN201 - a poll: found() -> value or a false one
         deadline = time.monotonic() + UPGRADE_TIMEOUT
-        while time.monotonic() < deadline and alive(old):
-            pid = read_pid(f"{self.pidfile}.2")
-            if pid and pid != old and alive(pid):
-                return pid
+        while time.monotonic() < deadline and alive(self.master):
+            value = found()
+            if value:
+                return value
             time.sleep(0.05)
         return None
 
