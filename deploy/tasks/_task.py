@@ -10,31 +10,30 @@ from typing import Any, Callable
 
 from invoke import Exit, Task, task as invoke_task
 from invoke.exceptions import ParseError
+from invoke.parser import Argument
 
 from deploy.errors import ShipyardError
 from deploy.secrets import redact
 
 
+class CheckedArgument(Argument):
+    """An invoke Argument whose INT value must be a whole number: a clear parse error, not
+    int()'s traceback. (A class, not a patched method: invoke deep-copies its arguments.)"""
+
+    def set_value(self, value: Any, cast: bool = True) -> None:
+        if cast and self.kind is int and not str(value).strip().lstrip("+-").isdigit():
+            raise ParseError(f"--{self.name.replace('_', '-')}: {value!r} is not a whole number")
+        super().set_value(value, cast=cast)
+
+
 class ShipyardTask(Task):
-    """invoke's Task, whose INT options refuse a non-number with a message instead of a traceback."""
+    """invoke's Task, with CheckedArgument for its options."""
 
     def get_arguments(self, *args: Any, **kwargs: Any) -> Any:
         arguments = super().get_arguments(*args, **kwargs)
         for argument in arguments:
-            if argument.kind is int:
-                argument.set_value = _whole_number(argument)
+            argument.__class__ = CheckedArgument
         return arguments
-
-
-def _whole_number(argument: Any) -> Callable[..., None]:
-    parse = argument.set_value
-
-    def set_value(value: Any, cast: bool = True) -> None:
-        if cast and not str(value).strip().lstrip("+-").isdigit():
-            raise ParseError(f"--{argument.name.replace('_', '-')}: {value!r} is not a whole number")
-        parse(value, cast=cast)
-
-    return set_value
 
 
 def shipyard_task(*dargs: Any, **dkwargs: Any) -> Any:

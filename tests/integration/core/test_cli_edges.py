@@ -45,6 +45,8 @@ def test_lock_wait_shows_its_type_and_refuses_a_fraction_cleanly(project):
     assert "--lock-wait=INT" in cli(project, "rollback", "--help").stdout
     proc = cli(project, "deploy", "--lock-wait", "1.5")
     assert proc.returncode == 1 and proc.stderr.strip() == "--lock-wait: '1.5' is not a whole number"
+    parsed = cli(project, "deploy", "--lock-wait", "2", "--config", str(project / "nonexistent.toml"))
+    assert parsed.returncode == 2 and "nonexistent.toml: file not found" in parsed.stderr  # a whole number parses
 
 
 def closed_port() -> int:
