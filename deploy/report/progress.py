@@ -204,7 +204,8 @@ class RichProgress:
         if not self._started:
             self._live.start()
             self._started = True
-        if event["kind"] in ("rollback", "run.end") or event.get("result") == "failed":
+        batch_starts = event["kind"] == "batch" and event["action"] == "start" and event["of"] > 1
+        if event["kind"] in ("rollback", "run.end") or event.get("result") == "failed" or batch_starts:
             self._live.console.print(f"{event.get('host') or ''} {describe(event)}".strip(), markup=False, highlight=False)
 
     def table(self) -> Any:

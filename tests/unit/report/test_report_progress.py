@@ -61,6 +61,7 @@ def test_rich_table_shows_every_host():
     for host in ("web1", "web2", "win1"):
         assert re.search(rf"{host} +│ +\d", text), text
     assert "rolled back" in text and "12.0 MiB/12.0 MiB" in text
+    assert text.index("batch 1 of 2 starts: web1") < text.index("batch 2 of 2 starts: web2, win1")  # as each begins
 
 
 def test_human_bytes():
