@@ -10,6 +10,7 @@ import json
 import os
 import signal
 import pwd
+import re
 import shutil
 import subprocess
 import urllib.request
@@ -18,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.core.newcomer import (clean_clone, free_port, readme_command, readme_sample, run_in_terminal,
+from tests.integration.core.newcomer import (PROJECT, clean_clone, free_port, readme_command, readme_sample, run_in_terminal,
                                              screen, shape, stock_env)
 
 pytestmark = [pytest.mark.slow,
@@ -118,3 +119,22 @@ def test_ci_test_sets_up_with_debians_python_from_a_clean_clone(tmp_path):
                                      capture_output=True, text=True).stdout.strip()
     quick = sh(repo, env, ".venv/bin/pytest -q -p no:cacheprovider tests/unit/core/test_config_errors.py")
     assert quick.returncode == 0, quick.stdout[-2000:]
+
+
+NOT_INSTALLED = [p for p in ("cowsay", "sl", "fortune-mod", "bsdgames")
+                 if subprocess.run(["dpkg-query", "-W", p], capture_output=True).returncode != 0]
+
+
+@pytest.mark.skipif(not NOT_INSTALLED, reason="every candidate package is installed here")
+def test_the_install_is_announced_with_its_size_before_anything_is_installed():
+    package = NOT_INSTALLED[0]
+    apt = f". {PROJECT}/ci/apt.sh"
+    plan = subprocess.run(["sh", "-c", f"{apt}; apt_plan ci/test {package}"], capture_output=True, text=True, timeout=120)
+    lines = plan.stdout.splitlines()
+    assert lines[0] == f"ci/test: installing 1 Debian package(s): {package}"
+    assert re.fullmatch(r"ci/test:   \d+ package\(s\) with their dependencies, [\d.]+ [kMG]?B to download, "
+                        r"[\d.]+ [kMG]?B on disk", lines[1]), lines
+    refused = subprocess.run(["runuser", "-u", "nobody", "--", "sh", "-c", f"{apt}; apt_install bootstrap {package}"],
+                             capture_output=True, text=True, timeout=60)
+    assert refused.returncode == 2 and f"sudo apt-get install {package}" in refused.stderr
+    assert subprocess.run(["dpkg-query", "-W", package], capture_output=True).returncode != 0  # nothing installed
