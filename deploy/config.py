@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
-from deploy.config_base import Strict
+from deploy.config_base import Strict, nearest_key
 from deploy.config_hosts import HostConfig, PsExecOptions, SmbOptions, SshOptions, WinRMOptions  # noqa: F401 (re-exported)
 from deploy.errors import ConfigError
 from deploy.secrets import Secret, load_secret
@@ -81,6 +81,8 @@ class ServiceConfig(Strict):
     pidfile: str | None = None  # celery: the worker's pidfile
     command: str | None = None  # celery: how to start it (run in current/app, e.g. `celery ... --detach`)
     unit: str | None = None  # systemd: unit name when it differs from `name`
+    # supervisor: reload with `supervisorctl signal` instead of a stop/start (gunicorn: HUP, new workers)
+    signal: Literal["HUP", "USR1", "USR2"] | None = None
 
 
 class HooksConfig(Strict):
@@ -284,7 +286,7 @@ class Loaded:
         except tomllib.TOMLDecodeError as e:
             raise ConfigError(str(path), [f"not valid TOML: {e}"]) from None
         except ValidationError as e:
-            raise ConfigError(str(path), _problems(e)) from None
+            raise ConfigError(str(path), _problems(e, EnvConfig)) from None
 
     def _localise(self, env: EnvConfig) -> EnvConfig:
         """Local hosts' relative deploy_to paths hang off the config's directory."""
@@ -306,13 +308,14 @@ def key_path(loc: tuple[Any, ...]) -> str:
     return out
 
 
-def describe(err: dict[str, Any]) -> str:
+def describe(err: dict[str, Any], model: type[Strict] | None = None) -> str:
     kind, ctx, got = err["type"], err.get("ctx", {}), err.get("input")
     if kind == "literal_error":
         allowed = ctx.get("expected", "").replace("'", "").replace(" or ", ", ")
         return f"{got!r} is not one of {allowed}"
     if kind == "extra_forbidden":
-        return "unknown key"
+        near = nearest_key(model, err["loc"]) if model is not None and err["loc"] else None
+        return f"unknown key (did you mean {near!r}?)" if near else "unknown key"
     if kind == "missing":
         return "required key is missing"
     if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
@@ -327,11 +330,11 @@ def describe(err: dict[str, Any]) -> str:
     return f"{err['msg'].lower()}, got {got!r}"
 
 
-def _problems(exc: ValidationError) -> list[str]:
+def _problems(exc: ValidationError, model: type[Strict]) -> list[str]:
     seen: dict[str, str] = {}
     for err in exc.errors():
         path = key_path(err["loc"])
-        msg = describe(err)
+        msg = describe(err, model)
         # a union field reports each branch; keep the first message per key
         seen.setdefault(path, f"{path}: {msg}" if path else msg)
     return list(seen.values())
@@ -345,7 +348,7 @@ def parse(text: str, file: str) -> ShipyardConfig:
     try:
         return ShipyardConfig.model_validate(data)
     except ValidationError as e:
-        raise ConfigError(file, _problems(e)) from None
+        raise ConfigError(file, _problems(e, ShipyardConfig)) from None
 
 
 def find_config(start: Path | None = None) -> Path:

@@ -98,7 +98,11 @@ def connection_string(url: DbUrl, password: str | None = None, timeout: int = DE
 
 def connect(url: DbUrl, password: str | None = None, *, timeout: int = DEFAULT_TIMEOUT, autocommit: bool = False) -> Any:
     """A pyodbc connection; any failure becomes DbConnectError naming server and driver."""
-    import pyodbc
+    try:
+        import pyodbc
+    except ImportError as e:  # the manylinux wheel loads the system's libodbc.so.2
+        raise DbConnectError(url.server, url.driver, f"pyodbc cannot load: {e} (Debian: apt-get install "
+                             "unixodbc and the driver's package, e.g. libsqliteodbc or odbc-postgresql)") from None
 
     if url.dialect == "sqlite" and not Path(url.database).parent.is_dir():
         raise DbConnectError(url.server, url.driver, f"directory {Path(url.database).parent} does not exist")

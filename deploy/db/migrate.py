@@ -1,6 +1,9 @@
 """Journaled migrations: `sql/migrations/NNNN_name.sql`, each applied once, in order, in its
 own transaction, recorded with checksum, duration and who ran it. An applied script whose
-checksum changed is an error naming the file; `baseline` records scripts without running them."""
+checksum changed is an error naming the file; `baseline` records scripts without running them.
+
+The journal table is created inside the first migration's transaction, so a migration
+that fails leaves no trace at all: not its changes, not its journal row, not the table."""
 
 from __future__ import annotations
 
@@ -60,8 +63,9 @@ def find_migrations(directory: Path) -> list[Migration]:
 
 
 def applied(conn: Any, dialect: str) -> dict[str, tuple[str, str]]:
+    """What the journal holds. Creates the table in the caller's open transaction: it is
+    committed with the first migration, or rolled back with everything else."""
     conn.cursor().execute(_CREATE_JOURNAL[dialect])
-    conn.commit()
     rows = conn.cursor().execute(f"SELECT version, name, checksum FROM {JOURNAL_TABLE}").fetchall()
     return {str(v): (str(n), str(c).strip()) for v, n, c in rows}
 
@@ -81,29 +85,37 @@ def pending(conn: Any, dialect: str, directory: Path) -> list[Migration]:
 
 def migrate(conn: Any, dialect: str, directory: Path, *, baseline: bool = False,
             log: Callable[[str], None] = print) -> list[dict]:
-    """Apply (or with `baseline`, only record) every pending script; returns what ran."""
+    """Apply (or with `baseline`, only record) every pending script; returns what ran.
+    Each script and its journal row commit together; on any failure the open
+    transaction is rolled back, so nothing of the failed script remains."""
+    conn.autocommit = False
     ran = []
-    for mig in pending(conn, dialect, directory):
-        started = time.monotonic()
-        if not baseline:
-            log(f"Applying {mig.path.name}")
-            try:
-                statements = split_statements(mig.path.read_text(encoding="utf-8-sig"), dialect)
-            except SqlSyntaxError as e:
-                raise SqlFileError(str(mig.path), e.line, "", str(e)) from None
-            try:
-                run_statements(conn, statements, str(mig.path))
-            except BaseException:
-                conn.rollback()
-                raise
-        else:
-            log(f"Baseline: marking {mig.path.name} as applied")
-        duration = int((time.monotonic() - started) * 1000)
-        _record(conn, mig, duration)
-        conn.commit()
-        ran.append({"version": mig.version, "name": mig.path.name, "checksum": mig.checksum,
-                    "duration_ms": duration, "baseline": baseline})
+    try:
+        for mig in pending(conn, dialect, directory):
+            ran.append(_apply(conn, dialect, mig, baseline, log))
+        conn.rollback()  # nothing pending: a journal table created just now is not kept
+    except BaseException:
+        conn.rollback()
+        raise
     return ran
+
+
+def _apply(conn: Any, dialect: str, mig: Migration, baseline: bool, log: Callable[[str], None]) -> dict:
+    started = time.monotonic()
+    if baseline:
+        log(f"Baseline: marking {mig.path.name} as applied")
+    else:
+        log(f"Applying {mig.path.name}")
+        try:
+            statements = split_statements(mig.path.read_text(encoding="utf-8-sig"), dialect)
+        except SqlSyntaxError as e:
+            raise SqlFileError(str(mig.path), e.line, "", str(e)) from None
+        run_statements(conn, statements, str(mig.path))
+    duration = int((time.monotonic() - started) * 1000)
+    _record(conn, mig, duration)
+    conn.commit()
+    return {"version": mig.version, "name": mig.path.name, "checksum": mig.checksum,
+            "duration_ms": duration, "baseline": baseline}
 
 
 def _record(conn: Any, mig: Migration, duration_ms: int) -> None:

@@ -41,6 +41,7 @@ class Target:
     locked: bool = False
     reverted: bool = False  # switched, then put back on `previous`
     done: bool = False  # already on the new release when a resumed deploy started
+    error: str | None = None  # this host's own first failure (another host's never lands here)
 
     @property
     def name(self) -> str:
@@ -148,6 +149,25 @@ def open_targets(env: EnvConfig, hosts: list[HostConfig] | None = None) -> list[
         close_targets([o for o in outcomes if isinstance(o, Target)])
         raise errors[0]
     return outcomes  # type: ignore[return-value]
+
+
+def open_reachable(env: EnvConfig) -> tuple[list[Target], dict[str, str]]:
+    """Connect every host that answers, in parallel; the others by name with the reason.
+    For the read-only verbs (status, releases): one host down must not hide the rest."""
+    from deploy.errors import ShipyardError
+
+    def one(host: HostConfig) -> Target | str:
+        try:
+            transport = open_transport(host, env)
+        except ShipyardError as e:
+            return str(e)
+        return Target(host, transport, host_ops(host, env, transport))
+
+    with ThreadPoolExecutor(max_workers=max(1, min(env.parallel, len(env.hosts)))) as pool:
+        opened = list(pool.map(one, env.hosts))
+    targets = [t for t in opened if isinstance(t, Target)]
+    unreachable = {h.name: t for h, t in zip(env.hosts, opened) if isinstance(t, str)}
+    return targets, unreachable
 
 
 def close_targets(targets: list[Target]) -> None:

@@ -25,15 +25,8 @@ def now() -> str:
 def deploy(ctx: RunContext, artifact: Path, resume: dict | None = None) -> None:
     """`resume` is the run record of an interrupted deploy: same artifact and release id,
     the dead run's lease taken over, hosts already on the release left alone."""
-    ctx.artifact = artifact
-    ctx.sha256 = read_sidecar(artifact)["sha256"]
-    ctx.manifest = verify_artifact(artifact, ctx.sha256, Limits.of(ctx.env))  # before anything touches a host
-    ctx.hooks = manifest_hooks(ctx.manifest)
-    ctx.release_id = (resume or {}).get("release_id") or new_release_id(
-        ctx.manifest["short"], dirty=bool(ctx.manifest.get("dirty")))
+    extra_files, schema = check_before_changing_hosts(ctx, artifact, (resume or {}).get("release_id"))
     ctx.owner.update(revision=ctx.manifest["revision"])
-    extra_files = files_per_host(ctx, artifact)  # rendered + validated before any host is touched
-    schema = db_stage.expected_schema(ctx)
     new = lambda t: ctx.release_id  # noqa: E731
     before_unpack = lambda t: None  # noqa: E731
     ctx.bus.emit("run.start", command="deploy", env=ctx.env_name, revision=ctx.manifest["revision"],
@@ -72,6 +65,19 @@ def deploy(ctx: RunContext, artifact: Path, resume: dict | None = None) -> None:
     finally:
         release_locks(ctx)
     run_record.clear(ctx)
+
+
+def check_before_changing_hosts(ctx: RunContext, artifact: Path, release_id: str | None = None) -> tuple[dict, dict]:
+    """Everything a deploy verifies before it changes any host: the artifact (sha256 and
+    every member), its hooks, the server configs rendered and validated for each host,
+    the database steps' checkout. `invoke plan` runs exactly this, so it fails where a
+    deploy would. Returns (files per host, the schema the release expects)."""
+    ctx.artifact = artifact
+    ctx.sha256 = read_sidecar(artifact)["sha256"]
+    ctx.manifest = verify_artifact(artifact, ctx.sha256, Limits.of(ctx.env))
+    ctx.hooks = manifest_hooks(ctx.manifest)
+    ctx.release_id = release_id or new_release_id(ctx.manifest["short"], dirty=bool(ctx.manifest.get("dirty")))
+    return files_per_host(ctx, artifact), db_stage.expected_schema(ctx)
 
 
 def take_over(ctx: RunContext, record: dict) -> None:
@@ -221,16 +227,17 @@ def failed(ctx: RunContext, error: BaseException) -> None:
     """Mark the new release failed where it was unpacked and journal what happened.
     Switched hosts were already put back by the rollout."""
     emit_stage(ctx, "stage.start", "failed")
+    culprits = [t.name for t in ctx.targets if t.error]
     for t in ctx.targets:
         if not t.locked:
             continue
-        outcome = "rolled_back" if t.reverted else "failed"
+        outcome, why = host_outcome(t, culprits, error)
         if t.unpacked and ctx.release_id and ctx.release_id != t.previous:
             try:
-                t.ops.set_status(ctx.release_id, FAILED, {"error": str(error)[:2000]})
+                t.ops.set_status(ctx.release_id, FAILED, {"error": why[:2000]})
             except ShipyardError:
                 pass
-        journal(ctx, t, ctx.command, outcome, t.ops.current() if t.unpacked else t.previous, str(error)[:2000])
+        journal(ctx, t, ctx.command, outcome, t.ops.current() if t.unpacked else t.previous, why[:2000])
     for command in ctx.hooks.commands("on", "failed"):
         for t in ctx.targets:
             try:
@@ -238,6 +245,16 @@ def failed(ctx: RunContext, error: BaseException) -> None:
             except ShipyardError:
                 pass
     emit_stage(ctx, "stage.end", "failed", result="ok")
+
+
+def host_outcome(t: Target, culprits: list[str], error: BaseException) -> tuple[str, str]:
+    """What this host's journal says: its own failure, a rollback, or — never switched while
+    another host failed — that it was left alone, not that it failed with that host's error."""
+    if t.reverted:
+        return "rolled_back", t.error or str(error)
+    if t.error or not culprits or t.switched:
+        return "failed", t.error or str(error)
+    return "not_switched", f"left on {t.previous or 'no release'}: the run stopped when {', '.join(culprits)} failed"
 
 
 def release_locks(ctx: RunContext) -> None:
@@ -263,9 +280,21 @@ def rollback_target(t: Target, releases: list[ReleaseInfo], to: str | None) -> s
     return older_good[-1]
 
 
+def planned_target(ctx: RunContext) -> str | None:
+    """The release a rollback without --to will most likely go to, read before the lock so the
+    run's header can name it; the lock-protected choice in `starting` is the one that counts."""
+    found = set()
+    for t in ctx.targets:
+        try:
+            found.add(rollback_target(t, t.ops.releases(), None))
+        except ShipyardError:
+            return None
+    return found.pop() if len(found) == 1 else None
+
+
 def rollback(ctx: RunContext, to: str | None, force: bool = False) -> None:
     targets_release: dict[str, str] = {}
-    ctx.bus.emit("run.start", command="rollback", env=ctx.env_name, revision=None, release=to,
+    ctx.bus.emit("run.start", command="rollback", env=ctx.env_name, revision=None, release=to or planned_target(ctx),
                  user=ctx.owner["user"], hosts=[t.name for t in ctx.targets], batches=ctx.batches)
     dest = lambda t: targets_release[t.name]  # noqa: E731
     try:

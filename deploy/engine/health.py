@@ -40,8 +40,9 @@ def _probe_http(url: str, release_id: str | None, timeout: float) -> str | None:
             body = resp.read(65536).decode("utf-8", "replace")
     except urllib.error.HTTPError as e:
         return f"HTTP {e.code}"
-    except (OSError, ValueError) as e:
-        return f"{type(e).__name__}: {getattr(e, 'reason', e)}"
+    except (OSError, ValueError) as e:  # "Connection refused", not "URLError: [Errno 111] Connection refused"
+        reason = getattr(e, "reason", e)
+        return reason.strerror if isinstance(reason, OSError) and reason.strerror else f"{type(e).__name__}: {reason}"
     if release_id is None:
         return None
     try:

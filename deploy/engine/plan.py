@@ -64,6 +64,8 @@ class Plan:
     services: list[str]
     hooks: dict[str, list[str]]
     db_script: str | None
+    checked: list[str] = field(default_factory=list)  # what the plan verified, as a deploy would
+    not_checked: list[str] = field(default_factory=list)  # what only a real deploy can find out
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -72,7 +74,7 @@ class Plan:
         return {"plan_format": PLAN_FORMAT, **data}
 
     def to_json(self) -> str:
-        return redact(json.dumps(self.to_dict(), indent=2))
+        return redact(json.dumps(self.to_dict(), indent=2)) + "\n"
 
     def render_text(self, max_files: int = 20) -> str:
         """The plan as a release manager reads it before saying yes."""
@@ -90,6 +92,10 @@ class Plan:
             lines += ["Database script that would run:", *(f"  | {line}" for line in self.db_script.rstrip().splitlines())]
         else:
             lines.append("Database script: none (no schema change)")
+        if self.checked:
+            lines += ["", "Checked, as a deploy would:", *(f"  ok  {item}" for item in self.checked)]
+        if self.not_checked:
+            lines += ["Not checked (only a deploy finds out):", *(f"  --  {item}" for item in self.not_checked)]
         return redact("\n".join(lines) + "\n")
 
 
@@ -103,6 +109,8 @@ def build_plan(
     *,
     env: str | None = None,
     new_release: str | None = None,
+    checked: list[str] | None = None,
+    not_checked: list[str] | None = None,
 ) -> Plan:
     """hosts: [{name, current_release, current_manifest (dict or None)}], in
     config order. new_release: the release id the deploy will create, if known."""
@@ -124,6 +132,8 @@ def build_plan(
         services=list(services),
         hooks={stage: list(cmds) for stage, cmds in hooks.items() if cmds},
         db_script=db_script or None,
+        checked=list(checked or []),
+        not_checked=list(not_checked or []),
     )
 
 

@@ -1,6 +1,7 @@
 """Publish a release across the hosts a batch at a time.
 
-Per batch: drain from the load balancer → switch → restart → health → ready.
+Per batch (announced with a `batch` event as it starts and ends): drain from the
+load balancer → switch → restart → health → ready.
 A batch that fails beyond `max_fail` stops the rollout and every host switched
 so far — in earlier batches too — goes back to the release it had, is
 restarted, health-checked and readied. Each host ends on exactly its old or
@@ -9,6 +10,7 @@ its new release.
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, Callable
 
 from deploy.engine.batches import make_batches, tolerated_failures
@@ -39,8 +41,8 @@ def restart(ctx: "RunContext", target: "Target", release_id: str | None) -> None
         if release_id is None:
             sup.stop_program()
         else:
-            sup.ensure_running(ctx.secrets)
-            sup.restart()
+            ctx.bus.emit("step", host=target.name, stage=PUBLISHING, step="serve", result="ok", duration=0,
+                         output=sup.serve(ctx.secrets))
     if ctx.env.site is not None and release_id is not None:
         from deploy.siteconfig import reload_commands
 
@@ -130,6 +132,8 @@ def publish(ctx: "RunContext", release_for: Callable[["Target"], str | None]) ->
     allowed = tolerated_failures(ctx.env.rollout.max_fail, len(ctx.targets))
     failures: list[StepFailed] = []
     for number, batch in enumerate(batches, start=1):
+        names, started = [t.name for t in batch], time.monotonic()
+        ctx.bus.emit("batch", action="start", batch=number, of=len(batches), hosts=names)
 
         def one(target: "Target") -> StepFailed | None:
             if target.done:  # a resumed deploy: this host already serves the new release
@@ -141,7 +145,10 @@ def publish(ctx: "RunContext", release_for: Callable[["Target"], str | None]) ->
                 revert(ctx, [target], str(e))
                 return e
 
-        failures += [e for e in ctx.for_each(one, batch) if e is not None]
+        failed_here = [e for e in ctx.for_each(one, batch) if e is not None]
+        failures += failed_here
+        ctx.bus.emit("batch", action="end", batch=number, of=len(batches), hosts=names,
+                     result="failed" if failed_here else "ok", duration=round(time.monotonic() - started, 3))
         if len(failures) > allowed:
             stuck = revert(ctx, ctx.targets, f"batch {number} failed: {failures[-1]}")
             if stuck:

@@ -71,7 +71,9 @@ def run_hooks(ctx: "RunContext", when: str, stage: str, release_for: Callable[["
                 target.ops.run_hook(rid, command, hook_env(ctx, target, rid), ctx.secrets)
             except CommandFailed as e:
                 ctx.bus.emit("hook", host=target.name, stage=stage, when=when, command=command, result="failed")
-                raise StepFailed(target.name, f"{stage}/{when} hook `{command}`", e) from e
+                failure = StepFailed(target.name, f"{stage}/{when} hook `{command}`", e)
+                target.error = target.error or str(failure)
+                raise failure from e
             ctx.bus.emit("hook", host=target.name, stage=stage, when=when, command=command,
                          result="ok", duration=round(time.monotonic() - started, 3))
 
@@ -95,10 +97,22 @@ def stage(ctx: "RunContext", name: str, release_for: Callable[["Target"], str | 
         yield
         run_hooks(ctx, "after", name, release_for)
     except BaseException as e:
-        emit_stage(ctx, "stage.end", name, result="failed", error=str(e),
-                   duration=round(time.monotonic() - started, 3))
+        end_failed_stage(ctx, name, e, round(time.monotonic() - started, 3))
         raise
     emit_stage(ctx, "stage.end", name, result="ok", duration=round(time.monotonic() - started, 3))
+
+
+def end_failed_stage(ctx: "RunContext", name: str, error: BaseException, duration: float) -> None:
+    """Each host ends the stage with its own outcome: failed with its own error, or — when the
+    failure was another host's — skipped, naming who stopped the run. Only a failure no host
+    owns (a database step, an interrupt) fails every host."""
+    culprits = [t.name for t in ctx.targets if t.error]
+    for target in ctx.targets:
+        if target.error or not culprits:
+            fields = {"result": "failed", "error": target.error or str(error)}
+        else:
+            fields = {"result": "skipped", "error": f"stopped: {', '.join(culprits)} failed"}
+        ctx.bus.emit("stage.end", host=target.name, stage=name, batch=ctx.batch_of(target), duration=duration, **fields)
 
 
 @contextmanager
@@ -110,12 +124,15 @@ def step(ctx: "RunContext", target: "Target", stage_name: str, name: str) -> Ite
     except StepFailed as e:
         ctx.bus.emit("step", host=target.name, stage=stage_name, step=name, result="failed",
                      duration=round(time.monotonic() - started, 3), output=str(e.cause)[-2000:])
-        if "/" in e.step:
+        failure = e if "/" in e.step else StepFailed(target.name, f"{stage_name}/{name}", f"{e.step}: {e.cause}")
+        target.error = target.error or str(failure)
+        if failure is e:
             raise
-        raise StepFailed(target.name, f"{stage_name}/{name}", f"{e.step}: {e.cause}") from e
+        raise failure from e
     except (ShipyardError, OSError) as e:
         ctx.bus.emit("step", host=target.name, stage=stage_name, step=name, result="failed",
                      duration=round(time.monotonic() - started, 3), output=str(e)[-2000:])
+        target.error = target.error or str(StepFailed(target.name, f"{stage_name}/{name}", e))
         raise StepFailed(target.name, f"{stage_name}/{name}", e) from e
     ctx.bus.emit("step", host=target.name, stage=stage_name, step=name, result="ok",
                  duration=round(time.monotonic() - started, 3))

@@ -94,10 +94,13 @@ def down(lab_dir: Path) -> list[str]:
     for pid in supervisords:  # the deploys' managed supervisords: TERM them all, then wait for each
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGTERM)
-    for pid in supervisords:
+    sshds = [pid for h in lab.hosts if (pid := read_pid(h.root / "sshd.pid"))]
+    for pid in sshds:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
+    for pid in supervisords + sshds:  # all were told at once; now each is waited for
         stop_pid(pid, timeout=15)
     for host in lab.hosts:
-        labhosts.stop_sshd(host)
         labhosts.delete_netns(host)
         removed.append(host.netns or f"{host.name} (127.0.0.1:{host.ssh_port})")
     if lab.bridge:
@@ -106,6 +109,20 @@ def down(lab_dir: Path) -> list[str]:
     if lab.env_file:
         Path(lab.env_file).unlink(missing_ok=True)
         removed.append(lab.env_file)
-    shutil.rmtree(lab.root, ignore_errors=True)
+    remove_in_background(lab.root)
     removed.append(str(lab.root))
     return removed
+
+
+def remove_in_background(root: Path) -> None:
+    """The hosts' trees (releases, dependency envs) take a while to delete: the lab dir is
+    renamed away at once, so its name is free for the next `lab.up`, and a detached
+    `rm -rf` that outlives this process deletes it."""
+    trash = root.with_name(f".{root.name}.removing-{os.getpid()}")
+    try:
+        root.rename(trash)
+    except OSError:  # another filesystem or already gone: delete in place, here
+        shutil.rmtree(root, ignore_errors=True)
+        return
+    subprocess.Popen(["rm", "-rf", "--one-file-system", "--", str(trash)], start_new_session=True,
+                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -44,16 +44,23 @@ def describe(event: dict[str, Any]) -> str:
     kind, e = event["kind"], event
     if kind == "run.start":
         hosts = ", ".join(e.get("hosts", []))
-        return f"{e['command']} {e.get('release') or ''} to {e['env']} by {e['user']}: {hosts} in {len(e.get('batches', []))} batch(es)"
+        where = f"{e['env']} back to {e.get('release') or 'the previous good release'}" if e["command"] == "rollback" \
+            else f"{e.get('release') or ''} to {e['env']}"
+        return f"{e['command']} {where} by {e['user']}: {hosts} in {len(e.get('batches', []))} batch(es)"
     if kind == "run.end":
         tail = f": {e['error']}" if e.get("error") else ""
         return f"{e['result']} (exit {e['exit_code']}) after {e['duration']:.1f}s{tail}"
     if kind == "stage.start":
-        return f"[batch {e['batch']}] {e['stage']} ..."
+        return f"{e['stage']} ..."
     if kind == "stage.end":
         took = f" in {e['duration']:.1f}s" if "duration" in e else ""
         error = f": {e['error']}" if e.get("error") else ""
-        return f"[batch {e['batch']}] {e['stage']} {e.get('result', 'done')}{took}{error}"
+        return f"{e['stage']} {e.get('result', 'done')}{took}{error}"
+    if kind == "batch":
+        if e["action"] == "start":
+            return f"batch {e['batch']} of {e['of']} starts: {', '.join(e['hosts'])}"
+        took = f" in {e['duration']:.1f}s" if "duration" in e else ""
+        return f"batch {e['batch']} of {e['of']} {e.get('result', 'done')}{took}"
     if kind == "step":
         out = last_line(e.get("output")) if e["result"] != "ok" else ""
         return f"{e['stage']}/{e['step']} {e['result']} ({e['duration']:.1f}s)" + (f": {out}" if out else "")
@@ -117,7 +124,7 @@ class HostRow:
     host: str
     batch: int | None = None
     stage: str = "waiting"
-    state: str = "pending"  # pending, running, ok, failed, rolled back
+    state: str = "pending"  # pending, running, ok, failed, stopped (another host failed), rolled back
     stage_started: datetime | None = None
     stage_ended: datetime | None = None
     last: str = ""
@@ -161,12 +168,13 @@ class LiveState:
         row = self.rows.setdefault(host, HostRow(host))
         row.last = describe(event)
         if kind == "stage.start":
-            row.stage, row.batch, row.state = event["stage"], event["batch"], "running"
+            row.stage, row.batch = event["stage"], event["batch"]
+            row.state = row.state if event["stage"] == "failed" else "running"  # the failed stage: each keeps its own
             row.stage_started, row.stage_ended = when, None
         elif kind == "stage.end":
             row.stage_ended = when
-            if row.state != "rolled back":
-                row.state = "failed" if event.get("result") == "failed" or event["stage"] == "failed" else "ok"
+            if row.state != "rolled back" and event["stage"] != "failed":  # the failed stage runs on every host
+                row.state = {"failed": "failed", "skipped": "stopped"}.get(event.get("result", "ok"), "ok")
         elif kind == "upload.progress":
             row.upload_started = row.upload_started or when
             row.upload, row.upload_seen = (event["bytes"], event["total"]), when
@@ -174,7 +182,8 @@ class LiveState:
             row.state = "rolled back"
 
 
-STATE_STYLE = {"pending": "dim", "running": "cyan", "ok": "green", "failed": "bold red", "rolled back": "magenta"}
+STATE_STYLE = {"pending": "dim", "running": "cyan", "ok": "green", "failed": "bold red", "stopped": "yellow",
+               "rolled back": "magenta"}
 
 
 class RichProgress:
@@ -195,7 +204,8 @@ class RichProgress:
         if not self._started:
             self._live.start()
             self._started = True
-        if event["kind"] in ("rollback", "run.end") or event.get("result") == "failed":
+        batch_starts = event["kind"] == "batch" and event["action"] == "start" and event["of"] > 1
+        if event["kind"] in ("rollback", "run.end") or event.get("result") == "failed" or batch_starts:
             self._live.console.print(f"{event.get('host') or ''} {describe(event)}".strip(), markup=False, highlight=False)
 
     def table(self) -> Any:

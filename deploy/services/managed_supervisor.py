@@ -3,20 +3,31 @@
 The local environment (and the lab's hosts) serve the site with gunicorn under
 this supervisord. Everything goes through the host's transport, so the same
 code drives it on this machine and over SSH.
+
+A deploy never stops the server: supervisord's program is a small keeper
+(services/gunicorn_keeper.py) that gunicorn runs under, signalled through
+`supervisorctl signal` — HUP for new code (new workers, old ones finish their
+requests), USR2 binary upgrade when the interpreter or the release's dependency
+env changed. Only a change of the program's own settings (python, workers, bind,
+environment) makes supervisord restart it.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import shlex
 import time
+from pathlib import Path
 
 from deploy.config import EnvConfig, HostConfig
 from deploy.errors import StepFailed
 from deploy.release.hostops import HostOps
 from deploy.secrets import Secret
+from deploy.services.common import wait_until
 
 q = shlex.quote
+KEEPER = "gunicorn_keeper.py"
 
 CONF = """\
 [unix_http_server]
@@ -36,7 +47,7 @@ supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
 serverurl = unix://{socket}
 
 [program:{program}]
-command = {python} -m gunicorn --bind {bind} --workers {workers} --no-control-socket --pid {dir}/{program}.pid {wsgi}
+command = {python} {dir}/{keeper} {dir}/{program}.pid {dir}/{program}.upgrade -- --bind {bind} --workers {workers} --no-control-socket --chdir {current}/app --pid {dir}/{program}.pid {wsgi}
 directory = {current}/app
 environment = {environment}
 autostart = true
@@ -82,10 +93,12 @@ class ManagedSupervisor:
             "SHIPYARD_SHARED": layout.shared,
             "STATIC_ROOT": f"{layout.current}/static",
             "SITE_ALLOWED_HOSTS": self.host.address or "",  # health checks address the host itself
+            "PWD": f"{layout.current}/app",  # gunicorn re-execs (USR2) into $PWD: the link, not an old release
             **{name: s.reveal() for name, s in secrets.items()},
         }
         return CONF.format(
             dir=self.dir,
+            keeper=KEEPER,
             socket=self.socket,
             program=self.settings.program,
             python=self.python,
@@ -103,16 +116,17 @@ class ManagedSupervisor:
     def running(self) -> bool:
         return self._ctl("pid").stdout.strip().isdigit()
 
-    def ensure_running(self, secrets: dict[str, Secret]) -> None:
-        """Write the (0600, it may hold secrets) config; start supervisord or reread it."""
-        self.ops.transport.run(
-            f"umask 077; mkdir -p {q(self.dir)}; cat > {q(self.conf)}.tmp && mv -f {q(self.conf)}.tmp {q(self.conf)}",
-            timeout=self.timeout,
-            stdin=self.render(secrets).encode(),
-        )
+    def _write(self, path: str, text: str) -> None:
+        self.ops.transport.run(f"umask 077; mkdir -p {q(self.dir)}; cat > {q(path)}.tmp && mv -f {q(path)}.tmp {q(path)}",
+                               timeout=self.timeout, stdin=text.encode())
+
+    def ensure_running(self, secrets: dict[str, Secret]) -> bool:
+        """Write the (0600, it may hold secrets) config and the keeper; start supervisord, or let
+        it pick up a changed program. True when the program was (re)started by this call."""
+        self._write(self.conf, self.render(secrets))
+        self._write(f"{self.dir}/{KEEPER}", (Path(__file__).parent / KEEPER).read_text(encoding="utf-8"))
         if self.running():
-            self._ctl("update")
-            return
+            return self.settings.program in self._ctl("update").stdout  # "web: updated process group"
         self.ops.transport.run(
             [self.python, "-m", "supervisor.supervisord", "-c", self.conf], timeout=self.timeout
         )
@@ -121,14 +135,58 @@ class ManagedSupervisor:
             if time.monotonic() > deadline:
                 raise StepFailed(self.host.name, "supervisor.start", f"supervisord did not answer on {self.socket}")
             time.sleep(0.1)
+        return True
 
-    def restart(self) -> None:
-        """Restart the program; supervisorctl waits for startsecs, so RUNNING means it stayed up."""
-        result = self._ctl("restart", self.settings.program)
-        status = self._ctl("status", self.settings.program).stdout
-        if "RUNNING" not in status:
-            detail = (result.stdout + result.stderr).strip() or status.strip()
-            raise StepFailed(self.host.name, "restart", f"{self.settings.program}: {detail}")
+    def serve(self, secrets: dict[str, Secret]) -> str:
+        """Serve `current` without refusing a request; returns how (for the step's output)."""
+        program = self.settings.program
+        runtime, recorded = self._runtime()
+        if self.ensure_running(secrets):
+            how = f"{program} started"
+        elif self.status() != "RUNNING":
+            self._ctl("start", program)
+            how = f"{program} started"
+        elif runtime != recorded:
+            self._binary_upgrade()
+            how = f"{program}: USR2 binary upgrade (the interpreter or the dependency env changed)"
+        else:
+            self._ctl("signal", "HUP", program, check=True)
+            how = f"{program}: HUP, new workers on the new code"
+        self._write(f"{self.dir}/{program}.runtime", runtime)
+        running, seen = wait_until(lambda: ((state := self.status()) == "RUNNING", state), self.timeout, 0.2)
+        if not running:  # supervisorctl's own words: FATAL, BACKOFF, EXITED...
+            raise StepFailed(self.host.name, "restart", f"{program}: {seen} after {how}")
+        return how
+
+    def status(self) -> str:
+        out = self._ctl("status", self.settings.program).stdout.split()
+        return out[1] if len(out) > 1 else " ".join(out) or "unknown"
+
+    def _runtime(self) -> tuple[str, str]:
+        """(what serves the new release, what the running master was started with): the
+        release's dependency env and the interpreter binary. A difference needs a new master."""
+        layout, py = self.ops.layout, q(self.python)
+        script = (f'readlink -f {q(layout.current)}/.deps; p=$(command -v {py}) && readlink -f "$p" && '
+                  f'stat -L -c %d:%i:%Y:%s "$p"; echo ---; cat {q(self.dir)}/{q(self.settings.program)}.runtime 2>/dev/null')
+        out = self.ops.transport.run(script, timeout=self.timeout, check=False).stdout
+        runtime, _, recorded = out.partition("---\n")
+        return runtime, recorded
+
+    def _binary_upgrade(self) -> None:
+        """USR2 through the keeper (see gunicorn_keeper.py), then wait for its verdict."""
+        status = f"{self.dir}/{self.settings.program}.upgrade"
+        self.ops.transport.run(["rm", "-f", status], timeout=self.timeout)
+        self._ctl("signal", "USR2", self.settings.program, check=True)
+        deadline = time.monotonic() + self.timeout
+        while time.monotonic() < deadline:
+            said = self.ops.transport.run(["cat", status], timeout=self.timeout, check=False).stdout.strip()
+            if said:
+                verdict = json.loads(said)
+                if verdict.get("upgrade") != "ok":
+                    raise StepFailed(self.host.name, "restart", f"binary upgrade failed: {verdict.get('detail')}")
+                return
+            time.sleep(0.2)
+        raise StepFailed(self.host.name, "restart", f"binary upgrade gave no answer within {self.timeout:g}s")
 
     def stop_program(self) -> None:
         self._ctl("stop", self.settings.program)

@@ -1,5 +1,7 @@
 """A supervisor program on the host, restarted with `supervisorctl` through the transport
-(so it works the same on local and SSH hosts) and confirmed RUNNING afterwards."""
+(so it works the same on local and SSH hosts) and confirmed RUNNING afterwards. With
+`signal = "HUP"` it is signalled instead of stopped and started (gunicorn: new workers
+on the new code while the old ones finish their requests)."""
 
 from __future__ import annotations
 
@@ -30,7 +32,8 @@ def program_status(transport: "Transport", service: "ServiceConfig", env: "EnvCo
 
 def restart(transport: "Transport", service: "ServiceConfig", env: "EnvConfig", host: "HostConfig") -> None:
     step = f"restart supervisor:{service.name}"
-    argv = [*supervisorctl(service, env, host), "restart", service.name]
+    verb = ["signal", service.signal] if service.signal else ["restart"]
+    argv = [*supervisorctl(service, env, host), *verb, service.name]
     said = transport.run(argv, timeout=service.timeout, check=False)
     output = (said.stdout + said.stderr).strip()
     # "ERROR (not running)" is only the stop half of a restart of a stopped program

@@ -1,13 +1,36 @@
 """The task decorator every Shipyard task uses: ShipyardError becomes a clean
 message on stderr and a meaningful exit code (0 ok, 1 a step failed, 2 bad
-config or usage, 130 interrupted), never a traceback."""
+config or usage, 130 interrupted), never a traceback. A number option given
+something else (`--lock-wait 1.5`) is a parse error naming the option."""
 
 from __future__ import annotations
 
 import functools
 from typing import Any, Callable
 
-from invoke import Exit, task as invoke_task
+from invoke import Exit, Task, task as invoke_task
+from invoke.exceptions import ParseError
+from invoke.parser import Argument
+
+
+class CheckedArgument(Argument):
+    """An invoke Argument whose INT value must be a whole number: a clear parse error, not
+    int()'s traceback. (A class, not a patched method: invoke deep-copies its arguments.)"""
+
+    def set_value(self, value: Any, cast: bool = True) -> None:
+        if cast and self.kind is int and not str(value).strip().lstrip("+-").isdigit():
+            raise ParseError(f"--{self.name.replace('_', '-')}: {value!r} is not a whole number")
+        super().set_value(value, cast=cast)
+
+
+class ShipyardTask(Task):
+    """invoke's Task, with CheckedArgument for its options."""
+
+    def get_arguments(self, *args: Any, **kwargs: Any) -> Any:
+        arguments = super().get_arguments(*args, **kwargs)
+        for argument in arguments:
+            argument.__class__ = CheckedArgument
+        return arguments
 
 
 def shipyard_task(*dargs: Any, **dkwargs: Any) -> Any:
@@ -26,7 +49,7 @@ def shipyard_task(*dargs: Any, **dkwargs: Any) -> Any:
             except KeyboardInterrupt:
                 raise Exit("shipyard: interrupted", code=130) from None
 
-        return invoke_task(**dkwargs)(run)
+        return invoke_task(klass=ShipyardTask, **dkwargs)(run)
 
     if dargs and callable(dargs[0]) and not dkwargs:
         return decorate(dargs[0])

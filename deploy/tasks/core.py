@@ -20,8 +20,11 @@ REPORT_HELP = {
 }
 
 
+NEEDS_SECRETS = ("deploy", "rollback", "plan")
+
+
 def _context(command: str, env: str, config: str | None, events=None, junit=None, html=None,
-             lock_wait: float = 0.0) -> "RunContext":
+             lock_wait: int = 0) -> "RunContext":
     from deploy.config import load
     from deploy.engine.context import RunContext, new_owner, open_targets
     from deploy.report.events import EventBus
@@ -29,7 +32,8 @@ def _context(command: str, env: str, config: str | None, events=None, junit=None
 
     loaded = load(config)
     envcfg = loaded.environment(env)
-    secrets = envcfg.load_secrets()
+    # only what changes a host needs the deploy's secrets (plan checks them as deploy would)
+    secrets = envcfg.load_secrets() if command in NEEDS_SECRETS else {}
     if command in ("deploy", "rollback"):
         bus = make_bus(events, junit, html, notify=envcfg.notify, secrets=secrets)
     else:
@@ -71,14 +75,14 @@ def _run(ctx: "RunContext", action) -> None:
         ctx.bus.close()
 
 
-LOCK_WAIT_HELP = "seconds to wait for another deploy's lock before failing (default: fail at once)"
+LOCK_WAIT_HELP = "whole seconds to wait for another deploy's lock before failing (default 0: fail at once)"
 
 
 @shipyard_task(help={"env": ENV_HELP, "artifact": "artifact to deploy (default: newest in dist/)", "config": CONFIG_HELP,
                      "lock_wait": LOCK_WAIT_HELP,
                      "resume": "finish an interrupted deploy (same artifact and release) on the hosts not yet done",
                      **REPORT_HELP})
-def deploy(c, env="local", artifact=None, config=None, events=None, junit=None, html=None, lock_wait=0.0,
+def deploy(c, env="local", artifact=None, config=None, events=None, junit=None, html=None, lock_wait=0,
            resume=False):
     """Deploy an artifact: upload, unpack, switch, restart, health-check (rolls back on failure)."""
     from pathlib import Path
@@ -102,7 +106,7 @@ def deploy(c, env="local", artifact=None, config=None, events=None, junit=None, 
 @shipyard_task(help={"env": ENV_HELP, "to": "release id to go back to (default: the previous good one)",
                      "force": "roll back even across a database contract change (drops, renames)",
                      "config": CONFIG_HELP, "lock_wait": LOCK_WAIT_HELP, **REPORT_HELP})
-def rollback(c, env="local", to=None, force=False, config=None, events=None, junit=None, html=None, lock_wait=0.0):
+def rollback(c, env="local", to=None, force=False, config=None, events=None, junit=None, html=None, lock_wait=0):
     """Switch back to the previous good release (or --to RELEASE), restart and health-check."""
     from deploy.engine import flow
 
@@ -111,19 +115,47 @@ def rollback(c, env="local", to=None, force=False, config=None, events=None, jun
     print(f"rolled back {env} to {ctx.release_id}")
 
 
+def _each_host(command: str, env: str, config: str | None, show) -> None:
+    """Run `show(ctx, target)` on every reachable host in config order; an unreachable host,
+    or one whose answer fails, is marked in place; then exit 1 naming them."""
+    from deploy.config import load
+    from deploy.engine.context import RunContext, close_targets, new_owner, open_reachable
+    from deploy.errors import ShipyardError
+    from deploy.report.events import EventBus
+
+    loaded = load(config)
+    envcfg = loaded.environment(env)
+    targets, failed = open_reachable(envcfg)
+    ctx = RunContext(loaded, env, envcfg, EventBus(), targets, {}, command, owner=new_owner(command))
+    by_name = {t.name: t for t in targets}
+    try:
+        for host in envcfg.hosts:
+            if host.name in failed:
+                print(f"{host.name}: UNREACHABLE ({failed[host.name]})")
+                continue
+            try:
+                show(ctx, by_name[host.name])
+            except ShipyardError as e:
+                failed[host.name] = str(e)
+                print(f"{host.name}: ERROR ({e})")
+    finally:
+        close_targets(targets)
+    if failed:
+        from invoke import Exit
+
+        raise Exit(f"shipyard: {len(failed)} of {len(envcfg.hosts)} host(s) could not be read: {', '.join(failed)}", code=1)
+
+
 @shipyard_task(help={"env": ENV_HELP, "config": CONFIG_HELP})
 def releases(c, env="local", config=None):
     """List each host's releases: current marked *, revision, date, outcome."""
-    ctx = _context("releases", env, config)
 
-    def show() -> None:
-        for t in ctx.targets:
-            print(f"{t.name}:")
-            for r in t.ops.releases():
-                mark = "*" if r.current else " "
-                print(f"  {mark} {r.id:<32} {r.revision[:12]:<12} {r.deployed_at:<25} {r.status}")
+    def show(ctx: "RunContext", t) -> None:
+        lines = [f"  {'*' if r.current else ' '} {r.id:<32} {r.revision[:12]:<12} {r.deployed_at:<25} {r.status}"
+                 for r in t.ops.releases()]
+        print("\n".join([f"{t.name}:", *lines]))
 
-    _run_quiet(ctx, show)
+    _each_host("releases", env, config, show)
 
 
 @shipyard_task(help={"env": ENV_HELP, "config": CONFIG_HELP})
@@ -132,24 +164,22 @@ def status(c, env="local", config=None):
     from deploy.errors import ShipyardError
     from deploy.engine.health import check_host
 
-    ctx = _context("status", env, config)
-    problems: list[str] = []
+    unhealthy: list[str] = []
 
-    def show() -> None:
-        for t in ctx.targets:
-            current = t.ops.current()
-            lock = t.ops.read_lock()
-            try:
-                check_host(ctx.env.model_copy(update={"health": ctx.env.health.model_copy(update={"timeout": 2.0})}),
-                           t.host, t.transport, current if ctx.env.health.expect_release else None)
-                health = "healthy"
-            except ShipyardError as e:
-                health, _ = f"unhealthy ({e})", problems.append(t.name)
-            holder = f"locked by {lock.get('user')} since {lock.get('since')}" if lock else "unlocked"
-            print(f"{t.name}: release {current or '(none)'}, {health}, {holder}")
+    def show(ctx: "RunContext", t) -> None:
+        current = t.ops.current()
+        lock = t.ops.read_lock()
+        try:
+            check_host(ctx.env.model_copy(update={"health": ctx.env.health.model_copy(update={"timeout": 2.0})}),
+                       t.host, t.transport, current if ctx.env.health.expect_release else None)
+            health = "healthy"
+        except ShipyardError as e:
+            health, _ = f"unhealthy ({e})", unhealthy.append(t.name)
+        holder = f"locked by {lock.get('user')} since {lock.get('since')}" if lock else "unlocked"
+        print(f"{t.name}: release {current or '(none)'}, {health}, {holder}")
 
-    _run_quiet(ctx, show)
-    if problems:
+    _each_host("status", env, config, show)
+    if unhealthy:
         from invoke import Exit
 
         raise Exit(code=1)
@@ -160,21 +190,11 @@ def stop(c, env="local", config=None):
     """Stop the supervisord Shipyard manages for an environment (the local env's web server)."""
     from deploy.services.managed_supervisor import ManagedSupervisor
 
-    ctx = _context("stop", env, config)
+    def halt(ctx: "RunContext", t) -> None:
+        if ctx.env.supervisor and ctx.env.supervisor.managed and not t.host.is_windows:
+            ManagedSupervisor(t.ops, ctx.env, t.host, ctx.python(t.host)).shutdown()
+            print(f"{t.name}: stopped")
+        else:
+            print(f"{t.name}: nothing Shipyard runs itself here (services are the system's)")
 
-    def halt() -> None:
-        for t in ctx.targets:
-            if ctx.env.supervisor and ctx.env.supervisor.managed:
-                ManagedSupervisor(t.ops, ctx.env, t.host, ctx.python(t.host)).shutdown()
-                print(f"{t.name}: stopped")
-
-    _run_quiet(ctx, halt)
-
-
-def _run_quiet(ctx: "RunContext", action) -> None:
-    from deploy.engine.context import close_targets
-
-    try:
-        action()
-    finally:
-        close_targets(ctx.targets)
+    _each_host("stop", env, config, halt)

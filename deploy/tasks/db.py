@@ -24,6 +24,7 @@ HELP = {
     "baseline": "record existing scripts as applied without running them",
     "with-privileges": "PostgreSQL: compare GRANT/REVOKE too",
     "skip-destructive": "leave out what would lose data (drops of tables, columns, sequences; narrowing) and do the rest",
+    "check": "only compare: exit 1 when the file is not what the models create (for CI)",
 }
 
 
@@ -252,6 +253,27 @@ def bounce_test(c, env="local", config=None):
     bounce(tgt.url, tgt.sql_dir, password=tgt.password, timeout=tgt.settings.timeout, settings=tgt.settings)
 
 
+@shipyard_task(name="django-schema", help=_help("env", "check", "output", "config"))
+def django_schema(c, env="local", check=False, output=None, config=None):
+    """Write sql/schema/010_django.sql from the Django models (what manage.py migrate creates on SQLite)."""
+    from deploy.artifact import deps
+    from deploy.artifact.builder import wheel_cache_dir
+    from deploy.db import django_schema as generated
+    from deploy.db.session import db_settings
+
+    loaded, envc = _env(config, env)
+    app = loaded.resolve(loaded.project.app_dir)
+    requirements = app / loaded.build.requirements if loaded.build.requirements else None
+    site_packages = None
+    if requirements is not None and requirements.is_file():  # the site's own Django, as the build uses it
+        quiet = lambda _line: None  # noqa: E731
+        site_packages = deps.cached_site_packages(deps.cached_wheels(requirements, wheel_cache_dir(loaded), quiet), quiet)
+    text = generated.render(generated.migrated_ddl(app, site_packages), loaded.project.app_dir)
+    path = Path(output) if output else loaded.resolve(db_settings(envc).sql_dir) / "schema" / "010_django.sql"
+    if not generated.write_or_check(path, text, check) and check:
+        raise invoke.Exit(code=1)
+
+
 ns = invoke.Collection("db")
-for _t in (diff, sync, data_diff, data_sync, snapshot, migrate, bounce_test):
+for _t in (diff, sync, data_diff, data_sync, snapshot, migrate, bounce_test, django_schema):
     ns.add_task(_t)

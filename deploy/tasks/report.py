@@ -6,16 +6,24 @@ from __future__ import annotations
 from deploy.tasks._task import shipyard_task
 
 
-@shipyard_task(help={"from_": "JSON-lines events file (deploy --events FILE)", "out": "HTML file to write"})
-def report(c, from_, out="report.html"):
+@shipyard_task(help={"from_": "JSON-lines events file (deploy --events FILE; default: $SHIPYARD_EVENTS)",
+                     "out": "HTML file to write"})
+def report(c, from_=None, out="report.html"):
     """Render the HTML deploy report (timeline, failures, database script) from an events file."""
     import json
+    import os
     from pathlib import Path
 
     from deploy.errors import UsageError
     from deploy.report.events import read_events
     from deploy.report.html import render_html
 
+    from deploy.report.events import EVENTS_ENV_VAR
+
+    from_ = from_ or os.environ.get(EVENTS_ENV_VAR)
+    if not from_:
+        raise UsageError("report: which events file? pass --from EVENTS (written by `invoke deploy --events EVENTS`) "
+                         f"or set {EVENTS_ENV_VAR}")
     source = Path(from_)
     if not source.is_file():
         raise UsageError(f"--from {source}: no such events file")

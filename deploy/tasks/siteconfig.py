@@ -8,14 +8,17 @@ import invoke
 from deploy.tasks._task import shipyard_task
 
 
+ENV_HELP = "environment name from shipyard.toml (default: local)"
+
+
 @shipyard_task(help={
-    "env": "environment name from shipyard.toml",
+    "env": ENV_HELP,
     "out": "directory to write into (default .shipyard/rendered/ENV); one subdirectory per host",
     "release": "release id to render for (shows in the files' headers)",
     "check": "validate with the real tools (apache2 -t, nginx -t, ...); --no-check to skip",
     "config": "path to shipyard.toml",
 })
-def render(c, env, out=None, release="preview", check=True, config=None):
+def render(c, env="local", out=None, release="preview", check=True, config=None):
     """Render the env's server configs per host, and validate them."""
     from pathlib import Path
 
@@ -25,18 +28,23 @@ def render(c, env, out=None, release="preview", check=True, config=None):
 
     loaded = load(config)
     environment = loaded.environment(env)
+    if environment.site is None:
+        print(f"env {env}: nothing to render: it has no [env.{env}.site] model in {loaded.path.name}")
+        return
     base = Path(out) if out else loaded.resolve(f".shipyard/rendered/{env}")
     for host in environment.hosts:
         files = siteconfig.release_files(loaded, env, host, release)
-        for path in write_rendered(files, base / host.name):
-            print(path)
+        written = write_rendered(files, base / host.name)
+        print(f"{host.name}: rendered {len(written)} file(s) into {base / host.name}")
+        for path in written:
+            print(f"  {path}")
         if check and files:
             siteconfig.validate_files(files)
             print(f"{host.name}: {len(files) - 1} file(s) valid")
 
 
-@shipyard_task(help={"env": "environment name from shipyard.toml", "config": "path to shipyard.toml"})
-def diff(c, env, config=None):
+@shipyard_task(help={"env": ENV_HELP, "config": "path to shipyard.toml"})
+def diff(c, env="local", config=None):
     """Show how rendered configs differ from each host's live release; exit 1 when they differ."""
     import sys
 
@@ -46,6 +54,9 @@ def diff(c, env, config=None):
 
     loaded = load(config)
     environment = loaded.environment(env)
+    if environment.site is None:
+        print(f"env {env}: nothing to compare: it has no [env.{env}.site] model in {loaded.path.name}")
+        return
     differs = False
     for host in environment.hosts:
         with open_transport(host, environment) as transport:

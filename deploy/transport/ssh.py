@@ -33,6 +33,18 @@ if TYPE_CHECKING:  # pragma: no cover
 POLL_SECONDS = 0.02
 
 
+def said(e: BaseException) -> str:
+    """An OS or SSH error as people write it: `Connection refused`, not paramiko's
+    `[Errno None] Unable to connect to port 22 on 10.0.0.1`; never an empty string."""
+    if isinstance(e, paramiko.ssh_exception.NoValidConnectionsError):
+        return ", ".join(sorted({err.strerror or str(err) for err in e.errors.values()})) or "no address answered"
+    if isinstance(e, OSError) and e.strerror:
+        return e.strerror
+    if isinstance(e, EOFError) or not str(e):
+        return "the connection was closed by the host"
+    return str(e)
+
+
 @dataclass
 class SshTransport(Transport):
     options: SshOptions = field(default_factory=SshOptions)
@@ -82,7 +94,7 @@ class SshTransport(Transport):
             raise TransportError(self.name, f"no answer from {self._where} within {opts.connect_timeout:g}s") from None
         except (OSError, EOFError, paramiko.SSHException) as e:
             conn.close()
-            raise TransportError(self.name, f"cannot connect to {self._where}: {e}") from None
+            raise TransportError(self.name, f"cannot connect to {self._where}: {said(e)}") from None
         if opts.keepalive:
             conn.transport.set_keepalive(opts.keepalive)
         self._conn = conn
@@ -98,7 +110,7 @@ class SshTransport(Transport):
         try:
             return conn.client.get_transport().open_session(timeout=self.options.connect_timeout)
         except (paramiko.SSHException, EOFError, OSError) as e:
-            raise TransportError(self.name, f"connection to {self._where} lost: {e}") from None
+            raise TransportError(self.name, f"connection to {self._where} lost: {said(e)}") from None
 
     def remote_command(self, command: Command, env: dict[str, str] | None, cwd: str | None) -> str:
         """The command line sshd is given: argv quoted, scripts wrapped in /bin/sh -c."""
@@ -123,7 +135,7 @@ class SshTransport(Transport):
             out, err = self._collect(chan, command, started + timeout, timeout)
             rc = chan.recv_exit_status()
         except (paramiko.SSHException, EOFError, OSError) as e:
-            raise TransportError(self.name, f"connection to {self._where} lost: {e}") from None
+            raise TransportError(self.name, f"connection to {self._where} lost: {said(e)}") from None
         finally:
             chan.close()
         if rc == -1:
@@ -199,7 +211,7 @@ class SshTransport(Transport):
             try:
                 self._connection().sftp().get(remote, str(local))
             except (OSError, EOFError, paramiko.SSHException) as e:
-                raise TransportError(self.name, f"download of {remote} failed: {e}") from None
+                raise TransportError(self.name, f"download of {remote} failed: {said(e)}") from None
 
     def close(self) -> None:
         if self._conn is not None:

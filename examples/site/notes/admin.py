@@ -1,5 +1,6 @@
 from django.contrib import admin
 
-from notes.models import Note
+from notes.models import Author, Note, Post
 
-admin.site.register(Note)
+for model in (Note, Author, Post):
+    admin.site.register(model)

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, JsonResponse
 
-from notes.models import Note
+from notes.models import Note, Post
 
 
 def release_info() -> dict:
@@ -40,4 +40,5 @@ def health(request: HttpRequest) -> JsonResponse:
 
 def index(request: HttpRequest) -> JsonResponse:
     info = release_info()
-    return JsonResponse({"site": "shipsite", "release": info["release"], "notes": Note.objects.count()})
+    return JsonResponse({"site": "shipsite", "release": info["release"], "notes": Note.objects.count(),
+                         "published_posts": Post.objects.filter(published=True).count()})

@@ -175,9 +175,9 @@ def test_a_big_table_is_synced_within_a_memory_bound(sqlite_url, tmp_path) -> No
 def _project(tmp_path: Path, sqlite_path: str, steps: str = '["sync", "data"]') -> Path:
     import shutil
 
-    from tests.integration.db.test_db_migrate_bounce_deploy import ROOT
+    from tests.integration.db.test_db_migrate_bounce_deploy import SITE_SQL
 
-    shutil.copytree(ROOT / "sql" / "schema", tmp_path / "sql" / "schema")
+    shutil.copytree(SITE_SQL / "schema", tmp_path / "sql" / "schema")
     (tmp_path / "sql" / "data").mkdir()
     (tmp_path / "sql" / "data" / "author.csv").write_text("id,name,email\n1,Ada,ada@example.invalid\n2,\"O'Hara, ]x\",oh@example.invalid\n")
     (tmp_path / "shipyard.toml").write_text(

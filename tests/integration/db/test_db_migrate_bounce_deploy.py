@@ -19,6 +19,7 @@ from deploy.db.errors import MigrationChanged, StatementFailed
 from deploy.db.migrate import migrate
 
 ROOT = Path(__file__).parents[3]
+SITE_SQL = ROOT / "tests" / "fixtures" / "db" / "site_sql"  # portable: PostgreSQL and SQLite read it
 
 
 @pytest.fixture(params=["pg_url", "sqlite_url"])
@@ -71,8 +72,8 @@ def test_baseline_marks_without_running(url, tmp_path) -> None:
 
 def test_bounce_loads_schema_then_seed_and_says_each_file(url) -> None:
     lines: list[str] = []
-    bounce(url, ROOT / "sql", log=lines.append)
-    bounce(url, ROOT / "sql", log=lines.append)  # twice: the second drops what the first made
+    bounce(url, SITE_SQL, log=lines.append)
+    bounce(url, SITE_SQL, log=lines.append)  # twice: the second drops what the first made
     conn = connect(url)
     assert conn.execute("SELECT count(*) FROM published_post").fetchone()[0] == 1
     conn.close()
@@ -82,7 +83,7 @@ def test_bounce_loads_schema_then_seed_and_says_each_file(url) -> None:
 
 
 def _project(tmp_path: Path, database: str, steps: str = '["migrate", "sync"]') -> Path:
-    shutil.copytree(ROOT / "sql", tmp_path / "sql")
+    shutil.copytree(SITE_SQL, tmp_path / "sql")
     (tmp_path / "shipyard.toml").write_text(
         f'[env.local]\ndatabase = "{database}"\n[env.local.db]\ndeploy_steps = {steps}\n'
     )
@@ -138,7 +139,7 @@ def test_tasks_exit_codes(sqlite_url, tmp_path) -> None:
     assert (Path(sqlite_url.database).parent / "test_test.db").is_file()
     (project / "sql" / "schema" / "020_views.sql").unlink()
     (project / "sql" / "schema" / "010_tables.sql").write_text(
-        (ROOT / "sql" / "schema" / "010_tables.sql").read_text().replace("    body text,\n", ""))
+        (SITE_SQL / "schema" / "010_tables.sql").read_text().replace("    body text,\n", ""))
     refused = _invoke(project, "db.sync", "--apply")
     assert refused.returncode == 3 and "drop_column post.body" in refused.stderr
     allowed = _invoke(project, "db.sync", "--apply", "--allow-destructive")

@@ -16,6 +16,7 @@ from deploy.db.render.base import Script, Step
 from db_live_helpers import live, remaining, sync, want
 
 ROOT = Path(__file__).parents[3]
+SITE_SQL = ROOT / "tests" / "fixtures" / "db" / "site_sql"  # portable: PostgreSQL and SQLite read it
 CASES = ROOT / "tests" / "fixtures" / "db"
 PORTABLE = sorted(p.name for p in CASES.iterdir() if (p / "desired.sql").is_file())
 
@@ -37,8 +38,9 @@ def test_golden_case_round_trips(url, case: str) -> None:
 
 
 def test_example_site_schema_round_trips(url) -> None:
-    text = "\n".join(p.read_text() for p in schema_files(ROOT / "sql" / "schema"))
-    desired = want(url, text) if url.dialect == "postgres" else from_directory(ROOT / "sql" / "schema", url.dialect)
+    text = "
+".join(p.read_text() for p in schema_files(SITE_SQL / "schema"))
+    desired = want(url, text) if url.dialect == "postgres" else from_directory(SITE_SQL / "schema", url.dialect)
     sync(url, desired)
     assert remaining(url, desired) == []
     assert {"author", "post"} <= _table_names(live(url))

@@ -167,15 +167,17 @@ def lock_record(lab: Lab, index: int) -> str | None:
 
 
 class RequestLoop:
-    """A bounded request loop against the HAProxy frontend (stops by itself after `limit` requests or `seconds`)."""
+    """A bounded request loop against a loopback or lab URL, `clients` at a time (stops by itself
+    after `limit` requests or `seconds`). Any failure counts: refused, reset, timeout, non-2xx."""
 
-    def __init__(self, url: str, limit: int = 20000, seconds: float = 180):
+    def __init__(self, url: str, limit: int = 20000, seconds: float = 180, clients: int = 1):
         self.url, self.limit, self.seconds = url, limit, seconds
         self.ok = 0
         self.failures: list[str] = []
         self.releases: list[str] = []
+        self._lock = threading.Lock()
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._threads = [threading.Thread(target=self._run, daemon=True) for _ in range(clients)]
 
     def _run(self) -> None:
         deadline = time.monotonic() + self.seconds
@@ -183,17 +185,21 @@ class RequestLoop:
             try:
                 with urllib.request.urlopen(self.url, timeout=10) as r:
                     release = json.loads(r.read()).get("release")
-                self.ok += 1
-                if not self.releases or self.releases[-1] != release:
-                    self.releases.append(release)
+                with self._lock:
+                    self.ok += 1
+                    if not self.releases or self.releases[-1] != release:
+                        self.releases.append(release)
             except Exception as e:  # noqa: BLE001 - every failure counts, whatever it is
-                self.failures.append(f"{type(e).__name__}: {e}")
+                with self._lock:
+                    self.failures.append(f"{type(e).__name__}: {e}")
             time.sleep(0.005)
 
     def __enter__(self) -> "RequestLoop":
-        self._thread.start()
+        for thread in self._threads:
+            thread.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
-        self._thread.join()
+        for thread in self._threads:
+            thread.join()

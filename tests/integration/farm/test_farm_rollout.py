@@ -84,18 +84,32 @@ def test_health_failure_in_batch_2_puts_every_host_back(project):
     project.build()
     marker = Path(project.lab.hosts[1].deploy_to) / "shared" / "fail-health"
     marker.touch()
+    events_file = project.root / "batch2-events.jsonl"
     try:
         with RequestLoop(project.lab.frontend_url + "/health/") as loop:
-            result = deploy(project, check=False)
+            result = deploy(project, "--events", str(events_file), check=False)
     finally:
         marker.unlink()
     assert result.returncode == 1
     assert "lab2" in result.stderr and "health" in result.stderr
+    events = [json.loads(line) for line in events_file.read_text().splitlines()]
+    order = [(e["kind"], e.get("batch"), e.get("action"), e.get("host")) for e in events
+             if e["kind"] == "batch" or (e["kind"] == "step" and e["step"] == "switch" and e.get("result") == "ok")]
+    assert order[:4] == [("batch", 1, "start", None), ("step", None, None, "lab1"), ("batch", 1, "end", None),
+                         ("batch", 2, "start", None)]  # each batch announced when it starts, not all at the end
+    assert not any(e["kind"] == "batch" and e["batch"] == 3 for e in events)  # the rollout stopped at batch 2
+    ends = {e["host"]: e for e in events if e["kind"] == "stage.end" and e["stage"] == "publishing"}
+    assert ends["lab2"]["result"] == "failed" and "health" in ends["lab2"]["error"]
+    assert ends["lab3"]["result"] == "skipped" and ends["lab3"]["error"] == "stopped: lab2 failed"
+    lab3_lines = [line.split(None, 2)[2] for line in result.stderr.splitlines() if line.split()[1:2] == ["lab3"]]
+    assert any(line.startswith("publishing skipped") and line.endswith("stopped: lab2 failed") for line in lab3_lines)
+    assert not any("failed" in line and "health" in line for line in lab3_lines)  # never under lab2's error
     assert currents(project.lab) == {"lab1": good, "lab2": good, "lab3": good}  # lab1 (batch 1) went back too
     assert loop.failures == []
     entries = [journal(project.lab, i)[-1] for i in range(3)]
     assert [e["release"] for e in entries] == [good] * 3
-    assert [e["outcome"] for e in entries[:2]] == ["rolled_back", "rolled_back"]  # lab3 was never switched
+    assert [e["outcome"] for e in entries] == ["rolled_back", "rolled_back", "not_switched"]
+    assert "health" not in entries[2]["error"] and "the run stopped when lab2 failed" in entries[2]["error"]
     bad = next(r for r in (Path(project.lab.hosts[0].deploy_to) / "releases").iterdir() if r.name not in project.releases)
     assert json.loads((bad / "release.json").read_text())["status"] == "failed"
     assert all(lock_record(project.lab, i) is None for i in range(3))
@@ -180,6 +194,16 @@ def test_unreachable_host_fails_before_anything_changes(project):
         result = deploy(project, check=False)
         assert result.returncode == 1 and "lab3" in result.stderr
         assert time.monotonic() - started < 30
+        # the read-only verbs show every host that answers, mark the one that does not, then fail
+        for task in ("status", "releases"):
+            seen = project.invoke(task, "--env", "lab", check=False)
+            assert seen.returncode == 1, (task, seen.stdout, seen.stderr)
+            lines = seen.stdout.splitlines()
+            assert any(line.startswith("lab1: ") or line == "lab1:" for line in lines), seen.stdout
+            assert any(line.startswith("lab2: ") or line == "lab2:" for line in lines), seen.stdout
+            marked = [line for line in lines if line.startswith("lab3: UNREACHABLE")]
+            assert marked and "Connection refused" in marked[0] and "Errno" not in seen.stdout + seen.stderr
+            assert before["lab1"] in seen.stdout and "1 of 3 host(s) could not be read: lab3" in seen.stderr
     finally:
         labhosts.start_sshd(lab3, private_mounts=True)
     assert currents(project.lab) == before

@@ -49,6 +49,14 @@ def test_supervisor_restart_starts_a_new_gunicorn_that_serves(app, env, ssh):
     assert get("http://10.77.0.11:8000/").startswith("lab1 20261125-000000-aaaaaaa")
 
 
+def test_supervisor_signal_reloads_the_same_master_instead_of_a_stop_and_start(app, env, ssh):
+    restart_service(ssh, WEB, env, env.hosts[0])
+    before = web_pid(app, 0)
+    restart_service(ssh, WEB.model_copy(update={"signal": "HUP"}), env, env.hosts[0])
+    assert web_pid(app, 0) == before  # supervisorctl signal HUP: gunicorn's master stays, workers are new
+    assert get("http://10.77.0.11:8000/").startswith("lab1 20261125-000000-aaaaaaa")
+
+
 def test_supervisor_program_that_cannot_start_fails_the_step(app, env, ssh):
     conf = app.root / "hosts" / "lab1" / "sv" / "conf.d" / "broken.conf"
     conf.write_text("[program:broken]\ncommand=/bin/sh -c 'exit 3'\nautostart=false\nstartsecs=1\nstartretries=0\n")

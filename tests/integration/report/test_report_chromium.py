@@ -12,7 +12,7 @@ from report_sample import HOSTS, sample_events
 
 from deploy.report.html import render_html
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 ROLLED_BACK_AMBER = (0xD9, 0x77, 0x06)
 FAILED_RED = (0xDC, 0x26, 0x26)

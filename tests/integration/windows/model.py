@@ -185,7 +185,9 @@ class WindowsHostModel:
                 if not (member.isfile() or member.isdir()):
                     raise ModelError(f"refusing link or special entry: {member.name}")
             temp = target.with_name(target.name + ".tmp-model")
-            tar.extractall(temp, filter="data")
+            if hasattr(tarfile, "data_filter"):  # Python 3.11.4+; members were checked above either way
+                tar.extraction_filter = tarfile.data_filter
+            tar.extractall(temp)
         for required in ("app", "manifest.json"):
             if not (temp / required).exists():
                 shutil.rmtree(temp)

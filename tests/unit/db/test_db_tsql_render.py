@@ -116,7 +116,7 @@ def test_another_dialects_schema_gets_sql_server_types(tmp_path) -> None:
     assert types == {"id": ("int", True), "on_off": ("bit", False), "at": ("datetime2", False), "at_tz": ("datetimeoffset", False),
                      "body": ("nvarchar(max)", False), "raw": ("varbinary(max)", False), "u": ("uniqueidentifier", False)}
     assert notes == ["dbo.flag.body: text read as nvarchar(max) (Unicode, no length limit)"]
-    example, _ = read_desired(Path(__file__).parents[3] / "sql" / "schema", "tsql", "postgres")
+    example, _ = read_desired(Path(__file__).parents[3] / "tests" / "fixtures" / "db" / "site_sql" / "schema", "tsql", "postgres")
     render(diff(Schema("tsql"), example), server_version="2008R2").text()  # both parsers read it at level 100
 
 

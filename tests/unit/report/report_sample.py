@@ -84,12 +84,16 @@ def emit_sample_run(bus: EventBus, clock: FakeClock) -> None:
              user="alice", hosts=HOSTS, batches=BATCHES)
     bus.emit("lock", action="acquired", holder="alice@ci-runner-7")
     bus.emit("db.script", dialect="postgres", script=DB_SCRIPT, applied=True)
+    bus.emit("batch", action="start", batch=1, of=2, hosts=["web1"])
     host_stages(bus, clock, "web1", 1, fail_health=False)
+    bus.emit("batch", action="end", batch=1, of=2, hosts=["web1"], result="ok", duration=4.0)
     clock.advance(0.5)
     batch_start = clock.now
+    bus.emit("batch", action="start", batch=2, of=2, hosts=["web2", "win1"])
     host_stages(bus, clock, "web2", 2, fail_health=False)
     clock.now = batch_start + timedelta(seconds=0.3)  # batch 2 hosts run side by side
     host_stages(bus, clock, "win1", 2, fail_health=True)
+    bus.emit("batch", action="end", batch=2, of=2, hosts=["web2", "win1"], result="failed", duration=7.1)
     bus.emit("lock", action="released", holder="alice@ci-runner-7")
     bus.emit("run.end", result="rolled_back", exit_code=1, duration=(clock.now - datetime(2026, 11, 25, 2, 15, tzinfo=timezone.utc)).total_seconds(),
              error=f"win1: step 'health' failed (DEPLOY_TOKEN={SECRET_VALUE})")

@@ -43,7 +43,7 @@ def test_live_state_tracks_stage_batch_upload_and_outcome():
     rows = state.rows
     assert list(rows) == ["web1", "web2", "win1"]
     assert [rows[h].state for h in rows] == ["ok", "ok", "rolled back"]
-    assert rows["win1"].last == "[batch 2] failed ok in 1.2s"
+    assert rows["win1"].last == "failed ok in 1.2s"
     assert rows["web1"].elapsed(None) == "2.5s"  # finished stages stop the clock
 
 
@@ -61,6 +61,7 @@ def test_rich_table_shows_every_host():
     for host in ("web1", "web2", "win1"):
         assert re.search(rf"{host} +│ +\d", text), text
     assert "rolled back" in text and "12.0 MiB/12.0 MiB" in text
+    assert text.index("batch 1 of 2 starts: web1") < text.index("batch 2 of 2 starts: web2, win1")  # as each begins
 
 
 def test_human_bytes():

@@ -1,0 +1,52 @@
+"""Zero refused requests on a single host: a deploy of new code (gunicorn HUP) and one of new
+dependencies (USR2 binary upgrade through the keeper) under bounded load on loopback.
+Not timed: the load must span the switch (both releases answer) and nothing may fail."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+from tests.integration.farm.farmlab import RequestLoop
+
+pytestmark = pytest.mark.slow
+
+
+def serve_steps(events_file) -> list[str]:
+    events = [json.loads(line) for line in events_file.read_text().splitlines()]
+    return [e["output"] for e in events if e["kind"] == "step" and e["step"] == "serve"]
+
+
+def deploy_under_load(site, tag: str) -> tuple[RequestLoop, str]:
+    before = site.current()
+    events = site.root / f"events-{tag}.jsonl"
+    site.invoke("build")
+    with RequestLoop(f"http://127.0.0.1:{site.port}/health/", limit=100_000, seconds=300, clients=4) as loop:
+        site.invoke("deploy", "--events", str(events))
+        deadline = time.monotonic() + 60  # a bound, not a measurement: until the new release answers
+        while loop.releases[-1:] != [site.current()] and not loop.failures and time.monotonic() < deadline:
+            time.sleep(0.05)
+    assert site.current() != before
+    return loop, serve_steps(events)[-1]
+
+
+def test_new_code_and_new_dependencies_refuse_no_request(git_site):
+    git_site.invoke("build", "deploy")
+    first = git_site.current()
+
+    (git_site.root / "site" / "notes" / "CHANGES.txt").write_text("v2\n")
+    git_site.commit("v2: code only")
+    loop, how = deploy_under_load(git_site, "code")
+    assert loop.failures == [] and loop.ok > 0
+    assert loop.releases[0] == first and loop.releases[-1] == git_site.current()
+    assert "HUP" in how
+
+    second = git_site.current()
+    requirements = git_site.root / "site" / "requirements.txt"
+    requirements.write_text(requirements.read_text() + "six\n")  # a new dependency env: a new master
+    git_site.commit("v3: new dependency")
+    loop, how = deploy_under_load(git_site, "deps")
+    assert loop.failures == [] and loop.ok > 0
+    assert loop.releases[0] == second and loop.releases[-1] == git_site.current()
+    assert "USR2 binary upgrade" in how
