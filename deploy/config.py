@@ -10,18 +10,41 @@ import os
 import re
 import tomllib
 from pathlib import Path
+from string import Formatter
 from typing import Any, Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from deploy.config_base import Strict
+from deploy.config_paths import deploy_to_problem, linked_path_problem, overlapping, root_problems
 from deploy.config_hosts import HostConfig, PsExecOptions, SmbOptions, SshOptions, WinRMOptions  # noqa: F401 (re-exported)
 from deploy.errors import ConfigError
-from deploy.secrets import Secret, load_secret
+from deploy.secrets import Secret, load_secret, withhold
 from deploy.siteconfig.model import SiteConfig
 
 DEFAULT_FILE = "shipyard.toml"
 STAGES = ("starting", "updating", "publishing", "finishing", "failed")
+
+
+HEALTH_PLACEHOLDERS = ("address", "app_port", "name")
+SERVICE_PLACEHOLDERS = ("deploy_to", "current", "host", "address", "app_port")  # deploy.services.common.expand
+
+
+def known_placeholders(text: str | None, allowed: tuple[str, ...]) -> str | None:
+    """A templated setting may only name `allowed` placeholders, plainly (`{address}`, no
+    attributes, indexes, conversions or format specs); `{{`/`}}` are literal braces."""
+    if text is None:
+        return None
+    known = ", ".join("{" + a + "}" for a in allowed)
+    try:
+        fields = [(f, conv, spec) for _, f, spec, conv in Formatter().parse(text) if f is not None]
+    except ValueError as e:
+        raise ValueError(f"{e} in {text!r} (placeholders: {known}; write {{{{ and }}}} for literal braces)") from None
+    for field, conversion, spec in fields:
+        if field not in allowed or conversion or spec:
+            shown = "{" + field + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "") + "}"
+            raise ValueError(f"unknown placeholder {shown} (placeholders: {known}; write {{{{ and }}}} for literal braces)")
+    return text
 
 
 class RolloutConfig(Strict):
@@ -53,6 +76,11 @@ class HealthConfig(Strict):
     interval: float = Field(default=0.25, gt=0)
     expect_release: bool = True
 
+    @field_validator("url")
+    @classmethod
+    def _url_placeholders(cls, v: str | None) -> str | None:
+        return known_placeholders(v, HEALTH_PLACEHOLDERS)
+
 
 class SupervisorConfig(Strict):
     """A supervisord that Shipyard runs itself under `deploy_to` (the local env's process manager)."""
@@ -81,6 +109,11 @@ class ServiceConfig(Strict):
     pidfile: str | None = None  # celery: the worker's pidfile
     command: str | None = None  # celery: how to start it (run in current/app, e.g. `celery ... --detach`)
     unit: str | None = None  # systemd: unit name when it differs from `name`
+
+    @field_validator("supervisor_socket", "pidfile", "command")
+    @classmethod
+    def _placeholders(cls, v: str | None) -> str | None:
+        return known_placeholders(v, SERVICE_PLACEHOLDERS)
 
 
 class HooksConfig(Strict):
@@ -149,16 +182,20 @@ class EnvConfig(Strict):
     @classmethod
     def _relative(cls, v: list[str]) -> list[str]:
         for p in v:
-            if p.startswith("/") or ".." in Path(p).parts or not p:
-                raise ValueError(f"must be a relative path inside the app, got {p!r}")
+            if problem := linked_path_problem(p):
+                raise ValueError(f"must be a relative path inside the app, got {p!r} ({problem})")
         return v
 
     @field_validator("secrets")
     @classmethod
     def _secret_names(cls, v: dict[str, str]) -> dict[str, str]:
         for name, var in v.items():
-            if not re.fullmatch(r"[A-Z_][A-Z0-9_]*", name) or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", var):
-                raise ValueError(f"{name} = {var!r}: both must be environment variable names")
+            if not re.fullmatch(r"[A-Z_][A-Z0-9_]*", name):
+                raise ValueError("each key must be a variable name (A-Z, 0-9, _); the key is not shown, "
+                                 "in case it is a secret pasted by mistake")
+            if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", var):
+                raise ValueError(f"{name}: must name the environment variable that holds the secret, not the "
+                                 "secret itself (what is written there is not shown, in case it is one)")
         return v
 
     @model_validator(mode="after")
@@ -169,6 +206,22 @@ class EnvConfig(Strict):
             raise ValueError(f"hosts: duplicate host name(s) {', '.join(dupes)}")
         if not self.hosts:
             raise ValueError("hosts: at least one host is required")
+        return self
+
+    @model_validator(mode="after")
+    def _linked_apart(self) -> "EnvConfig":
+        if problem := overlapping([*self.linked_dirs, *self.linked_files]):
+            raise ValueError(f"linked_dirs/linked_files: {problem}")
+        return self
+
+    @model_validator(mode="after")
+    def _deploy_roots(self) -> "EnvConfig":
+        explicit = "deploy_to" in self.model_fields_set
+        for i, host in enumerate(self.hosts):
+            if not (host.deploy_to or explicit or host.transport == "local"):
+                continue  # Loaded gives it the remote default
+            if problem := deploy_to_problem(self.host_deploy_to(host), host.is_windows, host.transport == "local"):
+                raise ValueError(f"{f'hosts[{i}].deploy_to' if host.deploy_to else 'deploy_to'}: {problem}")
         return self
 
     @model_validator(mode="after")
@@ -193,7 +246,8 @@ class EnvConfig(Strict):
         for name, var in self.secrets.items():
             secret = load_secret(name, var, environ)
             if secret is None:
-                missing.append(f"secrets.{name}: environment variable {var} is not set")
+                shown = var if looks_like_a_variable_name(var) else "(named in shipyard.toml; not shown: it may be a secret)"
+                missing.append(f"secrets.{name}: environment variable {shown} is not set")
             else:
                 found[name] = secret
         if missing:
@@ -224,12 +278,15 @@ class ShipyardConfig(Strict):
 
 
 class Loaded:
-    """A validated config with the directory it came from (relative paths hang off it)."""
+    """A validated config with the directory it came from (relative paths hang off it).
+    The variables its secrets are read from leave this process's environment here, so no
+    child process inherits them (deploy.secrets.withhold)."""
 
     def __init__(self, path: Path, model: ShipyardConfig):
         self.path = path
         self.root = path.parent
         self.model = model
+        withhold(var for env in model.env.values() for var in env.secrets.values())
 
     @property
     def project(self) -> ProjectConfig:
@@ -255,6 +312,18 @@ class Loaded:
             raise ConfigError(str(self.path), [f"env.{name}: no such environment (defined: {known})"])
         return self._localise(env)
 
+    def all_envs(self) -> dict[str, EnvConfig]:
+        """The environments of the file and those tools generated (a broken generated one is
+        reported when it is selected, not here)."""
+        envs = dict(self.model.env)
+        for path in sorted((self.root / ".shipyard" / "env").glob("*.toml")):
+            if path.stem not in envs:
+                try:
+                    envs[path.stem] = self.generated_env(path.stem)
+                except ConfigError:
+                    continue
+        return {name: env for name, env in envs.items() if env is not None}
+
     def generated_env_path(self, name: str) -> Path:
         """Where tools (`invoke lab.up`) write an environment for this project: not in shipyard.toml."""
         return self.root / ".shipyard" / "env" / f"{name}.toml"
@@ -264,17 +333,30 @@ class Loaded:
         if not path.is_file():
             return None
         try:
-            return EnvConfig.model_validate(tomllib.loads(path.read_text(encoding="utf-8")))
+            env = EnvConfig.model_validate(tomllib.loads(path.read_text(encoding="utf-8")))
+            withhold(env.secrets.values())
+            return env
         except tomllib.TOMLDecodeError as e:
             raise ConfigError(str(path), [f"not valid TOML: {e}"]) from None
         except ValidationError as e:
             raise ConfigError(str(path), _problems(e)) from None
 
     def _localise(self, env: EnvConfig) -> EnvConfig:
-        """Local hosts' relative deploy_to paths hang off the config's directory."""
+        """Local hosts' relative deploy_to paths hang off the config's directory; a remote host
+        with no deploy_to anywhere gets Capistrano's default, /var/www/<project>
+        (C:\\Shipyard\\<project> on Windows), never a path relative to its login directory."""
         if all(h.transport == "local" for h in env.hosts):
-            return env.model_copy(update={"deploy_to": str(self.resolve(env.deploy_to))})
-        return env
+            env = env.model_copy(update={"deploy_to": str(self.resolve(env.deploy_to))})
+        explicit = "deploy_to" in env.model_fields_set
+        hosts = [h.model_copy(update={"deploy_to": self._host_root(h, env.deploy_to, explicit)}) for h in env.hosts]
+        return env.model_copy(update={"hosts": hosts})
+
+    def _host_root(self, host: HostConfig, env_root: str, explicit: bool) -> str | None:
+        if host.transport == "local":
+            return str(self.resolve(host.deploy_to or env_root))
+        if host.deploy_to or explicit:
+            return host.deploy_to
+        return f"C:\\Shipyard\\{self.project.name}" if host.is_windows else f"/var/www/{self.project.name}"
 
 
 def key_path(loc: tuple[Any, ...]) -> str:
@@ -290,8 +372,22 @@ def key_path(loc: tuple[Any, ...]) -> str:
     return out
 
 
-def describe(err: dict[str, Any]) -> str:
+def looks_like_a_variable_name(var: str) -> bool:
+    """`SITE_SECRET_KEY` is shown in messages; `AKIAIOSFODNN7EXAMPLE` (long, letters and digits, no `_`)
+    might be a secret pasted where a name belongs, and is not."""
+    return "_" in var or len(var) < 16 or var.isalpha()
+
+
+def sensitive(path: str) -> bool:
+    """Keys whose values are never echoed in an error (a secret pasted by mistake lands here)."""
+    lowered = path.lower()
+    return any(word in lowered for word in ("secret", "password", "token"))
+
+
+def describe(err: dict[str, Any], hide_input: bool = False) -> str:
     kind, ctx, got = err["type"], err.get("ctx", {}), err.get("input")
+    if hide_input and kind not in ("extra_forbidden", "missing", "value_error"):
+        return f"{err['msg'].lower()} (the value is not shown: this key may hold a secret)"
     if kind == "literal_error":
         allowed = ctx.get("expected", "").replace("'", "").replace(" or ", ", ")
         return f"{got!r} is not one of {allowed}"
@@ -315,7 +411,7 @@ def _problems(exc: ValidationError) -> list[str]:
     seen: dict[str, str] = {}
     for err in exc.errors():
         path = key_path(err["loc"])
-        msg = describe(err)
+        msg = describe(err, hide_input=sensitive(path))
         # a union field reports each branch; keep the first message per key
         seen.setdefault(path, f"{path}: {msg}" if path else msg)
     return list(seen.values())
@@ -344,4 +440,7 @@ def load(path: str | Path | None = None) -> Loaded:
     file = Path(path) if path else Path(os.environ.get("SHIPYARD_CONFIG", "")) if os.environ.get("SHIPYARD_CONFIG") else find_config()
     if not file.is_file():
         raise ConfigError(str(file), ["file not found"])
-    return Loaded(file.resolve(), parse(file.read_text(encoding="utf-8"), file.name))
+    loaded = Loaded(file.resolve(), parse(file.read_text(encoding="utf-8"), file.name))
+    if problems := root_problems(loaded.all_envs(), str(loaded.root), loaded.resolve):
+        raise ConfigError(file.name, problems)
+    return loaded

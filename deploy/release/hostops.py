@@ -115,6 +115,15 @@ class HostOps(ABC):
         """Every journal entry, oldest first."""
 
     @abstractmethod
+    def clean_leftovers(self) -> None:
+        """Remove what a failed or killed run left behind: staging dirs (releases/.<id>.tmp),
+        partial uploads, delta tarballs, half-installed dependency envs. Only while holding the lock."""
+
+    @abstractmethod
+    def free_bytes(self) -> int:
+        """Free space on the filesystem that holds (or will hold) deploy_to; reads only."""
+
+    @abstractmethod
     def read_manifest(self, release_id: str) -> dict[str, Any]:
         """The release's manifest.json (its hooks drive a rollback to it)."""
 

@@ -14,19 +14,23 @@ import time
 from deploy.config import EnvConfig, HostConfig
 from deploy.errors import StepFailed
 from deploy.release.hostops import HostOps
-from deploy.secrets import Secret
+from deploy.secrets import Secret, env_file
 
 q = shlex.quote
 
+# Every path under the config's own directory is written as %(here)s (supervisord expands it
+# after parsing), so a deploy_to with spaces, `;` or `#` cannot be cut by its INI parser; the
+# program runs a launcher script from that directory, which holds the environment (secrets too,
+# multi-line ones byte for byte) and the quoted command: nothing else of the user's is in here.
 CONF = """\
 [unix_http_server]
 file = {socket}
 chmod = 0700
 
 [supervisord]
-logfile = {dir}/supervisord.log
-pidfile = {dir}/supervisord.pid
-childlogdir = {dir}
+logfile = %(here)s/supervisord.log
+pidfile = %(here)s/supervisord.pid
+childlogdir = %(here)s
 nodaemon = false
 
 [rpcinterface:supervisor]
@@ -36,9 +40,8 @@ supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
 serverurl = unix://{socket}
 
 [program:{program}]
-command = {python} -m gunicorn --bind {bind} --workers {workers} --no-control-socket --pid {dir}/{program}.pid {wsgi}
-directory = {current}/app
-environment = {environment}
+command = /bin/sh {program}.run
+directory = %(here)s
 autostart = true
 autorestart = true
 startsecs = 1
@@ -46,12 +49,8 @@ stopwaitsecs = 10
 stopasgroup = true
 killasgroup = true
 redirect_stderr = true
-stdout_logfile = {dir}/{program}.log
+stdout_logfile = %(here)s/{program}.log
 """
-
-
-def _env_value(value: str) -> str:
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("%", "%%") + '"'
 
 
 class ManagedSupervisor:
@@ -75,7 +74,13 @@ class ManagedSupervisor:
     def conf(self) -> str:
         return f"{self.dir}/supervisord.conf"
 
-    def render(self, secrets: dict[str, Secret]) -> str:
+    def render(self) -> str:
+        """supervisord.conf: no secret and no path of the user's in it (see CONF)."""
+        socket = self.socket if self.socket.startswith("/tmp/") else "%(here)s/sv.sock"
+        return CONF.format(socket=socket, program=self.settings.program)
+
+    def launcher(self, secrets: dict[str, Secret]) -> str:
+        """The program's launcher (0600): its environment, then exec gunicorn from current/app."""
         layout = self.ops.layout
         environment = {
             "PYTHONPATH": f"{layout.current}/.deps",
@@ -84,17 +89,10 @@ class ManagedSupervisor:
             "SITE_ALLOWED_HOSTS": self.host.address or "",  # health checks address the host itself
             **{name: s.reveal() for name, s in secrets.items()},
         }
-        return CONF.format(
-            dir=self.dir,
-            socket=self.socket,
-            program=self.settings.program,
-            python=self.python,
-            bind=f"{self.host.address or '127.0.0.1'}:{self.env.host_app_port(self.host)}",
-            workers=self.settings.workers,
-            wsgi=self.settings.wsgi,
-            current=layout.current,
-            environment=",".join(f"{k}={_env_value(v)}" for k, v in environment.items()),
-        )
+        bind = f"{self.host.address or '127.0.0.1'}:{self.env.host_app_port(self.host)}"
+        argv = [self.python, "-m", "gunicorn", "--bind", bind, "--workers", str(self.settings.workers),
+                "--no-control-socket", "--pid", f"{self.dir}/{self.settings.program}.pid", self.settings.wsgi]
+        return f"{env_file(environment)}cd {q(layout.current + '/app')} || exit 1\nexec {shlex.join(argv)}\n"
 
     def _ctl(self, *args: str, check: bool = False):
         cmd = [self.python, "-m", "supervisor.supervisorctl", "-c", self.conf, *args]
@@ -104,12 +102,12 @@ class ManagedSupervisor:
         return self._ctl("pid").stdout.strip().isdigit()
 
     def ensure_running(self, secrets: dict[str, Secret]) -> None:
-        """Write the (0600, it may hold secrets) config; start supervisord or reread it."""
-        self.ops.transport.run(
-            f"umask 077; mkdir -p {q(self.dir)}; cat > {q(self.conf)}.tmp && mv -f {q(self.conf)}.tmp {q(self.conf)}",
-            timeout=self.timeout,
-            stdin=self.render(secrets).encode(),
-        )
+        """Write the config and the (0600, it holds secrets) launcher; start supervisord or reread it."""
+        for path, text in ((self.conf, self.render()), (f"{self.dir}/{self.settings.program}.run", self.launcher(secrets))):
+            self.ops.transport.run(
+                f"umask 077; mkdir -p {q(self.dir)}; cat > {q(path)}.tmp && mv -f {q(path)}.tmp {q(path)}",
+                timeout=self.timeout, stdin=text.encode(),
+            )
         if self.running():
             self._ctl("update")
             return

@@ -1,16 +1,45 @@
-"""The task decorator every Shipyard task uses: ShipyardError becomes a clean
-message on stderr and a meaningful exit code (0 ok, 1 a step failed, 2 bad
-config or usage, 130 interrupted), never a traceback."""
+"""The task decorator every Shipyard task uses: any exception becomes one clean line on
+stderr and a meaningful exit code (0 ok, 1 a step failed or something unexpected broke,
+2 bad config or usage, 130 interrupted), never a traceback — unless SHIPYARD_DEBUG=1
+(or invoke's --debug) asks for one, and then it is redacted too."""
 
 from __future__ import annotations
 
 import functools
+import logging
+import os
+import sys
+import traceback
 from typing import Any, Callable
 
 from invoke import Exit, task as invoke_task
 
 from deploy.errors import ShipyardError
 from deploy.secrets import redact
+
+DEBUG_VAR = "SHIPYARD_DEBUG"
+
+
+def exit_code_of(error: BaseException) -> int:
+    if isinstance(error, ShipyardError):
+        return error.exit_code
+    if isinstance(error, KeyboardInterrupt):
+        return 130
+    return 1
+
+
+def debugging() -> bool:
+    return os.environ.get(DEBUG_VAR, "") not in ("", "0") or logging.getLogger().isEnabledFor(logging.DEBUG)
+
+
+def message_of(error: BaseException) -> str:
+    """What the operator reads: the error's own text, or for an unexpected exception its type and
+    first line (the traceback is for SHIPYARD_DEBUG=1)."""
+    if isinstance(error, ShipyardError):
+        return str(error)
+    first = (str(error).strip().splitlines() or [""])[0]
+    hint = "" if debugging() else f" (set {DEBUG_VAR}=1 for the traceback)"
+    return f"unexpected {type(error).__name__}: {first}{hint}"
 
 
 def shipyard_task(*dargs: Any, **dkwargs: Any) -> Any:
@@ -21,10 +50,14 @@ def shipyard_task(*dargs: Any, **dkwargs: Any) -> Any:
         def run(c: Any, *args: Any, **kwargs: Any) -> Any:
             try:
                 return body(c, *args, **kwargs)
-            except ShipyardError as e:
-                raise Exit(f"shipyard: {redact(str(e))}", code=e.exit_code) from None
+            except Exit:
+                raise
             except KeyboardInterrupt:
                 raise Exit("shipyard: interrupted", code=130) from None
+            except Exception as e:  # noqa: BLE001 - the one place every failure turns into an exit
+                if debugging():
+                    sys.stderr.write(redact("".join(traceback.format_exception(e))))
+                raise Exit(f"shipyard: {redact(message_of(e))}", code=exit_code_of(e)) from None
 
         return invoke_task(**dkwargs)(run)
 
