@@ -86,9 +86,9 @@ class SupervisorConfig(Strict):
     """A supervisord that Shipyard runs itself under `deploy_to` (the local env's process manager)."""
 
     managed: bool = True
-    program: str = "web"
+    program: str = Field(default="web", pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")  # a section name and a file name
     workers: int = Field(default=2, ge=1, le=64)
-    wsgi: str = "shipsite.wsgi"
+    wsgi: str = Field(default="shipsite.wsgi", pattern=r"^[A-Za-z_][A-Za-z0-9_.]*(:[A-Za-z_][A-Za-z0-9_]*)?$")
 
 
 class HaproxyConfig(Strict):

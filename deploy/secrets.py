@@ -31,7 +31,7 @@ MIN_REDACTED = 4  # shorter values would mask ordinary words ("x" in "exit_code"
 def _forms(value: str) -> set[str]:
     """The spellings of `value` that text may carry: whole, each line, JSON- and repr-escaped."""
     forms = {value, json.dumps(value)[1:-1], json.dumps(value, ensure_ascii=False)[1:-1], repr(value)[1:-1]}
-    for line in value.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+    for line in value.splitlines():  # \n, \r\n, \r and every other line boundary a terminal may honour
         forms |= {line, line.strip()}
     return {f for f in forms if len(f) >= MIN_REDACTED}
 
