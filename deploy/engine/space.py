@@ -1,9 +1,9 @@
 """Disk-space preflight: every host must have room for the release before any host is touched.
 
 What a release needs on a host: the artifact upload, the unpacked tree (each file
-rounded up to whole 4 KiB blocks, as filesystems store it) and the dependency
-env installed from its wheelhouse (unzipped wheels take about three times their
-size), plus a margin for release.json, journals and logs.
+rounded up to whole 4 KiB blocks, as filesystems store it) and, unless the host
+already has it, the dependency env installed from its wheelhouse, plus a margin
+for release.json, journals and logs.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from deploy.engine.context import RunContext
 
 FS_BLOCK = 4096
-WHEEL_EXPANSION = 3
+WHEEL_EXPANSION = 8  # an installed Django takes about 7x its wheel (sources and compiled .pyc)
 MARGIN = 4 << 20
 
 
@@ -34,18 +34,18 @@ def blocks(size: int) -> int:
     return -(-size // FS_BLOCK) * FS_BLOCK
 
 
-def needed_bytes(manifest: dict[str, Any], artifact_size: int) -> int:
+def needed_bytes(manifest: dict[str, Any], artifact_size: int, env_installed: bool) -> int:
     files = manifest.get("files", {})
     unpacked = sum(blocks(entry["size"]) + FS_BLOCK for entry in files.values())
     wheels = sum(entry["size"] for path, entry in files.items() if path.startswith("wheelhouse/"))
-    return artifact_size + unpacked + WHEEL_EXPANSION * wheels + MARGIN
+    return artifact_size + unpacked + (0 if env_installed else WHEEL_EXPANSION * wheels) + MARGIN
 
 
 def check_space(ctx: "RunContext") -> None:
     """Ask every host (read-only) for its free space; raise for the first that is short."""
     assert ctx.artifact is not None
-    needed = needed_bytes(ctx.manifest, ctx.artifact.stat().st_size)
-    free = ctx.for_each(lambda t: t.ops.free_bytes())
-    for t, have in zip(ctx.targets, free):
+    size, key = ctx.artifact.stat().st_size, ctx.manifest.get("env_key", "default")
+    for t, (have, env_installed) in zip(ctx.targets, ctx.for_each(lambda t: t.ops.disk_space(key))):
+        needed = needed_bytes(ctx.manifest, size, env_installed)
         if have < needed:
             raise NotEnoughSpace(t.name, have, needed, t.ops.layout.deploy_to)

@@ -120,8 +120,9 @@ class HostOps(ABC):
         partial uploads, delta tarballs, half-installed dependency envs. Only while holding the lock."""
 
     @abstractmethod
-    def free_bytes(self) -> int:
-        """Free space on the filesystem that holds (or will hold) deploy_to; reads only."""
+    def disk_space(self, env_key: str) -> tuple[int, bool]:
+        """Free bytes on the filesystem that holds (or will hold) deploy_to, and whether the
+        dependency env for `env_key` is already installed there; reads only."""
 
     @abstractmethod
     def read_manifest(self, release_id: str) -> dict[str, Any]:

@@ -175,12 +175,13 @@ class PosixHostOps(HostOps):
             f"rm -f -- {q(L.meta)}/artifacts/*.part {q(L.meta)}/artifacts/delta-*.tar.gz {q(L.deploy_to)}/.current.tmp"
         )
 
-    def free_bytes(self) -> int:
+    def disk_space(self, env_key: str) -> tuple[int, bool]:
+        complete = q(f"{self.layout.dependency_env(env_key)}/.complete")
         out = self.sh(f"d={q(self.layout.deploy_to)}; while [ ! -d \"$d\" ]; do d=$(dirname \"$d\"); done\n"
-                      "df -Pk \"$d\" | awk 'NR==2 {print $4}'").stdout.strip()
-        if not out.isdigit():
+                      f"df -Pk \"$d\" | awk 'NR==2 {{print $4}}'; test -f {complete} && echo env || echo none").stdout.split()
+        if len(out) != 2 or not out[0].isdigit():
             raise ShipyardError(f"{self.host}: cannot measure free disk under {self.layout.deploy_to}: {out!r}")
-        return int(out) * 1024
+        return int(out[0]) * 1024, out[1] == "env"
 
     def read_manifest(self, release_id: str) -> dict[str, Any]:
         return json.loads(self.sh(f"cat {q(self.layout.release(release_id))}/manifest.json").stdout)

@@ -106,8 +106,9 @@ class WindowsHostOps(HostOps):
         (try/finally) on every failure a script sees; a killed session's leftovers stay until a
         script for it exists."""
 
-    def free_bytes(self) -> int:
-        return int(self.facts().free_bytes)
+    def disk_space(self, env_key: str) -> tuple[int, bool]:
+        """facts.ps1 measures the drive; the env is counted as missing (no script checks it)."""
+        return int(self.facts().free_bytes), False
 
     def read_manifest(self, release_id: str) -> dict[str, Any]:
         with tempfile.TemporaryDirectory() as tmp:
