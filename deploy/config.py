@@ -6,6 +6,7 @@ Unknown keys are errors: a typo must never be silently ignored.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import tomllib
@@ -310,7 +311,7 @@ class Loaded:
         else:
             known = ", ".join(sorted(self.model.env)) or "none"
             raise ConfigError(str(self.path), [f"env.{name}: no such environment (defined: {known})"])
-        return self._localise(env)
+        return self._localise(name, env)
 
     def all_envs(self) -> dict[str, EnvConfig]:
         """The environments of the file and those tools generated (a broken generated one is
@@ -341,7 +342,7 @@ class Loaded:
         except ValidationError as e:
             raise ConfigError(str(path), _problems(e)) from None
 
-    def _localise(self, env: EnvConfig) -> EnvConfig:
+    def _localise(self, name: str, env: EnvConfig) -> EnvConfig:
         """Local hosts' relative deploy_to paths hang off the config's directory; a remote host
         with no deploy_to anywhere gets Capistrano's default, /var/www/<project>
         (C:\\Shipyard\\<project> on Windows), never a path relative to its login directory."""
@@ -349,7 +350,13 @@ class Loaded:
             env = env.model_copy(update={"deploy_to": str(self.resolve(env.deploy_to))})
         explicit = "deploy_to" in env.model_fields_set
         hosts = [h.model_copy(update={"deploy_to": self._host_root(h, env.deploy_to, explicit)}) for h in env.hosts]
-        return env.model_copy(update={"hosts": hosts})
+        env = env.model_copy(update={"hosts": hosts})
+        if env.supervisor and env.supervisor.managed:  # supervisord %-expands its values, whatever the quoting
+            bad = [h.deploy_to for h in hosts if not h.is_windows and "%" in (h.deploy_to or "")]
+            if bad:
+                raise ConfigError(self.path.name, [f"env.{name}.deploy_to: {bad[0]} holds a '%', which the managed "
+                                                   "supervisord would expand: choose a path without one"])
+        return env
 
     def _host_root(self, host: HostConfig, env_root: str, explicit: bool) -> str | None:
         if host.transport == "local":
@@ -365,11 +372,15 @@ def key_path(loc: tuple[Any, ...]) -> str:
     for part in loc:
         if isinstance(part, int):
             out += f"[{part}]"
-        elif str(part).startswith(("function-", "literal[", "int", "str", "list[", "dict[")):
-            continue  # pydantic union-branch labels, not keys
+        elif part in UNION_LABELS or "[" in str(part) or str(part).startswith("function-"):
+            continue  # pydantic union-branch labels (`int`, `literal['a']`, `function-after[...]`), not keys
         else:
-            out += f".{part}" if out else str(part)
+            shown = str(part) if re.fullmatch(r"[A-Za-z0-9_./-]+", str(part)) else json.dumps(str(part))
+            out += f".{shown}" if out else shown
     return out
+
+
+UNION_LABELS = ("int", "str", "float", "bool", "none")
 
 
 def looks_like_a_variable_name(var: str) -> bool:

@@ -18,16 +18,11 @@ from deploy.engine import run_record
 from deploy.engine.journal import journal
 from deploy.engine.rollout import revert
 from deploy.engine.stages import emit_stage
+from deploy.errors import one_line
 from deploy.release.hostops import FAILED
 
 if TYPE_CHECKING:  # pragma: no cover
     from deploy.engine.context import RunContext, Target
-
-
-def one_line(error: BaseException) -> str:
-    """What a journal or an event says about an error: its first line (type name when it has no text)."""
-    text = str(error).strip().splitlines()
-    return text[0] if text else type(error).__name__
 
 
 @contextmanager

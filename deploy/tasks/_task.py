@@ -14,7 +14,7 @@ from typing import Any, Callable
 
 from invoke import Exit, task as invoke_task
 
-from deploy.errors import ShipyardError
+from deploy.errors import ShipyardError, one_line
 from deploy.secrets import redact
 
 DEBUG_VAR = "SHIPYARD_DEBUG"
@@ -37,9 +37,8 @@ def message_of(error: BaseException) -> str:
     first line (the traceback is for SHIPYARD_DEBUG=1)."""
     if isinstance(error, ShipyardError):
         return str(error)
-    first = (str(error).strip().splitlines() or [""])[0]
     hint = "" if debugging() else f" (set {DEBUG_VAR}=1 for the traceback)"
-    return f"unexpected {type(error).__name__}: {first}{hint}"
+    return f"unexpected {one_line(error)}{hint}"
 
 
 def shipyard_task(*dargs: Any, **dkwargs: Any) -> Any:

@@ -54,7 +54,7 @@ def _run(ctx: "RunContext", action) -> None:
     import time
 
     from deploy.engine.context import close_targets
-    from deploy.engine.outcome import one_line
+    from deploy.errors import one_line
     from deploy.tasks._task import exit_code_of
 
     started, result, code, error = time.monotonic(), "ok", 0, None

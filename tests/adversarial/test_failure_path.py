@@ -62,7 +62,8 @@ def plant_holder(site, pid: int, token: str = "f" * 32) -> tuple[bytes, bytes]:
     lock.write_text(json.dumps(holder) + "\n")
     record = site.root / ".shipyard" / "runs" / "local.json"
     record.parent.mkdir(parents=True, exist_ok=True)
-    record.write_text(json.dumps({"release_id": site.current(), "artifact": "x", "sha256": "0" * 64, "token": token,
+    artifact = max((site.root / "dist").glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
+    record.write_text(json.dumps({"release_id": site.current(), "artifact": str(artifact), "sha256": "0" * 64, "token": token,
                                   "user": "holder", "machine": socket.gethostname(), "pid": pid,
                                   "previous": {"localhost": site.current()}}))
     return lock.read_bytes(), record.read_bytes()
