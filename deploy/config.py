@@ -6,18 +6,18 @@ Unknown keys are errors: a typo must never be silently ignored.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import tomllib
 from pathlib import Path
-from string import Formatter
 from typing import Any, Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from deploy.config_base import Strict
-from deploy.config_paths import deploy_to_problem, linked_path_problem, overlapping, root_problems
+from deploy.config_messages import describe, key_path, looks_like_a_variable_name, problems  # noqa: F401 (re-exported)
+from deploy.config_rules import (HEALTH_PLACEHOLDERS, SERVICE_PLACEHOLDERS, deploy_to_problem, known_placeholders,
+                                 linked_path_problem, overlapping, root_problems)
 from deploy.config_hosts import HostConfig, PsExecOptions, SmbOptions, SshOptions, WinRMOptions  # noqa: F401 (re-exported)
 from deploy.errors import ConfigError
 from deploy.secrets import Secret, load_secret, withhold
@@ -25,27 +25,6 @@ from deploy.siteconfig.model import SiteConfig
 
 DEFAULT_FILE = "shipyard.toml"
 STAGES = ("starting", "updating", "publishing", "finishing", "failed")
-
-
-HEALTH_PLACEHOLDERS = ("address", "app_port", "name")
-SERVICE_PLACEHOLDERS = ("deploy_to", "current", "host", "address", "app_port")  # deploy.services.common.expand
-
-
-def known_placeholders(text: str | None, allowed: tuple[str, ...]) -> str | None:
-    """A templated setting may only name `allowed` placeholders, plainly (`{address}`, no
-    attributes, indexes, conversions or format specs); `{{`/`}}` are literal braces."""
-    if text is None:
-        return None
-    known = ", ".join("{" + a + "}" for a in allowed)
-    try:
-        fields = [(f, conv, spec) for _, f, spec, conv in Formatter().parse(text) if f is not None]
-    except ValueError as e:
-        raise ValueError(f"{e} in {text!r} (placeholders: {known}; write {{{{ and }}}} for literal braces)") from None
-    for field, conversion, spec in fields:
-        if field not in allowed or conversion or spec:
-            shown = "{" + field + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "") + "}"
-            raise ValueError(f"unknown placeholder {shown} (placeholders: {known}; write {{{{ and }}}} for literal braces)")
-    return text
 
 
 class RolloutConfig(Strict):
@@ -340,7 +319,7 @@ class Loaded:
         except tomllib.TOMLDecodeError as e:
             raise ConfigError(str(path), [f"not valid TOML: {e}"]) from None
         except ValidationError as e:
-            raise ConfigError(str(path), _problems(e)) from None
+            raise ConfigError(str(path), problems(e)) from None
 
     def _localise(self, name: str, env: EnvConfig) -> EnvConfig:
         """Local hosts' relative deploy_to paths hang off the config's directory; a remote host
@@ -366,68 +345,6 @@ class Loaded:
         return f"C:\\Shipyard\\{self.project.name}" if host.is_windows else f"/var/www/{self.project.name}"
 
 
-def key_path(loc: tuple[Any, ...]) -> str:
-    """('env', 'prod', 'hosts', 1, 'transport') -> 'env.prod.hosts[1].transport'."""
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        elif part in UNION_LABELS or "[" in str(part) or str(part).startswith("function-"):
-            continue  # pydantic union-branch labels (`int`, `literal['a']`, `function-after[...]`), not keys
-        else:
-            shown = str(part) if re.fullmatch(r"[A-Za-z0-9_./-]+", str(part)) else json.dumps(str(part))
-            out += f".{shown}" if out else shown
-    return out
-
-
-UNION_LABELS = ("int", "str", "float", "bool", "none")
-
-
-def looks_like_a_variable_name(var: str) -> bool:
-    """`SITE_SECRET_KEY` is shown in messages; `AKIAIOSFODNN7EXAMPLE` (long, letters and digits, no `_`)
-    might be a secret pasted where a name belongs, and is not."""
-    return "_" in var or len(var) < 16 or var.isalpha()
-
-
-def sensitive(path: str) -> bool:
-    """Keys whose values are never echoed in an error (a secret pasted by mistake lands here)."""
-    lowered = path.lower()
-    return any(word in lowered for word in ("secret", "password", "token"))
-
-
-def describe(err: dict[str, Any], hide_input: bool = False) -> str:
-    kind, ctx, got = err["type"], err.get("ctx", {}), err.get("input")
-    if hide_input and kind not in ("extra_forbidden", "missing", "value_error"):
-        return f"{err['msg'].lower()} (the value is not shown: this key may hold a secret)"
-    if kind == "literal_error":
-        allowed = ctx.get("expected", "").replace("'", "").replace(" or ", ", ")
-        return f"{got!r} is not one of {allowed}"
-    if kind == "extra_forbidden":
-        return "unknown key"
-    if kind == "missing":
-        return "required key is missing"
-    if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
-        op = {"greater_than_equal": ">=", "greater_than": ">", "less_than_equal": "<=", "less_than": "<"}[kind]
-        bound = next(iter(ctx.values()))
-        shown = f"{bound:g}" if isinstance(bound, float) else bound
-        return f"must be {op} {shown}, got {got!r}"
-    if kind == "value_error":
-        return str(ctx.get("error", err["msg"]))
-    if kind == "string_pattern_mismatch":
-        return f"{got!r} does not match {ctx.get('pattern')}"
-    return f"{err['msg'].lower()}, got {got!r}"
-
-
-def _problems(exc: ValidationError) -> list[str]:
-    seen: dict[str, str] = {}
-    for err in exc.errors():
-        path = key_path(err["loc"])
-        msg = describe(err, hide_input=sensitive(path))
-        # a union field reports each branch; keep the first message per key
-        seen.setdefault(path, f"{path}: {msg}" if path else msg)
-    return list(seen.values())
-
-
 def parse(text: str, file: str) -> ShipyardConfig:
     try:
         data = tomllib.loads(text)
@@ -436,7 +353,7 @@ def parse(text: str, file: str) -> ShipyardConfig:
     try:
         return ShipyardConfig.model_validate(data)
     except ValidationError as e:
-        raise ConfigError(file, _problems(e)) from None
+        raise ConfigError(file, problems(e)) from None
 
 
 def find_config(start: Path | None = None) -> Path:
@@ -452,6 +369,6 @@ def load(path: str | Path | None = None) -> Loaded:
     if not file.is_file():
         raise ConfigError(str(file), ["file not found"])
     loaded = Loaded(file.resolve(), parse(file.read_text(encoding="utf-8"), file.name))
-    if problems := root_problems(loaded.all_envs(), str(loaded.root), loaded.resolve):
-        raise ConfigError(file.name, problems)
+    if nested := root_problems(loaded.all_envs(), str(loaded.root), loaded.resolve):
+        raise ConfigError(file.name, nested)
     return loaded

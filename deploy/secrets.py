@@ -78,11 +78,11 @@ def load_secret(name: str, env_var: str, environ: dict[str, str] | None = None) 
         value = _WITHHELD.get(env_var)
     else:
         value = environ.get(env_var)
-    if value is not None and len(value) < MIN_REDACTED:
+    if value is not None and (len(value) < MIN_REDACTED or value in MASK):
         from deploy.errors import ConfigError
 
-        raise ConfigError("environment", [f"secrets.{name}: environment variable {env_var} holds fewer than "
-                                          f"{MIN_REDACTED} characters: too short to keep out of logs"])
+        why = "fewer than 4 characters: too short" if len(value) < MIN_REDACTED else "only asterisks: indistinguishable from the mask"
+        raise ConfigError("environment", [f"secrets.{name}: environment variable {env_var} holds {why} to keep out of logs"])
     return None if value is None else Secret(name, value)
 
 

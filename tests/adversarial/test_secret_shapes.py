@@ -12,12 +12,12 @@ import shlex
 import subprocess
 from types import SimpleNamespace
 
-from hypothesis import given, settings, strategies as st
+from hypothesis import assume, given, settings, strategies as st
 from supervisor.options import UnhosedConfigParser
 
 from deploy.config import EnvConfig, HostConfig, SupervisorConfig
 from deploy.release.layout import Layout
-from deploy.secrets import Secret, redact, scrub, stdin_exports
+from deploy.secrets import MASK, Secret, redact, scrub, stdin_exports
 from deploy.services.managed_supervisor import ManagedSupervisor
 
 PEM = ("-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7\n"
@@ -33,6 +33,7 @@ shapes = st.one_of(
 @settings(max_examples=150, deadline=None)
 @given(shapes, st.text(chars, max_size=10), st.text(chars, max_size=10))
 def test_a_secret_never_survives_redaction_whole_per_line_or_escaped(value, before, after):
+    assume(value not in MASK)  # such values are refused by load_secret: they would look like the mask itself
     Secret("S", value)
     text = f"{before}{value}{after}"
     assert value not in redact(text)

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from deploy.config import Loaded, parse
-from deploy.config_paths import root_problems
+from deploy.config_rules import root_problems
 from deploy.engine.liveness import boot_id, stale_reason, start_time
 from deploy.errors import ConfigError
 from deploy.release.hostops import FAILED, GOOD, PENDING, ROLLED_BACK, ReleaseInfo

@@ -1,4 +1,4 @@
-"""Paths in shipyard.toml that would hurt: checked when the file loads.
+"""Settings in shipyard.toml that would hurt, refused when the file loads: paths and placeholders.
 
 (deploy.config calls these with its models; this module cannot import them back.)
 
@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import unicodedata
 from pathlib import PurePosixPath, PureWindowsPath
+from string import Formatter
 from typing import Any, Callable, Iterator
 
 
@@ -108,3 +109,24 @@ def root_problems(envs: dict[str, Any], project_root: str, resolve: Callable[[st
                 how = "is the same directory as" if contains(a, b, win) and contains(b, a, win) else "nests with"
                 problems.append(f"{key_b}: {b} {how} {key_a} ({a}) on {m_a}: each needs its own directory")
     return list(dict.fromkeys(problems))
+
+
+HEALTH_PLACEHOLDERS = ("address", "app_port", "name")
+SERVICE_PLACEHOLDERS = ("deploy_to", "current", "host", "address", "app_port")  # deploy.services.common.expand
+
+
+def known_placeholders(text: str | None, allowed: tuple[str, ...]) -> str | None:
+    """A templated setting may only name `allowed` placeholders, plainly (`{address}`, no
+    attributes, indexes, conversions or format specs); `{{`/`}}` are literal braces."""
+    if text is None:
+        return None
+    known = ", ".join("{" + a + "}" for a in allowed)
+    try:
+        fields = [(f, conv, spec) for _, f, spec, conv in Formatter().parse(text) if f is not None]
+    except ValueError as e:
+        raise ValueError(f"{e} in {text!r} (placeholders: {known}; write {{{{ and }}}} for literal braces)") from None
+    for field, conversion, spec in fields:
+        if field not in allowed or conversion or spec:
+            shown = "{" + field + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "") + "}"
+            raise ValueError(f"unknown placeholder {shown} (placeholders: {known}; write {{{{ and }}}} for literal braces)")
+    return text
