@@ -221,7 +221,15 @@ class EnvConfig(Strict):
     def host_ssh(self, host: HostConfig) -> SshOptions:
         return host.ssh or self.ssh or SshOptions()
 
-    def load_secrets(self, environ: dict[str, str] | None = None) -> dict[str, Secret]:
+    def load_secrets(self, environ: dict[str, str] | None = None, withhold_vars: bool = False) -> dict[str, Secret]:
+        """Every secret, from `environ` (default: this process's); with `withhold_vars` the variables
+        they came from then leave this process's environment, so no child process inherits them."""
+        found = self._read_secrets(environ)
+        if withhold_vars and environ is None:
+            withhold(self.secrets.values())
+        return found
+
+    def _read_secrets(self, environ: dict[str, str] | None) -> dict[str, Secret]:
         found, missing = {}, []
         for name, var in self.secrets.items():
             secret = load_secret(name, var, environ)
@@ -258,15 +266,12 @@ class ShipyardConfig(Strict):
 
 
 class Loaded:
-    """A validated config with the directory it came from (relative paths hang off it).
-    The variables its secrets are read from leave this process's environment here, so no
-    child process inherits them (deploy.secrets.withhold)."""
+    """A validated config with the directory it came from (relative paths hang off it)."""
 
     def __init__(self, path: Path, model: ShipyardConfig):
         self.path = path
         self.root = path.parent
         self.model = model
-        withhold(var for env in model.env.values() for var in env.secrets.values())
 
     @property
     def project(self) -> ProjectConfig:
@@ -313,9 +318,7 @@ class Loaded:
         if not path.is_file():
             return None
         try:
-            env = EnvConfig.model_validate(tomllib.loads(path.read_text(encoding="utf-8")))
-            withhold(env.secrets.values())
-            return env
+            return EnvConfig.model_validate(tomllib.loads(path.read_text(encoding="utf-8")))
         except tomllib.TOMLDecodeError as e:
             raise ConfigError(str(path), [f"not valid TOML: {e}"]) from None
         except ValidationError as e:

@@ -9,9 +9,9 @@ last lines still vanishes) and in the escaped forms it takes inside JSON or a
 Python repr.
 
 The environment variable a secret is read from is withheld from this process's
-environment as soon as the config names it, so no child process (hook, tar,
-supervisord, the app) inherits it; hooks and the app get the secret under its
-own name, on stdin or from a 0600 file.
+environment once a deploy, rollback or any task that runs commands has read it
+(`withhold`), so no child process (hook, tar, supervisord, the app) inherits it;
+hooks and the app get the secret under its own name, on stdin or from a 0600 file.
 """
 
 from __future__ import annotations
@@ -73,11 +73,10 @@ def withhold(env_vars: Iterable[str]) -> None:
 
 def load_secret(name: str, env_var: str, environ: dict[str, str] | None = None) -> Secret | None:
     """None when the variable is unset; ConfigError when the value is too short to redact."""
-    if environ is None:
-        withhold([env_var])
-        value = _WITHHELD.get(env_var)
-    else:
-        value = environ.get(env_var)
+    source = os.environ if environ is None else environ
+    value = source.get(env_var)
+    if value is None and environ is None:
+        value = _WITHHELD.get(env_var)  # read once already, then withheld from children
     if value is not None and (len(value) < MIN_REDACTED or value in MASK):
         from deploy.errors import ConfigError
 

@@ -29,7 +29,7 @@ def _context(command: str, env: str, config: str | None, events=None, junit=None
 
     loaded = load(config)
     envcfg = loaded.environment(env)
-    secrets = envcfg.load_secrets()
+    secrets = envcfg.load_secrets(withhold_vars=True)  # no child process inherits the source variables
     if command in ("deploy", "rollback"):
         bus = make_bus(events, junit, html, notify=envcfg.notify, secrets=secrets)
     else:
