@@ -14,7 +14,7 @@ from typing import Any, Callable
 
 from invoke import Exit, task as invoke_task
 
-from deploy.errors import ShipyardError, one_line
+from deploy.errors import ConfigError, ShipyardError, one_line
 from deploy.secrets import redact
 
 DEBUG_VAR = "SHIPYARD_DEBUG"
@@ -33,10 +33,13 @@ def debugging() -> bool:
 
 
 def message_of(error: BaseException) -> str:
-    """What the operator reads: the error's own text, or for an unexpected exception its type and
-    first line (the traceback is for SHIPYARD_DEBUG=1)."""
-    if isinstance(error, ShipyardError):
+    """What the operator reads, on one line: the error's own text (a command's output tail joined
+    with ` | `), or for an unexpected exception its type and first line (the traceback is for
+    SHIPYARD_DEBUG=1). A config error keeps one line per bad key."""
+    if isinstance(error, ConfigError):
         return str(error)
+    if isinstance(error, ShipyardError):
+        return " | ".join(line.strip() for line in str(error).splitlines() if line.strip())
     hint = "" if debugging() else f" (set {DEBUG_VAR}=1 for the traceback)"
     return f"unexpected {one_line(error)}{hint}"
 
