@@ -18,12 +18,18 @@ from tests.adversarial.conftest import adversarial_repo, finish, run
 MiB = 1 << 20
 
 
-@pytest.fixture
-def small_disk(tmp_path, wheel_cache):
-    """A site whose deploy_to is a 160 MiB tmpfs, and its built artifact's sizes."""
-    site = adversarial_repo(tmp_path / "site", wheel_cache)
+@pytest.fixture(scope="module")
+def built(tmp_path_factory, wheel_cache):
+    site = adversarial_repo(tmp_path_factory.mktemp("enospc") / "site", wheel_cache)
     site.invoke("build", timeout=600)
-    site.deploy_to.mkdir(parents=True)
+    return site
+
+
+@pytest.fixture
+def small_disk(built):
+    """The site with a fresh 160 MiB tmpfs as deploy_to, and its built artifact's sizes."""
+    site = built
+    site.deploy_to.mkdir(parents=True, exist_ok=True)
     mount = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=160m", "tmpfs", str(site.deploy_to)],
                            capture_output=True, text=True)
     assert mount.returncode == 0, f"cannot mount a tmpfs (the adversarial suite runs as root): {mount.stderr}"
