@@ -16,7 +16,7 @@ from tests.integration.core.conftest import SiteRepo, finish, make_repo
 
 TASKS = '''\
 from deploy.tasks import ns  # noqa: F401
-import os, signal, subprocess
+import fnmatch, os, signal, subprocess
 from deploy.engine.stages import after, before
 
 KILL = os.environ.get("SHIPYARD_TEST_KILL_AT", "")
@@ -31,12 +31,12 @@ for when, register in (("before", before), ("after", after)):
         if KILL == f"{when}:{stage}":
             register(stage)(die)
 
-if KILL.startswith("step:"):
+if KILL.startswith("step:"):  # step:<stage>/<step name or *>: right after that step succeeds on a host
     @before("starting")
     def arm(ctx):
         def watch(event):
             if event["kind"] == "step" and event.get("result") == "ok" and \\
-                    f"{event.get('stage')}/{event.get('step')}" == KILL[5:]:
+                    fnmatch.fnmatch(f"{event.get('stage')}/{event.get('step')}", KILL[5:]):
                 die()
         ctx.bus.subscribe(watch)
 

@@ -58,16 +58,16 @@ def leftovers(site) -> list[str]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("stage, step", [("upload", "updating/upload"), ("unpack", "updating/unpack"),
-                                         ("install", "updating/install")])
-def test_a_disk_filling_up_mid_deploy_fails_cleanly(small_disk, stage, step):
+@pytest.mark.parametrize("stage", ["upload", "unpack", "install"])
+def test_a_disk_filling_up_mid_deploy_fails_cleanly(small_disk, stage):
     site, size = small_disk
     leave = {"upload": size["artifact"] // 2,
              "unpack": size["artifact"] + size["unpacked"] // 3,
              "install": size["artifact"] + size["unpacked"] + 4 * MiB}[stage]
     proc = run(site, "deploy", SHIPYARD_TEST_FILL=f"{site.deploy_to}:{leave}")
     assert proc.returncode == 1, proc.stderr
-    assert f"localhost: step '{step}' failed" in proc.stderr and "Traceback" not in proc.stderr
+    assert "localhost: step 'updating/" in proc.stderr and "No space left on device" in proc.stderr
+    assert "Traceback" not in proc.stderr
     assert site.current() is None
     assert leftovers(site) == []
     entry = site.journal()[-1]
