@@ -20,6 +20,7 @@ from deploy.engine.rollout import revert
 from deploy.engine.stages import emit_stage
 from deploy.errors import one_line
 from deploy.release.hostops import FAILED
+from deploy.secrets import redact
 
 if TYPE_CHECKING:  # pragma: no cover
     from deploy.engine.context import RunContext, Target
@@ -48,7 +49,7 @@ def attempt(ctx: "RunContext", host: str, what: str, action: Callable[[], object
 def on_failure(ctx: "RunContext", error: BaseException) -> None:
     interrupted = not isinstance(error, Exception)
     verb = "interrupted" if interrupted else "failed"
-    reason = f"{ctx.command} {verb}: {one_line(error)}"
+    reason = redact(f"{ctx.command} {verb}: {one_line(error)}")  # it also reaches `failed` hooks' environment
     emit_stage(ctx, "stage.start", "failed")
     attempt(ctx, "-", "revert", lambda: report_stuck(ctx, revert(ctx, ctx.targets, reason)))
     locked = [t for t in ctx.targets if t.locked]
