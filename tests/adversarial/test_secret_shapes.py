@@ -12,13 +12,33 @@ import shlex
 import subprocess
 from types import SimpleNamespace
 
+import pytest
 from hypothesis import assume, given, settings, strategies as st
 from supervisor.options import UnhosedConfigParser
 
+import deploy.secrets as secrets_module
 from deploy.config import EnvConfig, HostConfig, SupervisorConfig
 from deploy.release.layout import Layout
 from deploy.secrets import MASK, Secret, redact, scrub, stdin_exports
 from deploy.services.managed_supervisor import ManagedSupervisor
+
+
+def forgetting(test):
+    """Forget the values an example registers, so they cannot mask digits and words in the rest
+    of the session (a function-scoped fixture would span every example)."""
+    import functools
+
+    @functools.wraps(test)
+    def run(*args, **kwargs):
+        known = set(secrets_module._KNOWN)
+        try:
+            return test(*args, **kwargs)
+        finally:
+            secrets_module._KNOWN.clear()
+            secrets_module._KNOWN.update(known)
+
+    return run
+
 
 PEM = ("-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7\n"
        "q3Xw+b/9Zk1T0s8Yd2eR7u0mNq1Gf8c2o6H5pJr4lK0aVwE=\n-----END PRIVATE KEY-----\n")
@@ -32,6 +52,7 @@ shapes = st.one_of(
 
 @settings(max_examples=150, deadline=None)
 @given(shapes, st.text(chars, max_size=10), st.text(chars, max_size=10))
+@forgetting
 def test_a_secret_never_survives_redaction_whole_per_line_or_escaped(value, before, after):
     assume(value not in MASK)  # such values are refused by load_secret: they would look like the mask itself
     Secret("S", value)
@@ -52,6 +73,7 @@ def sh(script: str, stdin: bytes) -> bytes:
 
 @settings(max_examples=60, deadline=None)
 @given(st.dictionaries(st.sampled_from(["A_KEY", "PEM", "TOKEN", "X"]), shapes, min_size=1, max_size=3))
+@forgetting
 def test_hooks_get_every_secret_byte_for_byte_on_stdin(values):
     secrets = {name: Secret(name, v) for name, v in values.items()}
     prologue, data = stdin_exports(secrets)
@@ -73,6 +95,7 @@ paths = st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, ma
 
 @settings(max_examples=80, deadline=None)
 @given(paths, st.dictionaries(st.sampled_from(["DJANGO_SECRET_KEY", "TLS_KEY"]), shapes, min_size=1))
+@forgetting
 def test_supervisord_sees_only_shipyards_sections_and_the_app_gets_exact_values(deploy_to, values):
     sup = manager(deploy_to)
     conf = sup.render()
@@ -93,8 +116,6 @@ def test_supervisord_sees_only_shipyards_sections_and_the_app_gets_exact_values(
 
 
 def test_a_program_name_cannot_inject_a_section():
-    import pytest
-
     from deploy.config import parse
     from deploy.errors import ConfigError
 
