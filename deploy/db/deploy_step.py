@@ -7,19 +7,33 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from deploy.config import EnvConfig, Loaded
-from deploy.db.desired import from_directory
-from deploy.db.diff import diff
+from deploy.db.compare import desired, from_json, plan
+from deploy.db.typemap import read_desired
 from deploy.db.errors import DestructiveRefused
 from deploy.db.introspect import introspect
-from deploy.db.model import Schema
 from deploy.db.renames import Rename
 from deploy.db.session import target
+
+
+def shadow_of(tgt: Any) -> Any:
+    """Where a PostgreSQL target's `sql/schema` is loaded to be read back (see postgres/shadow.py)."""
+    from deploy.db.postgres.shadow import ShadowSource
+
+    return ShadowSource(tgt.url, tgt.password, tgt.settings.shadow_database, tgt.settings.timeout)
+
+
+def expected(tgt: Any) -> Any:
+    """The schema the target should have: PostgreSQL's through a shadow database; the others'
+    read from the files (T-SQL translating types when sql/schema is written for another dialect)."""
+    if tgt.url.dialect == "postgres":
+        return desired(tgt.sql_dir / "schema", "postgres", shadow_of(tgt))
+    return read_desired(tgt.sql_dir / "schema", tgt.url.dialect, tgt.settings.schema_dialect)[0]
 
 
 def plan_for(conn: Any, tgt: Any) -> Any:
     dialect = tgt.url.dialect
     renames = [Rename.parse(h, dialect) for h in tgt.settings.renames]
-    return diff(introspect(conn, dialect), from_directory(tgt.sql_dir / "schema", dialect), renames)
+    return plan(introspect(conn, dialect), expected(tgt), renames, tgt.settings.with_privileges)
 
 
 def before_switch(loaded: Loaded, env: EnvConfig, release_id: str, log: Callable[[str], None]) -> dict:
@@ -35,6 +49,8 @@ def before_switch(loaded: Loaded, env: EnvConfig, release_id: str, log: Callable
         for step in env.db.deploy_steps:  # in the configured order
             if step == "migrate":
                 summary["migrations"] = migrate(conn, tgt.url.dialect, tgt.sql_dir / "migrations", log=log)
+            elif step == "data":
+                summary["data"] = _data(conn, tgt, log)
             else:
                 summary.update(_sync(conn, tgt, env.db.allow_destructive, log))
     finally:
@@ -43,17 +59,35 @@ def before_switch(loaded: Loaded, env: EnvConfig, release_id: str, log: Callable
 
 
 def preview(loaded: Loaded, env: EnvConfig) -> str | None:
-    """The sync script a deploy would run (read-only), for `invoke plan`; None when no sync."""
-    if not env.database or env.db is None or "sync" not in env.db.deploy_steps:
+    """The sync and reference-data scripts a deploy would run (read-only), for `invoke plan`;
+    None when neither step is configured."""
+    steps = env.db.deploy_steps if env.database and env.db else []
+    if "sync" not in steps and "data" not in steps:
         return None
     from deploy.db.render import render
 
     tgt = target(loaded, env)
     conn = tgt.connect()
     try:
-        return render(plan_for(conn, tgt), tgt.url.dialect).text()
+        parts = [render(plan_for(conn, tgt), tgt.url.dialect, tgt.settings.server_version).text()] if "sync" in steps else []
+        if "data" in steps:
+            from deploy.db.data import preview as data_preview
+
+            parts.append("-- reference data:\n" + (data_preview(conn, tgt.url.dialect, tgt.settings, tgt.sql_dir) or "-- in sync"))
+        return "\n".join(parts)
     finally:
         conn.close()
+
+
+def _data(conn: Any, tgt: Any, log: Callable[[str], None]) -> dict:
+    """Reference data after the schema steps, before the switch; deletes need allow_destructive."""
+    from deploy.db.data import sync_data
+
+    lines: list[str] = []
+    result = sync_data(conn, tgt.url.dialect, tgt.settings, tgt.sql_dir, apply_it=True,
+                       allow_destructive=tgt.settings.allow_destructive, write=lines.append)
+    log(f"database: reference data, {result.total} row change(s)")
+    return {"changes": result.total, "tables": {t: str(c) for t, c in result.counts.items()}, "script": "\n".join(lines)}
 
 
 def _sync(conn: Any, tgt: Any, allow_destructive: bool, log: Callable[[str], None]) -> dict:
@@ -63,7 +97,7 @@ def _sync(conn: Any, tgt: Any, allow_destructive: bool, log: Callable[[str], Non
     plan = plan_for(conn, tgt)
     if plan.destructive and not allow_destructive:
         raise DestructiveRefused([c.describe() for c in plan.destructive])
-    script = render(plan, tgt.url.dialect)
+    script = render(plan, tgt.url.dialect, tgt.settings.server_version)
     log(f"database: {len(script.statements)} statement(s), {plan.classification}")
     return {"classification": plan.classification, "script": script.text(), "statements": run_script(conn, script, log)}
 
@@ -72,8 +106,7 @@ def snapshot(loaded: Loaded, env: EnvConfig) -> dict:
     """The schema this release expects (its `sql/schema`), as JSON; {} without a database."""
     if not env.database:
         return {}
-    tgt = target(loaded, env)
-    return from_directory(tgt.sql_dir / "schema", tgt.url.dialect).to_json()
+    return expected(target(loaded, env)).to_json()
 
 
 def rollback_blockers(current_snapshot: dict, target_snapshot: dict) -> list[str]:
@@ -81,8 +114,10 @@ def rollback_blockers(current_snapshot: dict, target_snapshot: dict) -> list[str
     release left it: the contract changes from the target's schema to the current one."""
     if not current_snapshot or not target_snapshot:
         return []
-    plan = diff(Schema.from_json(target_snapshot), Schema.from_json(current_snapshot))
-    return [_why(c) for c in plan.contract]
+    if target_snapshot.get("format") != current_snapshot.get("format"):
+        return ["the two releases recorded their schemas in different formats (one by an older Shipyard): "
+                "cannot tell whether the change was expand-only"]
+    return [_why(c) for c in plan(from_json(target_snapshot), from_json(current_snapshot)).contract]
 
 
 def _why(change: Any) -> str:
@@ -93,14 +128,16 @@ def _why(change: Any) -> str:
         "add_column": "new NOT NULL column {t} without a default (old inserts fail)",
         "drop_constraint": "{t} changed", "drop_foreign_key": "{t} changed",
     }
+    if change.kind not in reasons and change.kind.startswith("drop_"):  # PostgreSQL's kinds: drop_view, drop_function...
+        return f"{change.kind[5:]} {change.target} is gone"
     return reasons.get(change.kind, "{t}: " + change.kind).format(t=change.target)
 
 
-def drift(live: Schema, recorded_snapshot: dict) -> list[str]:
+def drift(live: Any, recorded_snapshot: dict) -> list[str]:
     """Differences between the live schema and what the previous release recorded."""
     if not recorded_snapshot:
         return []
-    return [c.describe() for c in diff(Schema.from_json(recorded_snapshot), live).changes]
+    return [c.describe() for c in plan(from_json(recorded_snapshot), live).changes]
 
 
 def check_drift(loaded: Loaded, env: EnvConfig, recorded_snapshot: dict) -> list[str]:

@@ -16,6 +16,16 @@ class SchemaDifferences(ShipyardError):
         super().__init__(f"{count} schema change(s) found")
 
 
+class DataDifferences(ShipyardError):
+    """`db.data-diff` found rows to change: exit 2, like a schema difference."""
+
+    exit_code = 2
+
+    def __init__(self, count: int):
+        self.count = count
+        super().__init__(f"{count} reference-data row change(s) found")
+
+
 class DestructiveRefused(ShipyardError):
     """The change drops or narrows something and --allow-destructive was not given."""
 
@@ -68,3 +78,13 @@ class RenderError(ShipyardError):
     """A change cannot be expressed in the target dialect; nothing is applied."""
 
     exit_code = 2
+
+
+class IntrospectionFailed(ShipyardError):
+    """A catalog could not be read (typically a missing privilege): names which one."""
+
+    exit_code = 2
+
+    def __init__(self, catalog: str, message: str):
+        self.catalog = catalog
+        super().__init__(f"cannot read {catalog}: {message}")
