@@ -10,14 +10,17 @@ import os
 import re
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
-from deploy.config_base import Strict, nearest_key
+from deploy.config_base import Strict
+from deploy.config_messages import describe, key_path, looks_like_a_variable_name, problems  # noqa: F401 (re-exported)
+from deploy.config_rules import (HEALTH_PLACEHOLDERS, SERVICE_PLACEHOLDERS, deploy_to_problem, known_placeholders,
+                                 linked_path_problem, overlapping, root_problems)
 from deploy.config_hosts import HostConfig, PsExecOptions, SmbOptions, SshOptions, WinRMOptions  # noqa: F401 (re-exported)
 from deploy.errors import ConfigError
-from deploy.secrets import Secret, load_secret
+from deploy.secrets import Secret, load_secret, withhold
 from deploy.siteconfig.model import SiteConfig
 
 DEFAULT_FILE = "shipyard.toml"
@@ -53,14 +56,19 @@ class HealthConfig(Strict):
     interval: float = Field(default=0.25, gt=0)
     expect_release: bool = True
 
+    @field_validator("url")
+    @classmethod
+    def _url_placeholders(cls, v: str | None) -> str | None:
+        return known_placeholders(v, HEALTH_PLACEHOLDERS)
+
 
 class SupervisorConfig(Strict):
     """A supervisord that Shipyard runs itself under `deploy_to` (the local env's process manager)."""
 
     managed: bool = True
-    program: str = "web"
+    program: str = Field(default="web", pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")  # a section name and a file name
     workers: int = Field(default=2, ge=1, le=64)
-    wsgi: str = "shipsite.wsgi"
+    wsgi: str = Field(default="shipsite.wsgi", pattern=r"^[A-Za-z_][A-Za-z0-9_.]*(:[A-Za-z_][A-Za-z0-9_]*)?$")
 
 
 class HaproxyConfig(Strict):
@@ -83,6 +91,11 @@ class ServiceConfig(Strict):
     unit: str | None = None  # systemd: unit name when it differs from `name`
     # supervisor: reload with `supervisorctl signal` instead of a stop/start (gunicorn: HUP, new workers)
     signal: Literal["HUP", "USR1", "USR2"] | None = None
+
+    @field_validator("supervisor_socket", "pidfile", "command")
+    @classmethod
+    def _placeholders(cls, v: str | None) -> str | None:
+        return known_placeholders(v, SERVICE_PLACEHOLDERS)
 
 
 class HooksConfig(Strict):
@@ -167,16 +180,20 @@ class EnvConfig(Strict):
     @classmethod
     def _relative(cls, v: list[str]) -> list[str]:
         for p in v:
-            if p.startswith("/") or ".." in Path(p).parts or not p:
-                raise ValueError(f"must be a relative path inside the app, got {p!r}")
+            if problem := linked_path_problem(p):
+                raise ValueError(f"must be a relative path inside the app, got {p!r} ({problem})")
         return v
 
     @field_validator("secrets")
     @classmethod
     def _secret_names(cls, v: dict[str, str]) -> dict[str, str]:
         for name, var in v.items():
-            if not re.fullmatch(r"[A-Z_][A-Z0-9_]*", name) or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", var):
-                raise ValueError(f"{name} = {var!r}: both must be environment variable names")
+            if not re.fullmatch(r"[A-Z_][A-Z0-9_]*", name):
+                raise ValueError("each key must be a variable name (A-Z, 0-9, _); the key is not shown, "
+                                 "in case it is a secret pasted by mistake")
+            if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", var):
+                raise ValueError(f"{name}: must name the environment variable that holds the secret, not the "
+                                 "secret itself (what is written there is not shown, in case it is one)")
         return v
 
     @model_validator(mode="after")
@@ -187,6 +204,22 @@ class EnvConfig(Strict):
             raise ValueError(f"hosts: duplicate host name(s) {', '.join(dupes)}")
         if not self.hosts:
             raise ValueError("hosts: at least one host is required")
+        return self
+
+    @model_validator(mode="after")
+    def _linked_apart(self) -> "EnvConfig":
+        if problem := overlapping([*self.linked_dirs, *self.linked_files]):
+            raise ValueError(f"linked_dirs/linked_files: {problem}")
+        return self
+
+    @model_validator(mode="after")
+    def _deploy_roots(self) -> "EnvConfig":
+        explicit = "deploy_to" in self.model_fields_set
+        for i, host in enumerate(self.hosts):
+            if not (host.deploy_to or explicit or host.transport == "local"):
+                continue  # Loaded gives it the remote default
+            if problem := deploy_to_problem(self.host_deploy_to(host), host.is_windows, host.transport == "local"):
+                raise ValueError(f"{f'hosts[{i}].deploy_to' if host.deploy_to else 'deploy_to'}: {problem}")
         return self
 
     @model_validator(mode="after")
@@ -206,12 +239,21 @@ class EnvConfig(Strict):
     def host_ssh(self, host: HostConfig) -> SshOptions:
         return host.ssh or self.ssh or SshOptions()
 
-    def load_secrets(self, environ: dict[str, str] | None = None) -> dict[str, Secret]:
+    def load_secrets(self, environ: dict[str, str] | None = None, withhold_vars: bool = False) -> dict[str, Secret]:
+        """Every secret, from `environ` (default: this process's); with `withhold_vars` the variables
+        they came from then leave this process's environment, so no child process inherits them."""
+        found = self._read_secrets(environ)
+        if withhold_vars and environ is None:
+            withhold(self.secrets.values())
+        return found
+
+    def _read_secrets(self, environ: dict[str, str] | None) -> dict[str, Secret]:
         found, missing = {}, []
         for name, var in self.secrets.items():
             secret = load_secret(name, var, environ)
             if secret is None:
-                missing.append(f"secrets.{name}: environment variable {var} is not set")
+                shown = var if looks_like_a_variable_name(var) else "(named in shipyard.toml; not shown: it may be a secret)"
+                missing.append(f"secrets.{name}: environment variable {shown} is not set")
             else:
                 found[name] = secret
         if missing:
@@ -271,7 +313,19 @@ class Loaded:
         else:
             known = ", ".join(sorted(self.model.env)) or "none"
             raise ConfigError(str(self.path), [f"env.{name}: no such environment (defined: {known})"])
-        return self._localise(env)
+        return self._localise(name, env)
+
+    def all_envs(self) -> dict[str, EnvConfig]:
+        """The environments of the file and those tools generated (a broken generated one is
+        reported when it is selected, not here)."""
+        envs = dict(self.model.env)
+        for path in sorted((self.root / ".shipyard" / "env").glob("*.toml")):
+            if path.stem not in envs:
+                try:
+                    envs[path.stem] = self.generated_env(path.stem)
+                except ConfigError:
+                    continue
+        return {name: env for name, env in envs.items() if env is not None}
 
     def generated_env_path(self, name: str) -> Path:
         """Where tools (`invoke lab.up`) write an environment for this project: not in shipyard.toml."""
@@ -286,58 +340,30 @@ class Loaded:
         except tomllib.TOMLDecodeError as e:
             raise ConfigError(str(path), [f"not valid TOML: {e}"]) from None
         except ValidationError as e:
-            raise ConfigError(str(path), _problems(e, EnvConfig)) from None
+            raise ConfigError(str(path), problems(e, EnvConfig)) from None
 
-    def _localise(self, env: EnvConfig) -> EnvConfig:
-        """Local hosts' relative deploy_to paths hang off the config's directory."""
+    def _localise(self, name: str, env: EnvConfig) -> EnvConfig:
+        """Local hosts' relative deploy_to paths hang off the config's directory; a remote host
+        with no deploy_to anywhere gets Capistrano's default, /var/www/<project>
+        (C:\\Shipyard\\<project> on Windows), never a path relative to its login directory."""
         if all(h.transport == "local" for h in env.hosts):
-            return env.model_copy(update={"deploy_to": str(self.resolve(env.deploy_to))})
+            env = env.model_copy(update={"deploy_to": str(self.resolve(env.deploy_to))})
+        explicit = "deploy_to" in env.model_fields_set
+        hosts = [h.model_copy(update={"deploy_to": self._host_root(h, env.deploy_to, explicit)}) for h in env.hosts]
+        env = env.model_copy(update={"hosts": hosts})
+        if env.supervisor and env.supervisor.managed:  # supervisord %-expands its values, whatever the quoting
+            bad = [h.deploy_to for h in hosts if not h.is_windows and "%" in (h.deploy_to or "")]
+            if bad:
+                raise ConfigError(self.path.name, [f"env.{name}.deploy_to: {bad[0]} holds a '%', which the managed "
+                                                   "supervisord would expand: choose a path without one"])
         return env
 
-
-def key_path(loc: tuple[Any, ...]) -> str:
-    """('env', 'prod', 'hosts', 1, 'transport') -> 'env.prod.hosts[1].transport'."""
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        elif str(part).startswith(("function-", "literal[", "int", "str", "list[", "dict[")):
-            continue  # pydantic union-branch labels, not keys
-        else:
-            out += f".{part}" if out else str(part)
-    return out
-
-
-def describe(err: dict[str, Any], model: type[Strict] | None = None) -> str:
-    kind, ctx, got = err["type"], err.get("ctx", {}), err.get("input")
-    if kind == "literal_error":
-        allowed = ctx.get("expected", "").replace("'", "").replace(" or ", ", ")
-        return f"{got!r} is not one of {allowed}"
-    if kind == "extra_forbidden":
-        near = nearest_key(model, err["loc"]) if model is not None and err["loc"] else None
-        return f"unknown key (did you mean {near!r}?)" if near else "unknown key"
-    if kind == "missing":
-        return "required key is missing"
-    if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
-        op = {"greater_than_equal": ">=", "greater_than": ">", "less_than_equal": "<=", "less_than": "<"}[kind]
-        bound = next(iter(ctx.values()))
-        shown = f"{bound:g}" if isinstance(bound, float) else bound
-        return f"must be {op} {shown}, got {got!r}"
-    if kind == "value_error":
-        return str(ctx.get("error", err["msg"]))
-    if kind == "string_pattern_mismatch":
-        return f"{got!r} does not match {ctx.get('pattern')}"
-    return f"{err['msg'].lower()}, got {got!r}"
-
-
-def _problems(exc: ValidationError, model: type[Strict]) -> list[str]:
-    seen: dict[str, str] = {}
-    for err in exc.errors():
-        path = key_path(err["loc"])
-        msg = describe(err, model)
-        # a union field reports each branch; keep the first message per key
-        seen.setdefault(path, f"{path}: {msg}" if path else msg)
-    return list(seen.values())
+    def _host_root(self, host: HostConfig, env_root: str, explicit: bool) -> str | None:
+        if host.transport == "local":
+            return str(self.resolve(host.deploy_to or env_root))
+        if host.deploy_to or explicit:
+            return host.deploy_to
+        return f"C:\\Shipyard\\{self.project.name}" if host.is_windows else f"/var/www/{self.project.name}"
 
 
 def parse(text: str, file: str) -> ShipyardConfig:
@@ -348,7 +374,7 @@ def parse(text: str, file: str) -> ShipyardConfig:
     try:
         return ShipyardConfig.model_validate(data)
     except ValidationError as e:
-        raise ConfigError(file, _problems(e, ShipyardConfig)) from None
+        raise ConfigError(file, problems(e, ShipyardConfig)) from None
 
 
 def find_config(start: Path | None = None) -> Path:
@@ -363,4 +389,7 @@ def load(path: str | Path | None = None) -> Loaded:
     file = Path(path) if path else Path(os.environ.get("SHIPYARD_CONFIG", "")) if os.environ.get("SHIPYARD_CONFIG") else find_config()
     if not file.is_file():
         raise ConfigError(str(file), ["file not found"])
-    return Loaded(file.resolve(), parse(file.read_text(encoding="utf-8"), file.name))
+    loaded = Loaded(file.resolve(), parse(file.read_text(encoding="utf-8"), file.name))
+    if nested := root_problems(loaded.all_envs(), str(loaded.root), loaded.resolve):
+        raise ConfigError(file.name, nested)
+    return loaded

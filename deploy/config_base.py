@@ -1,5 +1,6 @@
 """The base of every config model: unknown keys are errors (with the nearest valid key
-suggested) and values are immutable."""
+suggested), values are immutable, and types are strict (`keep_releases = "5"` is an error,
+not 5; a whole number is still a float)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from pydantic import BaseModel, ConfigDict
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 def _models_in(annotation: Any) -> list[Any]:

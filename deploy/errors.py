@@ -119,3 +119,13 @@ class HealthCheckFailed(ShipyardError):
     def __init__(self, host: str, check: str, last: str):
         self.host, self.check, self.last = host, check, last
         super().__init__(f"{host}: health check {check} failed: {last}")
+
+
+def one_line(error: BaseException) -> str:
+    """An error as one line for a journal, an event or the CLI: its own first line, and for an
+    exception nobody raised on purpose, its type first (`KeyError: 'x'`)."""
+    lines = str(error).strip().splitlines()
+    first = lines[0] if lines else ""
+    if isinstance(error, ShipyardError):
+        return first or type(error).__name__
+    return f"{type(error).__name__}: {first}" if first else type(error).__name__

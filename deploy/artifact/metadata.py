@@ -14,7 +14,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from deploy.config import HooksConfig, describe, key_path
+from deploy.config import HooksConfig
+from deploy.config_messages import describe, key_path
 from deploy.errors import MetadataError
 
 HEX64 = r"^[0-9a-f]{64}$"

@@ -75,11 +75,12 @@ class VirtualTree:
     def place(self, where: Parts, node: Node) -> None:
         """Put `node` at `where`, replacing what was there (and, for a non-directory, below it)."""
         old = self.nodes.get(where)
-        if node.kind != "dir" or (old is not None and old.kind != "dir"):
+        if old is not None and old.kind == "dir" and node.kind == "dir":
+            return
+        if old is not None and old.kind == "dir":  # only a directory has anything below it
             for key in [k for k in self.nodes if len(k) > len(where) and k[: len(where)] == where]:
                 del self.nodes[key]
-        if not (node.kind == "dir" and old is not None and old.kind == "dir"):
-            self.nodes[where] = node
+        self.nodes[where] = node
         for depth in range(1, len(where)):  # extractors create missing parents as directories
             self.nodes.setdefault(where[:depth], Node("dir"))
 

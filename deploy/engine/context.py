@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import getpass
 import os
-import socket
 import sys
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -15,6 +14,7 @@ from pathlib import Path
 from typing import Any, Callable, TypeVar
 
 from deploy.config import EnvConfig, HooksConfig, HostConfig, Loaded
+from deploy.engine.liveness import identity
 from deploy.release.hostops import HostOps
 from deploy.release.layout import Layout
 from deploy.report.events import EventBus
@@ -64,6 +64,7 @@ class RunContext:
     hooks: HooksConfig = field(default_factory=HooksConfig)
     owner: dict[str, Any] = field(default_factory=dict)
     lock_wait: float = 0.0  # seconds to wait for another run's lock (--lock-wait)
+    break_stale: bool = False  # break a lock whose holder is provably gone (--break-stale)
     lease: Any = None  # deploy.engine.lock.LockLease while held
 
     @cached_property
@@ -107,11 +108,11 @@ class RunContext:
 
 
 def new_owner(command: str, revision: str = "", reason: str = "") -> dict[str, Any]:
+    """Who runs: the lock and run records carry it, so a dead holder can be proven dead (liveness)."""
     return {
         "token": os.environ.get("SHIPYARD_LOCK_TOKEN") or uuid.uuid4().hex,
         "user": os.environ.get("SHIPYARD_USER") or getpass.getuser(),
-        "machine": socket.gethostname(),
-        "pid": os.getpid(),
+        **identity(),
         "since": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "command": command,
         "revision": revision,

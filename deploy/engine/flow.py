@@ -2,29 +2,27 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from pathlib import Path
 
-from deploy.engine import db_stage, dependencies, run_record
 from deploy.artifact.metadata import checked_manifest, manifest_hooks
 from deploy.artifact.verify import Limits, read_sidecar, verify_artifact
+from deploy.engine import db_stage, dependencies, run_record
 from deploy.engine.context import RunContext, Target
+from deploy.engine.journal import journal, now
+from deploy.engine.outcome import guarded_run
+from deploy.engine.rollout import publish
+from deploy.engine.space import check_space
+from deploy.engine.stages import stage, step
 from deploy.errors import ShipyardError, UsageError
-from deploy.release.hostops import FAILED, GOOD, ROLLED_BACK, ReleaseInfo
+from deploy.release.hostops import GOOD, ROLLED_BACK, ReleaseInfo
 from deploy.release.layout import new_release_id
-from deploy.release.retention import releases_to_prune
+from deploy.release.retention import next_rollback_target, releases_to_prune
 from deploy.release.site_files import files_per_host, host_dirs
-from deploy.engine.rollout import publish, revert
-from deploy.engine.stages import emit_stage, stage, step
-
-
-def now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 def deploy(ctx: RunContext, artifact: Path, resume: dict | None = None) -> None:
     """`resume` is the run record of an interrupted deploy: same artifact and release id,
-    the dead run's lease taken over, hosts already on the release left alone."""
+    the dead run's lease taken over, hosts already on the release restarted and checked again."""
     extra_files, schema = check_before_changing_hosts(ctx, artifact, (resume or {}).get("release_id"))
     ctx.owner.update(revision=ctx.manifest["revision"])
     new = lambda t: ctx.release_id  # noqa: E731
@@ -32,7 +30,8 @@ def deploy(ctx: RunContext, artifact: Path, resume: dict | None = None) -> None:
     ctx.bus.emit("run.start", command="deploy", env=ctx.env_name, revision=ctx.manifest["revision"],
                  release=ctx.release_id, user=ctx.owner["user"], hosts=[t.name for t in ctx.targets],
                  batches=ctx.batches)
-    try:
+    with guarded_run(ctx):
+        check_space(ctx)  # reads only: a host short of disk refuses the deploy before anything is written
         with stage(ctx, "starting", before_unpack):
             ctx.for_each(lambda t: dependencies.probe(ctx, t))  # reads only: a platform mismatch stops here
             dependencies.check_platforms(ctx)
@@ -40,6 +39,7 @@ def deploy(ctx: RunContext, artifact: Path, resume: dict | None = None) -> None:
             if resume:
                 take_over(ctx, resume)
             lock_env(ctx)
+            ctx.for_each(lambda t: t.ops.clean_leftovers())  # what a crashed run left, now that the lease is ours
             if resume:
                 mark_done(ctx, resume)
             run_record.write(ctx)
@@ -53,17 +53,6 @@ def deploy(ctx: RunContext, artifact: Path, resume: dict | None = None) -> None:
         with stage(ctx, "finishing", new):
             ctx.for_each(lambda t: finishing(ctx, t, "deploy"))
             cache_hooks(ctx)
-    except Exception as e:
-        revert(ctx, ctx.targets, f"deploy failed: {e}")  # hosts still on the new release (a finishing hook failed)
-        failed(ctx, e)
-        run_record.clear(ctx)
-        raise
-    except BaseException as e:  # interrupted (SIGINT): put hosts back, keep the record for --resume
-        revert(ctx, ctx.targets, f"deploy interrupted: {e!r}")
-        failed(ctx, e)
-        raise
-    finally:
-        release_locks(ctx)
     run_record.clear(ctx)
 
 
@@ -81,7 +70,14 @@ def check_before_changing_hosts(ctx: RunContext, artifact: Path, release_id: str
 
 
 def take_over(ctx: RunContext, record: dict) -> None:
-    """Release the dead run's lease with its own token (only the owner may), so ours can start."""
+    """Release the dead run's lease with its own token (only the owner may), so ours can start —
+    refused while that run is provably alive on this machine."""
+    from deploy.engine.liveness import alive, stale_reason
+
+    same_machine = record.get("machine") == ctx.owner.get("machine")
+    if same_machine and isinstance(record.get("pid"), int) and alive(record["pid"]) and not stale_reason(record):
+        raise UsageError(f"deploy --resume: the deploy it would finish is still running (pid {record['pid']} on "
+                         f"{record['machine']}): wait for it, or stop it first")
     for t in ctx.targets:
         t.ops.release_lock(record["token"])
 
@@ -108,7 +104,7 @@ def lock_env(ctx: RunContext) -> None:
     from deploy.engine.lock import acquire_env_lock
 
     ctx.lease = acquire_env_lock([t.ops for t in ctx.targets], ctx.owner, wait=ctx.lock_wait, ttl=ctx.env.lock_ttl,
-                                 parallel=ctx.env.parallel)
+                                 break_stale=ctx.break_stale, parallel=ctx.env.parallel)
     for t in ctx.targets:
         t.locked = True
         ctx.bus.emit("lock", host=t.name, action="inherited" if ctx.lease.inherited else "acquired",
@@ -179,13 +175,16 @@ def install(ctx: RunContext, t: Target) -> None:
 
 
 def finishing(ctx: RunContext, t: Target, action: str) -> None:
+    """Mark the served release good; a rollback marks the release it left `rolled_back` only when it
+    went back in time (rolling forward leaves it good), and never prunes it."""
     rid = t.ops.current()
+    left = t.previous if action == "rollback" and t.previous and t.previous != rid else None
     with step(ctx, t, "finishing", "mark"):
         t.ops.set_status(rid, GOOD)
-        if action == "rollback" and t.previous and t.previous != rid:
-            t.ops.set_status(t.previous, ROLLED_BACK)
+        if left and rid and left > rid:
+            t.ops.set_status(left, ROLLED_BACK)
     journal(ctx, t, action, "ok", rid)
-    prune(ctx, t)
+    prune(ctx, t, protect={left} if left else set())
 
 
 def cache_hooks(ctx: RunContext) -> None:
@@ -198,10 +197,10 @@ def cache_hooks(ctx: RunContext) -> None:
         ctx.bus.emit("step", host="-", stage="finishing", step="cache", result="ok", duration=0, output=line)
 
 
-def prune(ctx: RunContext, t: Target) -> None:
+def prune(ctx: RunContext, t: Target, protect: set[str]) -> None:
     """Retention never fails a deploy: problems are reported, not raised."""
     try:
-        doomed = releases_to_prune(t.ops.releases(), ctx.env.keep_releases)
+        doomed = releases_to_prune(t.ops.releases(), ctx.env.keep_releases, protect)
         left = t.ops.remove_releases(doomed)
         removed = [r for r in doomed if r not in left] + t.ops.prune_unused()
         ctx.bus.emit("step", host=t.name, stage="finishing", step="prune", result="ok", duration=0,
@@ -210,74 +209,15 @@ def prune(ctx: RunContext, t: Target) -> None:
         ctx.bus.emit("step", host=t.name, stage="finishing", step="prune", result="skipped", duration=0, output=str(e))
 
 
-def journal(ctx: RunContext, t: Target, action: str, outcome: str, release: str | None, error: str = "") -> None:
-    entry = {"ts": now(), "action": action, "outcome": outcome, "env": ctx.env_name, "host": t.name,
-             "release": release, "previous": t.previous, "revision": ctx.manifest.get("revision", ""),
-             "artifact_sha256": ctx.sha256 or "", "user": ctx.owner.get("user"),
-             "machine": ctx.owner.get("machine")}
-    if error:
-        entry["error"] = error
-    try:
-        t.ops.append_journal(entry)
-    except ShipyardError as e:
-        ctx.bus.emit("step", host=t.name, stage="finishing", step="journal", result="skipped", duration=0, output=str(e))
-
-
-def failed(ctx: RunContext, error: BaseException) -> None:
-    """Mark the new release failed where it was unpacked and journal what happened.
-    Switched hosts were already put back by the rollout."""
-    emit_stage(ctx, "stage.start", "failed")
-    culprits = [t.name for t in ctx.targets if t.error]
-    for t in ctx.targets:
-        if not t.locked:
-            continue
-        outcome, why = host_outcome(t, culprits, error)
-        if t.unpacked and ctx.release_id and ctx.release_id != t.previous:
-            try:
-                t.ops.set_status(ctx.release_id, FAILED, {"error": why[:2000]})
-            except ShipyardError:
-                pass
-        journal(ctx, t, ctx.command, outcome, t.ops.current() if t.unpacked else t.previous, why[:2000])
-    for command in ctx.hooks.commands("on", "failed"):
-        for t in ctx.targets:
-            try:
-                t.ops.run_hook(None, command, {"SHIPYARD_ERROR": str(error)[:500]}, ctx.secrets)
-            except ShipyardError:
-                pass
-    emit_stage(ctx, "stage.end", "failed", result="ok")
-
-
-def host_outcome(t: Target, culprits: list[str], error: BaseException) -> tuple[str, str]:
-    """What this host's journal says: its own failure, a rollback, or — never switched while
-    another host failed — that it was left alone, not that it failed with that host's error."""
-    if t.reverted:
-        return "rolled_back", t.error or str(error)
-    if t.error or not culprits or t.switched:
-        return "failed", t.error or str(error)
-    return "not_switched", f"left on {t.previous or 'no release'}: the run stopped when {', '.join(culprits)} failed"
-
-
-def release_locks(ctx: RunContext) -> None:
-    """Only the owner releases (an inherited lease is left to the run that took it)."""
-    if ctx.lease is None:
-        return
-    stuck = ctx.lease.release()
-    if not ctx.lease.inherited:
-        for t in ctx.targets:
-            action = "kept (host unreachable: expires with its TTL, or lock.break)" if t.name in stuck else "released"
-            ctx.bus.emit("lock", host=t.name, action=action, holder=ctx.owner["user"])
-
-
 def rollback_target(t: Target, releases: list[ReleaseInfo], to: str | None) -> str:
-    current = next((r.id for r in releases if r.current), None)
     if to:
         if not any(r.id == to for r in releases):
             raise UsageError(f"{t.name}: no release {to} (have: {', '.join(r.id for r in releases)})")
         return to
-    older_good = [r.id for r in releases if r.status == GOOD and (current is None or r.id < current)]
-    if not older_good:
+    target = next_rollback_target(releases)
+    if target is None:
         raise UsageError(f"{t.name}: no earlier good release to roll back to")
-    return older_good[-1]
+    return target
 
 
 def planned_target(ctx: RunContext) -> str | None:
@@ -297,7 +237,7 @@ def rollback(ctx: RunContext, to: str | None, force: bool = False) -> None:
     ctx.bus.emit("run.start", command="rollback", env=ctx.env_name, revision=None, release=to or planned_target(ctx),
                  user=ctx.owner["user"], hosts=[t.name for t in ctx.targets], batches=ctx.batches)
     dest = lambda t: targets_release[t.name]  # noqa: E731
-    try:
+    with guarded_run(ctx):
         with stage(ctx, "starting", lambda t: None):
             ctx.for_each(lambda t: prepare(ctx, t))
             lock_env(ctx)
@@ -313,10 +253,3 @@ def rollback(ctx: RunContext, to: str | None, force: bool = False) -> None:
             publish(ctx, dest)
         with stage(ctx, "finishing", dest):
             ctx.for_each(lambda t: finishing(ctx, t, "rollback"))
-    except BaseException as e:
-        ctx.release_id = None  # nothing new was unpacked; nothing to mark failed
-        failed(ctx, e)
-        raise
-    finally:
-        release_locks(ctx)
-

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
+from deploy.engine.liveness import stale_reason
 from deploy.errors import LockHeld
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -135,9 +136,10 @@ def on_each(fn: Callable[[T], object], items: list[T], parallel: int) -> list[Ba
 
 
 def acquire_env_lock(ops_list: list["HostOps"], owner: dict[str, Any], wait: float = 0.0, ttl: float = 3600.0,
-                     parallel: int = DEFAULT_PARALLEL) -> LockLease:
+                     break_stale: bool = False, parallel: int = DEFAULT_PARALLEL) -> LockLease:
     """Take the lock on every host, or raise LockHeld naming the holder (after `wait` seconds of retries).
-    `owner` needs a unique `token`; it is what only the owner can release with."""
+    `owner` needs a unique `token`; it is what only the owner can release with. A holder that is
+    provably gone (deploy.engine.liveness) is named as stale, and its lock broken with `break_stale`."""
     ordered = sorted(ops_list, key=lambda o: o.host)
     inherited = _inherit(ordered, parallel)
     if inherited is not None:
@@ -146,7 +148,7 @@ def acquire_env_lock(ops_list: list["HostOps"], owner: dict[str, Any], wait: flo
     delay = 0.2
     while True:
         try:
-            _acquire_all(ordered, lease_record(owner, ttl), parallel)
+            _acquire_all(ordered, lease_record(owner, ttl), break_stale, parallel)
             break
         except LockHeld:
             if time.monotonic() + delay > deadline:
@@ -159,13 +161,13 @@ def acquire_env_lock(ops_list: list["HostOps"], owner: dict[str, Any], wait: flo
     return lease
 
 
-def _acquire_all(ordered: list["HostOps"], record: dict[str, Any], parallel: int) -> None:
+def _acquire_all(ordered: list["HostOps"], record: dict[str, Any], break_stale: bool, parallel: int) -> None:
     """The gate host alone, then the rest at once; the first refusal in name order is raised
     once every host taken is given back."""
     taken: list[HostOps] = []
 
     def take(ops: "HostOps") -> None:
-        _acquire_one(ops, record)
+        _acquire_one(ops, record, break_stale)
         taken.append(ops)
 
     try:
@@ -178,7 +180,7 @@ def _acquire_all(ordered: list["HostOps"], record: dict[str, Any], parallel: int
         raise
 
 
-def _acquire_one(ops: "HostOps", mine: dict[str, Any]) -> None:
+def _acquire_one(ops: "HostOps", mine: dict[str, Any], break_stale: bool) -> None:
     try:
         ops.acquire_lock(mine)
     except LockHeld:
@@ -186,11 +188,19 @@ def _acquire_one(ops: "HostOps", mine: dict[str, Any]) -> None:
         if held is None:  # released between our attempt and the read: try once more
             ops.acquire_lock(mine)
             return
-        if not expired(held):
+        stale = stale_reason(held)
+        if expired(held):
+            action, why, key = "lock.takeover", "expired lease", "expired_lease"
+        elif stale and break_stale:
+            action, why, key = "lock.break_stale", stale, "stale_lease"
+        elif stale:
+            raise LockHeld(ops.host, f"{describe(held)}; it is STALE ({stale}): break it with "
+                                     f"`invoke {mine.get('command') or 'deploy'} --break-stale` (journaled)") from None
+        else:
             raise LockHeld(ops.host, describe(held)) from None
         ops.release_lock(str(held.get("token", "")))
-        ops.append_journal({"ts": _now(), "action": "lock.takeover", "outcome": "ok", "host": ops.host,
-                            "user": mine.get("user"), "expired_lease": held})
+        ops.append_journal({"ts": _now(), "action": action, "outcome": "ok", "host": ops.host,
+                            "user": mine.get("user"), "reason": why, key: held})
         ops.acquire_lock(mine)
 
 

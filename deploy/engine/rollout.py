@@ -120,7 +120,7 @@ def revert(ctx: "RunContext", targets: list["Target"], reason: str) -> list[str]
         try:
             activate(ctx, target, target.previous, lb)
             target.switched, target.reverted = False, True
-        except ShipyardError as e:
+        except Exception as e:  # noqa: BLE001 - one host that cannot go back must not keep the others
             stuck.append(f"{target.name}: {e}")
     return stuck
 
@@ -136,8 +136,8 @@ def publish(ctx: "RunContext", release_for: Callable[["Target"], str | None]) ->
         ctx.bus.emit("batch", action="start", batch=number, of=len(batches), hosts=names)
 
         def one(target: "Target") -> StepFailed | None:
-            if target.done:  # a resumed deploy: this host already serves the new release
-                return None
+            # a host a resumed deploy found on the new release goes through it all again: the dead
+            # run may have switched it without restarting or checking it
             try:
                 activate(ctx, target, release_for(target), lb)
                 return None

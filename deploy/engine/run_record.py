@@ -1,8 +1,9 @@
 """The fleet-wide deploy record: what an unfinished deploy was doing, so that
 `invoke deploy --resume` can finish it after the controller died (a killed CI job,
-a lost laptop). Kept beside shipyard.toml, written when the environment is locked
-and removed when the deploy ends either way; the hosts themselves say which of them
-already serve the new release."""
+a lost laptop). Kept beside shipyard.toml (0600: it names the run's token), written
+when the environment is locked and removed when the deploy ends either way — by the
+run that wrote it only: a run refused by the lock never touches the holder's record.
+The hosts themselves say which of them already serve the new release."""
 
 from __future__ import annotations
 
@@ -20,20 +21,41 @@ def record_path(ctx: "RunContext") -> Path:
 
 
 def write(ctx: "RunContext") -> None:
+    from deploy.secrets import scrub
+
+    owner = ctx.owner
     data = {"release_id": ctx.release_id, "artifact": str(ctx.artifact), "sha256": ctx.sha256,
-            "token": ctx.owner["token"], "user": ctx.owner["user"], "started": ctx.owner.get("since"),
-            "previous": {t.name: t.previous for t in ctx.targets}}
+            "token": owner["token"], "user": owner["user"], "started": owner.get("since"),
+            "machine": owner.get("machine"), "pid": owner.get("pid"), "boot_id": owner.get("boot_id"),
+            "pid_started": owner.get("pid_started"), "previous": {t.name: t.previous for t in ctx.targets}}
     path = record_path(ctx)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, indent=2) + "\n")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(json.dumps(scrub(data), indent=2) + "\n")
+    os.chmod(tmp, 0o600)
     os.replace(tmp, path)
 
 
 def read(ctx: "RunContext") -> dict[str, Any] | None:
     path = record_path(ctx)
-    return json.loads(path.read_text()) if path.is_file() else None
+    if not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        from deploy.errors import UsageError
+
+        raise UsageError(f"{path}: unreadable run record ({e}); remove it to start afresh") from None
+    return data if isinstance(data, dict) else None
 
 
 def clear(ctx: "RunContext") -> None:
-    record_path(ctx).unlink(missing_ok=True)
+    """Remove the record if this run wrote it (same token); never another run's."""
+    try:
+        mine = (read(ctx) or {}).get("token") == ctx.owner.get("token")
+    except Exception:  # noqa: BLE001 - an unreadable record is not ours to judge
+        mine = False
+    if mine:
+        record_path(ctx).unlink(missing_ok=True)

@@ -129,10 +129,12 @@ def step(ctx: "RunContext", target: "Target", stage_name: str, name: str) -> Ite
         if failure is e:
             raise
         raise failure from e
-    except (ShipyardError, OSError) as e:
+    except Exception as e:  # noqa: BLE001 - whatever broke, the failure names host and step
+        cause = e if isinstance(e, (ShipyardError, OSError)) else f"{type(e).__name__}: {e}"
         ctx.bus.emit("step", host=target.name, stage=stage_name, step=name, result="failed",
-                     duration=round(time.monotonic() - started, 3), output=str(e)[-2000:])
-        target.error = target.error or str(StepFailed(target.name, f"{stage_name}/{name}", e))
-        raise StepFailed(target.name, f"{stage_name}/{name}", e) from e
+                     duration=round(time.monotonic() - started, 3), output=str(cause)[-2000:])
+        failure = StepFailed(target.name, f"{stage_name}/{name}", cause)
+        target.error = target.error or str(failure)
+        raise failure from e
     ctx.bus.emit("step", host=target.name, stage=stage_name, step=name, result="ok",
                  duration=round(time.monotonic() - started, 3))

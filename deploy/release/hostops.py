@@ -115,6 +115,16 @@ class HostOps(ABC):
         """Every journal entry, oldest first."""
 
     @abstractmethod
+    def clean_leftovers(self) -> None:
+        """Remove what a failed or killed run left behind: staging dirs (releases/.<id>.tmp),
+        partial uploads, delta tarballs, half-installed dependency envs. Only while holding the lock."""
+
+    @abstractmethod
+    def disk_space(self, env_key: str) -> tuple[int, bool]:
+        """Free bytes on the filesystem that holds (or will hold) deploy_to, and whether the
+        dependency env for `env_key` is already installed there; reads only."""
+
+    @abstractmethod
     def read_manifest(self, release_id: str) -> dict[str, Any]:
         """The release's manifest.json (its hooks drive a rollback to it)."""
 

@@ -15,19 +15,20 @@ import tarfile
 from pathlib import Path
 from typing import Any
 
-from deploy.errors import ArtifactError, ContainmentError, LockHeld
+from deploy.errors import ArtifactError, ContainmentError, LockHeld, ShipyardError
 from deploy.release.contain import GUARD, REFUSED, all_inside, inside
 from deploy.release.delta import NeedFull
 from deploy.release.hostops import PENDING, HostOps, ReleaseInfo
 from deploy.release.upload import ReleaseUpload
-from deploy.secrets import Secret, stdin_exports
+from deploy.secrets import Secret, scrub, stdin_exports
 from deploy.transport.base import Result, Stdin
 
 q = shlex.quote
 
 
 def _json_line(data: dict[str, Any]) -> bytes:
-    return (json.dumps(data, sort_keys=True) + "\n").encode()
+    """Every record a POSIX host stores (journal, release.json, lock) passes here: scrubbed of secrets."""
+    return (json.dumps(scrub(data), sort_keys=True) + "\n").encode()
 
 
 class PosixHostOps(HostOps):
@@ -225,6 +226,21 @@ class PosixHostOps(HostOps):
         out = self.sh(f"cat {q(self.layout.journal)} 2>/dev/null || true").stdout
         return [json.loads(line) for line in out.splitlines() if line.strip()]
 
+    def clean_leftovers(self) -> None:
+        L = self.layout
+        self.sh(
+            f"rm -rf -- {q(L.releases)}/.*.tmp {q(L.shared_path('envs'))}/*.tmp\n"
+            f"rm -f -- {q(L.meta)}/artifacts/*.part {q(L.meta)}/artifacts/delta-*.tar.gz {q(L.deploy_to)}/.current.tmp"
+        )
+
+    def disk_space(self, env_key: str) -> tuple[int, bool]:
+        complete = q(f"{self.layout.dependency_env(env_key)}/.complete")
+        out = self.sh(f"d={q(self.layout.deploy_to)}; while [ ! -d \"$d\" ]; do d=$(dirname \"$d\"); done\n"
+                      f"df -Pk \"$d\" | awk 'NR==2 {{print $4}}'; test -f {complete} && echo env || echo none").stdout.split()
+        if len(out) != 2 or not out[0].isdigit():
+            raise ShipyardError(f"{self.host}: cannot measure free disk under {self.layout.deploy_to}: {out!r}")
+        return int(out[0]) * 1024, out[1] == "env"
+
     def read_manifest(self, release_id: str) -> dict[str, Any]:
         return json.loads(self.sh(f"cat {q(self.layout.release(release_id))}/manifest.json").stdout)
 
@@ -232,7 +248,7 @@ class PosixHostOps(HostOps):
         prologue, data = stdin_exports(secrets)
         exports = "".join(f"export {k}={q(v)}\n" for k, v in env.items())
         where = self.layout.release_app(release_id) if release_id else self.layout.deploy_to
-        script = f"{prologue}{exports}cd {q(where)}\n{command}"
+        script = f"{prologue}{exports}cd {q(where)}\nset -u\n{command}"  # an unset variable is an error
         return self.transport.run(script, timeout=self.timeout, stdin=data)
 
 

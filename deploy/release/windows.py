@@ -19,7 +19,7 @@ from deploy.config import ServiceConfig
 from deploy.errors import CommandFailed, LockHeld, ShipyardError
 from deploy.release.hostops import FAILED, GOOD, PENDING, ROLLED_BACK, HostOps, ReleaseInfo
 from deploy.release.layout import Layout, is_release_id
-from deploy.secrets import Secret
+from deploy.secrets import Secret, scrub
 from deploy.transport.base import Result
 from deploy.transport.powershell import PowerShellTransport
 
@@ -41,7 +41,9 @@ class WindowsHostOps(HostOps):
 
     def _call(self, script: str, params: dict[str, Any], stdin: list[bytes] | None = None,
               timeout: float | None = None) -> Any:
-        return self.transport.call(script, params, timeout=timeout or self.timeout, stdin=stdin or ())
+        """Parameters (journal entries, release.json fields, the lock record) are scrubbed of secrets
+        here, the one way anything reaches a Windows host's files; secrets themselves go on stdin."""
+        return self.transport.call(script, scrub(params), timeout=timeout or self.timeout, stdin=stdin or ())
 
     # ------------------------------------------------------------ HostOps verbs
 
@@ -98,6 +100,15 @@ class WindowsHostOps(HostOps):
                 local = Path(tmp) / "file"
                 local.write_bytes(text.encode("utf-8"))
                 self.transport.put(local, remote, sha256=hashlib.sha256(local.read_bytes()).hexdigest())
+
+    def clean_leftovers(self) -> None:
+        """unpack.ps1, install.ps1 and put_file.ps1 remove their own temp dirs and .part files
+        (try/finally) on every failure a script sees; a killed session's leftovers stay until a
+        script for it exists."""
+
+    def disk_space(self, env_key: str) -> tuple[int, bool]:
+        """facts.ps1 measures the drive; the env is counted as missing (no script checks it)."""
+        return int(self.facts().free_bytes), False
 
     def read_manifest(self, release_id: str) -> dict[str, Any]:
         with tempfile.TemporaryDirectory() as tmp:

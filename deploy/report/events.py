@@ -2,7 +2,7 @@
 
 Events are plain dicts (JSON-ready) described by `events.schema.json`. The bus
 stamps each one (schema version, UTC time, sequence number, run id) and scrubs
-every string through `deploy.secrets.redact` *before* any subscriber sees it,
+every string through `deploy.secrets.scrub` *before* any subscriber sees it,
 so no writer can leak a secret by forgetting to redact.
 """
 
@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 
-from deploy.secrets import redact
+from deploy.secrets import scrub
 
 SCHEMA_VERSION = 1
 EVENTS_ENV_VAR = "SHIPYARD_EVENTS"
@@ -30,19 +30,6 @@ def utc_timestamp(now: datetime | None = None) -> str:
 
 def parse_timestamp(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
-
-
-def scrub(value: Any) -> Any:
-    """A JSON-ready copy of `value` with every string redacted (keys included)."""
-    if isinstance(value, str):
-        return redact(value)
-    if isinstance(value, dict):
-        return {redact(str(k)): scrub(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple, set, frozenset)):
-        return [scrub(v) for v in value]
-    if value is None or isinstance(value, (bool, int, float)):
-        return value
-    return redact(str(value))  # Path, Secret (already masks itself), exceptions...
 
 
 def new_run_id() -> str:

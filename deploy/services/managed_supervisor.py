@@ -9,7 +9,7 @@ A deploy never stops the server: supervisord's program is a small keeper
 `supervisorctl signal` — HUP for new code (new workers, old ones finish their
 requests), USR2 binary upgrade when the interpreter or the release's dependency
 env changed. Only a change of the program's own settings (python, workers, bind,
-environment) makes supervisord restart it.
+environment: its launcher script) restarts it.
 """
 
 from __future__ import annotations
@@ -23,21 +23,25 @@ from pathlib import Path
 from deploy.config import EnvConfig, HostConfig
 from deploy.errors import StepFailed
 from deploy.release.hostops import HostOps
-from deploy.secrets import Secret
+from deploy.secrets import Secret, env_file
 from deploy.services.common import wait_until
 
 q = shlex.quote
 KEEPER = "gunicorn_keeper.py"
 
+# Every path under the config's own directory is written as %(here)s (supervisord expands it
+# after parsing), so a deploy_to with spaces, `;` or `#` cannot be cut by its INI parser; the
+# program runs a launcher script from that directory, which holds the environment (secrets too,
+# multi-line ones byte for byte) and the quoted command: nothing else of the user's is in here.
 CONF = """\
 [unix_http_server]
 file = {socket}
 chmod = 0700
 
 [supervisord]
-logfile = {dir}/supervisord.log
-pidfile = {dir}/supervisord.pid
-childlogdir = {dir}
+logfile = %(here)s/supervisord.log
+pidfile = %(here)s/supervisord.pid
+childlogdir = %(here)s
 nodaemon = false
 
 [rpcinterface:supervisor]
@@ -47,9 +51,8 @@ supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
 serverurl = unix://{socket}
 
 [program:{program}]
-command = {python} {dir}/{keeper} {dir}/{program}.pid {dir}/{program}.upgrade -- --bind {bind} --workers {workers} --no-control-socket --chdir {current}/app --pid {dir}/{program}.pid {wsgi}
-directory = {current}/app
-environment = {environment}
+command = /bin/sh {program}.run
+directory = %(here)s
 autostart = true
 autorestart = true
 startsecs = 1
@@ -57,12 +60,8 @@ stopwaitsecs = 10
 stopasgroup = true
 killasgroup = true
 redirect_stderr = true
-stdout_logfile = {dir}/{program}.log
+stdout_logfile = %(here)s/{program}.log
 """
-
-
-def _env_value(value: str) -> str:
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("%", "%%") + '"'
 
 
 class ManagedSupervisor:
@@ -86,7 +85,13 @@ class ManagedSupervisor:
     def conf(self) -> str:
         return f"{self.dir}/supervisord.conf"
 
-    def render(self, secrets: dict[str, Secret]) -> str:
+    def render(self) -> str:
+        """supervisord.conf: no secret and no path of the user's in it (see CONF)."""
+        socket = self.socket if self.socket.startswith("/tmp/") else "%(here)s/sv.sock"
+        return CONF.format(socket=socket, program=self.settings.program)
+
+    def launcher(self, secrets: dict[str, Secret]) -> str:
+        """The program's launcher (0600): its environment, then exec the keeper (and gunicorn under it) from current/app."""
         layout = self.ops.layout
         environment = {
             "PYTHONPATH": f"{layout.current}/.deps",
@@ -96,18 +101,12 @@ class ManagedSupervisor:
             "PWD": f"{layout.current}/app",  # gunicorn re-execs (USR2) into $PWD: the link, not an old release
             **{name: s.reveal() for name, s in secrets.items()},
         }
-        return CONF.format(
-            dir=self.dir,
-            keeper=KEEPER,
-            socket=self.socket,
-            program=self.settings.program,
-            python=self.python,
-            bind=f"{self.host.address or '127.0.0.1'}:{self.env.host_app_port(self.host)}",
-            workers=self.settings.workers,
-            wsgi=self.settings.wsgi,
-            current=layout.current,
-            environment=",".join(f"{k}={_env_value(v)}" for k, v in environment.items()),
-        )
+        bind = f"{self.host.address or '127.0.0.1'}:{self.env.host_app_port(self.host)}"
+        pidfile = f"{self.dir}/{self.settings.program}.pid"
+        argv = [self.python, f"{self.dir}/{KEEPER}", pidfile, f"{self.dir}/{self.settings.program}.upgrade", "--",
+                "--bind", bind, "--workers", str(self.settings.workers), "--no-control-socket",
+                "--chdir", f"{layout.current}/app", "--pid", pidfile, self.settings.wsgi]
+        return f"{env_file(environment)}cd {q(layout.current + '/app')} || exit 1\nexec {shlex.join(argv)}\n"
 
     def _ctl(self, *args: str, check: bool = False):
         cmd = [self.python, "-m", "supervisor.supervisorctl", "-c", self.conf, *args]
@@ -116,17 +115,27 @@ class ManagedSupervisor:
     def running(self) -> bool:
         return self._ctl("pid").stdout.strip().isdigit()
 
-    def _write(self, path: str, text: str) -> None:
-        self.ops.transport.run(f"umask 077; mkdir -p {q(self.dir)}; cat > {q(path)}.tmp && mv -f {q(path)}.tmp {q(path)}",
-                               timeout=self.timeout, stdin=text.encode())
+    def _write(self, path: str, text: str) -> bool:
+        """Write `path` (0600) unless it already holds `text`; True when it changed."""
+        out = self.ops.transport.run(
+            f"umask 077; mkdir -p {q(self.dir)}; cat > {q(path)}.tmp && "
+            f"if cmp -s {q(path)}.tmp {q(path)}; then rm -f {q(path)}.tmp; else mv -f {q(path)}.tmp {q(path)}; echo changed; fi",
+            timeout=self.timeout, stdin=text.encode())
+        return "changed" in out.stdout
 
     def ensure_running(self, secrets: dict[str, Secret]) -> bool:
-        """Write the (0600, it may hold secrets) config and the keeper; start supervisord, or let
-        it pick up a changed program. True when the program was (re)started by this call."""
-        self._write(self.conf, self.render(secrets))
+        """Write the config, the keeper and the (0600, it holds secrets) launcher; start supervisord,
+        or restart the program when its launcher (settings, environment) changed. True when the
+        program was (re)started by this call."""
+        self._write(self.conf, self.render())
         self._write(f"{self.dir}/{KEEPER}", (Path(__file__).parent / KEEPER).read_text(encoding="utf-8"))
+        relaunch = self._write(f"{self.dir}/{self.settings.program}.run", self.launcher(secrets))
         if self.running():
-            return self.settings.program in self._ctl("update").stdout  # "web: updated process group"
+            if self.settings.program in self._ctl("update").stdout:  # "web: updated process group"
+                return True
+            if relaunch:
+                self._ctl("restart", self.settings.program)
+            return relaunch
         self.ops.transport.run(
             [self.python, "-m", "supervisor.supervisord", "-c", self.conf], timeout=self.timeout
         )

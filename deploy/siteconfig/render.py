@@ -102,13 +102,13 @@ def manifest(ctx: dict[str, Any], files: dict[str, str]) -> str:
 def _gunicorn_command(ctx: dict[str, Any]) -> str:
     site, paths = ctx["site"], ctx["paths"]
     extra = "".join(f" {shlex.quote(arg)}" for arg in site.gunicorn_args)
-    return (f"{paths.venv_bin('gunicorn')} --bind {ctx['gunicorn_bind']} --workers {site.workers} "
+    return (f"{shlex.quote(paths.venv_bin('gunicorn'))} --bind {ctx['gunicorn_bind']} --workers {site.workers} "
             f"--forwarded-allow-ips {','.join(ctx['proxies'])} --access-logfile -{extra} "
             f"{site.wsgi_module}:{site.wsgi_callable}")
 
 
 def _celery_command(ctx: dict[str, Any]) -> str:
-    return f"{ctx['paths'].venv_bin('celery')} -A {ctx['site'].celery_app} worker --loglevel INFO"
+    return f"{shlex.quote(ctx['paths'].venv_bin('celery'))} -A {ctx['site'].celery_app} worker --loglevel INFO"
 
 
 def _apache(ctx: dict[str, Any]) -> dict[str, str]:

@@ -24,7 +24,7 @@ NEEDS_SECRETS = ("deploy", "rollback", "plan")
 
 
 def _context(command: str, env: str, config: str | None, events=None, junit=None, html=None,
-             lock_wait: int = 0) -> "RunContext":
+             lock_wait: int = 0, break_stale: bool = False) -> "RunContext":
     from deploy.config import load
     from deploy.engine.context import RunContext, new_owner, open_targets
     from deploy.report.events import EventBus
@@ -32,40 +32,42 @@ def _context(command: str, env: str, config: str | None, events=None, junit=None
 
     loaded = load(config)
     envcfg = loaded.environment(env)
-    # only what changes a host needs the deploy's secrets (plan checks them as deploy would)
-    secrets = envcfg.load_secrets() if command in NEEDS_SECRETS else {}
+    # only what changes a host needs the deploy's secrets (plan checks them as deploy would);
+    # no child process inherits the variables they came from
+    secrets = envcfg.load_secrets(withhold_vars=True) if command in NEEDS_SECRETS else {}
     if command in ("deploy", "rollback"):
         bus = make_bus(events, junit, html, notify=envcfg.notify, secrets=secrets)
     else:
         bus = EventBus()
     return RunContext(loaded, env, envcfg, bus, open_targets(envcfg), secrets, command, owner=new_owner(command),
-                      lock_wait=float(lock_wait))
+                      lock_wait=float(lock_wait), break_stale=bool(break_stale))
 
 
 def _summary(ctx: "RunContext") -> None:
+    from deploy.secrets import redact
+
     for t in ctx.targets:
         try:
             print(f"{t.name}: current release {t.ops.current() or '(none)'}")
         except Exception as e:  # a summary must never hide the real outcome
-            print(f"{t.name}: release unknown ({e})")
+            print(redact(f"{t.name}: release unknown ({e})"))
 
 
 def _run(ctx: "RunContext", action) -> None:
-    """Run a deploy or rollback; always end the event stream with run.end and a summary."""
+    """Run a deploy or rollback; always end the event stream with run.end and a summary.
+    Whatever the exception, run.end says failed/rolled_back with the exit code the CLI uses."""
     import time
 
     from deploy.engine.context import close_targets
-    from deploy.errors import ShipyardError
+    from deploy.errors import one_line
+    from deploy.tasks._task import exit_code_of
 
     started, result, code, error = time.monotonic(), "ok", 0, None
     try:
         action()
-    except ShipyardError as e:
+    except BaseException as e:
         result = "rolled_back" if any(t.reverted for t in ctx.targets) else "failed"
-        code, error = e.exit_code, str(e)
-        raise
-    except KeyboardInterrupt:
-        result, code, error = "failed", 130, "interrupted"
+        code, error = exit_code_of(e), "interrupted" if isinstance(e, KeyboardInterrupt) else one_line(e)
         raise
     finally:
         _summary(ctx)
@@ -76,14 +78,15 @@ def _run(ctx: "RunContext", action) -> None:
 
 
 LOCK_WAIT_HELP = "whole seconds to wait for another deploy's lock before failing (default 0: fail at once)"
+BREAK_STALE_HELP = "break a lock whose holder is provably gone (same machine, process dead or rebooted); journaled"
 
 
 @shipyard_task(help={"env": ENV_HELP, "artifact": "artifact to deploy (default: newest in dist/)", "config": CONFIG_HELP,
-                     "lock_wait": LOCK_WAIT_HELP,
-                     "resume": "finish an interrupted deploy (same artifact and release) on the hosts not yet done",
+                     "lock_wait": LOCK_WAIT_HELP, "break_stale": BREAK_STALE_HELP,
+                     "resume": "finish an interrupted deploy (same artifact and release), checking every host",
                      **REPORT_HELP})
 def deploy(c, env="local", artifact=None, config=None, events=None, junit=None, html=None, lock_wait=0,
-           resume=False):
+           resume=False, break_stale=False):
     """Deploy an artifact: upload, unpack, switch, restart, health-check (rolls back on failure)."""
     from pathlib import Path
 
@@ -91,7 +94,7 @@ def deploy(c, env="local", artifact=None, config=None, events=None, junit=None, 
     from deploy.artifact.verify import latest_artifact
     from deploy.errors import UsageError
 
-    ctx = _context("deploy", env, config, events, junit, html, lock_wait)
+    ctx = _context("deploy", env, config, events, junit, html, lock_wait, break_stale)
     record = run_record.read(ctx) if resume else None
     if resume and record is None:
         raise UsageError(f"deploy --resume: no interrupted deploy recorded for env {env} ({run_record.record_path(ctx)})")
@@ -105,12 +108,13 @@ def deploy(c, env="local", artifact=None, config=None, events=None, junit=None, 
 
 @shipyard_task(help={"env": ENV_HELP, "to": "release id to go back to (default: the previous good one)",
                      "force": "roll back even across a database contract change (drops, renames)",
-                     "config": CONFIG_HELP, "lock_wait": LOCK_WAIT_HELP, **REPORT_HELP})
-def rollback(c, env="local", to=None, force=False, config=None, events=None, junit=None, html=None, lock_wait=0):
+                     "config": CONFIG_HELP, "lock_wait": LOCK_WAIT_HELP, "break_stale": BREAK_STALE_HELP, **REPORT_HELP})
+def rollback(c, env="local", to=None, force=False, config=None, events=None, junit=None, html=None, lock_wait=0,
+             break_stale=False):
     """Switch back to the previous good release (or --to RELEASE), restart and health-check."""
     from deploy.engine import flow
 
-    ctx = _context("rollback", env, config, events, junit, html, lock_wait)
+    ctx = _context("rollback", env, config, events, junit, html, lock_wait, break_stale)
     _run(ctx, lambda: flow.rollback(ctx, to, force))
     print(f"rolled back {env} to {ctx.release_id}")
 

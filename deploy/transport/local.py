@@ -43,11 +43,14 @@ class LocalTransport(Transport):
     def put(self, local: Path, remote: str, *, sha256: str | None = None) -> None:
         Path(remote).parent.mkdir(parents=True, exist_ok=True)
         tmp = f"{remote}.part"
-        shutil.copyfile(local, tmp)
-        if sha256 is not None and sha256_file(Path(tmp)) != sha256:
-            os.unlink(tmp)
-            raise ArtifactError(f"{self.name}: {remote}: sha256 mismatch after copy")
-        os.replace(tmp, remote)
+        try:
+            shutil.copyfile(local, tmp)
+            if sha256 is not None and sha256_file(Path(tmp)) != sha256:
+                raise ArtifactError(f"{self.name}: {remote}: sha256 mismatch after copy")
+            os.replace(tmp, remote)
+        except BaseException:  # a full disk, a bad copy, Ctrl-C: no partial upload is left behind
+            Path(tmp).unlink(missing_ok=True)
+            raise
         self.transferred_bytes += Path(local).stat().st_size
 
     def get(self, remote: str, local: Path) -> None:

@@ -83,3 +83,20 @@ def test_linked_dirs_that_stay_inside_still_work(world):
     ops.link_shared(RID, ["media/uploads"], [])
     assert os.readlink(rel / "app" / "media" / "uploads") == ops.layout.shared_path("media/uploads")
     ops.link_shared(RID, ["media/uploads"], [])  # twice: the existing shared link is fine
+
+
+def test_leftovers_of_a_crashed_run_are_removed_and_nothing_else(world):
+    ops, rel, outside = world
+    site = rel.parent.parent
+    planted = [site / "releases" / f".{RID}.tmp" / "app", site / "shared" / "envs" / ("0" * 64 + ".tmp")]
+    for d in planted:
+        d.mkdir(parents=True)
+    artifacts = site / ".shipyard" / "artifacts"
+    (artifacts / "abc.tar.gz.1234abcd.part").write_text("half")
+    (artifacts / f"delta-{RID}.tar.gz").write_text("delta")
+    (artifacts / ("f" * 64 + ".tar.gz")).write_text("a whole artifact, kept for reuse")
+    (site / ".current.tmp").symlink_to("releases/x")
+    ops.clean_leftovers()
+    assert not any(d.parent.exists() for d in planted[:1]) and not planted[1].exists()
+    assert sorted(p.name for p in artifacts.iterdir()) == ["f" * 64 + ".tar.gz"]
+    assert not (site / ".current.tmp").is_symlink() and rel.is_dir() and (site / "shared" / "envs").is_dir()

@@ -23,8 +23,9 @@ def test_secret_reaches_hook_and_app_but_no_log(git_site):
     proc = git_site.invoke("build", "deploy")
     shared = git_site.deploy_to / "shared"
     assert (shared / "seen").read_text() == SECRET
-    conf = shared / "supervisor" / "supervisord.conf"
-    assert SECRET in conf.read_text() and stat.S_IMODE(conf.stat().st_mode) == 0o600
+    launcher = shared / "supervisor" / "web.run"
+    assert SECRET in launcher.read_text() and stat.S_IMODE(launcher.stat().st_mode) == 0o600
+    assert SECRET not in (shared / "supervisor" / "supervisord.conf").read_text()
     files = [*git_site.deploy_to.rglob("*.json*"), git_site.root / "all-events.jsonl"]
     leaks = [p for p in files if SECRET in p.read_text(errors="ignore")]
     assert SECRET not in proc.stdout + proc.stderr and leaks == []

@@ -38,8 +38,7 @@ def test_golden_case_round_trips(url, case: str) -> None:
 
 
 def test_example_site_schema_round_trips(url) -> None:
-    text = "
-".join(p.read_text() for p in schema_files(SITE_SQL / "schema"))
+    text = "\n".join(p.read_text() for p in schema_files(SITE_SQL / "schema"))
     desired = want(url, text) if url.dialect == "postgres" else from_directory(SITE_SQL / "schema", url.dialect)
     sync(url, desired)
     assert remaining(url, desired) == []

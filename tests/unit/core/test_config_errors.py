@@ -22,7 +22,7 @@ CASES = [
     ("[env.a]\nlinked_dirs = ['../etc']\n", "env.a.linked_dirs: must be a relative path inside the app, got '../etc'"),
     ("[env.a]\nhealth = {timeout=0}\n", "env.a.health.timeout: must be > 0, got 0"),
     ("[hooks]\nbefore_publishng = ['x']\n", "hooks.before_publishng: unknown key"),
-    ("[env.a]\nsecrets = {db_password='X'}\n", "env.a.secrets: db_password = 'X': both must be environment variable names"),
+    ("[env.a]\nsecrets = {db_password='X'}\n", "env.a.secrets: each key must be a variable name (A-Z, 0-9, _)"),
     ("[project]\nvcs = 'svn'\n", "project.vcs: 'svn' is not one of auto, git, hg"),
     ("[env.a\n", "shipyard.toml: not valid TOML"),
 ]

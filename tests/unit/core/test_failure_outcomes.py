@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from deploy.engine.flow import host_outcome
+from deploy.engine.outcome import host_outcome
 from deploy.engine.stages import end_failed_stage
 from deploy.errors import StepFailed
 from deploy.report.events import EventBus
