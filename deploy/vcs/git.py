@@ -85,6 +85,8 @@ def extract_tree(tar: tarfile.TarFile, dest: Path) -> None:
         target = posixpath.normpath(posixpath.join(posixpath.dirname(name), member.linkname)) if member.issym() else name
         if any(p.startswith("/") or p == ".." or p.startswith("../") for p in (name, target)):
             raise tarfile.TarError(f"{member.name!r} points outside the tree ({member.linkname or member.name!r})")
+        if any(part in ("", ".") for part in member.name.rstrip("/").split("/")):
+            raise tarfile.TarError(f"{member.name!r}: not a name a git tree holds (an empty or '.' part)")
         if not (member.isfile() or member.isdir() or member.issym()) or name in seen or name == ".":
             raise tarfile.TarError(f"{member.name!r}: not one file, directory or symlink of a tree")
         parents = {"/".join(name.split("/")[:i]) for i in range(1, name.count("/") + 1)}

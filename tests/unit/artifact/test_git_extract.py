@@ -64,5 +64,5 @@ def test_a_plain_tree_with_an_inner_symlink_extracts(tmp_path):
 @pytest.mark.parametrize("entries", [[("/etc/x", None)], [("../x", None)], [("a", "/etc/passwd")], [("a/b", "../..")],
                                      [("d/l1", ".."), ("d/l2", "l1/..")]])
 def test_escapes_are_refused(tmp_path, entries):
-    with pytest.raises(tarfile.TarError, match="outside the tree"):
+    with pytest.raises(tarfile.TarError, match="outside the (tree|destination)"):
         extract_tree(archive(entries), tmp_path)
