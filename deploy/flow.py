@@ -136,6 +136,9 @@ def updating(ctx: RunContext, t: Target, files: dict[str, str], schema: dict) ->
     with step(ctx, t, "updating", "install"):
         t.ops.install(ctx.release_id, ctx.python(t.host), ctx.manifest.get("env_key", "default"),
                       ctx.manifest.get("requirements", "requirements.txt"))
+    if t.host.is_windows and ctx.env.site is not None and "iis" in ctx.env.site.servers:
+        with step(ctx, t, "updating", "iis"):  # FastCGI application + handler for the env just installed
+            t.ops.configure_iis(ctx.env, ctx.loaded.project.name, ctx.release_id)
 
 
 def finishing(ctx: RunContext, t: Target, action: str) -> None:

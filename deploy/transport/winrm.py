@@ -14,7 +14,7 @@ import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
 
 from deploy.config import WinRMOptions
 from deploy.errors import CommandTimeout, TransportError
@@ -143,19 +143,20 @@ class WinRMTransport(PowerShellTransport):
 
     # ------------------------------------------------------------ files
 
-    def put(self, local: Path, remote: str, *, sha256: str | None = None) -> None:
+    def put(self, local: Path, remote: str, *, sha256: str | None = None, roots: Sequence[str] = ()) -> None:
+        """Verified on the far side; with `roots`, refused unless `remote` resolves inside them."""
         expected = sha256 or sha256_file(local)
         if self.smb is not None:
             try:
-                self.put_over_smb(self.smb, local, remote, expected)
+                self.put_over_smb(self.smb, local, remote, expected, roots)
                 return
             except SmbUnavailable:
                 self.smb = None  # closed port: WinRM stdin for the rest of this run
-        self._put_stdin(local, remote, expected)
+        self._put_stdin(local, remote, expected, roots)
 
-    def _put_stdin(self, local: Path, remote: str, expected: str) -> None:
+    def _put_stdin(self, local: Path, remote: str, expected: str, roots: Sequence[str]) -> None:
         """One command, many Sends: base64 lines decoded and appended on the host."""
-        self.call("put_file", {"Path": remote, "Sha256": expected},
+        self.call("put_file", {"Path": remote, "Sha256": expected, "Roots": list(roots)},
                   stdin=_base64_lines(local), timeout=max(60.0, local.stat().st_size / 50_000))
         self.transferred_bytes += local.stat().st_size
 

@@ -26,8 +26,8 @@ ERROR_CLIXML = (b'#< CLIXML\r\n<Objs Version="1.1.0.1" xmlns="http://schemas.mic
 
 
 def framed(stdin: bytes) -> tuple[str, dict, bytes]:
-    script, params, rest = (stdin.split(b"\r\n", 2) + [b""])[:3]
-    return base64.b64decode(script).decode(), json.loads(base64.b64decode(params)), rest
+    call, _library, script, rest = (stdin.split(b"\r\n", 3) + [b""])[:4]
+    return base64.b64decode(script).decode(), json.loads(base64.b64decode(call)), rest
 
 
 @pytest.fixture
