@@ -64,7 +64,7 @@ BREAKS = [
      "Expected ';' got '}'"),
     ("iis", "win2", "web.config", '<requestLimits maxAllowedContentLength="', '<requestLimits maxAllowedContentLength="x',
      "web.config schema", "is not a whole number"),
-    ("iis", "win2", "web.config", "</appSettings>", "</appSettings><handlers />", "web.config schema",
+    ("iis", "win2", "web.config", "<system.webServer>", "<system.webServer><handlers />", "web.config schema",
      "locked at site level by default"),
     ("iis", "win2", "static/web.config", "</staticContent>", "</staticContents>", "web.config schema", "not well-formed XML"),
 ]
