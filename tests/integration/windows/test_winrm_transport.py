@@ -19,7 +19,7 @@ from deploy.transport import open_transport
 from deploy.transport.powershell import BOOTSTRAP_COMMAND_LINE, MAX_CMDLINE, ScriptFailed
 from tests.integration.windows.harness import winrm_host
 from tests.integration.windows.model import PROGRESS
-from tests.integration.windows.wsman_fake import MAX_ENVELOPE, TIMED_OUT, FakeWSMan, Fault
+from tests.integration.windows.wsman_fake import MAX_ENVELOPE, TIMED_OUT, FakeWSMan, Fault, lab_config
 
 ERROR_CLIXML = (b'#< CLIXML\r\n<Objs Version="1.1.0.1" xmlns="http://schemas.microsoft.com/powershell/2004/04">'
                 b'<S S="Error">Get-Item : Cannot find path_x000D__x000A_</S><S S="Error">C:\\nope_x000D__x000A_</S></Objs>')
@@ -240,15 +240,15 @@ def test_endpoint_rejects_oversized_envelopes(windows_host):
 def test_operation_timeout_while_opening_the_shell_is_a_transport_error(windows_host):
     """pywinrm does not retry a time-out fault on Create (diyan/pywinrm #323): name it."""
     fake = windows_host.fake
-    original = fake._create
+    original = fake.winrs._create
 
-    def slow_create(root):
+    def slow_create(root, user):
         raise Fault(TIMED_OUT, "w:TimedOut", "The WS-Management service cannot complete the operation")
 
-    fake._create = slow_create
+    fake.winrs._create = slow_create
     transport = open_transport(windows_host.host, windows_host.env)
     with pytest.raises(TransportError, match="win1: WinRM open shell failed: WinRMOperationTimeoutError"):
         transport.run("x", timeout=5)
-    fake._create = original
+    fake.winrs._create = original
     windows_host.model.adhoc = lambda script, rest: (b"ok\r\n", b"", 0)
     assert transport.run("x", timeout=5).ok  # the next command opens a shell normally
