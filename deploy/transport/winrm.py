@@ -218,17 +218,27 @@ class _WinRMErrors:
         if error is None or isinstance(error, (CommandTimeout, TransportError)):
             return False
         import requests
-        from winrm.exceptions import InvalidCredentialsError, WinRMError, WinRMOperationTimeoutError, WinRMTransportError
+        from winrm.exceptions import (
+            InvalidCredentialsError, WinRMError, WinRMOperationTimeoutError, WinRMTransportError, WSManFaultError,
+        )
 
         host, o = self.transport.name, self.transport.options
         if isinstance(error, InvalidCredentialsError):
             raise TransportError(host, f"WinRM rejected the credentials of {self.transport.host.user!r} "
                                        f"(auth={o.auth}) at {self.transport.endpoint}{_auth_hint(o)}") from None
         if isinstance(error, (WinRMError, WinRMTransportError, WinRMOperationTimeoutError, requests.RequestException)):
-            self.transport._shell_id = None
-            raise TransportError(host, f"WinRM {self.label} failed: {type(error).__name__}: "
-                                       f"{redact(str(error))[:300]}{_fault_hint(error, o)}") from None
+            if not isinstance(error, WSManFaultError):  # a SOAP fault: the server and the shell are fine
+                self.transport._shell_id = None
+            raise TransportError(host, f"WinRM {self.label} failed: {_describe(error)}{_fault_hint(error, o)}") from None
         return False
+
+
+def _describe(error: BaseException) -> str:
+    """A SOAP fault by its reason and WSManFault code (pywinrm's text dumps the whole fault)."""
+    reason, code = getattr(error, "reason", None), getattr(error, "wsman_fault_code", None)
+    if reason and code is not None:
+        return f"{redact(reason.strip())[:300]} (WSManFault {code})"
+    return f"{type(error).__name__}: {redact(str(error))[:300]}"
 
 
 def _auth_hint(o: WinRMOptions) -> str:
