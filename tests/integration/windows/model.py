@@ -16,15 +16,19 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 from pathlib import Path, PureWindowsPath
 from typing import Any, Callable
 
-from deploy.transport.powershell import BOOTSTRAP_COMMAND_LINE, LIBRARY
+from deploy.transport.powershell import BOOTSTRAP, BOOTSTRAP_COMMAND_LINE, LIBRARY
 from tests.integration.windows.model_base import ContractBreach, DotNetError, ModelError
 from tests.integration.windows.model_files import FileVerbs
 from tests.integration.windows.model_host import HostVerbs, WindowsFacts
 from tests.integration.windows.ps1_contract import binding_error, contracts
 
+# The bootstrap's own answer under ConstrainedLanguage, read from the bootstrap: '...' + mode + '...'
+_LANGUAGE_REFUSAL = tuple(p.encode() for p in re.search(
+    r"Write-Output \('(.*?)' \+ \$ExecutionContext\.SessionState\.LanguageMode \+ '(.*?)'\)", BOOTSTRAP).groups())
 __all__ = ["WindowsHostModel", "ModelError", "DotNetError", "ContractBreach", "PROGRESS"]
 PROGRESS = (b'#< CLIXML\r\n<Objs Version="1.1.0.1" xmlns="http://schemas.microsoft.com/powershell/2004/04">'
             b'<Obj S="progress" RefId="0"><TN RefId="0"><T>System.Management.Automation.PSCustomObject</T>'
@@ -52,6 +56,9 @@ class WindowsHostModel(FileVerbs, HostVerbs):
     def __call__(self, command_line: str, stdin: bytes) -> tuple[bytes, bytes, int]:
         if command_line != BOOTSTRAP_COMMAND_LINE:
             return b"", b"'" + command_line[:40].encode() + b"' is not Shipyard's bootstrap\r\n", 9009
+        mode = self.host_facts.facts["language_mode"]
+        if mode != "FullLanguage":  # the bootstrap's first statement, before it reads stdin
+            return _LANGUAGE_REFUSAL[0] + mode.encode() + _LANGUAGE_REFUSAL[1] + b"\r\n", b"", 4
         lines = (stdin.split(b"\r\n", 3) + [b"", b"", b""])[:4]
         call = json.loads(base64.b64decode(lines[0]).decode("utf-8"))
         library, script = (base64.b64decode(line).decode("utf-8") for line in lines[1:3])
