@@ -118,7 +118,11 @@ def host_ops(host: HostConfig, env: EnvConfig, transport: Transport) -> HostOps:
 
 
 def open_targets(env: EnvConfig, hosts: list[HostConfig] | None = None) -> list[Target]:
-    """Connect every host (closing those already opened if one fails)."""
+    """Connect every host (closing those already opened if one fails); insecure transport
+    settings are announced first, on every run."""
+    from deploy.transport.insecure import print_warnings
+
+    print_warnings(env)
     targets: list[Target] = []
     try:
         for host in hosts or env.hosts:

@@ -16,6 +16,7 @@ from deploy.release.retention import releases_to_prune
 from deploy.release.site_files import files_per_host, host_dirs
 from deploy.rollout import publish, revert
 from deploy.stages import emit_stage, stage, step
+from deploy.transport.insecure import emit_events
 
 
 def now() -> str:
@@ -39,6 +40,7 @@ def deploy(ctx: RunContext, artifact: Path, resume: dict | None = None) -> None:
     ctx.bus.emit("run.start", command="deploy", env=ctx.env_name, revision=ctx.manifest["revision"],
                  release=ctx.release_id, user=ctx.owner["user"], hosts=[t.name for t in ctx.targets],
                  batches=ctx.batches)
+    emit_events(ctx.env, ctx.bus.emit)
     try:
         with stage(ctx, "starting", before_unpack):
             ctx.for_each(lambda t: prepare(ctx, t))
@@ -236,6 +238,7 @@ def rollback(ctx: RunContext, to: str | None, force: bool = False) -> None:
     targets_release: dict[str, str] = {}
     ctx.bus.emit("run.start", command="rollback", env=ctx.env_name, revision=None, release=to,
                  user=ctx.owner["user"], hosts=[t.name for t in ctx.targets], batches=ctx.batches)
+    emit_events(ctx.env, ctx.bus.emit)
     dest = lambda t: targets_release[t.name]  # noqa: E731
     try:
         with stage(ctx, "starting", lambda t: None):
