@@ -23,7 +23,7 @@ class FileVerbs:
 
     def __init__(self) -> None:
         self.in_use: set[str] = set()  # release ids whose files are open (their rename into trash fails)
-        self.busy: dict[str, int] = {}  # destination name prefix -> renames into it that fail first
+        self.busy: dict[str, int] = {}  # destination name (or prefix ending in "-") -> renames into it that fail first
         self.undeletable: set[Path] = set()  # local paths whose delete keeps failing
         self.retries = 0
 
@@ -31,7 +31,7 @@ class FileVerbs:
     def move(self, source: str, destination: str) -> None:
         """Move-PathWithRetry: a busy destination fails a few times, or for good after 7 attempts."""
         src, dst = self.local(source), self.local(destination)
-        key = next((k for k in self.busy if dst.name.startswith(k)), None)
+        key = next((k for k in self.busy if dst.name == k or (k.endswith("-") and dst.name.startswith(k))), None)
         if key is not None:
             failures, self.busy[key] = self.busy[key], 0
             if failures >= ATTEMPTS:
