@@ -185,7 +185,7 @@ class WindowsHostOps(HostOps):
         return self._call("iis_recycle", {"AppPool": app_pool})
 
     def configure_iis(self, env: Any, project: str, release_id: str) -> Any:
-        """App pool + site (id, bindings) at current\\app, then the FastCGI application and the
+        """App pool + site (id, bindings) at current, then the FastCGI application and the
         handler mapping in applicationHost.config, checked against the release about to go live."""
         plan = iis_plan(env, self.transport.host, project)
         if plan is None:
@@ -202,8 +202,7 @@ class WindowsHostOps(HostOps):
         return self._call("facts", {"DeployTo": self.layout.deploy_to})
 
     def doctor_facts(self) -> Any:
-        return self._call("doctor", {"DeployTo": self.layout.deploy_to,
-                                     "SitePath": str(PureWindowsPath(self.layout.current, "app"))})
+        return self._call("doctor", {"DeployTo": self.layout.deploy_to, "SitePath": self.layout.current})
 
 
 def zip_artifact(artifact: Path) -> Path:

@@ -1,5 +1,9 @@
 """How a Windows host serves the app under IIS, worked out from the site model.
 
+The site's physical path is `deploy_to\\current` (the release: its rendered web.config, and
+static\\ which IIS serves itself); every other request goes to Django, with PYTHONPATH at
+current\\app.
+
 One story for the interpreter: the release's environment is `releases\\<id>\\.deps`
 (a junction to `shared\\envs\\<key>`, built there by install.ps1), so the FastCGI
 application IIS runs is `deploy_to\\current\\.deps\\Scripts\\python.exe` with wfastcgi from
@@ -49,7 +53,7 @@ def iis_plan(env: "EnvConfig", host: "HostConfig", project: str) -> IisPlan | No
     deps = PureWindowsPath(layout.current, ".deps")
     name = site.iis.site or project
     plan_site = {"SiteName": name, "AppPool": site.iis.app_pool or name,
-                 "PhysicalPath": str(PureWindowsPath(layout.current, "app")), "SiteId": site.iis.site_id or 0,
+                 "PhysicalPath": layout.current, "SiteId": site.iis.site_id or 0,
                  "Bindings": _bindings(site)}
     fastcgi = {"SiteName": name, "Python": str(deps / "Scripts" / "python.exe"),
                "Arguments": fastcgi_arguments(str(deps / "Lib" / "site-packages" / "wfastcgi.py")),

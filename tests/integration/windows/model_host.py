@@ -7,7 +7,7 @@ from __future__ import annotations
 import base64
 import json
 import os
-import re
+import xml.etree.ElementTree as ET
 from pathlib import Path, PureWindowsPath
 from typing import Any, Callable
 from urllib.parse import urlparse
@@ -198,7 +198,7 @@ class HostVerbs:
         iis["fastcgi"] = sorted(set(iis["fastcgi"]) | set(self.fastcgi))
         if SitePath:
             config = self.local(str(PureWindowsPath(SitePath, "web.config")))
-            iis["web_config_handlers"] = config.is_file() and re.search(r"<handlers\b", config.read_text()) is not None
+            iis["web_config_handlers"] = config.is_file() and ET.fromstring(config.read_bytes()).find("system.webServer/handlers") is not None
         return {**facts, "iis": iis}
 
 

@@ -152,7 +152,7 @@ def test_configure_iis_creates_site_pool_fastcgi_and_handlers(ops, windows_host,
     env = iis_env(windows_host, certificate_thumbprint="ab" * 20)
     answer = ops.configure_iis(env, "shipsite", RID1)
     site = model.sites["shipsite"]
-    assert site["id"] == 2 and site["physical_path"] == "C:\\shipyard\\site\\current\\app"
+    assert site["id"] == 2 and site["physical_path"] == "C:\\shipyard\\site\\current"
     assert site["bindings"] == ["http/*:80:shop.example", "https/*:443:shop.example"] and site["certificates"] == {443: "AB" * 20}
     plan = iis_plan(env, windows_host.host, "shipsite")
     assert answer.fastcgi == plan.processor and model.handlers["shipsite"] == {"Shipyard-Django": plan.processor}

@@ -166,7 +166,7 @@ def test_iis_checks_for_a_site_served_by_iis(windows_host):
     python = "C:\\shipyard\\site\\current\\.deps\\Scripts\\python.exe"
     iis["fastcgi"] = [f"{python}|C:\\shipyard\\site\\current\\.deps\\Lib\\site-packages\\wfastcgi.py",
                       "C:\\shipyard\\site\\shared\\venv\\Scripts\\python.exe|x.py"]
-    live = windows_host.model.local(windows_host.deploy_to) / "current" / "app"
+    live = windows_host.model.local(windows_host.deploy_to) / "current"
     live.mkdir(parents=True)
     (live / "web.config").write_text("<configuration><system.webServer><handlers/></system.webServer></configuration>")
     checks = by_name(check_host(windows_host.host, env, project="shipsite"))
