@@ -5,17 +5,29 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from deploy.db.model import Check, Column, ForeignKey, Index, Key, Table
+from deploy.db.model import Check, Column, ForeignKey, Index, IndexPart, Key, QName, Table
 from deploy.db.normal import expr_key
 from deploy.db.plan import Change
 
 
 def table_changes(cur: Table, des: Table, dialect: str) -> list[Change]:
     out = _column_changes(cur, des, dialect)
+    if cur.options != des.options:
+        out.append(Change("alter_table", str(des.name), old=cur.options, new=des.options, table=des.name))
+    if dialect in POSITIONAL and _order(cur, des) != _order(des, cur):
+        out.append(Change("reorder_columns", str(des.name), old=_order(cur, des), new=_order(des, cur), table=des.name))
     out += _key_changes(cur, des, dialect)
     out += _check_changes(cur, des, dialect)
     out += _fk_changes(cur, des)
     return out
+
+
+POSITIONAL = {"sqlite"}  # dialects whose column order is part of the table (SELECT *, the catalog)
+
+
+def _order(table: Table, other: Table) -> tuple[str, ...]:
+    """The columns both tables have, in `table`'s order."""
+    return tuple(c.name.lower() for c in table.columns if other.column(c.name) is not None)
 
 
 def _column_changes(cur: Table, des: Table, dialect: str) -> list[Change]:
@@ -40,7 +52,7 @@ def columns_equal(a: Column, b: Column, dialect: str) -> bool:
     return (
         a.type == b.type and a.nullable == b.nullable and a.identity == b.identity
         and expr_key(a.default, dialect) == expr_key(b.default, dialect)
-        and expr_key(a.computed, dialect) == expr_key(b.computed, dialect)
+        and expr_key(a.computed, dialect) == expr_key(b.computed, dialect) and a.stored == b.stored
         and (b.collation is None or (a.collation or "").lower() == b.collation.lower())
     )
 
@@ -103,7 +115,7 @@ def _check_changes(cur: Table, des: Table, dialect: str) -> list[Change]:
 def same_fk(a: ForeignKey, b: ForeignKey) -> bool:
     named = b.name is None or a.name is None or a.name.lower() == b.name.lower()
     lower = lambda xs: [x.lower() for x in xs]  # noqa: E731
-    return (named and lower(a.columns) == lower(b.columns) and a.ref_table.lower() == b.ref_table.lower()
+    return (named and lower(a.columns) == lower(b.columns) and a.ref_table.key == b.ref_table.key
             and lower(a.ref_columns) == lower(b.ref_columns) and a.on_delete == b.on_delete and a.on_update == b.on_update)
 
 
@@ -118,7 +130,7 @@ def _fk_changes(cur: Table, des: Table) -> list[Change]:
     return out
 
 
-def _set_changes(cur: tuple, des: tuple, same: Any, table: str, what: str) -> list[Change]:
+def _set_changes(cur: tuple, des: tuple, same: Any, table: QName, what: str) -> list[Change]:
     out = []
     for c in cur:
         if not any(same(c, d) for d in des):
@@ -130,5 +142,11 @@ def _set_changes(cur: tuple, des: tuple, same: Any, table: str, what: str) -> li
 
 
 def index_equal(a: Index, b: Index, dialect: str) -> bool:
-    return (a.unique == b.unique and a.method == b.method and [c.lower() for c in a.columns] == [c.lower() for c in b.columns]
+    return (a.unique == b.unique and a.method == b.method and len(a.columns) == len(b.columns)
+            and all(part_equal(x, y, dialect) for x, y in zip(a.columns, b.columns))
             and expr_key(a.where, dialect) == expr_key(b.where, dialect))
+
+
+def part_equal(a: IndexPart, b: IndexPart, dialect: str) -> bool:
+    return (a.descending == b.descending and (a.column or "").lower() == (b.column or "").lower()
+            and expr_key(a.expression, dialect) == expr_key(b.expression, dialect))

@@ -3,7 +3,7 @@ is written with (accept/expect keywords, names, parenthesised groups, expression
 
 from __future__ import annotations
 
-from deploy.db.model import qualify
+from deploy.db.model import QName, qualify
 from deploy.db.sqltext import SqlSyntaxError, Token, significant, tokenize, unquote
 
 
@@ -11,6 +11,7 @@ class Cursor:
     """A position in the significant tokens of one statement."""
 
     def __init__(self, text: str, line: int, dialect: str):
+        self.text = text
         self.tokens = significant(tokenize(text, line))
         self.pos = 0
         self.dialect = dialect
@@ -60,19 +61,22 @@ class Cursor:
             self.fail("expected a name")
         return tok.text.lower() if self.dialect == "postgres" else tok.text
 
-    def qualified(self) -> tuple[str | None, str]:
+    def dotted(self) -> list[str]:
+        """`a.b.c` as its parts; a quoted part keeps any dot inside it."""
         parts = [self.ident()]
         while self.peek() and self.peek().text == ".":
             self.pos += 1
             parts.append(self.ident())
+        return parts
+
+    def qualified(self) -> tuple[str | None, str]:
+        parts = self.dotted()
         if len(parts) > 2:
             parts = parts[-2:]  # database.schema.name: the database is the connection's
         return (parts[0] if len(parts) == 2 else None), parts[-1]
 
-    def name(self) -> str:
+    def name(self) -> QName:
         schema, name = self.qualified()
-        if self.dialect == "sqlite":
-            return name
         return qualify(name, schema, self.dialect)
 
     def ident_list(self) -> tuple[str, ...]:

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from deploy.db import normal
 from deploy.db.cursor import Cursor
-from deploy.db.ddl_table import TABLE_CONSTRAINT_STARTS, TableParts, column, create_table, if_not_exists, skip_words, table_constraint
-from deploy.db.model import Index, Routine, Schema, Sequence, qualify, split_name
+from deploy.db.ddl_table import (
+    TABLE_CONSTRAINT_STARTS, TableParts, column, create_table, if_not_exists, index_part, skip_words, table_constraint,
+)
+from deploy.db.model import Index, Routine, Schema, Sequence, qualify
 from deploy.db.sqltext import PROGRAMMABLE
 
 
@@ -50,9 +52,9 @@ def _create_index(cur: Cursor) -> Index:
         method = None if used == "btree" else used
     columns = []
     if cur.accept("("):  # a clustered columnstore index has no column list
-        columns = [cur.until_depth_zero(stop=set())]
+        columns = [index_part(cur)]
         while cur.accept(","):
-            columns.append(cur.until_depth_zero(stop=set()))
+            columns.append(index_part(cur))
         cur.expect(")")
     if cur.accept("INCLUDE"):
         cur.ident_list()
@@ -60,7 +62,7 @@ def _create_index(cur: Cursor) -> Index:
     if cur.accept("WHERE"):
         where = cur.until_depth_zero(stop=set())
         where = where[1:-1] if where.startswith("(") and normal.wrapped(where) else where
-    return Index(name, table, tuple(normal.index_column(c, cur.dialect) for c in columns), unique, where, method)
+    return Index(name, table, tuple(columns), unique, where, method)
 
 
 def _index_kind(cur: Cursor) -> str | None:
@@ -86,7 +88,7 @@ def _create_sequence(cur: Cursor, schema: Schema) -> None:
             increment = int(_signed_number(cur))
         else:
             cur.next()
-    schema.sequences[name.lower()] = Sequence(name, start, increment)
+    schema.add_sequence(Sequence(name, start, increment))
 
 
 def _signed_number(cur: Cursor) -> str:
@@ -127,6 +129,5 @@ def _routine(text: str, line: int, dialect: str) -> Routine:
         while cur.peek() is not None and not cur.accept("ON"):
             cur.next()
         table = cur.name() if cur.peek() is not None else None
-        schema = schema or (split_name(table)[0] if table else None)  # a trigger lives in its table's schema
-    name = short if dialect == "sqlite" else qualify(short, schema, dialect)
-    return Routine(kind, name, text.strip().rstrip(";").rstrip(), table)
+        schema = schema or (table.schema if table else None)  # a trigger lives in its table's schema
+    return Routine(kind, qualify(short, schema, dialect), text.strip().rstrip(";").rstrip(), table)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from deploy.db import normal
 from deploy.db.cursor import Cursor
-from deploy.db.model import Check, Column, ForeignKey, Key, Table
+from deploy.db.model import Check, Column, ForeignKey, IndexPart, Key, QName, Table
 from deploy.db.sqltext import Token
 
 COLUMN_CONSTRAINT_WORDS = {
@@ -15,7 +15,7 @@ COLUMN_CONSTRAINT_WORDS = {
 TABLE_CONSTRAINT_STARTS = {"CONSTRAINT", "PRIMARY", "UNIQUE", "CHECK", "FOREIGN"}
 
 
-def table_from_parts(name: str, columns: list[Column], constraints: list[str], dialect: str) -> Table:
+def table_from_parts(name: QName, columns: list[Column], constraints: list[str], dialect: str) -> Table:
     """A table from catalog rows: columns already structured, constraints as DDL fragments
     (`CONSTRAINT n PRIMARY KEY (a)`), read with the same grammar as a CREATE TABLE."""
     parts = TableParts()
@@ -27,6 +27,7 @@ def table_from_parts(name: str, columns: list[Column], constraints: list[str], d
 def create_table(cur: Cursor) -> Table:
     if_not_exists(cur)
     name = cur.name()
+    body_start = cur.peek().start if cur.peek() is not None else 0
     cur.expect("(")
     columns: list[Column] = []
     parts = TableParts()
@@ -39,7 +40,25 @@ def create_table(cur: Cursor) -> Table:
         if not cur.accept(","):
             break
     cur.expect(")")
-    return parts.table(name, columns, cur.dialect)
+    parts.options = _table_options(cur)
+    table = parts.table(name, columns, cur.dialect)
+    return normal.replace(table, source=cur.text[body_start:].strip()) if cur.dialect == "sqlite" else table
+
+
+def _table_options(cur: Cursor) -> list[str]:
+    """SQLite's `STRICT` and `WITHOUT ROWID`, in a fixed order (the order written is no
+    difference). Other dialects' table options are not modelled here."""
+    if cur.dialect != "sqlite":
+        return []
+    found = set()
+    while cur.peek() is not None:
+        if cur.accept("STRICT"):
+            found.add("STRICT")
+        elif cur.accept("WITHOUT", "ROWID"):
+            found.add("WITHOUT ROWID")
+        elif not cur.accept(","):
+            cur.fail("expected STRICT or WITHOUT ROWID after the column list")
+    return [o for o in ("STRICT", "WITHOUT ROWID") if o in found]
 
 
 class TableParts:
@@ -48,11 +67,13 @@ class TableParts:
         self.uniques: list[Key] = []
         self.checks: list[Check] = []
         self.foreign_keys: list[ForeignKey] = []
+        self.options: list[str] = []
 
-    def table(self, name: str, columns: list[Column], dialect: str) -> Table:
+    def table(self, name: QName, columns: list[Column], dialect: str) -> Table:
         pk = set(c.lower() for c in self.primary_key.columns) if self.primary_key else set()
         fixed = tuple(normal.settle_column(c, c.name.lower() in pk, dialect) for c in columns)
-        return Table(name, fixed, self.primary_key, tuple(self.uniques), tuple(self.checks), tuple(self.foreign_keys))
+        return Table(name, fixed, self.primary_key, tuple(self.uniques), tuple(self.checks), tuple(self.foreign_keys),
+                     tuple(self.options))
 
 
 def column(cur: Cursor, parts: TableParts) -> Column:
@@ -109,9 +130,7 @@ def _column_constraint(cur: Cursor, col: Column, parts: TableParts) -> Column:
     if cur.accept("GENERATED"):
         return _generated(cur, col)
     if cur.accept("AS"):
-        computed = cur.group()
-        cur.accept("PERSISTED") or cur.accept("STORED") or cur.accept("VIRTUAL")
-        return normal.replace(col, computed=computed)
+        return _computed(cur, col)
     if cur.accept("COLLATE"):
         return normal.replace(col, collation=cur.next().text)
     if cur.accept("AUTOINCREMENT") or cur.accept("ROWGUIDCOL") or cur.accept("SPARSE"):
@@ -144,9 +163,16 @@ def _generated(cur: Cursor, col: Column) -> Column:
         if cur.at("("):
             cur.group()
         return normal.replace(col, identity=True)
+    return _computed(cur, col)
+
+
+def _computed(cur: Cursor, col: Column) -> Column:
+    """`AS (expr) [STORED | VIRTUAL]`; T-SQL's PERSISTED is read but not modelled (its
+    introspection does not report it)."""
     computed = cur.group()
-    cur.accept("STORED") or cur.accept("VIRTUAL")
-    return normal.replace(col, computed=computed)
+    stored = cur.accept("STORED")
+    cur.accept("PERSISTED") or cur.accept("VIRTUAL")
+    return normal.replace(col, computed=computed, stored=stored)
 
 
 def _references(cur: Cursor, cname: str | None, columns: tuple[str, ...]) -> ForeignKey:
@@ -196,6 +222,33 @@ def _key_columns(cur: Cursor) -> tuple[str, ...]:
     return tuple(names)
 
 
+def index_part(cur: Cursor) -> IndexPart:
+    """One key of an index: a lone name (quoted or not) is a column, anything else an
+    expression kept as text; a trailing ASC is the default, DESC is kept."""
+    tok, after = cur.peek(), cur.peek(1)
+    if tok is not None and tok.kind in ("word", "qident") and (after is None or after.text in (",", ")")
+                                                            or after.upper in ("ASC", "DESC")):
+        name = cur.ident()
+        return IndexPart(column=name, descending=_order(cur))
+    tokens_from = cur.pos
+    text = cur.until_depth_zero(stop=set())
+    last = cur.tokens[cur.pos - 1] if cur.pos > tokens_from else None
+    descending = last is not None and last.kind == "word" and last.upper == "DESC"
+    if last is not None and last.kind == "word" and last.upper in ("ASC", "DESC"):
+        text = text[: text.rstrip().rfind(" ")].rstrip()
+    return IndexPart(expression=text, descending=descending)
+
+
+def _order(cur: Cursor) -> bool:
+    if cur.accept("DESC"):
+        return True
+    cur.accept("ASC")
+    return False
+
+
+def index_part_from_text(text: str, dialect: str) -> IndexPart:
+    """An index key as a catalog prints it (pg_get_indexdef's per-column form)."""
+    return index_part(Cursor(text, 1, dialect))
 
 
 def if_not_exists(cur: Cursor) -> None:

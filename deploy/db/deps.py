@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import functools
 
-from deploy.db.model import Routine, split_name
+from deploy.db.model import QName, Routine
 from deploy.db.sqltext import significant, tokenize, unquote
 
 
@@ -16,31 +16,23 @@ def words_of(text: str) -> frozenset[str]:
     return frozenset(unquote(t.text).lower() for t in significant(tokenize(text)) if t.kind in ("word", "qident"))
 
 
-def uses(routine: Routine, name: str) -> bool:
-    """Whether `routine` refers to the object called `name` (qualified or not)."""
-    if routine.kind == "trigger" and routine.table and routine.table.lower() == name.lower():
+def uses_any(routine: Routine, names: set[QName]) -> bool:
+    """Whether `routine` refers to any of `names` (a set intersection, for big schemas)."""
+    if routine.kind == "trigger" and routine.table and routine.table.key in {n.key for n in names}:
         return True
-    short = split_name(name)[1].lower()
-    return short != split_name(routine.name)[1].lower() and short in words_of(routine.definition)
-
-
-def uses_any(routine: Routine, names: set[str]) -> bool:
-    """`uses` for many names at once (a set intersection, for big schemas)."""
-    if routine.kind == "trigger" and routine.table and routine.table.lower() in {n.lower() for n in names}:
-        return True
-    own = split_name(routine.name)[1].lower()
-    shorts = {split_name(n)[1].lower() for n in names} - {own}
+    own = routine.name.name.lower()
+    shorts = {n.name.lower() for n in names} - {own}
     return not shorts.isdisjoint(words_of(routine.definition))
 
 
 def creation_order(routines: list[Routine]) -> list[Routine]:
     """Views and functions before what uses them, triggers last; ties keep name order."""
     rank = {"function": 0, "view": 1, "procedure": 2, "trigger": 3}
-    ordered = sorted(routines, key=lambda r: (rank[r.kind], r.name.lower()))
+    ordered = sorted(routines, key=lambda r: (rank[r.kind], r.name.key))
     by_short: dict[str, list[int]] = {}
     for i, r in enumerate(ordered):
         if r.kind != "trigger":
-            by_short.setdefault(split_name(r.name)[1].lower(), []).append(i)
+            by_short.setdefault(r.name.name.lower(), []).append(i)
     needs = [{j for w in words_of(r.definition) for j in by_short.get(w, ()) if j != i} for i, r in enumerate(ordered)]
     done: list[Routine] = []
     placed: set[int] = set()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from deploy.db import deps
 from deploy.db.changes import index_equal, table_changes
-from deploy.db.model import Routine, Schema, Table
+from deploy.db.model import QName, Routine, Schema, Table
 from deploy.db.plan import Change, Plan
 from deploy.db.renames import Rename, apply_renames
 from deploy.db.sqltext import fingerprint
@@ -16,6 +16,9 @@ from deploy.db.sqltext import fingerprint
 
 def routine_key(r: Routine) -> str:
     return r.fingerprint or fingerprint(r.definition)
+
+
+TABLE_WORK = ("alter_table", "add_column", "alter_column", "drop_column", "reorder_columns")
 
 
 def diff(current: Schema, desired: Schema, renames: list[Rename] | None = None) -> Plan:
@@ -28,26 +31,26 @@ def diff(current: Schema, desired: Schema, renames: list[Rename] | None = None) 
     touched |= {t.name for t in dropped_tables}
 
     drop_routines, create_routines = _routine_changes(current, desired, touched)
-    plan.changes += [Change("drop_routine", r.name, old=r, contract=r.name.lower() not in _names(desired), table=r.table)
+    plan.changes += [Change("drop_routine", str(r.name), old=r, contract=r.name.key not in _names(desired), table=r.table)
                      for r in reversed(deps.creation_order(drop_routines))]
     plan.changes += _drop_foreign_keys(per_table, dropped_tables)
     plan.changes += _index_changes(current, desired, dropped=True)
     plan.changes += [c for ch in per_table.values() for c in ch if c.kind == "drop_constraint"]
-    plan.changes += [Change("drop_table", t.name, old=t, destructive=True, contract=True)
+    plan.changes += [Change("drop_table", str(t.name), old=t, destructive=True, contract=True)
                      for t in reversed(_fk_order(dropped_tables))]
-    plan.changes += [Change("drop_sequence", s.name, old=s, destructive=True, contract=True)
+    plan.changes += [Change("drop_sequence", str(s.name), old=s, destructive=True, contract=True)
                      for k, s in current.sequences.items() if k not in desired.sequences]
     plan.changes += [Change("create_schema", s) for s in sorted(desired.schemas - current.schemas)]
-    plan.changes += [Change("create_sequence", s.name, new=s) for k, s in desired.sequences.items() if k not in current.sequences]
+    plan.changes += [Change("create_sequence", str(s.name), new=s) for k, s in desired.sequences.items() if k not in current.sequences]
     created = [t for k, t in des_tables.items() if k not in cur_tables]
-    plan.changes += [Change("create_table", t.name, new=t) for t in _fk_order(created)]
-    plan.changes += [c for ch in per_table.values() for c in ch if c.kind in ("add_column", "alter_column", "drop_column")]
+    plan.changes += [Change("create_table", str(t.name), new=t) for t in _fk_order(created)]
+    plan.changes += [c for ch in per_table.values() for c in ch if c.kind in TABLE_WORK]
     plan.changes += [c for ch in per_table.values() for c in ch if c.kind == "add_constraint"]
     plan.changes += _index_changes(current, desired, dropped=False)
     plan.changes += [c for ch in per_table.values() for c in ch if c.kind == "add_foreign_key"]
     plan.changes += [Change("add_foreign_key", f"{t.name}.{fk.name or '+'.join(fk.columns)}", new=fk, table=t.name)
                      for t in created for fk in t.foreign_keys]
-    plan.changes += [Change("create_routine", r.name, new=r, table=r.table) for r in deps.creation_order(create_routines)]
+    plan.changes += [Change("create_routine", str(r.name), new=r, table=r.table) for r in deps.creation_order(create_routines)]
     return plan
 
 
@@ -59,11 +62,11 @@ def _invasive(changes: list[Change], dialect: str) -> bool:
     return any(c.kind in ("alter_column", "drop_column") for c in changes)
 
 
-def _names(schema: Schema) -> set[str]:
-    return {r.name.lower() for r in schema.routines.values()}
+def _names(schema: Schema) -> set[tuple[str, str]]:
+    return {r.name.key for r in schema.routines.values()}
 
 
-def _routine_changes(current: Schema, desired: Schema, touched: set[str]) -> tuple[list[Routine], list[Routine]]:
+def _routine_changes(current: Schema, desired: Schema, touched: set[QName]) -> tuple[list[Routine], list[Routine]]:
     """(routines to drop, routines to create): changed ones, removed ones, and every
     routine that uses a touched table or a routine that is being dropped."""
     drop = {k: r for k, r in current.routines.items()
@@ -90,7 +93,7 @@ def _index_changes(current: Schema, desired: Schema, dropped: bool) -> list[Chan
     out = []
     if dropped:
         for k, ix in current.indexes.items():
-            gone_with_table = ix.table.lower() not in desired.tables
+            gone_with_table = ix.table.key not in desired.tables
             if (k not in desired.indexes or not index_equal(desired.indexes[k], ix, desired.dialect)) and not gone_with_table:
                 out.append(Change("drop_index", f"{ix.table}.{ix.name}", old=ix, table=ix.table))
         return out
@@ -102,12 +105,12 @@ def _index_changes(current: Schema, desired: Schema, dropped: bool) -> list[Chan
 
 def _fk_order(tables: list[Table]) -> list[Table]:
     """Referenced tables first, so SQLite's inline foreign keys read naturally."""
-    names = {t.name.lower() for t in tables}
-    pending = sorted(tables, key=lambda t: t.name.lower())
+    names = {t.name.key for t in tables}
+    pending = sorted(tables, key=lambda t: t.name.key)
     out: list[Table] = []
     while pending:
-        placed = {t.name.lower() for t in out}
-        ready = [t for t in pending if all(fk.ref_table.lower() not in names - placed or fk.ref_table.lower() == t.name.lower()
+        placed = {t.name.key for t in out}
+        ready = [t for t in pending if all(fk.ref_table.key not in names - placed or fk.ref_table.key == t.name.key
                                            for fk in t.foreign_keys)] or pending[:1]
         out.append(ready[0])
         pending.remove(ready[0])

@@ -9,11 +9,33 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields, replace
 from functools import cached_property
-from typing import Any
+from typing import Any, NamedTuple
 
 DIALECTS = ("postgres", "sqlite", "tsql")
-DEFAULT_SCHEMA = {"postgres": "public", "sqlite": "main", "tsql": "dbo"}
+DEFAULT_SCHEMA = {"postgres": "public", "sqlite": None, "tsql": "dbo"}
 ROUTINE_KINDS = ("view", "function", "procedure", "trigger")
+
+
+class QName(NamedTuple):
+    """An object's name as its parts. A name is data: `"a.t"` is one table called `a.t`,
+    never table `t` in schema `a`, so nothing ever splits a name on a dot. `schema` is None
+    where the dialect has one namespace per connection (SQLite)."""
+
+    schema: str | None
+    name: str
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """The comparison form (these dialects fold identifier case)."""
+        return ((self.schema or "").lower(), self.name.lower())
+
+    def __str__(self) -> str:
+        return ".".join(_shown(p) for p in (self.schema, self.name) if p is not None)
+
+
+def _shown(part: str) -> str:
+    """A part as a message shows it: quoted when it holds a dot or a quote (so it reads as one)."""
+    return f'"{part.replace(chr(34), chr(34) * 2)}"' if any(ch in part for ch in '."') else part
 
 
 @dataclass(frozen=True)
@@ -26,6 +48,7 @@ class Column:
     computed: str | None = None
     collation: str | None = None
     default_name: str | None = None  # T-SQL names its default constraints so they can be dropped
+    stored: bool = False  # a computed column kept on disk (STORED), not computed when read
 
 
 @dataclass(frozen=True)
@@ -46,30 +69,45 @@ class Check:
 class ForeignKey:
     name: str | None
     columns: tuple[str, ...]
-    ref_table: str
+    ref_table: QName
     ref_columns: tuple[str, ...]
     on_delete: str | None = None
     on_update: str | None = None
 
 
 @dataclass(frozen=True)
+class IndexPart:
+    """One key of an index: a column (its exact name, never quoted text) or an expression."""
+
+    column: str | None = None
+    expression: str | None = None
+    descending: bool = False
+
+
+@dataclass(frozen=True)
 class Index:
     name: str
-    table: str
-    columns: tuple[str, ...]
+    table: QName  # an index lives in its table's schema
+    columns: tuple[IndexPart, ...]
     unique: bool = False
     where: str | None = None
     method: str | None = None  # gin, gist, clustered, columnstore...; None: the ordinary kind
 
+    @property
+    def key(self) -> tuple[tuple[str, str], str]:
+        return (self.table.key, self.name.lower())
+
 
 @dataclass(frozen=True)
 class Table:
-    name: str
+    name: QName
     columns: tuple[Column, ...]
     primary_key: Key | None = None
     uniques: tuple[Key, ...] = ()
     checks: tuple[Check, ...] = ()
     foreign_keys: tuple[ForeignKey, ...] = ()
+    options: tuple[str, ...] = ()  # what follows the column list, normalised: STRICT, WITHOUT ROWID...
+    source: str | None = None  # the column list and options as written (SQLite creates from it)
 
     def column(self, name: str) -> Column | None:
         return self._by_name.get(name.lower())
@@ -84,41 +122,51 @@ class Routine:
     """A view, function, procedure or trigger: its whole CREATE statement, as text."""
 
     kind: str
-    name: str
+    name: QName
     definition: str
-    table: str | None = None  # the table a trigger is on
+    table: QName | None = None  # the table a trigger is on
     fingerprint: str | None = None  # the normalised key, when the text itself cannot be trusted
+
+    @property
+    def key(self) -> tuple[str, tuple[str, str]]:
+        return (self.kind, self.name.key)
 
 
 @dataclass(frozen=True)
 class Sequence:
-    name: str
+    name: QName
     start: int = 1
     increment: int = 1
 
 
 @dataclass
 class Schema:
-    """A whole database. Object names are qualified `schema.name` except on SQLite."""
+    """A whole database. Every object is keyed by its QName's key, never by joined text."""
 
     dialect: str
     schemas: set[str] = field(default_factory=set)
-    tables: dict[str, Table] = field(default_factory=dict)
-    indexes: dict[str, Index] = field(default_factory=dict)
-    routines: dict[str, Routine] = field(default_factory=dict)
-    sequences: dict[str, Sequence] = field(default_factory=dict)
+    tables: dict[tuple[str, str], Table] = field(default_factory=dict)
+    indexes: dict[tuple[tuple[str, str], str], Index] = field(default_factory=dict)
+    routines: dict[tuple[str, tuple[str, str]], Routine] = field(default_factory=dict)
+    sequences: dict[tuple[str, str], Sequence] = field(default_factory=dict)
 
     def add_table(self, table: Table) -> None:
-        self.tables[table.name.lower()] = table
+        self.tables[table.name.key] = table
 
     def add_index(self, index: Index) -> None:
-        self.indexes[f"{index.table}.{index.name}".lower()] = index
+        self.indexes[index.key] = index
 
     def add_routine(self, routine: Routine) -> None:
-        self.routines[f"{routine.kind}:{routine.name}".lower()] = routine
+        self.routines[routine.key] = routine
 
-    def table(self, name: str) -> Table | None:
-        return self.tables.get(name.lower())
+    def add_sequence(self, sequence: Sequence) -> None:
+        self.sequences[sequence.name.key] = sequence
+
+    def table(self, name: QName | None) -> Table | None:
+        return self.tables.get(name.key) if name is not None else None
+
+    def routine(self, kind: str, name: QName) -> Routine | None:
+        return self.routines.get((kind, name.key))
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -132,16 +180,38 @@ class Schema:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "Schema":
-        schema = cls(data["dialect"], set(data.get("schemas", [])))
+        dialect = data["dialect"]
+        schema = cls(dialect, set(data.get("schemas", [])))
+        name = lambda v: qname_from_json(v, dialect)  # noqa: E731
         for t in data.get("tables", []):
-            schema.add_table(_table_from_json(t))
+            schema.add_table(_table_from_json(t, name))
         for i in data.get("indexes", []):
-            schema.add_index(_build(Index, i))
+            parts = tuple(_index_part_from_json(p) for p in i.get("columns", []))
+            schema.add_index(_build(Index, {**i, "table": name(i["table"]), "columns": parts}))
         for r in data.get("routines", []):
-            schema.add_routine(_build(Routine, r))
+            schema.add_routine(_build(Routine, {**r, "name": name(r["name"]), "table": name(r.get("table"))}))
         for s in data.get("sequences", []):
-            schema.sequences[s["name"].lower()] = _build(Sequence, s)
+            schema.add_sequence(_build(Sequence, {**s, "name": name(s["name"])}))
         return schema
+
+
+def qname_from_json(value: Any, dialect: str) -> QName | None:
+    """[schema, name] as written by to_json. Snapshots recorded before names were kept as
+    pairs hold "schema.name" text: the schema is what precedes the first dot (SQLite: none)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        if DEFAULT_SCHEMA.get(dialect) is None:
+            return QName(None, value)
+        schema, _, short = value.partition(".")
+        return QName(schema, short) if short else QName(DEFAULT_SCHEMA[dialect], schema)
+    return QName(value[0], value[1])
+
+
+def _index_part_from_json(value: Any) -> IndexPart:
+    if isinstance(value, str):  # snapshots from before index keys were structured
+        return IndexPart(expression=value) if "(" in value else IndexPart(column=value)
+    return _build(IndexPart, value)
 
 
 def _build(kind: type, data: dict[str, Any]) -> Any:
@@ -150,30 +220,26 @@ def _build(kind: type, data: dict[str, Any]) -> Any:
     return kind(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items() if k in names})
 
 
-def _table_from_json(t: dict[str, Any]) -> Table:
+def _table_from_json(t: dict[str, Any], name: Any) -> Table:
     return Table(
-        name=t["name"],
+        name=name(t["name"]),
         columns=tuple(_build(Column, c) for c in t["columns"]),
         primary_key=_build(Key, t["primary_key"]) if t.get("primary_key") else None,
         uniques=tuple(_build(Key, k) for k in t.get("uniques", [])),
         checks=tuple(_build(Check, c) for c in t.get("checks", [])),
-        foreign_keys=tuple(_build(ForeignKey, f) for f in t.get("foreign_keys", [])),
+        foreign_keys=tuple(_build(ForeignKey, {**f, "ref_table": name(f["ref_table"])}) for f in t.get("foreign_keys", [])),
+        options=tuple(t.get("options", [])),
+        source=t.get("source"),
     )
 
 
-def qualify(name: str, schema: str | None, dialect: str) -> str:
-    """`schema.name` for dialects with schemas; SQLite has one namespace."""
-    if dialect == "sqlite":
-        return name
-    return f"{schema or DEFAULT_SCHEMA[dialect]}.{name}"
-
-
-def split_name(qualified: str) -> tuple[str | None, str]:
-    schema, _, name = qualified.rpartition(".")
-    return (schema or None), name
+def qualify(name: str, schema: str | None, dialect: str) -> QName:
+    """The QName of `name` as written: unqualified names land in the dialect's default schema."""
+    default = DEFAULT_SCHEMA[dialect]
+    return QName(None, name) if default is None else QName(schema or default, name)
 
 
 __all__ = [
-    "Column", "Key", "Check", "ForeignKey", "Index", "Table", "Routine", "Sequence", "Schema",
-    "qualify", "split_name", "replace", "DIALECTS", "DEFAULT_SCHEMA", "ROUTINE_KINDS",
+    "Column", "Key", "Check", "ForeignKey", "IndexPart", "Index", "Table", "Routine", "Sequence", "Schema", "QName",
+    "qualify", "replace", "DIALECTS", "DEFAULT_SCHEMA", "ROUTINE_KINDS",
 ]

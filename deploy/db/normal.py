@@ -11,7 +11,7 @@ from dataclasses import replace
 from deploy.db.model import Column
 from deploy.db.sqltext import normalise
 
-__all__ = ["replace", "type_name", "settle_column", "fk_action", "index_column", "wrapped", "expr_key"]
+__all__ = ["replace", "type_name", "settle_column", "fk_action", "wrapped", "expr_key"]
 
 _PG_TYPES = {
     "int": "integer", "int4": "integer", "integer": "integer", "serial": "integer", "serial4": "integer",
@@ -62,17 +62,6 @@ def settle_column(col: Column, in_primary_key: bool, dialect: str) -> Column:
 
 def fk_action(action: str | None) -> str | None:
     return None if action in (None, "NO ACTION") else action
-
-
-def index_column(text: str, dialect: str) -> str:
-    """`Name ASC` and `name` are the same key column; DESC is kept."""
-    words = text.split()
-    if words and words[-1].upper() == "ASC":
-        words = words[:-1]
-    if words and words[0][:1] in '"[`':
-        words[0] = words[0][1:-1]
-    text = " ".join(words)
-    return expr_key(text, dialect) if "(" in text else text.lower()
 
 
 def wrapped(text: str) -> bool:

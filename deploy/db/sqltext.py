@@ -13,7 +13,7 @@ _TOKEN = re.compile(
   | (?P<comment>--[^\n]*|/\*.*?\*/)
   | (?P<dollar>\$(?P<tag>[A-Za-z_]*)\$.*?\$(?P=tag)\$)
   | (?P<str>[NnEe]?'(?:[^']|'')*')
-  | (?P<qident>"(?:[^"]|"")*"|\[(?:[^\]]|\]\])*\]|`[^`]*`)
+  | (?P<qident>"(?:[^"]|"")*"|\[(?:[^\]]|\]\])*\]|`(?:[^`]|``)*`)
   | (?P<num>\d+(?:\.\d*)?(?:[eE][-+]?\d+)?|\.\d+)
   | (?P<word>[A-Za-z_@#][A-Za-z0-9_@#$]*)
   | (?P<op>::|<>|!=|<=|>=|\|\||[-+*/%=<>(),.;~&|^!?:])
@@ -35,12 +35,12 @@ class SqlSyntaxError(ValueError):
 
 
 class Token:
-    """One lexical token; `upper` is the comparison form of a keyword."""
+    """One lexical token; `upper` is the comparison form of a keyword, `start` its offset."""
 
-    __slots__ = ("kind", "text", "line", "upper")
+    __slots__ = ("kind", "text", "line", "upper", "start")
 
-    def __init__(self, kind: str, text: str, line: int):
-        self.kind, self.text, self.line = kind, text, line
+    def __init__(self, kind: str, text: str, line: int, start: int = -1):
+        self.kind, self.text, self.line, self.start = kind, text, line, start
         self.upper = text.upper() if kind == "word" else text
 
     def __repr__(self) -> str:
@@ -65,7 +65,7 @@ def tokenize(text: str, first_line: int = 1) -> list[Token]:
             raise SqlSyntaxError(f"unexpected character {text[pos]!r}", line)
         value = m.group(0)
         kind = "dollar" if m.lastgroup == "tag" else m.lastgroup
-        out.append(Token(kind, value, line))
+        out.append(Token(kind, value, line, pos))
         if "\n" in value:
             line += value.count("\n")
         pos = m.end()
@@ -181,8 +181,12 @@ def fingerprint(text: str) -> str:
     return hashlib.sha256(normalise(text).encode()).hexdigest()[:32]
 
 
+_CLOSE = {'"': '"', "[": "]", "`": "`", "'": "'"}
+
+
 def unquote(text: str) -> str:
-    if text[:1] in "\"[`'" and len(text) >= 2:
-        inner = text[1:-1]
-        return inner.replace('""', '"').replace("]]", "]").replace("''", "'")
+    """A quoted name or string as its value: only the quote that delimits it is doubled inside."""
+    close = _CLOSE.get(text[:1])
+    if close and len(text) >= 2 and text.endswith(close):
+        return text[1:-1].replace(close * 2, close)
     return text

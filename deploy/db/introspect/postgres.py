@@ -8,10 +8,9 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from deploy.db.ddl_table import TableParts
+from deploy.db.ddl_table import TableParts, index_part_from_text
 from deploy.db.introspect import JOURNAL_TABLE
-from deploy.db.model import Check, Column, ForeignKey, Index, Key, Routine, Schema, Sequence
-from deploy.db.normal import index_column
+from deploy.db.model import Check, Column, ForeignKey, Index, Key, QName, Routine, Schema, Sequence
 from deploy.db.render.postgres import COMMENT_PREFIX
 
 SYSTEM = "n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'"
@@ -69,7 +68,7 @@ def _q(name: str) -> str:
 def introspect_postgres(conn: Any) -> Schema:
     cur = conn.cursor()
     schema = Schema("postgres", {r[0] for r in cur.execute(SCHEMAS).fetchall()})
-    tables = {oid: f"{ns}.{name}" for oid, ns, name in cur.execute(TABLES).fetchall()}
+    tables = {oid: QName(ns, name) for oid, ns, name in cur.execute(TABLES).fetchall()}
     columns: dict[int, list[Column]] = {oid: [] for oid in tables}
     parts = {oid: TableParts() for oid in tables}
     for oid, *row in cur.execute(COLUMNS).fetchall():
@@ -81,11 +80,11 @@ def introspect_postgres(conn: Any) -> Schema:
     for oid, qualified in tables.items():
         schema.add_table(parts[oid].table(qualified, columns[oid], "postgres"))
     for ns, table, name, unique, where, method, keys in cur.execute(INDEXES).fetchall():
-        cols = tuple(index_column(k, "postgres") for k in (keys or "").split(SEP))
-        schema.add_index(Index(name, f"{ns}.{table}", cols, truthy(unique), where, method))
+        cols = tuple(index_part_from_text(k, "postgres") for k in (keys or "").split(SEP))
+        schema.add_index(Index(name, QName(ns, table), cols, truthy(unique), where, method))
     _routines(cur, schema)
     for ns, name, start, increment in cur.execute(SEQUENCES).fetchall():
-        schema.sequences[f"{ns}.{name}".lower()] = Sequence(f"{ns}.{name}", int(start), int(increment))
+        schema.add_sequence(Sequence(QName(ns, name), int(start), int(increment)))
     return schema
 
 
@@ -99,7 +98,7 @@ def _add_constraint(parts: TableParts, name: str, kind: str, cols: str | None, c
     elif kind == "c":
         parts.checks.append(Check(name, check or ""))
     else:
-        parts.foreign_keys.append(ForeignKey(name, names, f"{ref_ns}.{ref}", tuple((ref_cols or "").split(SEP)),
+        parts.foreign_keys.append(ForeignKey(name, names, QName(ref_ns, ref), tuple((ref_cols or "").split(SEP)),
                                              _ACTIONS.get(on_delete), _ACTIONS.get(on_update)))
 
 
@@ -107,7 +106,8 @@ def _column(name: str, typ: str, notnull: Any, default: str | None, identity: st
             collation: str | None) -> Column:
     computed = default if generated == "s" else None
     return Column(name, typ, nullable=not truthy(notnull), default=None if computed else default,
-                  identity=bool(identity), computed=computed, collation=_q(collation) if collation else None)
+                  identity=bool(identity), computed=computed, collation=_q(collation) if collation else None,
+                  stored=computed is not None)
 
 
 def truthy(value: Any) -> bool:
@@ -118,11 +118,11 @@ def truthy(value: Any) -> bool:
 def _routines(cur: Any, schema: Schema) -> None:
     for ns, name, definition, comment in cur.execute(VIEWS).fetchall():
         text = f"CREATE VIEW {_q(ns)}.{_q(name)} AS {definition}"
-        schema.add_routine(Routine("view", f"{ns}.{name}", text, None, _fingerprint(comment, definition)))
+        schema.add_routine(Routine("view", QName(ns, name), text, None, _fingerprint(comment, definition)))
     for ns, name, kind, definition, comment in cur.execute(ROUTINES).fetchall():
-        schema.add_routine(Routine(kind, f"{ns}.{name}", definition, None, _fingerprint(comment, definition)))
+        schema.add_routine(Routine(kind, QName(ns, name), definition, None, _fingerprint(comment, definition)))
     for ns, name, table, definition, comment in cur.execute(TRIGGERS).fetchall():
-        schema.add_routine(Routine("trigger", f"{ns}.{name}", definition, f"{ns}.{table}", _fingerprint(comment, definition)))
+        schema.add_routine(Routine("trigger", QName(ns, name), definition, QName(ns, table), _fingerprint(comment, definition)))
 
 
 def _fingerprint(comment: str | None, definition: str) -> str:

@@ -9,7 +9,7 @@ from typing import Any
 
 from deploy.db.ddl import read_statement
 from deploy.db.introspect import JOURNAL_TABLE
-from deploy.db.model import Routine, Schema, Sequence
+from deploy.db.model import QName, Routine, Schema, Sequence
 
 SCHEMAS = "SELECT name FROM sys.schemas WHERE schema_id BETWEEN 5 AND 16383"
 TABLES = f"""SELECT t.object_id, s.name, t.name FROM sys.tables t JOIN sys.schemas s ON s.schema_id = t.schema_id
@@ -80,10 +80,10 @@ def introspect_tsql(conn: Any) -> Schema:
     for statement in _index_ddl(rows[INDEXES]):
         read_statement(schema, statement, 1)
     for kind, ns, name, definition, parent_ns, parent in rows[MODULES]:
-        table = f"{parent_ns}.{parent}" if parent else None
-        schema.add_routine(Routine(_KINDS[kind.strip()], f"{ns}.{name}", definition.strip(), table))
+        table = QName(parent_ns, parent) if parent else None
+        schema.add_routine(Routine(_KINDS[kind.strip()], QName(ns, name), definition.strip(), table))
     for ns, name, start, increment in rows[SEQUENCES]:
-        schema.sequences[f"{ns}.{name}".lower()] = Sequence(f"{ns}.{name}", int(start), int(increment))
+        schema.add_sequence(Sequence(QName(ns, name), int(start), int(increment)))
     return schema
 
 

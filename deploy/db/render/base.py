@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from deploy.db.errors import RenderError
-from deploy.db.model import Check, Column, ForeignKey, Index, Key, Routine, Sequence, Table, split_name
+from deploy.db.model import Check, Column, ForeignKey, Index, IndexPart, Key, QName, Routine, Sequence, Table
 from deploy.db.plan import Change, Plan
 
 
@@ -62,15 +62,19 @@ class Renderer:
             return f"[{name.replace(']', ']]')}]"
         return f'"{name.replace(chr(34), chr(34) * 2)}"'
 
-    def qn(self, qualified: str) -> str:
-        schema, name = split_name(qualified)
-        return f"{self.q(schema)}.{self.q(name)}" if schema and self.dialect != "sqlite" else self.q(name)
+    def qn(self, name: QName) -> str:
+        return f"{self.q(name.schema)}.{self.q(name.name)}" if name.schema else self.q(name.name)
 
     def cols(self, names: tuple[str, ...]) -> str:
         return ", ".join(self.q(n) for n in names)
 
-    def index_col(self, text: str) -> str:
-        return self.q(text) if text.replace("_", "").isalnum() else text
+    def index_col(self, part: IndexPart) -> str:
+        """A column is always quoted (whatever its name holds); an expression is SQL text."""
+        text = self.q(part.column) if part.column is not None else self.index_expression(part.expression or "")
+        return text + (" DESC" if part.descending else "")
+
+    def index_expression(self, text: str) -> str:
+        return text
 
     # definitions
     def column_def(self, col: Column, table: Table) -> str:
@@ -102,9 +106,13 @@ class Renderer:
             parts += [self.fk_def(f, table) for f in table.foreign_keys]
         return parts
 
-    def create_table_sql(self, table: Table, inline_fks: bool = False, name: str | None = None) -> str:
+    def create_table_sql(self, table: Table, inline_fks: bool = False, name: QName | None = None) -> str:
         body = ",\n    ".join(self.table_body(table, inline_fks))
-        return f"CREATE TABLE {self.qn(name or table.name)} (\n    {body}\n)"
+        return f"CREATE TABLE {self.qn(name or table.name)} (\n    {body}\n){self.table_options(table)}"
+
+    def table_options(self, table: Table) -> str:
+        """What follows the column list (SQLite: STRICT, WITHOUT ROWID)."""
+        return ""
 
     # changes every dialect renders the same way
     def r_create_table(self, c: Change, plan: Plan) -> list[str]:
@@ -129,8 +137,7 @@ class Renderer:
         return ""
 
     def r_drop_index(self, c: Change, plan: Plan) -> list[str]:
-        schema, _ = split_name(c.old.table)
-        return [f"DROP INDEX {self.qn(f'{schema}.{c.old.name}' if schema else c.old.name)}"]
+        return [f"DROP INDEX {self.qn(QName(c.old.table.schema, c.old.name))}"]
 
     def r_create_routine(self, c: Change, plan: Plan) -> list[str]:
         return [c.new.definition]
@@ -147,7 +154,7 @@ class Renderer:
         return [f"DROP SEQUENCE {self.qn(c.old.name)}"]
 
     def r_rename_table(self, c: Change, plan: Plan) -> list[str]:
-        return [f"ALTER TABLE {self.qn(c.old)} RENAME TO {self.q(split_name(c.new)[1])}"]
+        return [f"ALTER TABLE {self.qn(c.old)} RENAME TO {self.q(c.new.name)}"]
 
     def r_rename_column(self, c: Change, plan: Plan) -> list[str]:
         return [f"ALTER TABLE {self.qn(c.table)} RENAME COLUMN {self.q(c.old)} TO {self.q(c.new)}"]

@@ -54,7 +54,7 @@ class PostgresRenderer(Renderer):
     def r_drop_routine(self, c: Change, plan: Plan) -> list[str]:
         r: Routine = c.old
         if r.kind == "trigger":
-            return [f"DROP TRIGGER {self.q(r.name.split('.')[-1])} ON {self.qn(r.table or '')}"]
+            return [f"DROP TRIGGER {self.q(r.name.name)} ON {self.qn(r.table)}"]
         return [f"DROP {r.kind.upper()} {self.qn(r.name)}"]
 
     def r_create_routine(self, c: Change, plan: Plan) -> list[str]:
@@ -69,9 +69,9 @@ class PostgresRenderer(Renderer):
         if r.kind == "view":
             target, definition = f"VIEW {self.qn(r.name)}", f"pg_get_viewdef('{literal}'::regclass)"
         elif r.kind == "trigger":
-            short = r.name.split(".")[-1].replace("'", "''")
-            table = self.qn(r.table or "").replace("'", "''")
-            target = f"TRIGGER {self.q(r.name.split('.')[-1])} ON {self.qn(r.table or '')}"
+            short = r.name.name.replace("'", "''")
+            table = self.qn(r.table).replace("'", "''")
+            target = f"TRIGGER {self.q(r.name.name)} ON {self.qn(r.table)}"
             definition = (f"pg_get_triggerdef((SELECT oid FROM pg_trigger WHERE tgname = '{short}' "
                           f"AND tgrelid = '{table}'::regclass))")
         else:

@@ -7,15 +7,20 @@ from __future__ import annotations
 import re
 
 from deploy.db.errors import RenderError
-from deploy.db.model import Check, Column, ForeignKey, Index, Key, Routine, Table, split_name
+from deploy.db.model import Check, Column, ForeignKey, Index, Key, QName, Routine, Table
 from deploy.db.normal import expr_key
 from deploy.db.plan import Change, Plan
 from deploy.db.render.base import Renderer, Script, Step
 from deploy.db.sqltext import PROGRAMMABLE
 
 
-def _short(table: str) -> str:
-    return re.sub(r"\W", "_", split_name(table)[1])
+def _short(table: QName | None) -> str:
+    return re.sub(r"\W", "_", table.name if table else "")
+
+
+def _literal(text: str) -> str:
+    """An N'...' literal with every quote doubled: a name is data, never code."""
+    return "N'" + text.replace("'", "''") + "'"
 
 
 class TsqlRenderer(Renderer):
@@ -61,7 +66,7 @@ class TsqlRenderer(Renderer):
 
     def drop_default(self, c: Change, col: Column) -> str:
         """Introspection knows the real name; a model from files had it named by us."""
-        name = col.default_name or f"DF_{_short(c.table or '')}_{col.name}"
+        name = col.default_name or f"DF_{_short(c.table)}_{col.name}"
         return f"ALTER TABLE {self.qn(c.table)} DROP CONSTRAINT {self.q(name)}"
 
     def r_alter_column(self, c: Change, plan: Plan) -> list[str]:
@@ -88,7 +93,7 @@ class TsqlRenderer(Renderer):
         """A constraint without a known name was created from files by Shipyard: our name."""
         if c.old.name:
             return c.old.name
-        short = _short(c.table or "")
+        short = _short(c.table)
         if isinstance(c.old, ForeignKey):
             return f"FK_{short}_{'_'.join(c.old.columns)}"
         if isinstance(c.old, Check):
@@ -96,14 +101,14 @@ class TsqlRenderer(Renderer):
         return f"PK_{short}" if c.target.endswith("primary key") else f"UQ_{short}_{'_'.join(c.old.columns)}"
 
     def r_rename_table(self, c: Change, plan: Plan) -> list[str]:
-        return [f"EXEC sp_rename N'{self.qn(c.old)}', N'{split_name(c.new)[1]}'"]
+        return [f"EXEC sp_rename {_literal(self.qn(c.old))}, {_literal(c.new.name)}"]
 
     def r_rename_column(self, c: Change, plan: Plan) -> list[str]:
-        return [f"EXEC sp_rename N'{self.qn(c.table)}.{self.q(c.old)}', N'{c.new}', N'COLUMN'"]
+        return [f"EXEC sp_rename {_literal(f'{self.qn(c.table)}.{self.q(c.old)}')}, {_literal(c.new)}, N'COLUMN'"]
 
     def r_drop_routine(self, c: Change, plan: Plan) -> list[str]:
         r: Routine = c.old
-        if f"{r.kind}:{r.name}".lower() in plan.desired.routines:
+        if plan.desired.routine(r.kind, r.name) is not None:
             return []  # re-created below with CREATE OR ALTER, which keeps its permissions
         return [f"DROP {r.kind.upper()} {self.qn(r.name)}"]
 

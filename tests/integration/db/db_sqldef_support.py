@@ -3,6 +3,7 @@ each outcome, so the acceptance tests and docs/database.md report the same numbe
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +14,7 @@ import yaml
 from deploy.db.diff import diff
 
 CASES = Path(__file__).parents[2] / "fixtures" / "sqldef"
+FLOORS = Path(__file__).with_name("acceptance_floors.json")
 
 
 @dataclass(frozen=True)
@@ -63,4 +65,15 @@ def report(outcomes: list[Outcome]) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["Outcome", "run_all", "counts", "report", "withheld_drops", "diff"]
+def check_floors(corpus: str, outcomes: list[Outcome]) -> None:
+    """The CI gate: passes per file never below the recorded floor, and a floor is raised
+    as soon as more pass (the figure only goes up; acceptance_floors.json is the record)."""
+    floors = json.loads(FLOORS.read_text())[corpus]
+    measured = {f: p for f, (p, _) in counts(outcomes).items()}
+    below = {f: (measured.get(f, 0), n) for f, n in floors.items() if measured.get(f, 0) < n}
+    above = {f: (p, floors.get(f, 0)) for f, p in measured.items() if p > floors.get(f, 0)}
+    assert not below, f"{corpus}: fewer cases pass than the floor (measured, floor): {below}\n{report(outcomes)}"
+    assert not above, f"{corpus}: more cases pass, raise the floors in {FLOORS.name} (measured, floor): {above}"
+
+
+__all__ = ["check_floors", "Outcome", "run_all", "counts", "report", "withheld_drops", "diff"]

@@ -8,7 +8,7 @@ from dataclasses import replace
 
 from deploy.db.cursor import Cursor
 from deploy.db.ddl import read_statement
-from deploy.db.model import Schema, Table, qualify, split_name
+from deploy.db.model import QName, Schema, Table
 from deploy.db.sqltext import split_statements, unquote
 
 _SKIP = re.compile(r"^(SET XACT_ABORT ON|BEGIN TRANSACTION|COMMIT TRANSACTION)$", re.I)
@@ -21,9 +21,13 @@ def apply_tsql(schema: Schema, script: str) -> Schema:
     return out
 
 
-def _name(text: str) -> str:
+def _name(text: str) -> QName:
     cur = Cursor(text, 1, "tsql")
     return cur.name()
+
+
+def _literal(text: str) -> str:
+    return text.replace("''", "'")
 
 
 def _apply(schema: Schema, sql: str) -> None:
@@ -31,16 +35,16 @@ def _apply(schema: Schema, sql: str) -> None:
     if _SKIP.match(text):
         return
     if m := re.match(r"^DROP (VIEW|PROCEDURE|FUNCTION|TRIGGER) (.+)$", text, re.I):
-        del schema.routines[f"{m.group(1).lower()}:{_name(m.group(2))}".lower()]
+        del schema.routines[(m.group(1).lower(), _name(m.group(2)).key)]
     elif m := re.match(r"^DROP TABLE (.+)$", text, re.I):
-        del schema.tables[_name(m.group(1)).lower()]
-        table = _name(m.group(1)).lower()
-        for key in [k for k, ix in schema.indexes.items() if ix.table.lower() == table]:
+        table = _name(m.group(1)).key
+        del schema.tables[table]
+        for key in [k for k, ix in schema.indexes.items() if ix.table.key == table]:
             del schema.indexes[key]
     elif m := re.match(r"^DROP INDEX (\S+) ON (.+)$", text, re.I):
-        del schema.indexes[f"{_name(m.group(2))}.{unquote(m.group(1))}".lower()]
+        del schema.indexes[(_name(m.group(2)).key, unquote(m.group(1)).lower())]
     elif m := re.match(r"^DROP SEQUENCE (.+)$", text, re.I):
-        del schema.sequences[_name(m.group(1)).lower()]
+        del schema.sequences[_name(m.group(1)).key]
     elif m := re.match(r"^ALTER TABLE (\S+) (DROP CONSTRAINT|DROP COLUMN|ALTER COLUMN) (\S+)(.*)$", text, re.I | re.S):
         table = schema.table(_name(m.group(1)))
         schema.add_table(_alter(table, m.group(2).upper(), unquote(m.group(3)), m.group(4).strip()))
@@ -50,8 +54,8 @@ def _apply(schema: Schema, sql: str) -> None:
         schema.add_table(replace(table, columns=tuple(
             replace(c, default=m.group(3), default_name=unquote(m.group(2))) if c.name.lower() == col.lower() else c
             for c in table.columns)))
-    elif m := re.match(r"^EXEC sp_rename N'(.+?)', N'(.+?)'(, N'COLUMN')?$", text, re.I):
-        _rename(schema, m.group(1), m.group(2), bool(m.group(3)))
+    elif m := re.match(r"^EXEC sp_rename N'((?:[^']|'')+)', N'((?:[^']|'')+)'(, N'COLUMN')?$", text, re.I):
+        _rename(schema, _literal(m.group(1)), _literal(m.group(2)), bool(m.group(3)))
     else:
         read_statement(schema, text, 1)
 
@@ -75,10 +79,10 @@ def _alter(table: Table, action: str, name: str, rest: str) -> Table:
 
 def _rename(schema: Schema, old: str, new: str, column: bool) -> None:
     if column:
-        table_name, _, col = old.rpartition(".")
-        table = schema.table(_name(table_name))
+        *table_parts, col = Cursor(old, 1, "tsql").dotted()
+        table = schema.table(QName(*table_parts[-2:]) if len(table_parts) > 1 else QName("dbo", table_parts[0]))
         schema.add_table(replace(table, columns=tuple(
-            replace(c, name=new) if c.name.lower() == unquote(col).lower() else c for c in table.columns)))
+            replace(c, name=new) if c.name.lower() == col.lower() else c for c in table.columns)))
         return
-    table = schema.tables.pop(_name(old).lower())
-    schema.add_table(replace(table, name=qualify(new, split_name(table.name)[0], "tsql")))
+    table = schema.tables.pop(_name(old).key)
+    schema.add_table(replace(table, name=QName(table.name.schema, new)))

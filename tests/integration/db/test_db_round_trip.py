@@ -41,7 +41,7 @@ def test_example_site_schema_round_trips(url) -> None:
     desired = from_directory(ROOT / "sql" / "schema", url.dialect)
     sync(url, desired)
     assert remaining(url, desired) == []
-    assert {"author", "post"} <= {t.name.split(".")[-1] for t in live(url).tables.values()}
+    assert {"author", "post"} <= {t.name.name for t in live(url).tables.values()}
 
 
 def test_failed_statement_rolls_back_everything_and_names_it(url) -> None:

@@ -65,7 +65,7 @@ def test_applying_the_plan_in_memory_reaches_desired(case: str, dialect: str) ->
     for change in plan.changes:
         if change.kind == "create_table":
             created = from_text(render_one(change, plan, dialect), dialect)
-            assert not diff(created, _only_table(plan.desired, change.target)).changes
+            assert not diff(created, _only_table(plan.desired, change.new.name)).changes
 
 
 def render_one(change, plan, dialect):
@@ -86,7 +86,7 @@ def test_whitespace_only_procedure_change_is_no_change() -> None:
     from deploy.db.diff import routine_key
 
     plan = _plan("procedure_and_trigger", "tsql")
-    key = "procedure:dbo.get_account"
+    key = ("procedure", ("dbo", "get_account"))
     assert routine_key(plan.current.routines[key]) == routine_key(plan.desired.routines[key])
     assert "dbo.get_account" not in {c.target for c in plan.changes}  # adding a column breaks no reader
     assert {c.target for c in plan.changes if c.kind == "create_routine"} == {"dbo.touch_account", "dbo.account_touch"}

@@ -69,3 +69,30 @@ def test_db_config_is_validated() -> None:
         parse('[env.p]\n[env.p.db]\ndeploy_step = ["sync"]\n', "shipyard.toml")
     with pytest.raises(ConfigError, match=r"env.p.db.deploy_steps\[0\]: 'seed' is not one of migrate, sync"):
         parse('[env.p]\n[env.p.db]\ndeploy_steps = ["seed"]\n', "shipyard.toml")
+
+
+def test_rename_hints_read_quoted_names_as_one_part() -> None:
+    from deploy.db.model import QName
+
+    hint = Rename.parse('column:"a.t"."first name"=given_name', "sqlite")
+    assert (hint.table, hint.column, hint.new) == (QName(None, "a.t"), "first name", "given_name")
+    moved = Rename.parse("table:sales.old=new", "postgres")
+    assert (moved.table, moved.new) == (QName("sales", "old"), QName("sales", "new"))
+    old = from_text('create table "a.t" (id int, "first name" text); create table t (id int)', "sqlite")
+    new = from_text('create table "a.t" (id int, given_name text); create table t (id int)', "sqlite")
+    assert [c.kind for c in diff(old, new, [hint]).changes] == ["rename_column"]
+    with pytest.raises(Exception, match="a column hint names its table"):
+        Rename.parse("column:x=y", "sqlite")
+
+
+def test_snapshots_recorded_before_qualified_pairs_still_load() -> None:
+    from deploy.db.model import QName
+
+    legacy = {"dialect": "postgres", "tables": [{"name": "public.a.t", "columns": [{"name": "id", "type": "integer"}],
+                                                 "foreign_keys": [{"name": None, "columns": ["id"], "ref_table": "public.a.t",
+                                                                   "ref_columns": ["id"]}]}],
+              "indexes": [{"name": "ix", "table": "public.a.t", "columns": ["id", "lower(x)"]}]}
+    schema = Schema.from_json(legacy)
+    table = schema.table(QName("public", "a.t"))
+    assert table is not None and table.foreign_keys[0].ref_table == QName("public", "a.t")
+    assert [p.column or p.expression for p in next(iter(schema.indexes.values())).columns] == ["id", "lower(x)"]

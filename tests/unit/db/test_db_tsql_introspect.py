@@ -11,6 +11,7 @@ from sqlglot import exp
 from deploy.db.desired import from_text
 from deploy.db.diff import diff
 from deploy.db.introspect import tsql
+from deploy.db.model import QName
 
 DESIRED = """
 CREATE TABLE dbo.author (id int IDENTITY(1,1) NOT NULL PRIMARY KEY, name nvarchar(100) NOT NULL,
@@ -85,10 +86,10 @@ def test_catalog_queries_are_tsql(query: str) -> None:
 def test_catalog_rows_assemble_to_the_file_model() -> None:
     live = tsql.introspect_tsql(CatalogRows())
     assert [c.describe() for c in diff(live, from_text(DESIRED, "tsql")).changes] == []
-    author = live.table("dbo.author")
+    author = live.table(QName("dbo", "author"))
     assert author.column("created").default_name == "DF__author__created__3B75D760"
     assert author.column("name").type == "nvarchar(100)" and author.column("email").type == "varchar(max)"
-    assert live.table("dbo.post").foreign_keys[0].on_delete == "CASCADE"
+    assert live.table(QName("dbo", "post")).foreign_keys[0].on_delete == "CASCADE"
 
 
 def test_a_changed_catalog_is_a_difference() -> None:
