@@ -23,6 +23,16 @@ from tests.integration.windows.model import WindowsHostModel
 from tests.integration.windows.wsman_fake import FakeWSMan, lab_config
 
 PASSWORD_VAR = "SHIPYARD_TEST_WINRM_PASSWORD"
+# The [[env.<name>.hosts]] entry of one WinRM host at the endpoint, for site_with_windows_env's TOML
+# (doubled braces: the text is formatted with the endpoint's user and port).
+WINRM_HOST_TOML = """
+[[env.{env}.hosts]]
+name = "win1"
+address = "127.0.0.1"
+transport = "winrm"
+user = "{{user}}"
+winrm = {{{{ scheme = "http", port = {{port}}, auth = "basic", password_secret = "WINRM_PASSWORD", operation_timeout = 2, read_timeout = 5 }}}}
+"""
 PASSWORD = "S3cret-pw!"
 DEPLOY_TO = "C:\\shipyard\\site"
 

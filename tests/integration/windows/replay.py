@@ -12,14 +12,15 @@ answers. Every difference is recorded, for the test to hold against a documented
 from __future__ import annotations
 
 import re
-import threading
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from tests.integration.windows.loopback import LoopbackHTTP
 
 RECORDINGS = Path(__file__).resolve().parents[2] / "fixtures" / "pypsrp" / "responses"
 S = "{http://www.w3.org/2003/05/soap-envelope}"
@@ -100,12 +101,11 @@ def _without_code(body: list) -> list:
 
 
 @dataclass
-class Replay:
+class Replay(LoopbackHTTP):
     name: str
     messages: list[dict[str, Any]] = field(init=False)
     served: int = 0
     diffs: list[tuple[int, str, list[str]]] = field(default_factory=list)
-    _server: ThreadingHTTPServer | None = None
 
     def __post_init__(self) -> None:
         self.messages = load(self.name)
@@ -128,19 +128,8 @@ class Replay:
             def log_message(self, *args: object) -> None:
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+        self._start(Handler)
         return self
-
-    def __exit__(self, *exc: object) -> None:
-        assert self._server is not None
-        self._server.shutdown()
-        self._server.server_close()
-
-    @property
-    def port(self) -> int:
-        assert self._server is not None
-        return self._server.server_address[1]
 
     def answer(self, request: str) -> tuple[int, bytes]:
         if self.served >= len(self.messages):

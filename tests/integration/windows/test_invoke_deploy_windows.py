@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from tests.integration.windows.harness import PASSWORD, site_with_windows_env, windows_current
+from tests.integration.windows.harness import WINRM_HOST_TOML, PASSWORD, site_with_windows_env, windows_current
 
 ENV = """
 [env.win]
@@ -16,14 +16,7 @@ deploy_to = 'C:\\shipyard\\site'
 secrets = {{ WINRM_PASSWORD = "{var}" }}
 services = [{{ kind = "iis_apppool", name = "shipsite" }}]
 health = {{ url = "http://{{address}}:{{app_port}}/health/", timeout = 5 }}
-
-[[env.win.hosts]]
-name = "win1"
-address = "127.0.0.1"
-transport = "winrm"
-user = "{user}"
-winrm = {{ scheme = "http", port = {port}, auth = "basic", password_secret = "WINRM_PASSWORD", operation_timeout = 2, read_timeout = 5 }}
-"""
+""" + WINRM_HOST_TOML.format(env="win")
 
 
 @pytest.fixture

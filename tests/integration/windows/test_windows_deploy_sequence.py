@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.windows.harness import site_with_windows_env, windows_current
+from tests.integration.windows.harness import WINRM_HOST_TOML, site_with_windows_env, windows_current
 
 DOC = Path(__file__).resolve().parents[3] / "docs" / "windows.md"
 ENV = """
@@ -24,14 +24,7 @@ keep_releases = 1
 services = [{{ kind = "iis_apppool", name = "shipsite" }}]
 health = {{ url = "http://{{address}}/health/", timeout = 5 }}
 site = {{ servers = ["iis"], static_root = "current/static", wsgi_module = "shipsite.wsgi", iis = {{ site = "shipsite" }} }}
-
-[[env.win.hosts]]
-name = "win1"
-address = "127.0.0.1"
-transport = "winrm"
-user = "{user}"
-winrm = {{ scheme = "http", port = {port}, auth = "basic", password_secret = "WINRM_PASSWORD", operation_timeout = 2, read_timeout = 5 }}
-"""
+""" + WINRM_HOST_TOML.format(env="win")
 
 
 def documented(name: str) -> list[str]:

@@ -17,11 +17,11 @@ import base64
 import hashlib
 import socket
 import ssl
-import threading
 import xml.etree.ElementTree as ET
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 from tests.integration.windows import ntlm_wire
+from tests.integration.windows.loopback import LoopbackHTTP
 from tests.integration.windows.wsman_faults import (
     ENVELOPE_TOO_BIG, INTERNAL, NS, TIMED_OUT, Fault, envelope, fault_envelope,
 )
@@ -40,7 +40,7 @@ def lab_config(**changes: object) -> ServerConfig:
     return ServerConfig(allow_basic=True, allow_unencrypted=True, **changes)  # type: ignore[arg-type]
 
 
-class FakeWSMan:
+class FakeWSMan(LoopbackHTTP):
     """Start with `with FakeWSMan(handler) as fake:`; `fake.url` is the endpoint."""
 
     def __init__(self, handler: Handler, username: str = "deployer", password: str = "S3cret-pw!", auth: str = "basic",
@@ -57,7 +57,6 @@ class FakeWSMan:
         self.idle_connection_timeout: float | None = None  # close keep-alive connections idle this long, as HTTP.sys does
         self.connections = 0
         self.certificate_hash = certificate_hash(certificate) if certificate else None
-        self._server: ThreadingHTTPServer | None = None
 
     def __getattr__(self, name: str):  # the shell service's records and knobs
         if name in _WINRS:
@@ -89,21 +88,8 @@ class FakeWSMan:
             def log_message(self, *args: object) -> None:
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), RequestHandler)
-        if self.tls is not None:
-            self._server.socket = self.tls.wrap_socket(self._server.socket, server_side=True)
-        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+        self._start(RequestHandler, self.tls)
         return self
-
-    def __exit__(self, *exc: object) -> None:
-        assert self._server is not None
-        self._server.shutdown()
-        self._server.server_close()
-
-    @property
-    def port(self) -> int:
-        assert self._server is not None
-        return self._server.server_address[1]
 
     @property
     def url(self) -> str:
