@@ -19,7 +19,7 @@ function Get-WSManValue([string]$Path) {
 }
 
 function Test-Junction {
-    $probe = Join-Path $DeployTo ".shipyard-doctor-$([guid]::NewGuid().ToString('N').Substring(0, 8))"
+    $probe = Join-Path (Get-ExistingAncestor $DeployTo) ".shipyard-doctor-$([guid]::NewGuid().ToString('N').Substring(0, 8))"
     try {
         $null = [IO.Directory]::CreateDirectory("$probe.target")
         $null = New-Item -ItemType Junction -Path $probe -Value "$probe.target"

@@ -5,7 +5,7 @@
 .DESCRIPTION
     The long-path answer is a probe, not the registry value alone: LongPathsEnabled only helps
     programs whose manifest opts in, so a file is created, read and removed at a >260-character path
-    under DeployTo\.shipyard (and nothing is left behind).
+    under DeployTo (or its nearest existing parent: doctor creates nothing) and nothing is left behind.
 #>
 [CmdletBinding()]
 param(
@@ -15,15 +15,13 @@ Set-StrictMode -Version Latest
 $ErrorActionPreference = 'Stop'
 
 function Get-FreeBytes {
-    $probe = $DeployTo
-    while ($probe -and -not (Test-Path -LiteralPath $probe)) { $probe = Split-Path -Parent $probe }
-    if (-not $probe) { $probe = [IO.Path]::GetPathRoot($DeployTo) }
+    $probe = Get-ExistingAncestor $DeployTo
     return (New-Object System.IO.DriveInfo ([IO.Path]::GetPathRoot((Resolve-Path -LiteralPath $probe).ProviderPath))).AvailableFreeSpace
 }
 
 # '' when a file at a path of more than 260 characters can be written and read back, else the error.
 function Test-LongPath {
-    $base = Join-Path $DeployTo ".shipyard\longpath-$([guid]::NewGuid().ToString('N').Substring(0, 8))"
+    $base = Join-Path (Get-ExistingAncestor $DeployTo) ".shipyard-longpath-$([guid]::NewGuid().ToString('N').Substring(0, 8))"
     $path = $base
     while ($path.Length -le 280) { $path = Join-Path $path ('d' * 60) }
     $file = Join-Path $path 'probe.txt'

@@ -79,6 +79,14 @@ function Invoke-WithRetry([scriptblock]$RetryAction, [string]$RetryWhat, [string
     }
 }
 
+# The deepest directory of $Path that exists: where a probe may go without creating anything else.
+function Get-ExistingAncestor([string]$Path) {
+    $probe = $Path
+    while ($probe -and -not (Test-Path -LiteralPath $probe -PathType Container)) { $probe = Split-Path -Parent $probe }
+    if (-not $probe) { return [IO.Path]::GetPathRoot($Path) }
+    return $probe
+}
+
 function Test-Entry([string]$Path) {
     try { $null = [IO.File]::GetAttributes($Path); return $true }
     catch [System.IO.FileNotFoundException], [System.IO.DirectoryNotFoundException] { return $false }
