@@ -32,7 +32,7 @@ function Get-Page {
         $reader = New-Object System.IO.StreamReader($response.GetResponseStream())
         return @{ status = [int]$response.StatusCode; body = $reader.ReadToEnd() }
     }
-    finally { $response.Dispose() }
+    finally { $response.Close() }
 }
 
 [System.Net.ServicePointManager]::SecurityProtocol = [System.Net.ServicePointManager]::SecurityProtocol -bor [System.Net.SecurityProtocolType]::Tls12
