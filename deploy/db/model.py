@@ -149,6 +149,7 @@ class Schema:
     indexes: dict[tuple[tuple[str, str], str], Index] = field(default_factory=dict)
     routines: dict[tuple[str, tuple[str, str]], Routine] = field(default_factory=dict)
     sequences: dict[tuple[str, str], Sequence] = field(default_factory=dict)
+    server_version: str | None = None  # T-SQL: the oldest version the live server reports (tsql_target)
 
     def add_table(self, table: Table) -> None:
         self.tables[table.name.key] = table
@@ -176,12 +177,13 @@ class Schema:
             "indexes": [asdict(i) for i in self.indexes.values()],
             "routines": [asdict(r) for r in self.routines.values()],
             "sequences": [asdict(s) for s in self.sequences.values()],
+            **({"server_version": self.server_version} if self.server_version else {}),
         }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "Schema":
         dialect = data["dialect"]
-        schema = cls(dialect, set(data.get("schemas", [])))
+        schema = cls(dialect, set(data.get("schemas", [])), server_version=data.get("server_version"))
         name = lambda v: qname_from_json(v, dialect)  # noqa: E731
         for t in data.get("tables", []):
             schema.add_table(_table_from_json(t, name))
