@@ -127,6 +127,8 @@ class DbConfig(Strict):
     deploy_steps: list[Literal["migrate", "sync", "data"]] = []
     renames: list[str] = []
     timeout: int = Field(default=10, ge=1, le=600)
+    shadow_database: str | None = Field(default=None, pattern=r"^(local|postgres(ql)?://.+)$")  # PostgreSQL: admin URL or "local"
+    with_privileges: bool = False  # PostgreSQL: compare and sync GRANT/REVOKE too
     # SQL Server only: the version scripts are written for (default: what the server reports, else 2016)
     server_version: Literal["2008R2", "2012", "2014", "2016", "2017", "2019", "2022"] | None = None
     schema_dialect: Literal["postgres", "sqlite", "tsql"] | None = None  # what sql/schema is written for (default: the target's)
