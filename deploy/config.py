@@ -55,6 +55,7 @@ class HealthConfig(Strict):
     timeout: float = Field(default=30.0, gt=0)
     interval: float = Field(default=0.25, gt=0)
     expect_release: bool = True
+    cert_validation: Literal["validate", "ignore"] = "validate"  # HTTPS health URLs; "ignore" is warned about
 
     @field_validator("url")
     @classmethod

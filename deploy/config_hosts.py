@@ -35,6 +35,7 @@ class WinRMOptions(Strict):
     ca_trust_path: str | None = None
     operation_timeout: int = Field(default=20, ge=1)
     read_timeout: int = Field(default=30, ge=2)
+    max_timeout: int = Field(default=60, ge=1)  # the host's MaxTimeoutms / 1000 (60 s unless raised there)
     message_encryption: Literal["auto", "always", "never"] = "auto"
     password_secret: str | None = None
     proxy: str | None = None
@@ -46,6 +47,13 @@ class WinRMOptions(Strict):
             raise ValueError(
                 f"read_timeout ({self.read_timeout}) must exceed operation_timeout ({self.operation_timeout}):"
                 " the server may hold a Receive for the whole operation timeout"
+            )
+        if self.operation_timeout > self.max_timeout:
+            raise ValueError(
+                f"operation_timeout ({self.operation_timeout}) exceeds the host's MaxTimeoutms ({self.max_timeout} s): "
+                "Windows refuses every request with a longer OperationTimeout; lower operation_timeout, or raise "
+                f"MaxTimeoutms on the host (winrm set winrm/config @{{MaxTimeoutms=\"{self.operation_timeout * 1000}\"}}) "
+                "and set max_timeout to match"
             )
         if self.auth == "basic" and self.message_encryption == "always":
             raise ValueError("message_encryption = \"always\" needs ntlm, kerberos or credssp, not basic")
@@ -94,6 +102,7 @@ class HostConfig(Strict):
     port: int | None = Field(default=None, ge=1, le=65535)
     deploy_to: str | None = None
     python: str | None = None
+    system_site_packages: bool = False  # Windows: the env sees the base interpreter's packages (pywin32)
     app_port: int | None = Field(default=None, ge=1, le=65535)
     winrm: WinRMOptions | None = None
     smb: SmbOptions | None = None

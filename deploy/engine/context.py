@@ -133,7 +133,11 @@ def host_ops(host: HostConfig, env: EnvConfig, transport: Transport) -> HostOps:
 
 def open_targets(env: EnvConfig, hosts: list[HostConfig] | None = None) -> list[Target]:
     """Connect every host, `parallel` at a time (a fleet's handshakes overlap, as `ssh` in a loop
-    with -P would); if one fails, close the others and raise the first failure in host order."""
+    with -P would); if one fails, close the others and raise the first failure in host order.
+    Insecure transport settings are announced first, on every run."""
+    from deploy.transport.insecure import print_warnings
+
+    print_warnings(env)
     chosen = hosts or env.hosts
 
     def connect(host: HostConfig) -> Target:

@@ -18,6 +18,7 @@ from deploy.release.hostops import GOOD, ROLLED_BACK, ReleaseInfo
 from deploy.release.layout import new_release_id
 from deploy.release.retention import next_rollback_target, releases_to_prune
 from deploy.release.site_files import files_per_host, host_dirs
+from deploy.transport.insecure import emit_events
 
 
 def deploy(ctx: RunContext, artifact: Path, resume: dict | None = None) -> None:
@@ -30,6 +31,7 @@ def deploy(ctx: RunContext, artifact: Path, resume: dict | None = None) -> None:
     ctx.bus.emit("run.start", command="deploy", env=ctx.env_name, revision=ctx.manifest["revision"],
                  release=ctx.release_id, user=ctx.owner["user"], hosts=[t.name for t in ctx.targets],
                  batches=ctx.batches)
+    emit_events(ctx.env, ctx.bus.emit)
     with guarded_run(ctx):
         check_space(ctx)  # reads only: a host short of disk refuses the deploy before anything is written
         with stage(ctx, "starting", before_unpack):
@@ -172,6 +174,9 @@ def install(ctx: RunContext, t: Target) -> None:
     with step(ctx, t, "updating", "install"):
         t.ops.install(ctx.release_id, ctx.python(t.host), ctx.manifest.get("env_key", "default"),
                       ctx.manifest.get("requirements", "requirements.txt"))
+    if t.host.is_windows and ctx.env.site is not None and "iis" in ctx.env.site.servers:
+        with step(ctx, t, "updating", "iis"):  # FastCGI application + handler for the env just installed
+            t.ops.configure_iis(ctx.env, ctx.loaded.project.name, ctx.release_id)
 
 
 def finishing(ctx: RunContext, t: Target, action: str) -> None:
@@ -236,6 +241,7 @@ def rollback(ctx: RunContext, to: str | None, force: bool = False) -> None:
     targets_release: dict[str, str] = {}
     ctx.bus.emit("run.start", command="rollback", env=ctx.env_name, revision=None, release=to or planned_target(ctx),
                  user=ctx.owner["user"], hosts=[t.name for t in ctx.targets], batches=ctx.batches)
+    emit_events(ctx.env, ctx.bus.emit)
     dest = lambda t: targets_release[t.name]  # noqa: E731
     with guarded_run(ctx):
         with stage(ctx, "starting", lambda t: None):

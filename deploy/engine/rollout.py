@@ -70,7 +70,7 @@ def health(ctx: "RunContext", target: "Target", release_id: str) -> None:
         url = health_url(ctx.env.health, ctx.env, target.host, address="localhost")
         if url:
             target.ops.check_health(url, ctx.env.health.timeout,
-                                    release_id if ctx.env.health.expect_release else "")
+                                    release_id if ctx.env.health.expect_release else "", ctx.env.health.cert_validation)
             ctx.bus.emit("health", host=target.name, check=url, result="ok", attempts=1, detail="checked on the host")
         return
     for result in check_host(ctx.env, target.host, target.transport, release_id):

@@ -49,8 +49,9 @@ class DoctorFailed(ShipyardError):
         super().__init__(f"{len(bad)} preflight check(s) failed: {', '.join(bad)}")
 
 
-def check_host(host: "HostConfig", env: "EnvConfig", transport: "Transport | None" = None) -> HostReport:
-    """All checks for one host; `transport` is opened from config when not given."""
+def check_host(host: "HostConfig", env: "EnvConfig", transport: "Transport | None" = None, project: str = "") -> HostReport:
+    """All checks for one host; `transport` is opened from config when not given; `project`
+    names the IIS site by default."""
     from deploy.preflight import posix, windows
 
     report = HostReport(host.name)
@@ -65,8 +66,10 @@ def check_host(host: "HostConfig", env: "EnvConfig", transport: "Transport | Non
             report.checks.append(Check("connect", False, str(e), "check address, credentials and firewall"))
             return report
     try:
-        checker = windows.host_checks if host.is_windows else posix.host_checks
-        report.checks += checker(host, env, transport)
+        if host.is_windows:
+            report.checks += windows.host_checks(host, env, transport, project)  # type: ignore[arg-type]
+        else:
+            report.checks += posix.host_checks(host, env, transport)
     finally:
         transport.close()
     return report

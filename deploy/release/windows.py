@@ -10,20 +10,24 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import tarfile
 import tempfile
 import time
+import zipfile
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
 from deploy.config import ServiceConfig
-from deploy.errors import CommandFailed, LockHeld, ShipyardError
+from deploy.errors import ArtifactError, CommandFailed, CommandTimeout, LockHeld
 from deploy.release.hostops import FAILED, GOOD, PENDING, ROLLED_BACK, HostOps, ReleaseInfo
 from deploy.release.layout import Layout, is_release_id
+from deploy.release.windows_iis import iis_plan
 from deploy.secrets import Secret, scrub
 from deploy.transport.base import Result
-from deploy.transport.powershell import PowerShellTransport
+from deploy.transport.powershell import PowerShellTransport, clean_stderr, hook_invocation
 
 STATUSES = (PENDING, GOOD, FAILED, ROLLED_BACK)
+SERVICE_GRACE = 60  # service.ps1 finishes by TimeoutSec + this (kill grace, restoring what ran)
 
 
 def windows_relative(path: str) -> str:
@@ -38,6 +42,8 @@ class WindowsHostOps(HostOps):
         if not layout.windows:
             raise ValueError("WindowsHostOps needs Layout(..., windows=True)")
         super().__init__(transport, layout, timeout)
+        self.tar = True  # prepare() learns whether the host has tar.exe; without it, zip artifacts
+        self.left_in_trash: list[str] = []  # what the last retention could not delete, with the error
 
     def _call(self, script: str, params: dict[str, Any], stdin: list[bytes] | None = None,
               timeout: float | None = None) -> Any:
@@ -48,9 +54,10 @@ class WindowsHostOps(HostOps):
     # ------------------------------------------------------------ HostOps verbs
 
     def prepare(self, linked_dirs: list[str], linked_files: list[str]) -> None:
-        self._call("prepare", {"DeployTo": self.layout.deploy_to,
-                               "LinkedDirs": [windows_relative(d) for d in linked_dirs],
-                               "LinkedFiles": [windows_relative(f) for f in linked_files]})
+        data = self._call("prepare", {"DeployTo": self.layout.deploy_to,
+                                      "LinkedDirs": [windows_relative(d) for d in linked_dirs],
+                                      "LinkedFiles": [windows_relative(f) for f in linked_files]})
+        self.tar = data.tar
 
     def acquire_lock(self, owner: dict[str, Any]) -> None:
         if not owner.get("token"):
@@ -66,15 +73,20 @@ class WindowsHostOps(HostOps):
         return self._call("lock", {"Path": self.layout.lock, "Action": "read"}).holder
 
     def upload(self, artifact: Path, sha256: str) -> str:
+        """The artifact, or on a host without tar.exe the same tree as a zip (made once, beside it)."""
         remote = self.layout.artifact(sha256)
+        if not self.tar:
+            artifact = zip_artifact(artifact)
+            sha256 = hashlib.sha256(artifact.read_bytes()).hexdigest()
+            remote = str(PureWindowsPath(remote).with_name(f"{sha256}.zip"))
         present = self._call("file_hash", {"Path": remote})
         if not (present.exists and present.sha256 == sha256):
-            self.transport.put(artifact, remote, sha256=sha256)
+            self.transport.put(artifact, remote, sha256=sha256, roots=[self.layout.deploy_to])
         return remote
 
     def unpack(self, remote_artifact: str, release_id: str, info: dict[str, Any]) -> None:
         _check_id(release_id)
-        sha256 = info.get("artifact_sha256") or PureWindowsPath(remote_artifact).name.split(".")[0]
+        sha256 = PureWindowsPath(remote_artifact).name.split(".")[0]
         self._call("unpack", {"Archive": remote_artifact, "Sha256": sha256,
                               "ReleaseDir": self.layout.release(release_id), "Info": json.dumps(info)})
 
@@ -86,8 +98,10 @@ class WindowsHostOps(HostOps):
     def install(self, release_id: str, python: str, env_key: str, requirements: str = "requirements.txt") -> None:
         """A venv per wheel set; install.ps1 installs wheelhouse/requirements.txt, else every wheel
         in the wheelhouse (the wheelhouse was built from the app's requirements, so the sets match)."""
-        self._call("install", {"ReleaseDir": self.layout.release(release_id), "Python": python,
-                               "EnvDir": self.layout.dependency_env(env_key)})
+        self._call("install", {"ReleaseDir": self.layout.release(release_id), "SharedDir": self.layout.shared,
+                               "Python": python, "EnvDir": self.layout.dependency_env(env_key),
+                               "SystemSitePackages": self.transport.host.system_site_packages,
+                               "TimeoutSec": int(self.timeout)}, timeout=self.timeout + 60)
 
     def write_files(self, release_id: str, files: dict[str, str], dirs: list[str]) -> None:
         """Each file through the transport's verified put (put_file.ps1 creates parent folders);
@@ -95,11 +109,12 @@ class WindowsHostOps(HostOps):
         release = PureWindowsPath(self.layout.release(release_id))
         wanted = {str(release / windows_relative(p)): text for p, text in files.items()}
         wanted |= {str(PureWindowsPath(d) / ".keep"): "" for d in dirs}
+        roots = [str(release), self.layout.shared]  # written through a shared link lands in shared/, never elsewhere
         with tempfile.TemporaryDirectory() as tmp:
             for remote, text in wanted.items():
                 local = Path(tmp) / "file"
                 local.write_bytes(text.encode("utf-8"))
-                self.transport.put(local, remote, sha256=hashlib.sha256(local.read_bytes()).hexdigest())
+                self.transport.put(local, remote, sha256=hashlib.sha256(local.read_bytes()).hexdigest(), roots=roots)
 
     def clean_leftovers(self) -> None:
         """unpack.ps1, install.ps1 and put_file.ps1 remove their own temp dirs and .part files
@@ -132,10 +147,10 @@ class WindowsHostOps(HostOps):
         self._call("switch", {"DeployTo": self.layout.deploy_to, "ReleaseId": release_id or ""})
 
     def remove_releases(self, release_ids: list[str]) -> list[str]:
-        try:
-            data = self._call("remove_releases", {"DeployTo": self.layout.deploy_to, "ReleaseIds": release_ids})
-        except ShipyardError:
-            return list(release_ids)  # retention never fails a deploy
+        """Files in use keep a release (returned); a `current` that is not a junction raises
+        ScriptFailed instead of disabling retention silently (the flow reports it, never fails on it)."""
+        data = self._call("remove_releases", {"DeployTo": self.layout.deploy_to, "ReleaseIds": release_ids})
+        self.left_in_trash = [f"{left.path}: {left.error}" for left in data.left_in_trash]
         return [kept.id for kept in data.kept]
 
     def append_journal(self, entry: dict[str, Any]) -> None:
@@ -145,13 +160,18 @@ class WindowsHostOps(HostOps):
         return list(self._call("journal", {"Path": self.layout.journal, "Action": "read"}).entries or [])
 
     def run_hook(self, release_id: str | None, command: str, env: dict[str, str], secrets: dict[str, Secret]) -> Result:
-        """A PowerShell hook in releases/<id>/app (deploy_to before unpacking); a non-zero exit
-        raises CommandFailed."""
+        """A hook in its own process in releases/<id>/app (deploy_to before unpacking): PowerShell
+        under Set-StrictMode, or cmd.exe for a .cmd/.bat. Non-zero exit raises CommandFailed."""
         started = time.monotonic()
+        shell, text = hook_invocation(command)
         lines = [base64.b64encode(s.reveal().encode("utf-8")) + b"\r\n" for s in secrets.values()]
-        data = self._call("run_hook", {"WorkDir": self.layout.release_app(release_id) if release_id else self.layout.deploy_to, "Command": command,
-                                       "Variables": json.dumps(env), "SecretNames": list(secrets)}, stdin=lines)
-        result = Result(self.host, command, data.rc, data.output, "", time.monotonic() - started)
+        workdir = self.layout.release_app(release_id) if release_id else self.layout.deploy_to
+        data = self._call("run_hook", {"WorkDir": workdir, "Shell": shell, "Command": text, "Variables": json.dumps(env),
+                                       "SecretNames": list(secrets), "TimeoutSec": int(self.timeout)},
+                          stdin=lines, timeout=self.timeout + 60)
+        if data.timed_out:
+            raise CommandTimeout(self.host, command, self.timeout)
+        result = Result(self.host, command, data.rc, data.stdout, clean_stderr(data.stderr), time.monotonic() - started)
         if result.rc != 0:
             raise CommandFailed(result)
         return result
@@ -161,7 +181,7 @@ class WindowsHostOps(HostOps):
     def service(self, name: str, action: str, timeout: float = 60.0) -> Any:
         """stop/start/restart a Windows service with its dependents; final state verified."""
         return self._call("service", {"Name": name, "Action": action, "TimeoutSec": int(timeout)},
-                          timeout=timeout * 3 + 30)
+                          timeout=timeout + SERVICE_GRACE + 30)
 
     def restart(self, service: ServiceConfig) -> Any:
         """The finishing-stage restart of one configured service on this host."""
@@ -175,22 +195,46 @@ class WindowsHostOps(HostOps):
         """After every switch: IIS does not notice a junction retarget by itself."""
         return self._call("iis_recycle", {"AppPool": app_pool})
 
-    def configure_site(self, site: str, app_pool: str, port: int, python: str, wfastcgi: str,
-                       wsgi_handler: str, host_header: str = "") -> Any:
-        physical = str(PureWindowsPath(self.layout.current, "app"))
-        return self._call("iis_site", {"SiteName": site, "AppPool": app_pool, "PhysicalPath": physical,
-                                       "Port": port, "HostHeader": host_header, "Python": python,
-                                       "Wfastcgi": wfastcgi, "WsgiHandler": wsgi_handler})
+    def configure_iis(self, env: Any, project: str, release_id: str) -> Any:
+        """App pool + site (id, bindings) at current, then the FastCGI application and the
+        handler mapping in applicationHost.config, checked against the release about to go live."""
+        plan = iis_plan(env, self.transport.host, project)
+        if plan is None:
+            return None
+        self._call("iis_site", plan.site)
+        deps = str(PureWindowsPath(self.layout.release(release_id), ".deps"))
+        return self._call("iis_fastcgi", {**plan.fastcgi, "DepsDir": deps})
 
-    def check_health(self, url: str, timeout: float = 30.0, expect: str = "") -> Any:
-        return self._call("health", {"Url": url, "TimeoutSec": int(timeout), "Expect": expect},
-                          timeout=timeout + 30)
+    def check_health(self, url: str, timeout: float = 30.0, expect: str = "", cert_validation: str = "validate") -> Any:
+        return self._call("health", {"Url": url, "TimeoutSec": int(timeout), "Expect": expect,
+                                     "CertValidation": cert_validation}, timeout=timeout + 30)
 
     def facts(self) -> Any:
         return self._call("facts", {"DeployTo": self.layout.deploy_to})
 
     def doctor_facts(self) -> Any:
-        return self._call("doctor", {"DeployTo": self.layout.deploy_to})
+        return self._call("doctor", {"DeployTo": self.layout.deploy_to, "SitePath": self.layout.current})
+
+
+def zip_artifact(artifact: Path) -> Path:
+    """The artifact's tree as a zip beside it (hosts without tar.exe unpack it with .NET):
+    files and directories only, in the tar's order, with the tar's times, so the same artifact
+    always gives the same bytes."""
+    target = artifact.with_name(artifact.name.removesuffix(".tar.gz") + ".zip")
+    if target.exists() and target.stat().st_mtime >= artifact.stat().st_mtime:
+        return target
+    partial = target.with_name(target.name + ".part")
+    with tarfile.open(artifact, "r:gz") as tar, zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as out:
+        for member in tar:
+            if not (member.isfile() or member.isdir()):
+                raise ArtifactError(f"{artifact}: {member.name} is a link or special file, which a zip cannot carry")
+            stamp = time.gmtime(max(member.mtime, 315532800))[:6]  # zip times start in 1980
+            info = zipfile.ZipInfo(member.name + ("/" if member.isdir() else ""), stamp)
+            info.external_attr = (member.mode & 0xFFFF) << 16
+            source = tar.extractfile(member) if member.isfile() else None
+            out.writestr(info, source.read() if source else b"", zipfile.ZIP_DEFLATED)
+    partial.replace(target)
+    return target
 
 
 def _check_id(release_id: str) -> None:

@@ -1,7 +1,8 @@
 """IIS web.config checked without IIS: well-formed XML whose elements and attributes
 are the ones Microsoft documents for the sections Shipyard emits (the IIS
 configuration reference: appSettings, system.webServer/handlers, staticContent,
-security/requestFiltering). Anything else IIS would reject with a 500.19."""
+security/requestFiltering). Anything else IIS would reject with a 500.19 — and so would a
+section that IIS locks at site level by default (handlers, modules, authentication...)."""
 
 from __future__ import annotations
 
@@ -43,6 +44,12 @@ SCHEMA: dict[str, dict[str, frozenset[str] | None]] = {
 }
 REQUIRED = {"configuration/appSettings/add": ("key", "value"), "configuration/system.webServer/handlers/add": ("name", "path", "verb")}
 NUMERIC = {"maxAllowedContentLength", "maxUrl", "maxQueryString"}
+# overrideModeDefault="Deny" in a default applicationHost.config: a web.config that sets them gets
+# HTTP 500.19 (0x80070021) unless an administrator unlocked the section.
+LOCKED = {"configuration/system.webServer/handlers", "configuration/system.webServer/modules",
+          "configuration/system.webServer/isapiFilters", "configuration/system.webServer/serverRuntime",
+          "configuration/system.webServer/security/access", "configuration/system.webServer/security/ipSecurity",
+          "configuration/system.webServer/security/authentication"}
 
 
 def check_web_config(text: str) -> list[str]:
@@ -57,6 +64,9 @@ def check_web_config(text: str) -> list[str]:
 
 
 def _walk(element: ET.Element, path: str, problems: list[str]) -> None:
+    if path in LOCKED:
+        problems.append(f"{path}: locked at site level by default (overrideModeDefault=\"Deny\"), IIS answers 500.19 "
+                        "(0x80070021); register it in applicationHost.config instead")
     allowed = SCHEMA.get(path)
     if allowed is None:
         problems.append(f"<{element.tag}> at {path} is not an element IIS documents here")

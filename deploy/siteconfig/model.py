@@ -62,6 +62,17 @@ class MemcachedHookConfig(Strict):
         return v
 
 
+class IisConfig(Strict):
+    """The IIS site a Windows host serves the app from (deploy/release/windows_iis.py). The site
+    and app pool default to the project's name; the id is picked (highest + 1) when not given."""
+
+    site: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_. -]+$")
+    app_pool: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_. -]+$")
+    site_id: int | None = Field(default=None, ge=1)
+    certificate_thumbprint: str | None = Field(default=None, pattern=r"^[0-9A-Fa-f]{40}$")
+    certificate_store: str = Field(default="My", pattern=r"^[A-Za-z]+$")
+
+
 class CacheHooksConfig(Strict):
     varnish: VarnishHookConfig | None = None
     memcached: MemcachedHookConfig | None = None
@@ -108,6 +119,7 @@ class SiteConfig(Strict):
     variables: dict[str, str] = {}
     substitute: list[str] = []
     cache: CacheHooksConfig = CacheHooksConfig()
+    iis: IisConfig = IisConfig()
 
     @field_validator("servers")
     @classmethod

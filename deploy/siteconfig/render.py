@@ -136,12 +136,11 @@ def _instance(ctx: dict[str, Any], name: str, conf: str) -> dict[str, str]:
 
 
 def _iis(ctx: dict[str, Any]) -> dict[str, str]:
-    site, paths = ctx["site"], ctx["paths"]
-    processor = f"{paths.venv_bin('python')}|{paths.native(site.venv + '/Lib/site-packages/wfastcgi.py')}"
+    site = ctx["site"]
     size = int(site.max_body.rstrip("km")) * {"k": 1024, "m": 1024**2}.get(site.max_body[-1], 1)
     static_dir = site.static_root.removeprefix("current/").rstrip("/")
     return {
-        "web.config": render("iis/web.config.j2", **ctx, script_processor=processor, max_body_bytes=size),
+        "web.config": render("iis/web.config.j2", **ctx, max_body_bytes=size),
         f"{static_dir}/web.config": render("iis/static.web.config.j2", **ctx),
     }
 

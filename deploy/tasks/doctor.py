@@ -11,8 +11,9 @@ def doctor(c, env="local", config=None):
     from deploy.config import load
     from deploy.preflight import DoctorFailed, check_host, render
 
-    environment = load(config).environment(env)
-    reports = [check_host(host, environment) for host in environment.hosts]
+    loaded = load(config)
+    environment = loaded.environment(env)
+    reports = [check_host(host, environment, project=loaded.project.name) for host in environment.hosts]
     print(render(reports))
     if any(r.failed for r in reports):
         raise DoctorFailed(reports)

@@ -24,7 +24,7 @@ import xml.etree.ElementTree as ET
 from abc import abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping, Sequence
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -39,23 +39,46 @@ MAX_CMDLINE = 8191  # cmd.exe (KB 830473); WinRS runs commands through it
 POWERSHELL = "powershell.exe -NoLogo -NoProfile -NonInteractive -ExecutionPolicy Bypass -EncodedCommand "
 SCRIPTS_DIR = Path(__file__).resolve().parents[1] / "scripts" / "ps1"  # repo path scripts/ps1 links here
 
-# Reads the script and its parameters from stdin, refuses 32-bit PowerShell on a
-# 64-bit OS (it sees a different registry and Program Files), runs the script.
-BOOTSTRAP = r"""$ErrorActionPreference = 'Stop'
+LIBRARY = SCRIPTS_DIR / "lib" / "Shipyard.ps1"
+
+# Refuses ConstrainedLanguage (before touching any .NET type it forbids) and 32-bit PowerShell on a 64-bit
+# OS (it sees another registry and Program Files), reads the call from stdin, and owns the one answer
+# envelope: a script only returns its data; a throw anywhere, parameter binding included, is ok=false.
+# A call without a step (an ad-hoc command) runs as it is and exits with its own code.
+BOOTSTRAP = r"""if ($ExecutionContext.SessionState.LanguageMode -ne 'FullLanguage') {
+    Write-Output ('{"ok":false,"step":"bootstrap","data":null,"error":"PowerShell runs in ' + $ExecutionContext.SessionState.LanguageMode + ' mode (an AppLocker or WDAC policy); Shipyard needs FullLanguage"}')
+    exit 4
+}
+$ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
-[Console]::OutputEncoding = New-Object System.Text.UTF8Encoding $false
+$utf8 = New-Object System.Text.UTF8Encoding $false
+[Console]::OutputEncoding = $utf8
 if ([Environment]::Is64BitOperatingSystem -and -not [Environment]::Is64BitProcess) {
     [Console]::Out.WriteLine('{"ok":false,"step":"bootstrap","data":null,"error":"32-bit PowerShell on a 64-bit OS; use %SystemRoot%\\sysnative\\WindowsPowerShell\\v1.0\\powershell.exe"}')
     exit 3
 }
-$utf8 = New-Object System.Text.UTF8Encoding $false
-$shipyardScript = $utf8.GetString([Convert]::FromBase64String([Console]::In.ReadLine()))
+$shipyardCall = ConvertFrom-Json -InputObject $utf8.GetString([Convert]::FromBase64String([Console]::In.ReadLine()))
+$shipyardLib = $utf8.GetString([Convert]::FromBase64String([Console]::In.ReadLine()))
+$shipyardText = $utf8.GetString([Convert]::FromBase64String([Console]::In.ReadLine()))
 $shipyardParams = @{}
-$shipyardJson = $utf8.GetString([Convert]::FromBase64String([Console]::In.ReadLine()))
-(ConvertFrom-Json -InputObject $shipyardJson).PSObject.Properties | ForEach-Object { $shipyardParams[$_.Name] = $_.Value }
+$shipyardCall.params.PSObject.Properties | ForEach-Object { $shipyardParams[$_.Name] = $_.Value }
 $global:LASTEXITCODE = 0
-& ([ScriptBlock]::Create($shipyardScript)) @shipyardParams
-exit $LASTEXITCODE
+if (-not $shipyardCall.step) {
+    & ([ScriptBlock]::Create($shipyardText)) @shipyardParams
+    exit $LASTEXITCODE
+}
+$shipyardAnswer = [ordered]@{ ok = $false; step = $shipyardCall.step; data = $null; error = $null }
+try {
+    . ([ScriptBlock]::Create($shipyardLib))
+    $shipyardAnswer.data = @(& ([ScriptBlock]::Create($shipyardText)) @shipyardParams)[-1]
+    $shipyardAnswer.ok = $true
+}
+catch {
+    $shipyardAnswer.error = $_.Exception.Message
+}
+[Console]::Out.WriteLine(($shipyardAnswer | ConvertTo-Json -Compress -Depth 10))
+if ($shipyardAnswer.ok) { exit 0 }
+exit 1
 """
 
 
@@ -75,10 +98,12 @@ def encoded_command_line(script: str) -> str:
 BOOTSTRAP_COMMAND_LINE = encoded_command_line(BOOTSTRAP)
 
 
-def stdin_frame(script: str, params: Mapping[str, Any]) -> bytes:
-    """The two framing lines the bootstrap reads before handing stdin to the script."""
+def stdin_frame(script: str, params: Mapping[str, Any], step: str | None = None, library: str = "") -> bytes:
+    """The three lines the bootstrap reads before handing stdin to the script: the call
+    (step and parameters, JSON), the library to dot-source, the script; each UTF-8 base64."""
     b64 = lambda text: base64.b64encode(text.encode("utf-8"))  # noqa: E731
-    return b64(script) + b"\r\n" + b64(json.dumps(dict(params), ensure_ascii=False)) + b"\r\n"
+    call = json.dumps({"step": step, "params": dict(params)}, ensure_ascii=False)
+    return b"\r\n".join([b64(call), b64(library), b64(script), b""])
 
 
 def rechunk(pieces: Iterable[bytes], size: int) -> Iterator[bytes]:
@@ -113,6 +138,29 @@ def command_script(command: Command, env: Mapping[str, str] | None, cwd: str | N
         lines.append("& " + " ".join(quote(a) for a in command))
     lines.append("exit $LASTEXITCODE")
     return "\n".join(lines) + "\n"
+
+
+MAX_PROCESS_CMDLINE = 32767  # CreateProcess: run_hook.ps1 starts the hook's process directly, not via cmd.exe
+HOOK_PRELUDE = """Set-StrictMode -Version Latest
+$ErrorActionPreference = 'Stop'
+$ProgressPreference = 'SilentlyContinue'
+[Console]::OutputEncoding = New-Object System.Text.UTF8Encoding $false
+$global:LASTEXITCODE = 0
+"""
+
+
+def hook_invocation(command: str) -> tuple[str, str]:
+    """(shell, text) for run_hook.ps1. A `.cmd`/`.bat` hook runs under cmd.exe as written; any other
+    hook is PowerShell, wrapped so that unset variables and cmdlet errors fail it (Set-StrictMode
+    -Version Latest, $ErrorActionPreference = 'Stop') and its last exit code is the process's."""
+    if re.match(r"""\s*("[^"]+\.(cmd|bat)"|\S+\.(cmd|bat))(\s|$)""", command, re.I):
+        return "cmd", command
+    script = f"{HOOK_PRELUDE}{command}\nexit $LASTEXITCODE\n"
+    line = POWERSHELL + encode_command(script)
+    if len(line) > MAX_PROCESS_CMDLINE:
+        raise ValueError(f"hook of {len(command)} characters is too long for one process command line "
+                         f"({len(line)} > {MAX_PROCESS_CMDLINE} once encoded): put it in a .ps1 file in the app")
+    return "powershell", script
 
 
 # ---------------------------------------------------------------- stderr (CLIXML)
@@ -211,6 +259,11 @@ def load_script(name: str) -> str:
     return (SCRIPTS_DIR / f"{name}.ps1").read_text(encoding="utf-8-sig")
 
 
+def load_library() -> str:
+    """scripts/ps1/lib/Shipyard.ps1: the functions the bootstrap dot-sources for every script."""
+    return LIBRARY.read_text(encoding="utf-8-sig")
+
+
 # ---------------------------------------------------------------- the transport half
 
 
@@ -226,9 +279,13 @@ class PowerShellTransport(Transport):
     def run_powershell(
         self, script: str, params: Mapping[str, Any] | None = None, *, timeout: float,
         stdin: Iterable[bytes] = (), label: str = "powershell", command: Command | None = None,
+        step: str | None = None,
     ) -> Result:
+        """Run `script` through the bootstrap; with `step`, inside the answer envelope (and with
+        the library), else as an ad-hoc command whose output and exit code are its own."""
         started = time.monotonic()
-        feed = itertools.chain([stdin_frame(script, params or {})], stdin)
+        frame = stdin_frame(script, params or {}, step, load_library() if step else "")
+        feed = itertools.chain([frame], stdin)
         out, err, rc = self._execute(BOOTSTRAP_COMMAND_LINE, feed, timeout=timeout, label=label)
         return Result(
             self.name, command if command is not None else label, rc,
@@ -238,15 +295,18 @@ class PowerShellTransport(Transport):
 
     def call(self, name: str, params: Mapping[str, Any], *, timeout: float, stdin: Iterable[bytes] = ()) -> Any:
         """Run scripts/ps1/<name>.ps1 with `params`; its data, validated against SCHEMAS[name]."""
-        result = self.run_powershell(load_script(name), params, timeout=timeout, stdin=stdin, label=f"{name}.ps1")
+        result = self.run_powershell(load_script(name), params, timeout=timeout, stdin=stdin, label=f"{name}.ps1",
+                                     step=name)
         return parse_answer(result, name, SCHEMAS[name]).data
 
-    def put_over_smb(self, smb: "SmbTransfer", local: Path, remote: str, expected: str) -> None:
-        """Copy to `remote`.part over SMB, then let the host hash it and move it into place."""
+    def put_over_smb(self, smb: "SmbTransfer", local: Path, remote: str, expected: str, roots: Sequence[str] = ()) -> None:
+        """Copy to `remote`.part over SMB, then let the host hash it and move it into place
+        (only inside `roots`, links followed, when given)."""
         sent = smb.copy(local, remote + ".part")
         if sent != expected:
             raise ArtifactError(f"{self.name}: {local} changed while it was copied (sha256 {sent} != {expected})")
-        self.call("verify_file", {"Path": remote + ".part", "Destination": remote, "Sha256": expected}, timeout=600)
+        self.call("verify_file", {"Path": remote + ".part", "Destination": remote, "Sha256": expected,
+                                  "Roots": list(roots)}, timeout=600)
         self.transferred_bytes += local.stat().st_size
 
     def get(self, remote: str, local: Path) -> None:

@@ -17,6 +17,7 @@ class Data(BaseModel):
 
 class Prepared(Data):
     created: list[str]
+    tar: bool  # tar.exe present (Windows 10 1803+ / Server 2019+); else the host gets a zip artifact
 
 
 class LockAnswer(Data):
@@ -82,9 +83,15 @@ class Kept(Data):
     reason: str
 
 
+class LeftInTrash(Data):
+    path: str
+    error: str
+
+
 class Removed(Data):
     removed: list[str]
     kept: list[Kept]
+    left_in_trash: list[LeftInTrash]
 
 
 class JournalAnswer(Data):
@@ -94,7 +101,9 @@ class JournalAnswer(Data):
 
 class HookRan(Data):
     rc: int
-    output: str
+    stdout: str
+    stderr: str
+    timed_out: bool
 
 
 class ServiceState(Data):
@@ -108,13 +117,26 @@ class Recycled(Data):
     app_pool: str
     state: str
     was: str
+    backend: str
 
 
 class SiteSet(Data):
     site: str
     app_pool: str
     physical_path: str
+    site_id: int
+    bindings: list[str]
     created: bool
+    backend: str
+
+
+class FastCgiSet(Data):
+    fastcgi: str
+    handler: str
+    site: str
+    static_location: str
+    created: bool
+    backend: str
 
 
 class Healthy(Data):
@@ -128,20 +150,36 @@ class Facts(Data):
     os: str
     os_version: str
     ps_version: str
+    language_mode: str
     is64_os: bool
     is64_process: bool
     free_bytes: int
-    long_paths: bool
+    long_paths: bool  # a >260-character path really worked (a probe, not the registry value)
+    long_path_error: str
+    long_paths_enabled: bool  # the LongPathsEnabled registry value
     tar: bool
+
+
+class IisFacts(Data):
+    web_administration: bool
+    iis_administration: bool
+    appcmd: bool
+    handlers_override: str  # overrideModeDefault of system.webServer/handlers ('' without IIS)
+    fastcgi: list[str]  # registered FastCGI applications, "fullPath|arguments"
+    web_config_handlers: bool  # the site's web.config declares <handlers>
 
 
 class DoctorFacts(Data):
     account: str
     account_kind: str
     is_admin: bool
+    token_filter_policy: int
     max_envelope_kb: int | None
+    max_timeout_ms: int | None
     max_memory_per_shell_mb: int | None
+    max_shells_per_user: int | None
     junction_error: str
+    iis: IisFacts
 
 
 SCHEMAS: dict[str, type[Data]] = {
@@ -149,5 +187,5 @@ SCHEMAS: dict[str, type[Data]] = {
     "get_file": FileContent, "file_hash": FileHash, "unpack": Unpacked, "link_shared": Linked, "install": Installed,
     "set_status": StatusSet, "releases": Releases, "switch": Switched, "remove_releases": Removed,
     "journal": JournalAnswer, "run_hook": HookRan, "service": ServiceState, "iis_recycle": Recycled,
-    "iis_site": SiteSet, "health": Healthy, "facts": Facts, "doctor": DoctorFacts,
+    "iis_site": SiteSet, "iis_fastcgi": FastCgiSet, "health": Healthy, "facts": Facts, "doctor": DoctorFacts,
 }

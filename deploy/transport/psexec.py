@@ -13,7 +13,7 @@ import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 
 from deploy.config import PsExecOptions, SmbOptions
 from deploy.errors import CommandTimeout, TransportError
@@ -85,9 +85,9 @@ class PsExecTransport(PowerShellTransport):
             raise CommandTimeout(self.name, label, timeout)  # PAExec killed the process at its deadline
         return out or b"", err or b"", rc
 
-    def put(self, local: Path, remote: str, *, sha256: str | None = None) -> None:
+    def put(self, local: Path, remote: str, *, sha256: str | None = None, roots: Sequence[str] = ()) -> None:
         expected = sha256 or sha256_file(local)
-        self.put_over_smb(self.smb, local, remote, expected)  # type: ignore[arg-type]
+        self.put_over_smb(self.smb, local, remote, expected, roots)  # type: ignore[arg-type]
 
     def close(self) -> None:
         if self.smb is not None:

@@ -21,6 +21,11 @@ class SmbUnavailable(TransportError):
     """SMB could not be reached at all (port closed or filtered): callers may fall back."""
 
 
+class SmbCannotEncrypt(SmbUnavailable):
+    """The server's dialect cannot encrypt (Server 2008 R2: SMB 2.1): WinRM hosts fall back to
+    stdin uploads; PsExec hosts, which have only SMB, fail with this message."""
+
+
 def unc_path(server: str, remote: str, options: SmbOptions) -> str:
     """`C:\\deploy\\x` -> `\\\\server\\C$\\deploy\\x`, or under `share_root` -> `\\\\server\\share\\...`."""
     path = PureWindowsPath(remote)
@@ -49,6 +54,7 @@ class SmbTransfer:
     options: SmbOptions
     _cache: dict[str, Any] = field(default_factory=dict, init=False, repr=False)
     _registered: bool = field(default=False, init=False)
+    dialect: str = field(default="", init=False)  # negotiated, e.g. "3.1.1"
 
     def _kwargs(self) -> dict[str, Any]:
         return {"port": self.options.port, "connection_cache": self._cache}
@@ -60,18 +66,31 @@ class SmbTransfer:
         if self._registered:
             return
         try:
-            smbclient.register_session(
+            session = smbclient.register_session(
                 self.server, username=self.username, password=self.password.reveal() if self.password else None,
                 encrypt=self.options.encrypt, require_signing=True,
                 connection_timeout=self.options.connection_timeout, **self._kwargs(),
             )
         except (SMBAuthenticationError, SMBException) as e:
+            if "does not support it" in str(e):
+                raise SmbCannotEncrypt(self.host, "SMB encryption is required (smb.encrypt) but the server's dialect "
+                                                  "cannot encrypt (SMB 2.x; Server 2008 R2 speaks 2.1)") from None
             if _unreachable(e):
                 raise SmbUnavailable(self.host, f"SMB port {self.options.port} unreachable: {e}") from None
             raise TransportError(self.host, f"SMB session failed: {type(e).__name__}: {e}") from None
         except (OSError, ValueError) as e:
             raise SmbUnavailable(self.host, f"SMB port {self.options.port} unreachable: {e}") from None
+        dialect = session.connection.dialect
+        self.dialect = f"{dialect >> 8}.{(dialect >> 4) & 0xF}.{dialect & 0xF}"
         self._registered = True
+
+    def probe(self) -> tuple[str, str]:
+        """(negotiated dialect, '') or ('', why a session cannot be had) — for `invoke doctor`."""
+        try:
+            self._session()
+        except TransportError as e:
+            return "", str(e).split(": ", 1)[-1]
+        return self.dialect, ""
 
     def _unc(self, remote: str) -> str:
         try:

@@ -1,7 +1,11 @@
 <#
 .SYNOPSIS
-    Host facts a deploy depends on: OS, PowerShell version and bitness, free disk under DeployTo,
-    long-path support, tar.exe.
+    Host facts a deploy depends on: OS, PowerShell version, language mode and bitness, free disk under
+    DeployTo, tar.exe, and whether a path longer than 260 characters really works there.
+.DESCRIPTION
+    The long-path answer is a probe, not the registry value alone: LongPathsEnabled only helps
+    programs whose manifest opts in, so a file is created, read and removed at a >260-character path
+    under DeployTo (or its nearest existing parent: doctor creates nothing) and nothing is left behind.
 #>
 [CmdletBinding()]
 param(
@@ -9,38 +13,44 @@ param(
 )
 Set-StrictMode -Version Latest
 $ErrorActionPreference = 'Stop'
-$ProgressPreference = 'SilentlyContinue'
 
 function Get-FreeBytes {
-    $probe = $DeployTo
-    while ($probe -and -not (Test-Path -LiteralPath $probe)) { $probe = Split-Path -Parent $probe }
-    if (-not $probe) { $probe = [IO.Path]::GetPathRoot($DeployTo) }
+    $probe = Get-ExistingAncestor $DeployTo
     return (New-Object System.IO.DriveInfo ([IO.Path]::GetPathRoot((Resolve-Path -LiteralPath $probe).ProviderPath))).AvailableFreeSpace
 }
 
-function Invoke-Step {
-    $os = Get-CimInstance -ClassName Win32_OperatingSystem
-    $longPaths = Get-ItemProperty -Path 'HKLM:\SYSTEM\CurrentControlSet\Control\FileSystem' -Name LongPathsEnabled -ErrorAction SilentlyContinue
-    return [ordered]@{
-        hostname       = [Environment]::MachineName
-        os             = "$($os.Caption)"
-        os_version     = "$($os.Version)"
-        ps_version     = "$($PSVersionTable.PSVersion)"
-        is64_os        = [Environment]::Is64BitOperatingSystem
-        is64_process   = [Environment]::Is64BitProcess
-        free_bytes     = [long](Get-FreeBytes)
-        long_paths     = [bool]($null -ne $longPaths -and $longPaths.LongPathsEnabled -eq 1)
-        tar            = [bool](Test-Path -LiteralPath (Join-Path $env:SystemRoot 'System32\tar.exe'))
+# '' when a file at a path of more than 260 characters can be written and read back, else the error.
+function Test-LongPath {
+    $base = Join-Path (Get-ExistingAncestor $DeployTo) ".shipyard-longpath-$([guid]::NewGuid().ToString('N').Substring(0, 8))"
+    $path = $base
+    while ($path.Length -le 280) { $path = Join-Path $path ('d' * 60) }
+    $file = Join-Path $path 'probe.txt'
+    try {
+        $null = [IO.Directory]::CreateDirectory($path)
+        [IO.File]::WriteAllText($file, 'shipyard')
+        if ([IO.File]::ReadAllText($file) -ne 'shipyard') { return 'read back something else' }
+        return ''
+    }
+    catch { return $_.Exception.GetBaseException().Message }
+    finally {
+        if (Test-Entry $base) { Remove-Tree $base }
     }
 }
 
-$answer = [ordered]@{ ok = $false; step = 'facts'; data = $null; error = $null }
-try {
-    $answer.data = @(Invoke-Step)[-1]
-    $answer.ok = $true
+$os = Get-CimInstance -ClassName Win32_OperatingSystem
+$registry = Get-ItemProperty -Path 'HKLM:\SYSTEM\CurrentControlSet\Control\FileSystem' -Name LongPathsEnabled -ErrorAction SilentlyContinue
+$longPathError = Test-LongPath
+return [ordered]@{
+    hostname           = [Environment]::MachineName
+    os                 = "$($os.Caption)"
+    os_version         = "$($os.Version)"
+    ps_version         = "$($PSVersionTable.PSVersion)"
+    language_mode      = "$($ExecutionContext.SessionState.LanguageMode)"
+    is64_os            = [Environment]::Is64BitOperatingSystem
+    is64_process       = [Environment]::Is64BitProcess
+    free_bytes         = [long](Get-FreeBytes)
+    long_paths         = -not $longPathError
+    long_path_error    = $longPathError
+    long_paths_enabled = [bool]($null -ne $registry -and $registry.LongPathsEnabled -eq 1)
+    tar                = [bool](Test-Path -LiteralPath (Join-Path $env:SystemRoot 'System32\tar.exe'))
 }
-catch {
-    $answer.error = $_.Exception.Message
-}
-[Console]::Out.WriteLine(($answer | ConvertTo-Json -Compress -Depth 10))
-if ($answer.ok) { exit 0 } else { exit 1 }

@@ -1,6 +1,7 @@
 <#
 .SYNOPSIS
-    Return a small file (journal, logs) base64-encoded in the answer. Large files go over SMB.
+    Return a small file (journal, logs) base64-encoded in the answer. Opened with FileShare ReadWrite and
+    Delete, so a log the service is still writing can be read. Large files go over SMB.
 #>
 [CmdletBinding()]
 param(
@@ -9,27 +10,21 @@ param(
 )
 Set-StrictMode -Version Latest
 $ErrorActionPreference = 'Stop'
-$ProgressPreference = 'SilentlyContinue'
 
-function Invoke-Step {
-    $size = (Get-Item -LiteralPath $Path).Length
-    if ($size -gt $MaxBytes) { throw "$Path is $size bytes; fetch files over $MaxBytes bytes over SMB" }
-    $bytes = [IO.File]::ReadAllBytes($Path)
-    $sha = [Security.Cryptography.SHA256]::Create().ComputeHash($bytes)
-    return [ordered]@{
-        content = [Convert]::ToBase64String($bytes)
-        sha256  = -join ($sha | ForEach-Object { $_.ToString('x2') })
-        bytes   = $bytes.Length
-    }
-}
-
-$answer = [ordered]@{ ok = $false; step = 'get_file'; data = $null; error = $null }
+$share = [IO.FileShare]::ReadWrite -bor [IO.FileShare]::Delete
+$stream = Invoke-WithRetry { [IO.File]::Open($Path, [IO.FileMode]::Open, [IO.FileAccess]::Read, $share) } "open $Path"
 try {
-    $answer.data = @(Invoke-Step)[-1]
-    $answer.ok = $true
+    if ($stream.Length -gt $MaxBytes) { throw "$Path is $($stream.Length) bytes; fetch files over $MaxBytes bytes over SMB" }
+    $memory = New-Object System.IO.MemoryStream
+    $stream.CopyTo($memory)
+    $bytes = $memory.ToArray()
 }
-catch {
-    $answer.error = $_.Exception.Message
+finally {
+    $stream.Dispose()
 }
-[Console]::Out.WriteLine(($answer | ConvertTo-Json -Compress -Depth 10))
-if ($answer.ok) { exit 0 } else { exit 1 }
+$sha = [Security.Cryptography.SHA256]::Create().ComputeHash($bytes)
+return [ordered]@{
+    content = [Convert]::ToBase64String($bytes)
+    sha256  = -join ($sha | ForEach-Object { $_.ToString('x2') })
+    bytes   = $bytes.Length
+}

@@ -2,6 +2,7 @@
 .SYNOPSIS
     Recycle an IIS app pool after a switch: IIS change notifications do not cross junctions, so without
     this the old code keeps being served. Starts the pool if it was stopped; verifies it is Started.
+    WebAdministration when it loads, else appcmd.exe.
 #>
 [CmdletBinding()]
 param(
@@ -9,27 +10,23 @@ param(
 )
 Set-StrictMode -Version Latest
 $ErrorActionPreference = 'Stop'
-$ProgressPreference = 'SilentlyContinue'
 
-function Invoke-Step {
-    Import-Module WebAdministration
-    $state = (Get-WebAppPoolState -Name $AppPool).Value
+function Get-PoolState {
+    if ($backend -eq 'WebAdministration') { return "$((Get-WebAppPoolState -Name $AppPool).Value)" }
+    return (Invoke-AppCmd @('list', 'apppool', "/name:$AppPool", '/text:state')).Trim()
+}
+
+$backend = Get-IisBackend
+$state = Get-PoolState
+if (-not $state) { throw "Cannot find app pool '$AppPool'" }
+if ($backend -eq 'WebAdministration') {
     if ($state -eq 'Started') { Restart-WebAppPool -Name $AppPool } else { Start-WebAppPool -Name $AppPool }
-    $deadline = (Get-Date).AddSeconds(30)
-    while ((Get-WebAppPoolState -Name $AppPool).Value -ne 'Started') {
-        if ((Get-Date) -gt $deadline) { throw "app pool $AppPool did not start" }
-        Start-Sleep -Milliseconds 250
-    }
-    return [ordered]@{ app_pool = $AppPool; state = 'Started'; was = "$state" }
 }
-
-$answer = [ordered]@{ ok = $false; step = 'iis_recycle'; data = $null; error = $null }
-try {
-    $answer.data = @(Invoke-Step)[-1]
-    $answer.ok = $true
+elseif ($state -eq 'Started') { $null = Invoke-AppCmd @('recycle', 'apppool', "/apppool.name:$AppPool") }
+else { $null = Invoke-AppCmd @('start', 'apppool', "/apppool.name:$AppPool") }
+$until = (Get-Date).AddSeconds(30)
+while ((Get-PoolState) -ne 'Started') {
+    if ((Get-Date) -gt $until) { throw "app pool $AppPool did not start" }
+    Start-Sleep -Milliseconds 250
 }
-catch {
-    $answer.error = $_.Exception.Message
-}
-[Console]::Out.WriteLine(($answer | ConvertTo-Json -Compress -Depth 10))
-if ($answer.ok) { exit 0 } else { exit 1 }
+return [ordered]@{ app_pool = $AppPool; state = 'Started'; was = "$state"; backend = $backend }

@@ -1,58 +1,48 @@
 <#
 .SYNOPSIS
-    Create shared\envs\<key> from the release's wheelhouse once (offline pip), then junction it as
-    releases\<id>\.deps. Native exit codes are checked: PowerShell itself would carry on after them.
+    Build shared\envs\<key> from the release's wheelhouse once (offline pip), then junction it as
+    releases\<id>\.deps.
+.DESCRIPTION
+    The environment is built where it will live: pip's Scripts\*.exe launchers (celery.exe,
+    django-admin.exe) embed the absolute path of python.exe, so a venv built elsewhere and renamed
+    would start nothing. A marker file says the build finished; an interrupted build is completed
+    (pip again, offline) or, without python.exe, built again from scratch. SystemSitePackages gives
+    the env the base interpreter's packages (pywin32 installed system-wide).
 #>
 [CmdletBinding()]
 param(
     [Parameter(Mandatory = $true)][string]$ReleaseDir,
+    [Parameter(Mandatory = $true)][string]$SharedDir,
     [Parameter(Mandatory = $true)][string]$Python,
-    [Parameter(Mandatory = $true)][string]$EnvDir
+    [Parameter(Mandatory = $true)][string]$EnvDir,
+    [bool]$SystemSitePackages = $false,
+    [ValidateRange(1, 86400)][int]$TimeoutSec = 1800
 )
 Set-StrictMode -Version Latest
 $ErrorActionPreference = 'Stop'
-$ProgressPreference = 'SilentlyContinue'
 
-function Invoke-Native([string]$Exe, [string[]]$Arguments) {
-    $ErrorActionPreference = 'Continue'
-    $lines = @(& $Exe @Arguments 2>&1 | ForEach-Object { "$_" })
-    if ($LASTEXITCODE -ne 0) { throw "$Exe exited $LASTEXITCODE`: $(($lines | Select-Object -Last 5) -join ' | ')" }
-    return , $lines
-}
-
-function Invoke-Step {
-    $created = $false
-    if (-not (Test-Path -LiteralPath (Join-Path $EnvDir 'Scripts\python.exe'))) {
-        $temp = "$EnvDir.tmp-$([guid]::NewGuid().ToString('N').Substring(0, 8))"
-        try {
-            $null = Invoke-Native $Python @('-m', 'venv', $temp)
-            $wheelhouse = Join-Path $ReleaseDir 'wheelhouse'
-            $requirements = Join-Path $wheelhouse 'requirements.txt'
-            $pip = @('-m', 'pip', 'install', '--no-index', '--find-links', $wheelhouse, '--disable-pip-version-check')
-            if (Test-Path -LiteralPath $requirements) { $pip += @('-r', $requirements) }
-            else { $pip += @(Get-ChildItem -LiteralPath $wheelhouse -Filter '*.whl' | ForEach-Object { $_.FullName }) }
-            $null = Invoke-Native (Join-Path $temp 'Scripts\python.exe') $pip
-            [IO.Directory]::Move($temp, $EnvDir)
-            $created = $true
-        }
-        catch {
-            if (Test-Path -LiteralPath $temp) { [IO.Directory]::Delete($temp, $true) }
-            throw
-        }
+Assert-Inside $EnvDir @(Join-Path $SharedDir 'envs') 'build an environment at'
+$marker = Join-Path $EnvDir '.shipyard-complete'
+$created = $false
+if (-not (Test-Path -LiteralPath $marker -PathType Leaf)) {
+    $envPython = Join-Path $EnvDir 'Scripts\python.exe'
+    if ((Test-Entry $EnvDir) -and -not (Test-Path -LiteralPath $envPython -PathType Leaf)) { Remove-Tree $EnvDir }
+    if (-not (Test-Path -LiteralPath $envPython -PathType Leaf)) {
+        $venv = @('-m', 'venv')
+        if ($SystemSitePackages) { $venv += '--system-site-packages' }
+        $null = Invoke-Native $Python ($venv + @($EnvDir)) $TimeoutSec
     }
-    $deps = Join-Path $ReleaseDir '.deps'
-    if (Test-Path -LiteralPath $deps) { [IO.Directory]::Delete($deps) }
-    $null = New-Item -ItemType Junction -Path $deps -Value $EnvDir
-    return [ordered]@{ env_dir = $EnvDir; created = $created }
+    $wheelhouse = Join-Path $ReleaseDir 'wheelhouse'
+    $requirements = Join-Path $wheelhouse 'requirements.txt'
+    $pip = @('-m', 'pip', 'install', '--no-index', '--find-links', $wheelhouse, '--disable-pip-version-check', '--no-warn-script-location')
+    if (Test-Path -LiteralPath $requirements) { $pip += @('-r', $requirements) }
+    else { $pip += @(Get-ChildItem -LiteralPath $wheelhouse -Filter '*.whl' | ForEach-Object { $_.FullName }) }
+    $null = Invoke-Native $envPython $pip $TimeoutSec
+    [IO.File]::WriteAllText($marker, (Get-Date).ToUniversalTime().ToString('o'))
+    $created = $true
 }
-
-$answer = [ordered]@{ ok = $false; step = 'install'; data = $null; error = $null }
-try {
-    $answer.data = @(Invoke-Step)[-1]
-    $answer.ok = $true
-}
-catch {
-    $answer.error = $_.Exception.Message
-}
-[Console]::Out.WriteLine(($answer | ConvertTo-Json -Compress -Depth 10))
-if ($answer.ok) { exit 0 } else { exit 1 }
+$deps = Join-Path $ReleaseDir '.deps'
+Assert-Inside $deps @($ReleaseDir) 'link'
+if (Test-Entry $deps) { Remove-Tree $deps }
+$null = New-Item -ItemType Junction -Path $deps -Value $EnvDir
+return [ordered]@{ env_dir = $EnvDir; created = $created }

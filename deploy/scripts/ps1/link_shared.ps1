@@ -1,7 +1,9 @@
 <#
 .SYNOPSIS
     Point app\<path> of a release at shared\<path>: junctions for directories (no symlink privilege
-    needed), hard links for files (same volume). Whatever the artifact had at that path is replaced.
+    needed), hard links for files (same volume). Whatever the artifact had at that path is removed
+    first, never through a link. A link is only made where it resolves inside the release, to a
+    target inside shared.
 #>
 [CmdletBinding()]
 param(
@@ -12,43 +14,22 @@ param(
 )
 Set-StrictMode -Version Latest
 $ErrorActionPreference = 'Stop'
-$ProgressPreference = 'SilentlyContinue'
 
-function Remove-Existing([string]$Path) {
-    $item = Get-Item -LiteralPath $Path -Force -ErrorAction SilentlyContinue
-    if ($null -eq $item) { return }
-    if ($item.Attributes -band [IO.FileAttributes]::ReparsePoint) { [IO.Directory]::Delete($Path) }
-    elseif ($item.PSIsContainer) { [IO.Directory]::Delete($Path, $true) }
-    else { [IO.File]::Delete($Path) }
-}
-
-function Invoke-Step {
-    $app = Join-Path $ReleaseDir 'app'
-    $links = @()
-    foreach ($relative in $LinkedDirs) {
-        $link = Join-Path $app $relative
-        $null = New-Item -ItemType Directory -Path (Split-Path -Parent $link) -Force
-        Remove-Existing $link
-        $null = New-Item -ItemType Junction -Path $link -Value (Join-Path $SharedDir $relative)
-        $links += [ordered]@{ path = $link; kind = 'junction' }
-    }
-    foreach ($relative in $LinkedFiles) {
-        $link = Join-Path $app $relative
-        $null = New-Item -ItemType Directory -Path (Split-Path -Parent $link) -Force
-        Remove-Existing $link
-        $null = New-Item -ItemType HardLink -Path $link -Value (Join-Path $SharedDir $relative)
-        $links += [ordered]@{ path = $link; kind = 'hardlink' }
-    }
-    return [ordered]@{ links = @($links) }
+function Set-SharedLink([string]$Relative, [string]$Kind) {
+    if ((($Relative -split '[\\/]') -contains '..') -or [IO.Path]::IsPathRooted($Relative)) { throw "not a relative path inside the app: $Relative" }
+    $link = Join-Path $app $Relative
+    $target = Join-Path $SharedDir $Relative
+    Assert-Inside $link @($ReleaseDir) 'link'
+    Assert-Inside $target @($SharedDir) 'link to'
+    $null = [IO.Directory]::CreateDirectory((Split-Path -Parent $link))
+    if (Test-Entry $link) { Remove-Tree $link }
+    if ($Kind -eq 'junction') { $null = New-Item -ItemType Junction -Path $link -Value $target }
+    else { $null = New-Item -ItemType HardLink -Path $link -Value $target }
+    return [ordered]@{ path = $link; kind = $Kind }
 }
 
-$answer = [ordered]@{ ok = $false; step = 'link_shared'; data = $null; error = $null }
-try {
-    $answer.data = @(Invoke-Step)[-1]
-    $answer.ok = $true
-}
-catch {
-    $answer.error = $_.Exception.Message
-}
-[Console]::Out.WriteLine(($answer | ConvertTo-Json -Compress -Depth 10))
-if ($answer.ok) { exit 0 } else { exit 1 }
+$app = Join-Path $ReleaseDir 'app'
+$links = @()
+foreach ($relative in $LinkedDirs) { $links += Set-SharedLink $relative 'junction' }
+foreach ($relative in $LinkedFiles) { $links += Set-SharedLink $relative 'hardlink' }
+return [ordered]@{ links = @($links) }

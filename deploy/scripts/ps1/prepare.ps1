@@ -1,6 +1,8 @@
 <#
 .SYNOPSIS
-    Create the deploy layout under DeployTo (releases, shared, .shipyard) and the shared dirs. Idempotent.
+    Create the deploy layout under DeployTo (releases, shared, .shipyard) and the shared dirs and files.
+    Idempotent. Also says whether tar.exe is there (Server 2016 and older lack it: the controller then
+    sends a zip artifact).
 #>
 [CmdletBinding()]
 param(
@@ -10,37 +12,24 @@ param(
 )
 Set-StrictMode -Version Latest
 $ErrorActionPreference = 'Stop'
-$ProgressPreference = 'SilentlyContinue'
 
-function Invoke-Step {
-    $dirs = @('releases', 'shared', '.shipyard', '.shipyard\artifacts')
-    $dirs += @($LinkedDirs | ForEach-Object { Join-Path 'shared' $_ })
-    $dirs += @($LinkedFiles | ForEach-Object { Split-Path -Parent (Join-Path 'shared' $_) })
-    $created = @()
-    foreach ($relative in $dirs) {
-        $path = Join-Path $DeployTo $relative
-        if (-not (Test-Path -LiteralPath $path -PathType Container)) {
-            $null = New-Item -ItemType Directory -Path $path -Force
-            $created += $path
-        }
-    }
-    foreach ($relative in $LinkedFiles) {
-        $path = Join-Path (Join-Path $DeployTo 'shared') $relative
-        if (-not (Test-Path -LiteralPath $path)) {
-            [IO.File]::WriteAllText($path, '')
-            $created += $path
-        }
-    }
-    return [ordered]@{ created = @($created) }
+$shared = Join-Path $DeployTo 'shared'
+$dirs = @(@('releases', 'shared', '.shipyard', '.shipyard\artifacts') | ForEach-Object { Join-Path $DeployTo $_ })
+$dirs += @($LinkedDirs | ForEach-Object { Join-Path $shared $_ })
+$dirs += @($LinkedFiles | ForEach-Object { Split-Path -Parent (Join-Path $shared $_) })
+$created = @()
+foreach ($path in $dirs) {
+    if (Test-Path -LiteralPath $path -PathType Container) { continue }
+    Assert-Inside $path @($DeployTo) 'create'
+    $null = [IO.Directory]::CreateDirectory($path)
+    $created += $path
 }
-
-$answer = [ordered]@{ ok = $false; step = 'prepare'; data = $null; error = $null }
-try {
-    $answer.data = @(Invoke-Step)[-1]
-    $answer.ok = $true
+foreach ($relative in $LinkedFiles) {
+    $path = Join-Path $shared $relative
+    if (Test-Entry $path) { continue }
+    Assert-Inside $path @($shared) 'create'
+    [IO.File]::WriteAllText($path, '')
+    $created += $path
 }
-catch {
-    $answer.error = $_.Exception.Message
-}
-[Console]::Out.WriteLine(($answer | ConvertTo-Json -Compress -Depth 10))
-if ($answer.ok) { exit 0 } else { exit 1 }
+$tar = Test-Path -LiteralPath (Join-Path $env:SystemRoot 'System32\tar.exe') -PathType Leaf
+return [ordered]@{ created = @($created); tar = [bool]$tar }

@@ -62,9 +62,11 @@ BREAKS = [
      "Unknown key 'Restartt' in section [Service]"),
     ("prod", "lb1", "etc/varnish/default.vcl", "return (pass);", "return (pass)", "varnishd -C",
      "Expected ';' got '}'"),
-    ("iis", "win2", "web.config", 'requireAccess="Script"', 'requireAccess="Scripts"', "web.config schema",
-     "requireAccess='Scripts' is not one of"),
-    ("iis", "win2", "static/web.config", "</handlers>", "</handler>", "web.config schema", "not well-formed XML"),
+    ("iis", "win2", "web.config", '<requestLimits maxAllowedContentLength="', '<requestLimits maxAllowedContentLength="x',
+     "web.config schema", "is not a whole number"),
+    ("iis", "win2", "web.config", "<system.webServer>", "<system.webServer><handlers />", "web.config schema",
+     "locked at site level by default"),
+    ("iis", "win2", "static/web.config", "</staticContent>", "</staticContents>", "web.config schema", "not well-formed XML"),
 ]
 
 

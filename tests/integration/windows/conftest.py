@@ -13,7 +13,7 @@ import pytest
 from deploy.config import EnvConfig
 from tests.integration.windows.harness import PASSWORD_VAR, WindowsHost, windows_endpoint, winrm_host
 from tests.integration.windows.model import WindowsHostModel
-from tests.integration.windows.wsman_fake import FakeWSMan
+from tests.integration.windows.wsman_fake import FakeWSMan, lab_config
 
 
 @pytest.fixture
@@ -44,7 +44,7 @@ def smb_windows_host(samba, monkeypatch):
     monkeypatch.setenv(PASSWORD_VAR, "S3cret-pw!")
     monkeypatch.setenv("SHIPYARD_TEST_SMB_PASSWORD", smb.PASSWORD)
     model = WindowsHostModel(samba.fs)
-    with FakeWSMan(model, password="S3cret-pw!") as fake:
+    with FakeWSMan(model, password="S3cret-pw!", config=lab_config()) as fake:
         base = winrm_host(fake)
         host = base.model_copy(update={"user": smb.USER,
                                        "smb": SmbOptions(port=samba.port, password_secret="SMB_PASSWORD",

@@ -20,9 +20,19 @@ from typing import Iterator
 
 from deploy.config import EnvConfig, HostConfig, WinRMOptions
 from tests.integration.windows.model import WindowsHostModel
-from tests.integration.windows.wsman_fake import FakeWSMan
+from tests.integration.windows.wsman_fake import FakeWSMan, lab_config
 
 PASSWORD_VAR = "SHIPYARD_TEST_WINRM_PASSWORD"
+# The [[env.<name>.hosts]] entry of one WinRM host at the endpoint, for site_with_windows_env's TOML
+# (doubled braces: the text is formatted with the endpoint's user and port).
+WINRM_HOST_TOML = """
+[[env.{env}.hosts]]
+name = "win1"
+address = "127.0.0.1"
+transport = "winrm"
+user = "{{user}}"
+winrm = {{{{ scheme = "http", port = {{port}}, auth = "basic", password_secret = "WINRM_PASSWORD", operation_timeout = 2, read_timeout = 5 }}}}
+"""
 PASSWORD = "S3cret-pw!"
 DEPLOY_TO = "C:\\shipyard\\site"
 
@@ -41,7 +51,7 @@ class WindowsHost:
 
 
 def winrm_host(fake: FakeWSMan, name: str = "win1", **extra) -> HostConfig:
-    """A host entry pointing at `fake` (Basic over HTTP: the only auth a plain fake can check)."""
+    """A host entry pointing at `fake` with Basic over HTTP, as a lab configured for it (lab_config)."""
     options = WinRMOptions(scheme="http", port=fake.port, auth="basic", password_secret="WINRM_PASSWORD",
                            operation_timeout=2, read_timeout=5)
     return HostConfig(name=name, address="127.0.0.1", transport="winrm", user=fake.username, winrm=options, **extra)
@@ -53,7 +63,7 @@ def windows_endpoint(root: Path, name: str = "win1") -> Iterator[WindowsHost]:
     os.environ[PASSWORD_VAR] = PASSWORD
     model = WindowsHostModel(root)
     try:
-        with FakeWSMan(model, password=PASSWORD) as fake:
+        with FakeWSMan(model, password=PASSWORD, config=lab_config()) as fake:
             host = winrm_host(fake, name)
             env = EnvConfig(deploy_to=DEPLOY_TO, hosts=[host], secrets={"WINRM_PASSWORD": PASSWORD_VAR})
             yield WindowsHost(fake, model, host, env)

@@ -13,6 +13,7 @@ import struct
 from pathlib import Path
 
 import spnego
+from spnego.channel_bindings import GssChannelBindings
 
 PROTOCOL = "application/HTTP-SPNEGO-session-encrypted"
 BOUNDARY = b"--Encrypted Boundary"
@@ -27,8 +28,13 @@ def credentials_file(directory: Path, domain: str, user: str, password: str) -> 
     return path
 
 
-def new_acceptor() -> spnego.ContextProxy:
-    return spnego.server(protocol="ntlm", service="http")
+def new_acceptor(certificate_hash: bytes | None = None) -> spnego.ContextProxy:
+    """Over HTTPS the acceptor expects the client's channel bindings for this certificate
+    (RFC 5929 tls-server-end-point): a client bound to another certificate is refused."""
+    bindings = None
+    if certificate_hash is not None:
+        bindings = GssChannelBindings(application_data=b"tls-server-end-point:" + certificate_hash)
+    return spnego.server(protocol="ntlm", service="http", channel_bindings=bindings)
 
 
 def accept_step(context: spnego.ContextProxy, authorization: str) -> tuple[str | None, bool]:

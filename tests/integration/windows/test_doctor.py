@@ -35,15 +35,19 @@ def test_healthy_windows_host_passes_but_basic_over_http_is_flagged(windows_host
 
 def test_windows_problems_each_have_a_fix(windows_host):
     facts, account = windows_host.model.host_facts.facts, windows_host.model.host_facts.doctor
-    facts.update(is64_process=False, free_bytes=2**29, long_paths=False, tar=False, ps_version="4.0")
+    facts.update(is64_process=False, free_bytes=2**29, long_paths=False, long_path_error="The specified path, file name, "
+                 "or both are too long.", long_paths_enabled=False, tar=False, ps_version="4.0")
     account.update(max_envelope_kb=150, max_memory_per_shell_mb=None, junction_error="Access is denied",
-                   is_admin=False, account_kind="local", account="WIN1\\deploy")
+                   is_admin=False, account_kind="local", account="WIN1\\deploy", max_timeout_ms=1000)
     report = check_host(windows_host.host, windows_host.env)
     checks = by_name(report)
     failed = {c.name for c in report.failed}
-    assert {"64-bit PowerShell", "free disk", "tar.exe", "PowerShell version", "MaxEnvelopeSizekb",
+    assert {"64-bit PowerShell", "free disk", "PowerShell version", "MaxEnvelopeSizekb", "MaxTimeoutms",
             "junction in deploy_to", "account"} <= failed
     assert checks["long paths"].label == "warn" and checks["MaxMemoryPerShellMB"].label == "warn"
+    assert "280-character path fails (The specified path" in checks["long paths"].detail
+    assert checks["tar.exe"].ok and "zip artifact" in checks["tar.exe"].detail  # a fallback, not a failure
+    assert "set max_timeout = 1" in checks["MaxTimeoutms"].fix
     assert checks["MaxEnvelopeSizekb"].fix == "Set-Item WSMan:\\localhost\\MaxEnvelopeSizekb 500"
     assert all(c.fix and "\n" not in c.fix for c in report.checks if not c.ok)
     text = render([report])
@@ -109,3 +113,64 @@ def test_encryption_off_over_http_is_flagged():
     check = _auth_check(WinRMOptions(scheme="http", message_encryption="never"))
     assert not check.ok and "in clear" in check.detail
     assert _auth_check(WinRMOptions(scheme="http")).ok  # ntlm + encryption: fine over HTTP
+
+
+def test_constrained_language_is_reported_with_its_fix(windows_host):
+    windows_host.model.host_facts.facts["language_mode"] = "ConstrainedLanguage"
+    checks = by_name(check_host(windows_host.host, windows_host.env))
+    check = checks["PowerShell language mode"]
+    assert not check.ok and "ConstrainedLanguage mode" in check.detail and "AppLocker" in check.fix
+    assert windows_host.model.calls == []  # refused by the bootstrap, before any script
+
+
+class ProbedSmb:
+    """An SmbTransfer whose session outcome a test decides (Samba cannot speak SMB 2.1 only here)."""
+
+    def __init__(self, dialect: str, error: str, share=None):
+        from deploy.config import SmbOptions
+
+        self.dialect, self.error, self.options = dialect, error, SmbOptions(share=share, share_root="D:\\apps" if share else None)
+
+    def probe(self):
+        return self.dialect, self.error
+
+    def close(self):
+        pass
+
+
+def test_smb_dialect_and_token_filter_policy(windows_host):
+    from deploy.transport import open_transport
+
+    windows_host.model.host_facts.doctor.update(account_kind="local", account="WIN1\\deploy", token_filter_policy=0)
+    transport = open_transport(windows_host.host, windows_host.env)
+    transport.smb = ProbedSmb("", "SMB encryption is required (smb.encrypt) but the server's dialect cannot encrypt "
+                                  "(SMB 2.x; Server 2008 R2 speaks 2.1)")
+    checks = by_name(check_host(windows_host.host, windows_host.env, transport))
+    assert checks["LocalAccountTokenFilterPolicy"].label == "FAIL" and "reg add" in checks["LocalAccountTokenFilterPolicy"].fix
+    assert checks["SMB session"].label == "warn" and "upload over WinRM" in checks["SMB session"].fix  # WinRM falls back
+    transport = open_transport(windows_host.host, windows_host.env)
+    transport.smb = ProbedSmb("3.1.1", "", share="apps")
+    checks = by_name(check_host(windows_host.host, windows_host.env, transport))
+    assert checks["SMB session"].detail == "dialect 3.1.1" and "LocalAccountTokenFilterPolicy" not in checks
+
+
+def test_iis_checks_for_a_site_served_by_iis(windows_host):
+    from deploy.siteconfig.model import SiteConfig
+
+    env = windows_host.env.model_copy(update={"site": SiteConfig(servers=["iis"], static_root="current/static")})
+    iis = windows_host.model.host_facts.doctor["iis"]
+    iis.update(web_administration=False, appcmd=True, handlers_override="Deny")
+    checks = by_name(check_host(windows_host.host, env, project="shipsite"))
+    assert checks["IIS management"].ok and checks["IIS management"].detail == "IISAdministration, appcmd.exe"
+    assert checks["IIS handlers section"].ok and checks["FastCGI application"].label == "warn"
+    python = "C:\\shipyard\\site\\current\\.deps\\Scripts\\python.exe"
+    iis["fastcgi"] = [f"{python}|C:\\shipyard\\site\\current\\.deps\\Lib\\site-packages\\wfastcgi.py",
+                      "C:\\shipyard\\site\\shared\\venv\\Scripts\\python.exe|x.py"]
+    live = windows_host.model.local(windows_host.deploy_to) / "current"
+    live.mkdir(parents=True)
+    (live / "web.config").write_text("<configuration><system.webServer><handlers/></system.webServer></configuration>")
+    checks = by_name(check_host(windows_host.host, env, project="shipsite"))
+    assert checks["FastCGI application"].ok
+    assert checks["IIS handlers section"].label == "FAIL" and "500.19" in checks["IIS handlers section"].detail
+    iis.update(web_administration=False, iis_administration=False, appcmd=False)
+    assert by_name(check_host(windows_host.host, env, project="shipsite"))["IIS management"].label == "FAIL"

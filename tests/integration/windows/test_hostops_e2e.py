@@ -11,6 +11,7 @@ import hashlib
 import inspect
 import io
 import json
+import re
 import tarfile
 from pathlib import Path
 
@@ -22,7 +23,7 @@ from deploy.release.layout import Layout
 from deploy.release.windows import WindowsHostOps
 from deploy.secrets import Secret
 from deploy.transport import open_transport
-from deploy.transport.powershell import BOOTSTRAP_COMMAND_LINE, ProtocolError, ScriptFailed, load_script
+from deploy.transport.powershell import BOOTSTRAP_COMMAND_LINE, ScriptFailed, load_script
 
 RID1, RID2 = "20261125-141200-ab12cd3", "20261125-151200-ef45678"
 
@@ -86,7 +87,7 @@ def test_deploy_sequence_over_the_wire(ops, windows_host, tmp_path):
 
 
 def _script_of(stdin: bytes) -> bytes:
-    return base64.b64decode(stdin.split(b"\r\n", 1)[0])
+    return base64.b64decode(stdin.split(b"\r\n", 3)[2])
 
 
 def test_failure_answer_leaves_the_old_release_current_for_rollback(ops, windows_host, tmp_path):
@@ -159,9 +160,12 @@ def test_retention_keeps_current_and_in_use(ops, windows_host, tmp_path):
     assert [r.id for r in ops.releases()] == [RID1, RID2]
 
 
-def test_retention_never_raises(ops, windows_host):
-    windows_host.model.fail["remove_releases"] = "Access to the path is denied."
-    assert ops.remove_releases([RID1]) == [RID1]
+def test_retention_refusal_is_loud(ops, windows_host):
+    """A `current` that is not a junction stops retention with its reason (the flow reports it)."""
+    ops.prepare([], [])
+    (windows_host.model.local(windows_host.deploy_to) / "current").mkdir()
+    with pytest.raises(ScriptFailed, match="is not a junction: retention cannot tell which release is live"):
+        ops.remove_releases([RID1])
 
 
 def test_hook_gets_secrets_on_stdin_not_the_command_line(ops, windows_host, tmp_path):
@@ -169,32 +173,32 @@ def test_hook_gets_secrets_on_stdin_not_the_command_line(ops, windows_host, tmp_
 
     def runner(command, env, workdir):
         seen.update(env)
-        return (0, "migrated\n") if command == "python manage.py migrate" else (3, "boom")
+        return (0, "migrated\n", "warning: on stderr\n") if command == "python manage.py migrate" else (3, "boom", "")
 
     windows_host.model.hook_runner = runner
     ops.prepare([], [])
+    ops.unpack(ops.upload(tmp_path / "a.tar.gz", make_artifact(tmp_path / "a.tar.gz", "one")), RID1, {})
     secret = Secret("DB_PASSWORD", "hunter2-very-secret")
     result = ops.run_hook(RID1, "python manage.py migrate", {"STAGE": "updating"}, {"DB_PASSWORD": secret})
-    assert result.rc == 0 and result.stdout == "migrated\n"
+    assert (result.rc, result.stdout, result.stderr) == (0, "migrated\n", "warning: on stderr")
     assert seen == {"STAGE": "updating", "DB_PASSWORD": "hunter2-very-secret"}
     hook = windows_host.fake.commands[-1]
     assert b"hunter2" not in hook.command_line.encode()
-    assert b"hunter2" not in base64.b64decode(hook.stdin.split(b"\r\n")[1])  # not in the params either
+    assert b"hunter2" not in base64.b64decode(hook.stdin.split(b"\r\n")[0])  # not in the params either
     with pytest.raises(CommandFailed, match="exited 3"):
         ops.run_hook(RID1, "exit 3", {}, {})
+    assert windows_host.model.hooks == [("powershell", "python manage.py migrate"), ("powershell", "exit 3")]
 
 
 def test_service_restart_iis_recycle_and_health(ops, windows_host):
     model = windows_host.model
-    model.services = {"SiteWorker": {"status": "Running", "dependents": ["SiteBeat"], "hangs": True},
+    model.services = {"SiteWorker": {"status": "Running", "dependents": ["SiteBeat"], "hangs": True, "pid": 4100},
                       "SiteBeat": {"status": "Running"}}
     state = ops.service("SiteWorker", "restart", timeout=20)
     assert (state.status, state.dependents, state.killed) == ("Running", ["SiteBeat"], True)
     assert model.services["SiteBeat"]["status"] == "Running"
     assert model.calls[-1] == ("service", {"Name": "SiteWorker", "Action": "restart", "TimeoutSec": 20})
-    site = ops.configure_site("shipsite", "shipsite", 80, "C:\\Python311\\python.exe",
-                              "C:\\Python311\\Lib\\site-packages\\wfastcgi.py", "django.core.wsgi.get_wsgi_application()")
-    assert site.physical_path == "C:\\shipyard\\site\\current\\app" and site.created
+    model.app_pools["shipsite"] = "Started"
     assert ops.recycle_app_pool("shipsite").state == "Started" and model.recycles == ["shipsite"]
     assert ops.check_health("http://localhost/health/").status == 200
     model.health_ok = False
@@ -214,19 +218,18 @@ def test_restart_dispatches_configured_services(ops, windows_host):
 
 
 def test_parameters_bind_as_powershell_would(ops, windows_host):
-    """The model binds params against each real param() block: a wrong call from Python
-    fails like PowerShell's binder (exit 1, CLIXML error, no JSON line)."""
+    """The model binds params against each real param() block: a wrong call from Python fails
+    like PowerShell's binder, and the bootstrap's envelope turns it into ok=false with its message."""
     transport = ops.transport
-    with pytest.raises(ProtocolError, match="expected one JSON line on stdout, got 0") as err:
+    with pytest.raises(ScriptFailed, match="cannot be found that matches parameter name 'Release'") as err:
         transport.call("switch", {"DeployTo": "C:\\x", "Release": RID1}, timeout=10)
-    assert "cannot be found that matches parameter name 'Release'" in err.value.result.stderr
+    assert err.value.result.rc == 1
     for params, message in [({"Name": "W3SVC"}, "missing mandatory parameters: Action"),
                             ({"Name": "W3SVC", "Action": "reload"}, "does not belong to the set"),
                             ({"Name": "W3SVC; rm", "Action": "stop"}, "does not match"),
                             ({"Name": "W3SVC", "Action": "stop", "TimeoutSec": 0}, "outside the range")]:
-        with pytest.raises(ProtocolError) as err:
+        with pytest.raises(ScriptFailed, match=re.escape(message)):
             transport.call("service", params, timeout=10)
-        assert message in err.value.result.stderr
 
 
 def test_model_verbs_take_exactly_the_scripts_parameters(windows_host):

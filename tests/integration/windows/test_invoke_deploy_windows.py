@@ -1,12 +1,14 @@
-"""The whole `invoke deploy` / `invoke rollback` to a Windows host, through real pywinrm,
-against the strict WS-Man endpoint answered by the scripts' contract model. Proves the
-deploy flow drives WindowsHostOps end to end; not that the scripts work on Windows."""
+"""The whole `invoke deploy` / `invoke rollback` to a Windows host without a site model (an app
+pool recycled as a service), through real pywinrm, against the strict WS-Man endpoint answered
+by the scripts' contract model. Proves the deploy flow drives WindowsHostOps end to end; not that
+the scripts work on Windows. The IIS site case, with the failed-health switch-back, is
+test_windows_deploy_sequence.py."""
 
 import json
 
 import pytest
 
-from tests.integration.windows.harness import PASSWORD, site_with_windows_env, windows_current
+from tests.integration.windows.harness import WINRM_HOST_TOML, PASSWORD, site_with_windows_env, windows_current
 
 ENV = """
 [env.win]
@@ -14,14 +16,7 @@ deploy_to = 'C:\\shipyard\\site'
 secrets = {{ WINRM_PASSWORD = "{var}" }}
 services = [{{ kind = "iis_apppool", name = "shipsite" }}]
 health = {{ url = "http://{{address}}:{{app_port}}/health/", timeout = 5 }}
-
-[[env.win.hosts]]
-name = "win1"
-address = "127.0.0.1"
-transport = "winrm"
-user = "{user}"
-winrm = {{ scheme = "http", port = {port}, auth = "basic", password_secret = "WINRM_PASSWORD", operation_timeout = 2, read_timeout = 5 }}
-"""
+""" + WINRM_HOST_TOML.format(env="win")
 
 
 @pytest.fixture
@@ -55,18 +50,3 @@ def test_invoke_deploy_and_rollback_to_windows_host(win_site):
     assert outcomes == [("deploy", "ok"), ("deploy", "ok"), ("rollback", "ok")]
     assert PASSWORD not in repo.invoke("releases", "--env", "win").stdout + (repo.root / "all-events.jsonl").read_text()
     assert win.model.recycles == ["shipsite"] * 3  # after each switch: IIS misses junction retargets
-
-
-@pytest.mark.slow
-def test_failed_health_on_windows_switches_back(win_site):
-    repo, win = win_site
-    repo.invoke("build", "deploy", "--env", "win")
-    good = windows_current(win)
-    (repo.root / "site" / "v2.txt").write_text("2")
-    repo.commit("v2")
-    win.model.health_ok = lambda expect: expect == good  # only the new release is unhealthy
-    proc = repo.invoke("build", "deploy", "--env", "win", check=False)
-    assert proc.returncode == 1 and "win1: step 'publishing/health' failed" in proc.stderr
-    assert windows_current(win) == good
-    journal = win.model.local(win.deploy_to) / ".shipyard" / "journal.jsonl"
-    assert json.loads(journal.read_text().splitlines()[-1])["outcome"] == "rolled_back"

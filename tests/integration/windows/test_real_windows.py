@@ -88,3 +88,20 @@ def test_real_deadline_and_errors(real_ops):
     assert failed.rc != 0 and "boom" in failed.stderr
     big = real_ops.transport.run("$x = '" + "a" * 20000 + "'; Write-Output $x.Length", timeout=60)
     assert big.stdout.strip() == "20000"
+
+
+def test_real_hook_runs_apart_with_streams_and_exit_code(real_ops):
+    """A native program's stderr must not end the hook, and `exit 3` must not end the answer."""
+    from deploy.errors import CommandFailed
+
+    real_ops.prepare([], [])
+    with pytest.raises(CommandFailed) as err:
+        real_ops.run_hook(None, "cmd.exe /c 'echo warning 1>&2'; Write-Output 'out'; exit 3", {}, {})
+    assert err.value.result.rc == 3 and "out" in err.value.result.stdout and "warning" in err.value.result.stderr
+    with pytest.raises(CommandFailed):  # Set-StrictMode: an unset variable is an error
+        real_ops.run_hook(None, "Write-Output $NotSetAnywhere", {}, {})
+
+
+def test_real_long_path_probe_and_language_mode(real_ops):
+    facts = real_ops.facts()
+    assert facts.language_mode == "FullLanguage" and isinstance(facts.long_paths, bool)

@@ -43,7 +43,7 @@ def test_put_goes_over_encrypted_smb_and_is_verified_far_side(transport, smb_win
     assert not on_share.with_name("big.bin.part").exists()
     names = [n for n, _ in smb_windows_host.model.calls]
     assert names == ["verify_file"]  # the bytes never went through WinRM
-    assert sum(len(c.stdin) for c in smb_windows_host.fake.commands) < 10_000
+    assert sum(len(c.stdin) for c in smb_windows_host.fake.commands) < 40_000  # script, library, params: no file bytes
     status = samba.status()
     assert "SMB3" in status and "AES" in status  # the session was encrypted (smbstatus' view)
 

@@ -10,14 +10,14 @@ from deploy.errors import TransportError
 from deploy.preflight.windows import _auth_check
 from deploy.transport import open_transport
 from tests.integration.windows.tls import make_tls
-from tests.integration.windows.wsman_fake import FakeWSMan
+from tests.integration.windows.wsman_fake import FakeWSMan, ServerConfig
 
 
 @pytest.fixture
 def https_fake(tmp_path, monkeypatch):
     context, ca = make_tls(tmp_path)
     monkeypatch.setenv("SHIPYARD_TEST_WINRM_PASSWORD", "S3cret-pw!")
-    with FakeWSMan(lambda line, stdin: (b"ok\r\n", b"", 0), tls=context) as fake:
+    with FakeWSMan(lambda line, stdin: (b"ok\r\n", b"", 0), tls=context, config=ServerConfig(allow_basic=True)) as fake:
         yield fake, ca
 
 

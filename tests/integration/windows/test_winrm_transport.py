@@ -26,8 +26,8 @@ ERROR_CLIXML = (b'#< CLIXML\r\n<Objs Version="1.1.0.1" xmlns="http://schemas.mic
 
 
 def framed(stdin: bytes) -> tuple[str, dict, bytes]:
-    script, params, rest = (stdin.split(b"\r\n", 2) + [b""])[:3]
-    return base64.b64decode(script).decode(), json.loads(base64.b64decode(params)), rest
+    call, _library, script, rest = (stdin.split(b"\r\n", 3) + [b""])[:4]
+    return base64.b64decode(script).decode(), json.loads(base64.b64decode(call)), rest
 
 
 @pytest.fixture
@@ -240,15 +240,15 @@ def test_endpoint_rejects_oversized_envelopes(windows_host):
 def test_operation_timeout_while_opening_the_shell_is_a_transport_error(windows_host):
     """pywinrm does not retry a time-out fault on Create (diyan/pywinrm #323): name it."""
     fake = windows_host.fake
-    original = fake._create
+    original = fake.winrs._create
 
-    def slow_create(root):
+    def slow_create(root, user):
         raise Fault(TIMED_OUT, "w:TimedOut", "The WS-Management service cannot complete the operation")
 
-    fake._create = slow_create
+    fake.winrs._create = slow_create
     transport = open_transport(windows_host.host, windows_host.env)
     with pytest.raises(TransportError, match="win1: WinRM open shell failed: WinRMOperationTimeoutError"):
         transport.run("x", timeout=5)
-    fake._create = original
+    fake.winrs._create = original
     windows_host.model.adhoc = lambda script, rest: (b"ok\r\n", b"", 0)
     assert transport.run("x", timeout=5).ok  # the next command opens a shell normally

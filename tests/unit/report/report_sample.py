@@ -82,6 +82,8 @@ def host_stages(bus: EventBus, clock: FakeClock, host: str, batch: int, *, fail_
 def emit_sample_run(bus: EventBus, clock: FakeClock) -> None:
     bus.emit("run.start", command="deploy", env="production", revision="ab12cd3" + "0" * 33, release=RELEASE,
              user="alice", hosts=HOSTS, batches=BATCHES)
+    bus.emit("insecure", host="win1", setting='winrm.cert_validation = "ignore"',
+             risk="the WinRM listener's certificate is not checked: anyone on the path can pose as the host")
     bus.emit("lock", action="acquired", holder="alice@ci-runner-7")
     bus.emit("db.script", dialect="postgres", script=DB_SCRIPT, applied=True)
     bus.emit("batch", action="start", batch=1, of=2, hosts=["web1"])

@@ -95,7 +95,7 @@ def test_report_task_writes_the_page(tmp_path, capsys):
     out = tmp_path / "report.html"
     run_report_task("--from", str(events), "--out", str(out))
     assert "win1" in out.read_text()
-    assert f"report: {out} (78 events)" in capsys.readouterr().out
+    assert f"report: {out} (79 events)" in capsys.readouterr().out
 
 
 def test_report_task_refuses_missing_or_broken_events(tmp_path, capsys):

@@ -24,7 +24,7 @@ def test_every_documented_kind_appears_in_the_sample_run_and_validates():
     events = sample_events()
     kinds = set(event_schema()["$defs"])
     assert kinds == {"run.start", "run.end", "stage.start", "stage.end", "step", "upload.progress", "retry",
-                     "lb.drain", "lb.ready", "health", "rollback", "db.script", "hook", "lock", "batch"}
+                     "lb.drain", "lb.ready", "health", "rollback", "db.script", "hook", "lock", "batch", "insecure"}
     assert kinds == {e["kind"] for e in events}
     for event in events:
         assert event_errors(event) == [], event

@@ -24,6 +24,8 @@ def test_unknown_elements_attributes_and_values_are_reported():
       <appSettings><add key="A" /></appSettings>
     </configuration>"""
     assert check_web_config(text) == [
+        'configuration/system.webServer/handlers: locked at site level by default (overrideModeDefault="Deny"), '
+        "IIS answers 500.19 (0x80070021); register it in applicationHost.config instead",
         "configuration/system.webServer/handlers/add: resourceType='Anything' is not one of Directory, Either, File, Unspecified",
         "configuration/system.webServer/handlers/add: unknown attribute colour='red'",
         "<fastCgi> at configuration/system.webServer/fastCgi is not an element IIS documents here",

@@ -12,7 +12,8 @@ from hypothesis import given, strategies as st
 from deploy.transport.base import Result
 from deploy.transport.powershell import (
     BOOTSTRAP, BOOTSTRAP_COMMAND_LINE, MAX_CMDLINE, POWERSHELL, ProtocolError, ScriptFailed,
-    clean_stderr, command_script, encode_command, encoded_command_line, parse_answer, quote, rechunk, stdin_frame,
+    clean_stderr, command_script, encode_command, encoded_command_line, hook_invocation, parse_answer, quote, rechunk,
+    stdin_frame,
 )
 from deploy.transport.ps1_answers import Switched
 from deploy.transport.winrm import STDIN_CHUNK, UPLOAD_LINE
@@ -59,12 +60,38 @@ def test_rechunk_keeps_bytes_and_bounds_pieces(pieces, size):
     assert all(len(p) == size for p in out[:-1])
 
 
-def test_stdin_frame_carries_script_and_params_as_two_base64_lines():
-    frame = stdin_frame("Write-Output 'h\u00e9'", {"Path": "C:\\x", "Ids": ["a"], "Secret": None})
-    script, params, rest = frame.split(b"\r\n")
+def test_stdin_frame_carries_call_library_and_script_as_three_base64_lines():
+    frame = stdin_frame("Write-Output 'h\u00e9'", {"Path": "C:\\x", "Ids": ["a"], "Secret": None}, "file_hash", "function F {}")
+    call, library, script, rest = frame.split(b"\r\n")
+    assert json.loads(base64.b64decode(call)) == {"step": "file_hash", "params": {"Path": "C:\\x", "Ids": ["a"], "Secret": None}}
+    assert base64.b64decode(library) == b"function F {}"
     assert base64.b64decode(script).decode() == "Write-Output 'h\u00e9'"
-    assert json.loads(base64.b64decode(params)) == {"Path": "C:\\x", "Ids": ["a"], "Secret": None}
     assert rest == b"" and frame.isascii()
+
+
+def test_an_ad_hoc_frame_has_no_step_and_no_library():
+    call, library, script, rest = stdin_frame("1", {}).split(b"\r\n")
+    assert json.loads(base64.b64decode(call)) == {"step": None, "params": {}} and library == b""
+
+
+@pytest.mark.parametrize("command,shell", [
+    ("scripts\\migrate.cmd --fake", "cmd"), ('"C:\\My App\\seed.BAT"', "cmd"), ("python manage.py migrate", "powershell"),
+    ("& $env:SHIPYARD_PYTHON manage.py check", "powershell"), ("Write-Output x.cmd", "powershell"),
+])
+def test_hook_shell_is_cmd_only_for_batch_files(command, shell):
+    got, text = hook_invocation(command)
+    assert got == shell
+    if shell == "powershell":
+        assert text.startswith("Set-StrictMode -Version Latest\n$ErrorActionPreference = 'Stop'") and command in text
+        assert text.endswith("\nexit $LASTEXITCODE\n")
+    else:
+        assert text == command
+
+
+def test_hook_longer_than_a_process_command_line_is_refused_before_any_io():
+    with pytest.raises(ValueError, match="too long for one process command line"):
+        hook_invocation("Write-Output '" + "x" * 13000 + "'")
+    assert hook_invocation("Write-Output '" + "x" * 11000 + "'")[0] == "powershell"
 
 
 @pytest.mark.parametrize("text,literal", [

@@ -1,5 +1,5 @@
-"""L1: every scripts/ps1 script and every script the Python side generates parses with a
-real PowerShell grammar (tree-sitter-powershell), and each ps1 keeps the structural contract."""
+"""L1: every scripts/ps1 script, the library and every script the Python side generates parses
+with a real PowerShell grammar (tree-sitter-powershell), and each keeps the structural contract."""
 
 from __future__ import annotations
 
@@ -7,44 +7,58 @@ from pathlib import Path
 
 import pytest
 
-from deploy.transport.powershell import BOOTSTRAP, SCRIPTS_DIR, command_script
+from deploy.transport.powershell import BOOTSTRAP, LIBRARY, SCRIPTS_DIR, command_script, hook_invocation
 from deploy.transport.ps1_answers import SCHEMAS
-from tests.unit.windows.ps1_lint import answer_shapes, command_names, structure_problems, syntax_problems
+from tests.unit.windows.ps1_lint import (
+    answer_shapes, command_names, library_problems, structure_problems, syntax_problems, unknown_commands,
+)
 
 SCRIPTS = sorted(SCRIPTS_DIR.glob("*.ps1"))
+LIB = LIBRARY.read_text(encoding="utf-8-sig")
 GENERATED = {
     "bootstrap": BOOTSTRAP,
     "command string": command_script("Get-Service W3SVC | Select-Object -First 1", None, None),
     "argv + env + cwd": command_script(["C:\\Python311\\python.exe", "manage.py", "migrate", "--noinput",
                                         "--database=default", "it's"], {"DJANGO_SETTINGS_MODULE": "site.settings"},
                                        "C:\\shipyard\\site\\current\\app"),
+    "hook wrapper": hook_invocation("& $env:SHIPYARD_PYTHON manage.py migrate --noinput\nif ($LASTEXITCODE) { exit $LASTEXITCODE }")[1],
 }
 
 
 def test_the_library_is_all_there():
     assert {p.stem for p in SCRIPTS} == set(SCHEMAS)  # every script has an answer schema and vice versa
-    assert len(SCRIPTS) >= 20
+    assert len(SCRIPTS) >= 22
 
 
-@pytest.mark.parametrize("path", SCRIPTS, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", SCRIPTS + [LIBRARY], ids=lambda p: p.name)
 def test_script_parses(path: Path):
     assert syntax_problems(path.read_text(encoding="utf-8-sig")) == []
 
 
 @pytest.mark.parametrize("path", SCRIPTS, ids=lambda p: p.name)
 def test_script_structure(path: Path):
-    assert structure_problems(path.read_text(encoding="utf-8-sig"), path.stem) == []
+    assert structure_problems(path.read_text(encoding="utf-8-sig")) == []
+
+
+@pytest.mark.parametrize("path", SCRIPTS, ids=lambda p: p.name)
+def test_script_calls_only_known_commands(path: Path):
+    assert unknown_commands(path.read_text(encoding="utf-8-sig"), LIB) == []
+
+
+def test_library_only_defines_functions():
+    assert library_problems(LIB) == []
+    assert unknown_commands(LIB, LIB) == []
 
 
 @pytest.mark.parametrize("path", SCRIPTS, ids=lambda p: p.name)
 def test_answer_shapes_match_the_python_schema(path: Path):
-    """Every `return [ordered]@{...}` of Invoke-Step fits SCHEMAS[name]: no unknown key, no
+    """Every `return [ordered]@{...}` of the script fits SCHEMAS[name]: no unknown key, no
     required key missing — the .ps1 and the Python side cannot drift apart silently."""
     schema = SCHEMAS[path.stem]
     fields = set(schema.model_fields)
     required = {n for n, f in schema.model_fields.items() if f.is_required()}
     shapes = answer_shapes(path.read_text(encoding="utf-8-sig"))
-    assert shapes, "no `return [ordered]@{...}` found in Invoke-Step"
+    assert shapes, "no `return [ordered]@{...}` found"
     for keys in shapes:
         assert keys <= fields and required <= keys, (keys, fields)
 
@@ -89,18 +103,30 @@ def test_known_false_positive_is_excused_by_line_not_by_file():
 @pytest.mark.parametrize("mutation,problem", [
     (lambda s: s.replace("Set-StrictMode -Version Latest\n", ""), "Set-StrictMode"),
     (lambda s: s.replace("$ErrorActionPreference = 'Stop'\n", ""), "ErrorActionPreference"),
-    (lambda s: s.replace("    return [ordered]", "    Write-Output 'debug'\n    return [ordered]", 1), "write-output"),
-    (lambda s: s + "[Console]::Out.WriteLine('second')\n", "single JSON output path"),
-    (lambda s: s.replace("} else { exit 1 }", "}"), "non-zero"),
-    (lambda s: s.replace("step = 'file_hash'", "step = 'other'"), "no answer record"),
+    (lambda s: s.replace("$hash = ", "Write-Output 'debug'\n$hash = ", 1), "write-output"),
+    (lambda s: s + "[Console]::Out.WriteLine('second')\n", "[Console]"),
+    (lambda s: s.replace("if (-not (Test-Path", "if ($Path -eq 'x') { exit 3 }\nif (-not (Test-Path", 1), "exit"),
+    (lambda s: s + "Get-Date\n", "last statement"),
+    (lambda s: s.replace("return [ordered]", "$null = [ordered]"), "answers nothing"),
     (lambda s: s.replace("[CmdletBinding()]\n", ""), "CmdletBinding"),
     (lambda s: "Write-Verbose 'first'\n" + s, "first statement"),
-    (lambda s: s.replace("    if (-not (Test-Path", "    try { $null = 1 }\n    if (-not (Test-Path", 1), "try without catch"),
+    (lambda s: s.replace("if (-not (Test-Path", "try { $null = 1 }\nif (-not (Test-Path", 1), "try without catch"),
     (lambda s: s.replace("Get-FileHash", "iex 'Get-FileHash'", 1), "iex"),
 ])
 def test_structure_rules_catch_mutations(mutation, problem):
-    assert structure_problems(GOOD, "file_hash") == []
-    assert any(problem in p for p in structure_problems(mutation(GOOD), "file_hash"))
+    assert structure_problems(GOOD) == []
+    assert any(problem in p for p in structure_problems(mutation(GOOD)))
+
+
+def test_unknown_commands_catch_a_typo_and_a_pwsh_7_cmdlet():
+    assert unknown_commands(GOOD.replace("Get-FileHash", "Get-FileHsah"), LIB) == ["get-filehsah"]
+    assert unknown_commands(GOOD + "'a', 'b' | Join-String\n", LIB) == ["join-string"]  # PowerShell 7 only
+    assert unknown_commands(GOOD + "Remove-Tree 'C:\\x'\n", LIB) == []  # a library function
+
+
+def test_library_rules_catch_a_statement_that_runs_on_load():
+    assert library_problems(LIB + "\n$x = 1\n")
+    assert library_problems(LIB + "\nfunction Bad { [Console]::Out.WriteLine('x') }\n")
 
 
 def test_command_names_lists_cmdlets():

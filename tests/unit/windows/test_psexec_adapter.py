@@ -62,7 +62,7 @@ def test_command_line_is_the_same_bootstrap_as_winrm():
 
     result = transport(StandInClient(responder)).run("Write-Output hi", timeout=5)
     assert result.stdout == "hi\r\n" and seen[0][0] == BOOTSTRAP_COMMAND_LINE
-    script = base64.b64decode(seen[0][1].split(b"\r\n")[0]).decode()
+    script = base64.b64decode(seen[0][1].split(b"\r\n")[2]).decode()
     assert script.startswith("Write-Output hi")
 
 
