@@ -27,7 +27,7 @@ def uses_any(routine: Routine, names: set[QName]) -> bool:
 
 def creation_order(routines: list[Routine]) -> list[Routine]:
     """Views and functions before what uses them, triggers last; ties keep name order."""
-    rank = {"function": 0, "view": 1, "procedure": 2, "trigger": 3}
+    rank = {"function": 0, "view": 1, "procedure": 2, "trigger": 3, "event": 4}
     ordered = sorted(routines, key=lambda r: (rank[r.kind], r.name.key))
     by_short: dict[str, list[int]] = {}
     for i, r in enumerate(ordered):

@@ -18,7 +18,7 @@ def routine_key(r: Routine) -> str:
     return r.fingerprint or fingerprint(r.definition)
 
 
-TABLE_WORK = ("alter_table", "add_column", "alter_column", "drop_column", "reorder_columns")
+TABLE_WORK = ("alter_table", "add_column", "alter_column", "drop_column", "reorder_columns", "alter_partition")
 
 
 def diff(current: Schema, desired: Schema, renames: list[Rename] | None = None) -> Plan:

@@ -20,6 +20,20 @@ _TOKEN = re.compile(
     """,
     re.VERBOSE | re.DOTALL,
 )
+# MySQL: '...' and "..." are strings with backslash escapes, `...` names, # and -- comments;
+# /*!NNNNN ... */ is text the server runs, so its wrapper is only whitespace.
+_MYSQL_TOKEN = re.compile(
+    r"""
+    (?P<ws>\s+|/\*!\d*|\*/)
+  | (?P<comment>--(?:[ \t][^\n]*)?(?=\n|$)|\#[^\n]*|/\*.*?\*/)
+  | (?P<str>[Nn]?'(?:[^'\\]|\\.|'')*'|"(?:[^"\\]|\\.|"")*")
+  | (?P<qident>`(?:[^`]|``)*`)
+  | (?P<num>\d+(?:\.\d*)?(?:[eE][-+]?\d+)?|\.\d+)
+  | (?P<word>[A-Za-z_@$\x80-\uffff][A-Za-z0-9_@$\x80-\uffff]*)
+  | (?P<op>:=|<=>|->>|->|<>|!=|<=|>=|<<|>>|&&|\|\||[-+*/%=<>(),.;~&|^!?:{}\\])
+    """,
+    re.VERBOSE | re.DOTALL,
+)
 _GO = re.compile(r"^[ \t]*GO[ \t]*(?:--[^\n]*)?$", re.IGNORECASE | re.MULTILINE)
 PROGRAMMABLE = re.compile(
     r"^\s*CREATE\s+(?:OR\s+(?:ALTER|REPLACE)\s+)?(?:DEFINER\s*=\s*\S+\s+)?"
@@ -54,11 +68,11 @@ class Statement:
     batch: int
 
 
-def tokenize(text: str, first_line: int = 1) -> list[Token]:
+def tokenize(text: str, first_line: int = 1, dialect: str | None = None) -> list[Token]:
     """Every token including whitespace and comments, so text can be rebuilt exactly."""
     out, pos, line = [], 0, first_line
     end = len(text)
-    match = _TOKEN.match
+    match = (_MYSQL_TOKEN if dialect == "mysql" else _TOKEN).match
     while pos < end:
         m = match(text, pos)
         if not m:
@@ -79,6 +93,10 @@ def significant(tokens: list[Token]) -> list[Token]:
 def split_statements(text: str, dialect: str) -> list[Statement]:
     """Statements in source order. T-SQL is cut into `GO` batches first; a batch that creates
     a programmable object is one statement (SQL Server requires that anyway)."""
+    if dialect == "mysql":
+        from deploy.db.mysql.split import split_mysql
+
+        return split_mysql(text)
     if dialect != "tsql":
         return _split_batch(text, 1, 0, dialect)
     out: list[Statement] = []
@@ -154,11 +172,11 @@ def _statement(tokens: list[Token], batch: int) -> Statement:
     return Statement(text, tokens[0].line, batch)
 
 
-def normalise(text: str) -> str:
+def normalise(text: str, dialect: str | None = None) -> str:
     """The comparison form of a body: no whitespace or comment differences, bare words
     lower-cased, `CREATE OR ALTER|REPLACE` read as `CREATE`, no trailing `;`."""
     words = []
-    for tok in significant(tokenize(text)):
+    for tok in significant(tokenize(text, 1, dialect)):
         words.append(tok.text.lower() if tok.kind == "word" else _unquote_for_key(tok))
     while words and words[-1] == ";":
         words.pop()
@@ -177,8 +195,8 @@ def _unquote_for_key(tok: Token) -> str:
     return tok.text
 
 
-def fingerprint(text: str) -> str:
-    return hashlib.sha256(normalise(text).encode()).hexdigest()[:32]
+def fingerprint(text: str, dialect: str | None = None) -> str:
+    return hashlib.sha256(normalise(text, dialect).encode()).hexdigest()[:32]
 
 
 _CLOSE = {'"': '"', "[": "]", "`": "`", "'": "'"}

@@ -15,6 +15,8 @@ def introspect(conn: Any, dialect: str) -> Schema:
         from deploy.db.introspect.postgres import introspect_postgres as run
     elif dialect == "sqlite":
         from deploy.db.introspect.sqlite import introspect_sqlite as run
+    elif dialect == "mysql":
+        from deploy.db.mysql.introspect import introspect_mysql as run
     else:
         from deploy.db.introspect.tsql import introspect_tsql as run
     return run(conn)

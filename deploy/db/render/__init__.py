@@ -11,8 +11,10 @@ def renderer(dialect: str):
     from deploy.db.render.postgres import PostgresRenderer
     from deploy.db.render.sqlite import SqliteRenderer
     from deploy.db.render.tsql import TsqlRenderer
+    from deploy.db.mysql.render import MysqlRenderer
 
-    return {"postgres": PostgresRenderer, "sqlite": SqliteRenderer, "tsql": TsqlRenderer}[dialect]()
+    renderers = {"postgres": PostgresRenderer, "sqlite": SqliteRenderer, "tsql": TsqlRenderer, "mysql": MysqlRenderer}
+    return renderers[dialect]()
 
 
 def render(plan: Plan, dialect: str | None = None) -> Script:

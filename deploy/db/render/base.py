@@ -26,6 +26,7 @@ class Script:
     before: list[Step] = field(default_factory=list)
     steps: list[Step] = field(default_factory=list)
     after: list[Step] = field(default_factory=list)
+    transactional: bool = True  # False: each step commits on its own (MySQL DDL)
 
     @property
     def statements(self) -> list[Step]:
