@@ -3,7 +3,7 @@
 A project using Shipyard writes the same two lines, then adds its own tasks or
 Python stage hooks, e.g.:
 
-    from deploy.stages import after
+    from deploy.engine.stages import after
 
     @after("finishing")
     def announce(ctx):

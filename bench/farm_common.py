@@ -19,10 +19,10 @@ from typing import Any, Iterator
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from deploy.build import build_artifact  # noqa: E402
-from deploy.build.verify import read_sidecar  # noqa: E402
+from deploy.artifact import build_artifact  # noqa: E402
+from deploy.artifact.verify import read_sidecar  # noqa: E402
 from deploy.config import EnvConfig, Loaded, load  # noqa: E402
-from deploy.context import RunContext, close_targets, new_owner, open_targets  # noqa: E402
+from deploy.engine.context import RunContext, close_targets, new_owner, open_targets  # noqa: E402
 from deploy.lab import farm  # noqa: E402
 from deploy.lab.proc import read_pid  # noqa: E402
 from deploy.report.events import EventBus  # noqa: E402
@@ -76,7 +76,7 @@ class RunResult:
 
 
 def run(bench: Bench, env: EnvConfig, command: str = "deploy", to: str | None = None) -> RunResult:
-    from deploy import flow
+    from deploy.engine import flow
 
     events: list[dict] = []
     bus = EventBus()

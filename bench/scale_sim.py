@@ -16,7 +16,7 @@ from typing import Any
 from farm_common import bench_lab
 
 from deploy.config import EnvConfig, HealthConfig, HostConfig, Loaded, RolloutConfig
-from deploy.context import RunContext, Target, new_owner
+from deploy.engine.context import RunContext, Target, new_owner
 from deploy.errors import LockHeld
 from deploy.release.hostops import GOOD, HostOps, ReleaseInfo
 from deploy.release.layout import Layout
@@ -143,7 +143,7 @@ class SimHostOps(HostOps):
 
 
 def simulate(hosts: int, latency: Latency, artifact: Path, loaded: Loaded) -> tuple[float, float]:
-    from deploy import flow
+    from deploy.engine import flow
 
     configs = [HostConfig(name=f"sim{i}", transport="ssh") for i in range(hosts)]
     env = EnvConfig(hosts=configs, rollout=RolloutConfig(batch="25%"), health=HealthConfig(url=None), parallel=10)

@@ -3,10 +3,20 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-if TYPE_CHECKING:  # pragma: no cover
-    from deploy.transport.base import Result
+
+class CommandOutcome(Protocol):
+    """What CommandFailed reads of a result (deploy.transport.base.Result is one); the error
+    tree is the ground floor, so it names the shape rather than importing the transport."""
+
+    host: str
+    rc: int
+    stdout: str
+    stderr: str
+
+    @property
+    def display_command(self) -> str: ...
 
 
 class ShipyardError(Exception):
@@ -35,7 +45,7 @@ class UsageError(ShipyardError):
 class CommandFailed(ShipyardError):
     """A command on a host exited non-zero (raised by Transport.run with check=True)."""
 
-    def __init__(self, result: "Result"):
+    def __init__(self, result: CommandOutcome):
         self.result = result
         tail = (result.stderr or result.stdout).strip().splitlines()[-5:]
         detail = ("\n  " + "\n  ".join(tail)) if tail else ""

@@ -5,17 +5,14 @@ from __future__ import annotations
 import json
 import sys
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:  # pragma: no cover
-    from deploy.lab.farm import Lab
+from deploy.lab.state import Lab
 
 
 def _q(text: str) -> str:
     return json.dumps(text)  # a JSON string is a valid TOML basic string
 
 
-def render_env(lab: "Lab") -> str:
+def render_env(lab: Lab) -> str:
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
     hosts = "".join(
         f"  {{ name = {_q(h.name)}, address = {_q(h.address)}, transport = \"ssh\", user = \"root\", "

@@ -4,64 +4,18 @@ it is made, so `down` removes exactly that (also after a half-finished `up`)."""
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import shutil
 import signal
 import subprocess
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from deploy.lab import LabError, balancer, hosts as labhosts
 from deploy.lab.envfile import render_env
 from deploy.lab.hosts import APP_PORT, BRIDGE, NETNS_PREFIX, SUBNET_PREFIX, LabHost
 from deploy.lab.proc import free_port, read_pid, sh, stop_pid
-
-STATE = "lab.json"
-
-
-@dataclass
-class Lab:
-    dir: str
-    mode: str  # "netns" or "loopback"
-    frontend_port: int
-    hosts: list[LabHost] = field(default_factory=list)
-    bridge: str | None = None
-    env_file: str | None = None
-    wsgi: str = "shipsite.wsgi"
-
-    @property
-    def root(self) -> Path:
-        return Path(self.dir)
-
-    @property
-    def known_hosts(self) -> Path:
-        return self.root / "known_hosts"
-
-    @property
-    def client_key(self) -> Path:
-        return self.root / "id_ed25519"
-
-    @property
-    def admin_socket(self) -> Path:
-        return balancer.admin_socket(self.root)
-
-    @property
-    def frontend_url(self) -> str:
-        return f"http://127.0.0.1:{self.frontend_port}"
-
-    def save(self) -> None:
-        data = {**self.__dict__, "hosts": [h.to_json() for h in self.hosts]}
-        (self.root / STATE).write_text(json.dumps(data, indent=2))
-
-    @classmethod
-    def load(cls, lab_dir: Path) -> "Lab":
-        try:
-            data = json.loads((lab_dir / STATE).read_text())
-        except FileNotFoundError:
-            raise LabError(f"lab: no lab at {lab_dir} (no {STATE}); run `invoke lab.up` first") from None
-        return cls(**{**data, "hosts": [LabHost(**h) for h in data["hosts"]]})
+from deploy.lab.state import STATE, Lab
 
 
 def namespaces_allowed() -> bool:

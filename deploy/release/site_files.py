@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from deploy.errors import ArtifactError
 
 if TYPE_CHECKING:  # pragma: no cover
-    from deploy.context import RunContext
+    from deploy.engine.context import RunContext
 
 
 def substituted_files(ctx: "RunContext", artifact: Path) -> dict[str, str]:

@@ -9,8 +9,6 @@ so no writer can leak a secret by forgetting to redact.
 from __future__ import annotations
 
 import json
-import os
-import sys
 import threading
 import uuid
 from datetime import datetime, timezone
@@ -118,54 +116,3 @@ def read_events(path: str | Path) -> list[dict[str, Any]]:
     """Every event of a JSON-lines file, in file order (blank lines ignored)."""
     text = Path(path).read_text(encoding="utf-8")
     return [json.loads(line) for line in text.splitlines() if line.strip()]
-
-
-def is_interactive(stream: Any = None) -> bool:
-    """A person is watching: a TTY, and not a CI runner (they all set CI)."""
-    stream = stream or sys.stderr
-    if os.environ.get("CI") or os.environ.get("TF_BUILD") or os.environ.get("JENKINS_URL"):
-        return False
-    return bool(getattr(stream, "isatty", lambda: False)())
-
-
-def make_bus(
-    events_path: str | Path | None,
-    junit_path: str | Path | None,
-    html_path: str | Path | None,
-    interactive: bool | None = None,
-    *,
-    stream: Any = None,
-    notify: Any = None,
-    secrets: dict[str, Any] | None = None,
-) -> EventBus:
-    """The bus a deploy task uses: files asked for on the command line (or
-    SHIPYARD_EVENTS), a live table for a person or plain lines for CI, and the
-    environment's webhook (`notify`: a NotifyConfig; `secrets` holds its token)."""
-    bus = EventBus()
-    if notify is not None:
-        from deploy.report.webhook import WebhookNotifier
-
-        bus.subscribe(WebhookNotifier.from_config(notify, secrets or {}))
-    events_path = events_path or os.environ.get(EVENTS_ENV_VAR) or None
-    if events_path:
-        bus.subscribe(JsonLinesWriter(events_path))
-    if junit_path:
-        from deploy.report.junit import JUnitWriter
-
-        bus.subscribe(JUnitWriter(junit_path))
-    if html_path:
-        from deploy.report.html import HtmlReportWriter
-
-        bus.subscribe(HtmlReportWriter(html_path))
-    stream = stream or sys.stderr
-    if interactive is None:
-        interactive = is_interactive(stream)
-    if interactive:
-        from deploy.report.progress import RichProgress
-
-        bus.subscribe(RichProgress(stream=stream))
-    else:
-        from deploy.report.progress import PlainProgress
-
-        bus.subscribe(PlainProgress(stream))
-    return bus

@@ -16,7 +16,7 @@ from deploy.tasks._task import shipyard_task
 )
 def build(c: Any, rev: str | None = None, allow_dirty: bool = False, config: str | None = None) -> Any:
     """Build an artifact: exported tree, wheelhouse, static files, manifest."""
-    from deploy.build import build_artifact
+    from deploy.artifact import build_artifact
     from deploy.config import load
 
     result = build_artifact(load(config), rev=rev, allow_dirty=allow_dirty, log=lambda line: print(f"  {line}", flush=True))

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from deploy.tasks._task import shipyard_task
 
 if TYPE_CHECKING:  # pragma: no cover
-    from deploy.context import RunContext
+    from deploy.engine.context import RunContext
 
 CONFIG_HELP = "path to shipyard.toml (default: found from the current directory up)"
 ENV_HELP = "environment name from shipyard.toml (default: local)"
@@ -23,8 +23,9 @@ REPORT_HELP = {
 def _context(command: str, env: str, config: str | None, events=None, junit=None, html=None,
              lock_wait: float = 0.0) -> "RunContext":
     from deploy.config import load
-    from deploy.context import RunContext, new_owner, open_targets
-    from deploy.report.events import EventBus, make_bus
+    from deploy.engine.context import RunContext, new_owner, open_targets
+    from deploy.report.events import EventBus
+    from deploy.report.outputs import make_bus
 
     loaded = load(config)
     envcfg = loaded.environment(env)
@@ -49,7 +50,7 @@ def _run(ctx: "RunContext", action) -> None:
     """Run a deploy or rollback; always end the event stream with run.end and a summary."""
     import time
 
-    from deploy.context import close_targets
+    from deploy.engine.context import close_targets
     from deploy.errors import ShipyardError
 
     started, result, code, error = time.monotonic(), "ok", 0, None
@@ -82,8 +83,8 @@ def deploy(c, env="local", artifact=None, config=None, events=None, junit=None, 
     """Deploy an artifact: upload, unpack, switch, restart, health-check (rolls back on failure)."""
     from pathlib import Path
 
-    from deploy import flow, run_record
-    from deploy.build.verify import latest_artifact
+    from deploy.engine import flow, run_record
+    from deploy.artifact.verify import latest_artifact
     from deploy.errors import UsageError
 
     ctx = _context("deploy", env, config, events, junit, html, lock_wait)
@@ -103,7 +104,7 @@ def deploy(c, env="local", artifact=None, config=None, events=None, junit=None, 
                      "config": CONFIG_HELP, "lock_wait": LOCK_WAIT_HELP, **REPORT_HELP})
 def rollback(c, env="local", to=None, force=False, config=None, events=None, junit=None, html=None, lock_wait=0.0):
     """Switch back to the previous good release (or --to RELEASE), restart and health-check."""
-    from deploy import flow
+    from deploy.engine import flow
 
     ctx = _context("rollback", env, config, events, junit, html, lock_wait)
     _run(ctx, lambda: flow.rollback(ctx, to, force))
@@ -129,7 +130,7 @@ def releases(c, env="local", config=None):
 def status(c, env="local", config=None):
     """Each host's current release, health and lock holder."""
     from deploy.errors import ShipyardError
-    from deploy.health import check_host
+    from deploy.engine.health import check_host
 
     ctx = _context("status", env, config)
     problems: list[str] = []
@@ -171,7 +172,7 @@ def stop(c, env="local", config=None):
 
 
 def _run_quiet(ctx: "RunContext", action) -> None:
-    from deploy.context import close_targets
+    from deploy.engine.context import close_targets
 
     try:
         action()

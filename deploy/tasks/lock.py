@@ -12,7 +12,7 @@ HELP = {"env": "environment name (default: local)", "config": "path to shipyard.
 
 def _with_targets(env: str, config: str | None, action):
     from deploy.config import load
-    from deploy.context import close_targets, open_targets
+    from deploy.engine.context import close_targets, open_targets
 
     envcfg = load(config).environment(env)
     targets = open_targets(envcfg)
@@ -27,7 +27,7 @@ def status(c, env="local", config=None):
     """Each host's lock holder, with revision, reason, age and expiry (exit 1 when locked)."""
     from invoke import Exit
 
-    from deploy.lock import describe, expired, status as lock_status
+    from deploy.engine.lock import describe, expired, status as lock_status
 
     records = _with_targets(env, config, lock_status)
     for host, record in records.items():
@@ -42,9 +42,9 @@ def status(c, env="local", config=None):
 @shipyard_task(name="break", help={**HELP, "yes": "do not ask for confirmation", "reason": "why (goes to the journal)"})
 def break_(c, env="local", config=None, yes=False, reason="lock.break"):
     """Remove the deploy lock on every host of an environment, whoever holds it."""
-    from deploy.context import new_owner
+    from deploy.engine.context import new_owner
     from deploy.errors import UsageError
-    from deploy.lock import break_lock, describe, status as lock_status
+    from deploy.engine.lock import break_lock, describe, status as lock_status
 
     def act(ops_list):
         held = {h: r for h, r in lock_status(ops_list).items() if r}

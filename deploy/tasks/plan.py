@@ -11,12 +11,12 @@ def plan(c, env="local", format="text", artifact=None, config=None):
     """Dry run: batches, each host's current and new release, files changed, services, hooks."""
     from pathlib import Path
 
-    from deploy.build.verify import latest_artifact
+    from deploy.artifact.verify import latest_artifact
     from deploy.config import load
-    from deploy.context import RunContext, close_targets, new_owner, open_targets
+    from deploy.engine.context import RunContext, close_targets, new_owner, open_targets
     from deploy.errors import UsageError
-    from deploy.plan import build_plan
-    from deploy.plan_inputs import gather_plan_inputs
+    from deploy.engine.plan import build_plan
+    from deploy.engine.plan_inputs import gather_plan_inputs
     from deploy.report.events import EventBus
 
     if format not in ("text", "json"):

@@ -42,7 +42,7 @@ def test_missing_secret_is_a_config_error(git_site):
 def test_python_hooks_from_tasks_py(git_site):
     (git_site.root / "tasks.py").write_text(
         "from deploy.tasks import ns  # noqa: F401\n"
-        "from deploy.stages import after, before\n\n"
+        "from deploy.engine.stages import after, before\n\n"
         "@before('publishing')\n"
         "def mark(ctx):\n"
         "    open('hook-order.txt', 'a').write(f'before-publishing {ctx.release_id}\\n')\n\n"

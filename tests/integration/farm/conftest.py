@@ -8,7 +8,7 @@ import pytest
 from tests.integration.farm.farmlab import lab_env, running_lab
 
 from deploy.config import EnvConfig
-from deploy.lab.farm import Lab
+from deploy.lab.state import Lab
 
 
 @pytest.fixture(scope="module")

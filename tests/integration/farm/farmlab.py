@@ -21,7 +21,7 @@ from tests.integration.farm import labsupervisor
 
 from deploy.config import EnvConfig
 from deploy.lab import farm
-from deploy.lab.farm import Lab
+from deploy.lab.state import Lab
 
 HERE = Path(__file__).parent
 

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 
 from deploy.config import HostConfig
-from deploy.context import new_owner
+from deploy.engine.context import new_owner
 from deploy.errors import LockHeld
-from deploy.lock import TOKEN_VAR, acquire_env_lock, break_lock, expired, status
+from deploy.engine.lock import TOKEN_VAR, acquire_env_lock, break_lock, expired, status
 from deploy.release.layout import Layout
 from deploy.release.posix import PosixHostOps
 from deploy.transport.local import LocalTransport
@@ -116,8 +116,8 @@ def test_sigterm_releases_the_lease_on_the_way_out(tmp_path, hosts):
     script = textwrap.dedent(f"""
         import sys, time
         from deploy.config import HostConfig
-        from deploy.context import new_owner
-        from deploy.lock import acquire_env_lock
+        from deploy.engine.context import new_owner
+        from deploy.engine.lock import acquire_env_lock
         from deploy.release.layout import Layout
         from deploy.release.posix import PosixHostOps
         from deploy.transport.local import LocalTransport

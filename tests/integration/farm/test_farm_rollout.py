@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from tests.integration.farm.farmlab import RequestLoop, SiteProject, currents, journal, lock_record
 
-from deploy.lab.farm import Lab
+from deploy.lab.state import Lab
 
 pytestmark = pytest.mark.slow
 
@@ -104,8 +104,8 @@ def test_health_failure_in_batch_2_puts_every_host_back(project):
 
 def test_a_second_deploy_fails_fast_naming_the_holder_or_waits(project):
     from deploy.config import load
-    from deploy.context import close_targets, new_owner, open_targets
-    from deploy.lock import acquire_env_lock
+    from deploy.engine.context import close_targets, new_owner, open_targets
+    from deploy.engine.lock import acquire_env_lock
 
     env = load(project.root / "shipyard.toml").environment("lab")
     targets = open_targets(env)
@@ -130,7 +130,7 @@ def test_a_second_deploy_fails_fast_naming_the_holder_or_waits(project):
 
 def test_lock_break_removes_a_stuck_lock_and_journals_it(project):
     from deploy.config import load
-    from deploy.context import close_targets, new_owner, open_targets
+    from deploy.engine.context import close_targets, new_owner, open_targets
 
     env = load(project.root / "shipyard.toml").environment("lab")
     targets = open_targets(env)
@@ -189,9 +189,9 @@ def test_unreachable_host_fails_before_anything_changes(project):
 def test_delta_redeploy_ships_only_what_the_host_lacks(project):
     import sys
 
-    from deploy.build.verify import read_sidecar, verify_artifact
+    from deploy.artifact.verify import read_sidecar, verify_artifact
     from deploy.config import load
-    from deploy.context import close_targets, open_targets
+    from deploy.engine.context import close_targets, open_targets
     from deploy.release.delta import delta_unpack
 
     artifact = Path(project.build())

@@ -13,7 +13,8 @@ import pytest
 from report_sample import SECRET_VALUE, FakeClock, emit_sample_run
 
 from deploy.config import parse
-from deploy.report.events import EventBus, make_bus
+from deploy.report.events import EventBus
+from deploy.report.outputs import make_bus
 from deploy.report.webhook import WebhookNotifier
 from deploy.secrets import Secret
 

@@ -5,7 +5,7 @@ import pytest
 from deploy.release.hostops import FAILED, GOOD, ROLLED_BACK, ReleaseInfo
 from deploy.release.layout import Layout, is_release_id, new_release_id
 from deploy.release.retention import releases_to_prune
-from deploy.rollout import batch_size, make_batches, tolerated_failures
+from deploy.engine.batches import batch_size, make_batches, tolerated_failures
 
 
 def rel(n, status=GOOD, current=False):

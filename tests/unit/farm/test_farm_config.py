@@ -9,7 +9,7 @@ import pytest
 
 from deploy.config import ConfigError, EnvConfig, HostConfig, SshOptions, load, parse
 from deploy.lab.envfile import render_env
-from deploy.lab.farm import Lab
+from deploy.lab.state import Lab
 from deploy.lab.hosts import LabHost
 from deploy.loadbalancer.base import ServerState
 from deploy.loadbalancer.haproxy import _address

@@ -7,7 +7,7 @@ import time
 
 import paramiko
 
-from deploy.lock import describe, expired, lease_record
+from deploy.engine.lock import describe, expired, lease_record
 from deploy.transport.hostkeys import fingerprint
 
 

@@ -9,7 +9,8 @@ import threading
 
 import pytest
 
-from deploy.report.events import EventBus, JsonLinesWriter, make_bus, read_events, scrub
+from deploy.report.events import EventBus, JsonLinesWriter, read_events, scrub
+from deploy.report.outputs import make_bus
 from deploy.report.progress import PlainProgress, RichProgress
 from deploy.secrets import MASK, Secret
 

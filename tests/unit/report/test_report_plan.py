@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from deploy.plan import FileChanges, build_plan, diff_manifests
+from deploy.engine.plan import FileChanges, build_plan, diff_manifests
 from deploy.secrets import Secret
 
 

@@ -8,7 +8,7 @@ import io
 
 from report_sample import SECRET_VALUE, FakeClock, emit_sample_run
 
-from deploy.report.events import make_bus
+from deploy.report.outputs import make_bus
 from deploy.report.progress import RichProgress
 from deploy.secrets import MASK
 

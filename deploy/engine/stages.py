@@ -17,7 +17,7 @@ from deploy.config import STAGES
 from deploy.errors import CommandFailed, ShipyardError, StepFailed
 
 if TYPE_CHECKING:  # pragma: no cover
-    from deploy.context import RunContext, Target
+    from deploy.engine.context import RunContext, Target
 
 PythonHook = Callable[["RunContext"], None]
 _python_hooks: dict[tuple[str, str], list[PythonHook]] = defaultdict(list)

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from deploy.build import artifact_name, latest_artifact, read_sidecar, sidecar_path
-from deploy.build.artifact import wheel_cache_dir
+from deploy.artifact import artifact_name, latest_artifact, read_sidecar, sidecar_path
+from deploy.artifact.builder import wheel_cache_dir
 from deploy.config import Loaded, ShipyardConfig
 from deploy.errors import ArtifactError, UsageError
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from deploy.build.verify import verify_artifact
+from deploy.artifact.verify import verify_artifact
 from deploy.errors import ArtifactError
 
 PAYLOAD = b"print('hello')\n"

@@ -9,32 +9,17 @@ its new release.
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING, Callable
 
+from deploy.engine.batches import make_batches, tolerated_failures
 from deploy.errors import ShipyardError, StepFailed
-from deploy.health import check_host, health_url
-from deploy.stages import step
+from deploy.engine.health import check_host, health_url
+from deploy.engine.stages import step
 
 if TYPE_CHECKING:  # pragma: no cover
-    from deploy.context import RunContext, Target
+    from deploy.engine.context import RunContext, Target
 
 PUBLISHING = "publishing"
-
-
-def batch_size(batch: int | str, total: int) -> int:
-    if isinstance(batch, int):
-        return max(1, min(batch, total))
-    return max(1, math.ceil(total * int(batch.rstrip("%")) / 100))
-
-
-def make_batches(targets: list["Target"], batch: int | str) -> list[list["Target"]]:
-    size = batch_size(batch, len(targets))
-    return [targets[i : i + size] for i in range(0, len(targets), size)]
-
-
-def tolerated_failures(max_fail: str, total: int) -> int:
-    return math.floor(total * int(max_fail.rstrip("%")) / 100)
 
 
 def _balancer(ctx: "RunContext"):

@@ -5,17 +5,17 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from pathlib import Path
 
-from deploy import db_stage, run_record
-from deploy.build.verify import read_sidecar, verify_artifact
+from deploy.engine import db_stage, run_record
+from deploy.artifact.verify import read_sidecar, verify_artifact
 from deploy.config import HooksConfig
-from deploy.context import RunContext, Target
+from deploy.engine.context import RunContext, Target
 from deploy.errors import ShipyardError, UsageError
 from deploy.release.hostops import FAILED, GOOD, ROLLED_BACK, ReleaseInfo
 from deploy.release.layout import new_release_id
 from deploy.release.retention import releases_to_prune
 from deploy.release.site_files import files_per_host, host_dirs
-from deploy.rollout import publish, revert
-from deploy.stages import emit_stage, stage, step
+from deploy.engine.rollout import publish, revert
+from deploy.engine.stages import emit_stage, stage, step
 
 
 def now() -> str:
@@ -96,8 +96,8 @@ def prepare(ctx: RunContext, t: Target) -> None:
 
 
 def lock_env(ctx: RunContext) -> None:
-    """The environment's lease (deploy.lock): every host or none, then each host's current release."""
-    from deploy.lock import acquire_env_lock
+    """The environment's lease (deploy.engine.lock): every host or none, then each host's current release."""
+    from deploy.engine.lock import acquire_env_lock
 
     ctx.lease = acquire_env_lock([t.ops for t in ctx.targets], ctx.owner, wait=ctx.lock_wait, ttl=ctx.env.lock_ttl)
     for t in ctx.targets:

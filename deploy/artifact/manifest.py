@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from deploy.build.tarball import normal_mode, sorted_entries
+from deploy.artifact.tarball import normal_mode, sorted_entries
 from deploy.transport.base import sha256_file
 
 SCHEMA = 1

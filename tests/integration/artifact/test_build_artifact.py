@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from deploy.build import build_artifact, verify_artifact
+from deploy.artifact import build_artifact, verify_artifact
 from deploy.config import load
 from deploy.errors import ArtifactError, ConfigError, VcsError
 from deploy.vcs import open_vcs

@@ -31,7 +31,7 @@ class Terminated(KeyboardInterrupt):
 
 
 def lease_record(owner: dict[str, Any], ttl: float) -> dict[str, Any]:
-    """The owner record (deploy.context.new_owner: token, user, machine, pid, since, revision,
+    """The owner record (deploy.engine.context.new_owner: token, user, machine, pid, since, revision,
     reason...) with the lease's start and TTL, as it is stored on each host."""
     return {**owner, "acquired_at": time.time(), "ttl": ttl}
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from deploy.errors import ShipyardError, UsageError
 
 if TYPE_CHECKING:  # pragma: no cover
-    from deploy.context import RunContext, Target
+    from deploy.engine.context import RunContext, Target
 
 
 def _checkout_revision(ctx: "RunContext") -> str:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
-    from deploy.context import RunContext
+    from deploy.engine.context import RunContext
 
 
 def record_path(ctx: "RunContext") -> Path:

@@ -13,7 +13,7 @@ import tarfile
 from pathlib import Path
 from typing import Any
 
-from deploy.build.manifest import sha256_stream
+from deploy.artifact.manifest import sha256_stream
 from deploy.errors import ArtifactError, UsageError
 from deploy.transport.base import sha256_file
 

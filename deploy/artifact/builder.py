@@ -17,10 +17,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 
-from deploy.build import deps
-from deploy.build.manifest import make_manifest
-from deploy.build.source import app_subdir, export_source, hooks_at
-from deploy.build.tarball import write_tarball
+from deploy.artifact import deps
+from deploy.artifact.manifest import make_manifest
+from deploy.artifact.source import app_subdir, export_source, hooks_at
+from deploy.artifact.tarball import write_tarball
 from deploy.config import Loaded
 from deploy.errors import VcsError
 from deploy.transport.base import sha256_file

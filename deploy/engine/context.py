@@ -60,12 +60,12 @@ class RunContext:
     hooks: HooksConfig = field(default_factory=HooksConfig)
     owner: dict[str, Any] = field(default_factory=dict)
     lock_wait: float = 0.0  # seconds to wait for another run's lock (--lock-wait)
-    lease: Any = None  # deploy.lock.LockLease while held
+    lease: Any = None  # deploy.engine.lock.LockLease while held
 
     @cached_property
     def batches(self) -> list[list[str]]:
         """Host names per batch; the targets of a run never change, so this is worked out once."""
-        from deploy.rollout import make_batches
+        from deploy.engine.batches import make_batches
 
         return [[t.name for t in batch] for batch in make_batches(self.targets, self.env.rollout.batch)]
 

@@ -8,8 +8,8 @@ import os
 import tarfile
 from pathlib import Path
 
-from deploy.build.manifest import env_key, file_entries
-from deploy.build.tarball import normal_mode, write_tarball
+from deploy.artifact.manifest import env_key, file_entries
+from deploy.artifact.tarball import normal_mode, write_tarball
 
 MTIME = 1_700_000_000
 
