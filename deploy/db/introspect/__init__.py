@@ -16,7 +16,7 @@ def introspect(conn: Any, dialect: str) -> Schema:
     elif dialect == "sqlite":
         from deploy.db.introspect.sqlite import introspect_sqlite as run
     elif dialect == "mysql":
-        from deploy.db.mysql.introspect import introspect_mysql as run
+        from deploy.db.introspect.mysql import introspect_mysql as run
     else:
         from deploy.db.introspect.tsql import introspect_tsql as run
     return run(conn)

@@ -15,7 +15,7 @@ from deploy.db.connect import DbUrl, connect
 from deploy.db.desired import schema_files
 from deploy.db.errors import SqlFileError
 from deploy.db.model import Schema
-from deploy.db.mysql.introspect import introspect_mysql, q
+from deploy.db.introspect.mysql import introspect_mysql, q
 from deploy.db.mysql.reader import PROGRAMMABLE, routine
 from deploy.db.sqltext import SqlSyntaxError, Statement, split_statements
 
