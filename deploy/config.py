@@ -118,6 +118,7 @@ class DbConfig(Strict):
     deploy_steps: list[Literal["migrate", "sync"]] = []
     renames: list[str] = []
     timeout: int = Field(default=10, ge=1, le=600)
+    shadow_database: str | None = None  # MySQL: where sql/schema is loaded to be read back (default: a throwaway beside)
 
 
 class EnvConfig(Strict):

@@ -23,6 +23,10 @@ def _drop_create(url: DbUrl, password: str | None, timeout: int) -> list[str]:
         admin_db = url.params.get("maintenance_db", "postgres")
         q = '"' + name.replace('"', '""') + '"'
         stmts = [f"DROP DATABASE IF EXISTS {q} WITH (FORCE)", f"CREATE DATABASE {q}"]
+    elif url.dialect == "mysql":
+        admin_db = ""  # no database selected: the login alone
+        q = "`" + name.replace("`", "``") + "`"
+        stmts = [f"DROP DATABASE IF EXISTS {q}", f"CREATE DATABASE {q}"]
     else:
         admin_db = "master"
         q = "[" + name.replace("]", "]]") + "]"

@@ -4,10 +4,10 @@ a schema sync, before any host switches), `snapshot` beside each release, and
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Callable
 
 from deploy.config import EnvConfig, Loaded
-from deploy.db.desired import from_directory
 from deploy.db.diff import diff
 from deploy.db.errors import DestructiveRefused
 from deploy.db.introspect import introspect
@@ -19,7 +19,7 @@ from deploy.db.session import target
 def plan_for(conn: Any, tgt: Any) -> Any:
     dialect = tgt.url.dialect
     renames = [Rename.parse(h, dialect) for h in tgt.settings.renames]
-    return diff(introspect(conn, dialect), from_directory(tgt.sql_dir / "schema", dialect), renames)
+    return diff(introspect(conn, dialect), tgt.desired(), renames)
 
 
 def before_switch(loaded: Loaded, env: EnvConfig, release_id: str, log: Callable[[str], None]) -> dict:
@@ -36,7 +36,7 @@ def before_switch(loaded: Loaded, env: EnvConfig, release_id: str, log: Callable
             if step == "migrate":
                 summary["migrations"] = migrate(conn, tgt.url.dialect, tgt.sql_dir / "migrations", log=log)
             else:
-                summary.update(_sync(conn, tgt, env.db.allow_destructive, log))
+                summary.update(_sync(conn, tgt, env.db.allow_destructive, log, loaded.root))
     finally:
         conn.close()
     return summary
@@ -56,8 +56,8 @@ def preview(loaded: Loaded, env: EnvConfig) -> str | None:
         conn.close()
 
 
-def _sync(conn: Any, tgt: Any, allow_destructive: bool, log: Callable[[str], None]) -> dict:
-    from deploy.db.execute import run_script
+def _sync(conn: Any, tgt: Any, allow_destructive: bool, log: Callable[[str], None], root: Path) -> dict:
+    from deploy.db.checkpoint import run_checkpointed
     from deploy.db.render import render
 
     plan = plan_for(conn, tgt)
@@ -65,15 +65,16 @@ def _sync(conn: Any, tgt: Any, allow_destructive: bool, log: Callable[[str], Non
         raise DestructiveRefused([c.describe() for c in plan.destructive])
     script = render(plan, tgt.url.dialect)
     log(f"database: {len(script.statements)} statement(s), {plan.classification}")
-    return {"classification": plan.classification, "script": script.text(), "statements": run_script(conn, script, log)}
+    records = run_checkpointed(conn, script, plan.live, root, tgt.url, log)
+    return {"classification": plan.classification, "script": script.text(), "statements": records,
+            "transactional": script.transactional}
 
 
 def snapshot(loaded: Loaded, env: EnvConfig) -> dict:
     """The schema this release expects (its `sql/schema`), as JSON; {} without a database."""
     if not env.database:
         return {}
-    tgt = target(loaded, env)
-    return from_directory(tgt.sql_dir / "schema", tgt.url.dialect).to_json()
+    return target(loaded, env).desired().to_json()
 
 
 def rollback_blockers(current_snapshot: dict, target_snapshot: dict) -> list[str]:

@@ -22,8 +22,9 @@ TABLE_WORK = ("alter_table", "add_column", "alter_column", "drop_column", "reord
 
 
 def diff(current: Schema, desired: Schema, renames: list[Rename] | None = None) -> Plan:
+    before = current
     current, rename_changes = apply_renames(current, desired, renames or [])
-    plan = Plan(current, desired, list(rename_changes))
+    plan = Plan(current, desired, list(rename_changes), before)
     cur_tables, des_tables = current.tables, desired.tables
     per_table = {k: table_changes(cur_tables[k], des_tables[k], desired.dialect) for k in cur_tables if k in des_tables}
     touched = {cur_tables[k].name for k, ch in per_table.items() if _invasive(ch, desired.dialect)}

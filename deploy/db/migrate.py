@@ -25,6 +25,8 @@ _CREATE_JOURNAL = {
                 "checksum char(64) NOT NULL, applied_at varchar(32) NOT NULL, duration_ms integer NOT NULL, applied_by varchar(128) NOT NULL)",
     "sqlite": f"CREATE TABLE IF NOT EXISTS {JOURNAL_TABLE} (version text PRIMARY KEY, name text NOT NULL, checksum text NOT NULL, "
               "applied_at text NOT NULL, duration_ms integer NOT NULL, applied_by text NOT NULL)",
+    "mysql": f"CREATE TABLE IF NOT EXISTS {JOURNAL_TABLE} (version varchar(32) NOT NULL PRIMARY KEY, name varchar(255) NOT NULL, "
+             "checksum char(64) NOT NULL, applied_at varchar(32) NOT NULL, duration_ms int NOT NULL, applied_by varchar(128) NOT NULL)",
     "tsql": f"IF OBJECT_ID(N'dbo.{JOURNAL_TABLE}', N'U') IS NULL CREATE TABLE dbo.{JOURNAL_TABLE} (version varchar(32) NOT NULL "
             "PRIMARY KEY, name nvarchar(255) NOT NULL, checksum char(64) NOT NULL, applied_at varchar(32) NOT NULL, "
             "duration_ms int NOT NULL, applied_by nvarchar(128) NOT NULL)",

@@ -25,9 +25,14 @@ class Change:
 
 @dataclass
 class Plan:
-    current: Schema
+    current: Schema  # with rename hints applied
     desired: Schema
     changes: list[Change] = field(default_factory=list)
+    before: Schema | None = None  # the current schema as it is, before rename hints
+
+    @property
+    def live(self) -> Schema:
+        return self.before or self.current
 
     @property
     def destructive(self) -> list[Change]:

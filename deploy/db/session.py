@@ -9,6 +9,8 @@ from typing import Any
 
 from deploy.config import DbConfig, EnvConfig, Loaded
 from deploy.db.connect import DbUrl, connect, parse_url
+from deploy.db.desired import from_directory
+from deploy.db.model import Schema
 from deploy.errors import UsageError
 
 
@@ -19,8 +21,20 @@ class DbTarget:
     sql_dir: Path
     settings: DbConfig
 
+    shadow: DbUrl | None = None
+
     def connect(self, autocommit: bool = False) -> Any:
         return connect(self.url, self.password, timeout=self.settings.timeout, autocommit=autocommit)
+
+    def desired(self, directory: Path | None = None) -> Schema:
+        """The schema `sql/schema` (or `directory`) declares. MySQL's is read back from a
+        shadow database on the server (the server normalises it); the others are parsed."""
+        directory = directory or self.sql_dir / "schema"
+        if self.url.dialect != "mysql":
+            return from_directory(directory, self.url.dialect)
+        from deploy.db.mysql.shadow import desired_from_directory
+
+        return desired_from_directory(self.url, self.password, directory, timeout=self.settings.timeout, shadow=self.shadow)
 
 
 def db_settings(env: EnvConfig) -> DbConfig:
@@ -35,7 +49,8 @@ def target(loaded: Loaded, env: EnvConfig, url: str | None = None) -> DbTarget:
     password = None
     if settings.password_secret in env.secrets:
         password = env.load_secrets()[settings.password_secret].reveal()
-    return DbTarget(parse_url(url, loaded.root), password, loaded.resolve(settings.sql_dir), settings)
+    shadow = parse_url(settings.shadow_database, loaded.root) if settings.shadow_database else None
+    return DbTarget(parse_url(url, loaded.root), password, loaded.resolve(settings.sql_dir), settings, shadow)
 
 
 def test_target(loaded: Loaded, env: EnvConfig) -> DbTarget:
@@ -46,4 +61,4 @@ def test_target(loaded: Loaded, env: EnvConfig) -> DbTarget:
     if base.url.dialect == "sqlite":
         p = Path(base.url.database)
         return DbTarget(DbUrl("sqlite", str(p.with_name(f"test_{p.name}"))), None, base.sql_dir, settings)
-    return DbTarget(base.url.with_database(f"test_{base.url.database}"), base.password, base.sql_dir, settings)
+    return DbTarget(base.url.with_database(f"test_{base.url.database}"), base.password, base.sql_dir, settings, base.shadow)

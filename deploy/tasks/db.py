@@ -36,7 +36,9 @@ def _env(config: str | None, env: str) -> tuple[Any, Any]:
     return loaded, loaded.environment(env)
 
 
-def _load(spec: str, loaded: Any, env: Any, dialect_hint: str | None) -> Any:
+def _load(spec: str, loaded: Any, env: Any, dialect_hint: str | None, server: str | None = None) -> Any:
+    """A schema from `spec`. A MySQL sql/ dir is read back through a shadow database on the
+    env's server (or on `server`, the URL of the other side)."""
     from deploy.db.desired import from_directory
     from deploy.db.introspect import introspect
     from deploy.db.model import Schema
@@ -53,6 +55,8 @@ def _load(spec: str, loaded: Any, env: Any, dialect_hint: str | None) -> Any:
     if path.suffix == ".json":
         return Schema.from_json(json.loads(path.read_text()))
     schema_dir = path / "schema" if (path / "schema").is_dir() else path
+    if dialect_hint == "mysql" and (server or env.database):
+        return target(loaded, env, server).desired(schema_dir)
     return from_directory(schema_dir, dialect_hint or "postgres")
 
 
@@ -69,7 +73,7 @@ def _plan(c: Any, config: str | None, env: str, from_: str, to: str | None, rena
 
     if dialect is None:  # no database configured: the target dir reads as the source's dialect
         current = _load(from_, loaded, envc, None)
-        desired = _load(to or settings.sql_dir, loaded, envc, current.dialect)
+        desired = _load(to or settings.sql_dir, loaded, envc, current.dialect, from_ if "://" in from_ else None)
     else:
         with ThreadPoolExecutor(2) as pool:  # two live databases are read at the same time
             current_f = pool.submit(_load, from_, loaded, envc, dialect)
@@ -96,15 +100,15 @@ def diff(c, env="local", from_="live", to=None, allow_destructive=False, rename=
     raise SchemaDifferences(len(plan.changes))
 
 
-@shipyard_task(help=_help("env", "apply", "allow-destructive", "rename", "config"), iterable=["rename"])
-def sync(c, env="local", apply=False, allow_destructive=False, rename=None, config=None):
-    """Make the live database match sql/schema; prints the script, runs it with --apply."""
+@shipyard_task(help=_help("env", "apply", "allow-destructive", "rename", "config", "to"), iterable=["rename"])
+def sync(c, env="local", apply=False, allow_destructive=False, rename=None, config=None, to=None):
+    """Make the live database match sql/schema (or --to); prints the script, runs it with --apply."""
+    from deploy.db.checkpoint import run_checkpointed
     from deploy.db.errors import DestructiveRefused, SchemaDifferences
-    from deploy.db.execute import run_script
     from deploy.db.render import render
     from deploy.db.session import target
 
-    plan, settings, (loaded, envc) = _plan(c, config, env, "live", None, rename or [])
+    plan, settings, (loaded, envc) = _plan(c, config, env, "live", to, rename or [])
     if not plan.changes:
         print("-- no differences")
         return
@@ -116,9 +120,10 @@ def sync(c, env="local", apply=False, allow_destructive=False, rename=None, conf
         print(f"-- runs outside the transaction: {step.sql}")
     if not apply:
         raise SchemaDifferences(len(plan.changes))
-    conn = target(loaded, envc).connect()
+    tgt = target(loaded, envc)
+    conn = tgt.connect()
     try:
-        run_script(conn, script, print)
+        run_checkpointed(conn, script, plan.live, loaded.root, tgt.url, print)
     finally:
         conn.close()
     print(f"-- applied {len(script.statements)} statement(s)")

@@ -16,15 +16,12 @@ TABLES = ("SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA =
           f"AND TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED') AND TABLE_NAME <> '{JOURNAL_TABLE}' ORDER BY TABLE_NAME")
 COLUMNS = ("SELECT TABLE_NAME, COLUMN_NAME, CHARACTER_SET_NAME, COLLATION_NAME FROM information_schema.COLUMNS "
            "WHERE TABLE_SCHEMA = DATABASE() AND CHARACTER_SET_NAME IS NOT NULL")
-OBJECTS = {
-    "view": "SELECT TABLE_NAME FROM information_schema.VIEWS WHERE TABLE_SCHEMA = DATABASE() ORDER BY 1",
-    "trigger": "SELECT TRIGGER_NAME FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE() ORDER BY 1",
-    "procedure": "SELECT ROUTINE_NAME FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = DATABASE() "
-                 "AND ROUTINE_TYPE = 'PROCEDURE' ORDER BY 1",
-    "function": "SELECT ROUTINE_NAME FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = DATABASE() "
-                "AND ROUTINE_TYPE = 'FUNCTION' ORDER BY 1",
-    "event": "SELECT EVENT_NAME FROM information_schema.EVENTS WHERE EVENT_SCHEMA = DATABASE() ORDER BY 1",
-}
+OBJECTS = " UNION ALL ".join([
+    "SELECT 'view', TABLE_NAME FROM information_schema.VIEWS WHERE TABLE_SCHEMA = DATABASE()",
+    "SELECT 'trigger', TRIGGER_NAME FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE()",
+    "SELECT lower(ROUTINE_TYPE), ROUTINE_NAME FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = DATABASE()",
+    "SELECT 'event', EVENT_NAME FROM information_schema.EVENTS WHERE EVENT_SCHEMA = DATABASE()",
+]) + " ORDER BY 1, 2"
 # the column of each SHOW CREATE answer that holds the statement
 _STATEMENT_COLUMN = {"table": "Create Table", "view": "Create View", "trigger": "SQL Original Statement",
                      "procedure": "Create Procedure", "function": "Create Function", "event": "Create Event"}
@@ -48,9 +45,8 @@ def introspect_mysql(conn: Any) -> Schema:
     for (name,) in cur.execute(TABLES).fetchall():
         read_mysql_statement(schema, show_create(cur, "table", name), 1)
     _column_charsets(cur, schema)
-    for kind, query in OBJECTS.items():
-        for (name,) in cur.execute(query).fetchall():
-            schema.add_routine(_routine(kind, show_create(cur, kind, name)))
+    for kind, name in cur.execute(OBJECTS).fetchall():
+        schema.add_routine(_routine(kind, show_create(cur, kind, name)))
     return schema
 
 

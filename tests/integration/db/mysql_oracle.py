@@ -2,7 +2,8 @@
 and SHOW CREATE VIEW texts (AUTO_INCREMENT counters taken out), and from information_schema
 the columns, indexes, constraints, partitions, triggers, routines with their parameters, and
 events (their STARTS, creation and alteration times taken out). Shares no code with Shipyard:
-queries go through Python's own subprocess to the `mariadb` client."""
+databases are loaded and scripts applied by the `mariadb` command-line client, and the
+catalog is read with plain pyodbc queries."""
 
 from __future__ import annotations
 
@@ -61,27 +62,17 @@ class Client:
         return self.rows(database, f"SHOW CREATE {kind} `{name.replace('`', '``')}`")[0][1]
 
 
-def describe(client: Client, database: str) -> dict:
-    """Two client runs: every information_schema query, then SHOW CREATE for each table and view."""
-    script = "".join(f"SELECT '{_MARK}{name}';\n{query};\n" for name, query in QUERIES.items())
-    out: dict = {}
-    part = None
-    for row in client.rows(database, script):
-        if row[0].startswith(_MARK):
-            part = row[0][len(_MARK):]
-            out[part] = []
-        else:
-            out[part].append(row)
+def describe(conn, database: str) -> dict:
+    """Every information_schema query, and SHOW CREATE of each table and view, through a
+    plain pyodbc connection (`conn`) switched to `database`."""
+    cur = conn.cursor()
+    cur.execute(f"USE `{database}`")
+    out: dict = {name: [tuple(r) for r in cur.execute(query).fetchall()] for name, query in QUERIES.items()}
     out["create"] = {}
-    listed = [(r[0], r[1]) for r in out["tables"]]
-    if listed:
-        shows = "".join(f"SHOW CREATE {'VIEW' if kind == 'VIEW' else 'TABLE'} `{name.replace('`', '``')}`;\n" for name, kind in listed)
-        for row in client.rows(database, shows):
-            out["create"][row[0]] = _AUTO_INCREMENT.sub("", row[1])
+    for name, kind, *_ in out["tables"]:
+        row = cur.execute(f"SHOW CREATE {'VIEW' if kind == 'VIEW' else 'TABLE'} `{name.replace('`', '``')}`").fetchone()
+        out["create"][name] = _AUTO_INCREMENT.sub("", row[1])
     return out
-
-
-_MARK = "@@part@@"
 
 
 def differences(a: dict, b: dict) -> list[str]:
