@@ -32,8 +32,11 @@ class DbTarget:
         directory = directory or self.sql_dir / "schema"
         if self.url.dialect != "mysql":
             return from_directory(directory, self.url.dialect)
-        from deploy.db.mysql.shadow import desired_from_directory
+        from deploy.db.mysql.shadow import desired_from_directory, desired_from_files
 
+        if directory.is_file():  # one .sql file
+            files = [(str(directory), directory.read_text(encoding="utf-8-sig"))]
+            return desired_from_files(self.url, self.password, files, timeout=self.settings.timeout, shadow=self.shadow)
         return desired_from_directory(self.url, self.password, directory, timeout=self.settings.timeout, shadow=self.shadow)
 
 

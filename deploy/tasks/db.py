@@ -29,17 +29,27 @@ def _help(*names: str) -> dict[str, str]:
     return {n: HELP[n] for n in names}
 
 
-def _env(config: str | None, env: str) -> tuple[Any, Any]:
-    from deploy import config as cfg
+def _env(config: str | None, env: str, standalone: bool = False) -> tuple[Any, Any]:
+    """The config and environment; with `standalone` (both sides of a compare given
+    explicitly) no shipyard.toml is needed: a compare of two URLs or files stands alone."""
+    from pathlib import Path as _Path
 
-    loaded = cfg.load(config)
+    from deploy import config as cfg
+    from deploy.errors import ConfigError
+
+    try:
+        loaded = cfg.load(config)
+    except ConfigError:
+        if not standalone or config:
+            raise
+        loaded = cfg.Loaded(_Path.cwd() / cfg.DEFAULT_FILE, cfg.parse("", cfg.DEFAULT_FILE))
     return loaded, loaded.environment(env)
 
 
 def _load(spec: str, loaded: Any, env: Any, dialect_hint: str | None, server: str | None = None) -> Any:
     """A schema from `spec`. A MySQL sql/ dir is read back through a shadow database on the
     env's server (or on `server`, the URL of the other side)."""
-    from deploy.db.desired import from_directory
+    from deploy.db.desired import from_directory, from_text
     from deploy.db.introspect import introspect
     from deploy.db.model import Schema
     from deploy.db.session import target
@@ -57,6 +67,8 @@ def _load(spec: str, loaded: Any, env: Any, dialect_hint: str | None, server: st
     schema_dir = path / "schema" if (path / "schema").is_dir() else path
     if dialect_hint == "mysql" and (server or env.database):
         return target(loaded, env, server).desired(schema_dir)
+    if path.is_file():  # one .sql file
+        return from_text(path.read_text(encoding="utf-8-sig"), dialect_hint or "postgres", str(path))
     return from_directory(schema_dir, dialect_hint or "postgres")
 
 
@@ -66,7 +78,8 @@ def _plan(c: Any, config: str | None, env: str, from_: str, to: str | None, rena
     from deploy.db.renames import Rename
     from deploy.db.session import db_settings
 
-    loaded, envc = _env(config, env)
+    standalone = from_ != "live" and to is not None and to != "live"
+    loaded, envc = _env(config, env, standalone)
     settings = db_settings(envc)
     dialect = parse_url(envc.database, loaded.root).dialect if envc.database else None
     from concurrent.futures import ThreadPoolExecutor
