@@ -117,14 +117,37 @@ def constraint_clauses(c: Change, alter: TableAlter, q, qn, index_text) -> None:
         alter.fk_targets_added.add(thing.ref_table.key)
         alter.fk_names_added.add(q(thing.name).lower() if thing.name else "")
         alter.fk_columns_added.append(tuple(col.lower() for col in thing.columns))
-    elif isinstance(thing, Index):
-        alter.drops.append(f"DROP INDEX {q(thing.name)}") if c.kind == "drop_index" else alter.adds.append(f"ADD {index_text(thing)}")
+    elif isinstance(thing, Index) and c.kind == "drop_index":
+        alter.drops.append(f"DROP INDEX {q(thing.name)}")  # adds are placed by index_order
     elif isinstance(thing, Check):
         alter.drops.append(f"DROP CONSTRAINT {q(thing.name)}") if c.kind == "drop_constraint" else \
             alter.adds.append(f"ADD {'CONSTRAINT ' + q(thing.name) + ' ' if thing.name else ''}CHECK ({thing.expression})")
     elif isinstance(thing, Key):
         alter.drops.append("DROP PRIMARY KEY") if c.kind == "drop_constraint" else \
             alter.adds.append(f"ADD {thing.source or 'PRIMARY KEY (' + ', '.join(q(k) for k in thing.columns) + ')'}")
+
+
+def _index_class(ix: Index) -> int:
+    """MariaDB lists a table's keys unique first, then plain, then fulltext; within a class in
+    the order they were made, and an ALTER makes the keys it adds after the ones kept."""
+    return 0 if ix.unique else 2 if ix.method == "fulltext" else 1
+
+
+def index_order(desired: list[Index], kept: list[Index]) -> tuple[list[Index], list[Index]]:
+    """(kept indexes to drop and make again, indexes to add in this order) so the table lists
+    its keys exactly as `desired` does: per class the kept ones must be the first ones."""
+    kept_keys = {ix.key for ix in kept}
+    again: list[Index] = []
+    adds: list[Index] = []
+    for cls in (0, 1, 2):
+        wanted = [ix for ix in desired if _index_class(ix) == cls]
+        have = [ix.key for ix in kept if _index_class(ix) == cls]
+        prefix = 0
+        while prefix < len(wanted) and prefix < len(have) and wanted[prefix].key == have[prefix]:
+            prefix += 1
+        again += [ix for ix in wanted[prefix:] if ix.key in kept_keys]
+        adds += wanted[prefix:]
+    return again, adds
 
 
 def _q(name: str) -> str:

@@ -12,7 +12,7 @@ import re
 
 from deploy.db.errors import RenderError
 from deploy.db.model import Column, Index, QName, Routine, Table
-from deploy.db.mysql.alter import TableAlter, column_clauses, constraint_clauses, fk_text, option_clauses
+from deploy.db.mysql.alter import TableAlter, column_clauses, constraint_clauses, fk_text, index_order, option_clauses
 from deploy.db.mysql.order import order_nodes
 from deploy.db.plan import Change, Plan
 from deploy.db.render.base import Renderer, Script, Step
@@ -142,19 +142,22 @@ class MysqlRenderer(Renderer):
             old, new = plan.current.tables[key], plan.desired.tables[key]
             out[key].columns += column_clauses(old, new, changed, self.column_def)
         for key, alter in out.items():
-            self.restate_fk_indexes(plan, key, alter)
+            self.place_indexes(plan, key, alter)
         return {k: a for k, a in out.items() if a.clauses() or a.partition is not None}
 
-    def restate_fk_indexes(self, plan: Plan, key: tuple, alter: TableAlter) -> None:
-        """An index InnoDB made for a foreign key is replaced by one named after the key that
-        is added next on those columns; re-stating the index in the same ALTER keeps it."""
+    def place_indexes(self, plan: Plan, key: tuple, alter: TableAlter) -> None:
+        """ADD INDEX clauses in the order that leaves the keys listed as desired, making kept
+        ones again where needed. An index InnoDB made for a foreign key is also made again
+        when a key is added on its columns (InnoDB would replace it by one of its own)."""
         touched = {c.new.key if c.new is not None else c.old.key for c in plan.changes if c.kind in ("create_index", "drop_index")}
-        for ix in plan.desired.indexes.values():
-            lead = tuple((p.column or "").lower() for p in ix.columns)
-            if ix.table.key == key and ix.key not in touched and ix.key in plan.current.indexes and any(
-                    lead[: len(cols)] == cols for cols in alter.fk_columns_added):
-                alter.drops.append(f"DROP INDEX {self.q(ix.name)}")
-                alter.adds.append(f"ADD {self.index_text(ix)}")
+        desired = [ix for ix in plan.desired.indexes.values() if ix.table.key == key]
+        kept = [ix for ix in plan.current.indexes.values() if ix.table.key == key and ix.key not in touched]
+        fk_held = {ix.key for ix in kept if any(tuple((p.column or "").lower() for p in ix.columns)[: len(cols)] == cols
+                                                for cols in alter.fk_columns_added)}
+        again, adds = index_order(desired, [ix for ix in kept if ix.key not in fk_held])
+        again += [ix for ix in kept if ix.key in fk_held]
+        alter.drops += [f"DROP INDEX {self.q(ix.name)}" for ix in again]
+        alter.adds += [f"ADD {self.index_text(ix)}" for ix in adds]
 
     def column_change(self, c: Change, alter: TableAlter, changed: set[str], plan: Plan) -> None:
         if c.kind == "drop_column":
