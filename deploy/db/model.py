@@ -156,6 +156,7 @@ class Schema:
     routines: dict[tuple[str, tuple[str, str]], Routine] = field(default_factory=dict)
     sequences: dict[tuple[str, str], Sequence] = field(default_factory=dict)
     server: str = ""  # the live server's version string, when read from one (MySQL renders by it)
+    unsupported: list[str] = field(default_factory=list)  # objects read but not modelled, by kind and name
 
     def add_table(self, table: Table) -> None:
         self.tables[table.name.key] = table

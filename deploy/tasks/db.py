@@ -96,6 +96,13 @@ def _plan(c: Any, config: str | None, env: str, from_: str, to: str | None, rena
     return diff(current, desired, hints), settings, (loaded, envc)
 
 
+def _not_compared(plan: Any) -> None:
+    """Objects either side holds that Shipyard does not model are named, never silently skipped."""
+    for side, schema in (("live", plan.live), ("desired", plan.desired)):
+        for name in schema.unsupported:
+            print(f"-- not compared ({side}): {name}")
+
+
 @shipyard_task(help=_help("env", "from_", "to", "allow-destructive", "rename", "config"), iterable=["rename"])
 def diff(c, env="local", from_="live", to=None, allow_destructive=False, rename=None, config=None):
     """Print the script that takes FROM to TO (default: the live database to sql/)."""
@@ -103,6 +110,7 @@ def diff(c, env="local", from_="live", to=None, allow_destructive=False, rename=
     from deploy.db.render import render
 
     plan, settings, _ = _plan(c, config, env, from_, to, rename or [])
+    _not_compared(plan)
     if not plan.changes:
         print("-- no differences")
         return
@@ -122,6 +130,7 @@ def sync(c, env="local", apply=False, allow_destructive=False, rename=None, conf
     from deploy.db.session import target
 
     plan, settings, (loaded, envc) = _plan(c, config, env, "live", to, rename or [])
+    _not_compared(plan)
     if not plan.changes:
         print("-- no differences")
         return

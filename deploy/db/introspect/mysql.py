@@ -12,16 +12,19 @@ from deploy.db.introspect import JOURNAL_TABLE
 from deploy.db.model import QName, Routine, Schema
 from deploy.db.mysql.reader import read_mysql_statement, routine
 
-TABLES = ("SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() "
-          f"AND TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED') AND TABLE_NAME <> '{JOURNAL_TABLE}' ORDER BY TABLE_NAME")
+TABLES = ("SELECT TABLE_NAME, TABLE_TYPE FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() "
+          f"AND TABLE_TYPE <> 'VIEW' AND TABLE_NAME <> '{JOURNAL_TABLE}' ORDER BY TABLE_NAME")
+MODELLED = ("BASE TABLE", "SYSTEM VERSIONED")
 COLUMNS = ("SELECT TABLE_NAME, COLUMN_NAME, CHARACTER_SET_NAME, COLLATION_NAME FROM information_schema.COLUMNS "
            "WHERE TABLE_SCHEMA = DATABASE() AND CHARACTER_SET_NAME IS NOT NULL")
+# triggers in the order they fire (per table, timing and event): that order is part of them
 OBJECTS = " UNION ALL ".join([
-    "SELECT 'view', TABLE_NAME FROM information_schema.VIEWS WHERE TABLE_SCHEMA = DATABASE()",
-    "SELECT 'trigger', TRIGGER_NAME FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE()",
-    "SELECT lower(ROUTINE_TYPE), ROUTINE_NAME FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = DATABASE()",
-    "SELECT 'event', EVENT_NAME FROM information_schema.EVENTS WHERE EVENT_SCHEMA = DATABASE()",
-]) + " ORDER BY 1, 2"
+    "SELECT 'view', TABLE_NAME, '', 0 FROM information_schema.VIEWS WHERE TABLE_SCHEMA = DATABASE()",
+    "SELECT 'trigger', TRIGGER_NAME, concat(EVENT_OBJECT_TABLE, ' ', ACTION_TIMING, ' ', EVENT_MANIPULATION), ACTION_ORDER "
+    "FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE()",
+    "SELECT lower(ROUTINE_TYPE), ROUTINE_NAME, '', 0 FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = DATABASE()",
+    "SELECT 'event', EVENT_NAME, '', 0 FROM information_schema.EVENTS WHERE EVENT_SCHEMA = DATABASE()",
+]) + " ORDER BY 1, 3, 4, 2"
 # the column of each SHOW CREATE answer that holds the statement
 _STATEMENT_COLUMN = {"table": "Create Table", "view": "Create View", "trigger": "SQL Original Statement",
                      "procedure": "Create Procedure", "function": "Create Function", "event": "Create Event"}
@@ -42,11 +45,17 @@ def introspect_mysql(conn: Any) -> Schema:
     cur = conn.cursor()
     schema = Schema("mysql")
     schema.server = cur.execute("SELECT VERSION()").fetchone()[0]
-    for (name,) in cur.execute(TABLES).fetchall():
-        read_mysql_statement(schema, show_create(cur, "table", name), 1)
+    for name, kind in cur.execute(TABLES).fetchall():
+        if kind in MODELLED:
+            read_mysql_statement(schema, show_create(cur, "table", name), 1)
+        else:  # MariaDB's SEQUENCE: neither compared nor ever dropped, and said so
+            schema.unsupported.append(f"{kind.lower()} {name}")
     _column_charsets(cur, schema)
-    for kind, name in cur.execute(OBJECTS).fetchall():
-        schema.add_routine(_routine(kind, show_create(cur, kind, name)))
+    for kind, name, _group, position in cur.execute(OBJECTS).fetchall():
+        found = _routine(kind, show_create(cur, kind, name))
+        if kind == "trigger":  # the same text firing in another place is another trigger
+            found = replace(found, fingerprint=f"{found.fingerprint}#{position}")
+        schema.add_routine(found)
     return schema
 
 

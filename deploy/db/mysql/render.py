@@ -22,6 +22,15 @@ COLUMN_KINDS = {"add_column", "alter_column", "drop_column", "reorder_columns", 
 CONSTRAINT_KINDS = {"add_constraint", "drop_constraint", "add_foreign_key", "drop_foreign_key", "create_index", "drop_index"}
 
 
+_FIRING = re.compile(r"\bTRIGGER\s+(?:`(?:[^`]|``)*`\.)?(?:`(?:[^`]|``)*`|\S+)\s+(BEFORE|AFTER)\s+(INSERT|UPDATE|DELETE)\b", re.I)
+
+
+def _firing(trigger: Routine) -> tuple:
+    """(table, timing, event): the triggers that fire one after another."""
+    m = _FIRING.search(trigger.definition)
+    return (trigger.table.key if trigger.table else None, *(g.upper() for g in (m.group(1, 2) if m else ())))
+
+
 def server_version(server: str) -> tuple[bool, tuple[int, ...]]:
     """(is MariaDB, version) from VERSION(); an unknown server reads as a current MariaDB."""
     m = re.match(r"(\d+)\.(\d+)(?:\.(\d+))?", server or "")
@@ -68,11 +77,10 @@ class MysqlRenderer(Renderer):
         if renames:
             pairs = ", ".join(f"{self.qn(c.old)} TO {self.qn(c.new)}" for c in renames)
             script.steps.append(Step(f"RENAME TABLE {pairs}", transactional=False, note="rename_table"))
-        script.steps += [self.step(s, "drop_routine") for c in plan.changes if c.kind == "drop_routine"
-                         for s in self.r_drop_routine(c, plan)]
+        drops, creates = self.routine_changes(plan)
+        script.steps += [self.step(f"DROP {r.kind.upper()} {self.qn(r.name)}", "drop_routine") for r in drops]
         script.steps += self.table_steps(plan)
-        script.steps += [self.step(self.create_routine(c.new, plan), "create_routine")
-                         for c in plan.changes if c.kind == "create_routine"]
+        script.steps += [self.step(self.create_routine(r, plan), "create_routine") for r in creates]
         unknown = [c for c in plan.changes if c.kind in ("create_schema", "create_sequence", "drop_sequence")]
         if unknown:
             raise RenderError(f"mysql: cannot render {unknown[0].describe()}")
@@ -179,9 +187,25 @@ class MysqlRenderer(Renderer):
     def partition_clause(self, old: str | None, new: str | None) -> str:
         return new if new else "REMOVE PARTITIONING"
 
-    def r_drop_routine(self, c: Change, plan: Plan) -> list[str]:
-        r: Routine = c.old
-        return [f"DROP {r.kind.upper()} {self.qn(r.name)}"]
+    def routine_changes(self, plan: Plan) -> tuple[list[Routine], list[Routine]]:
+        """(to drop, to create). Triggers are created in the order they fire; a trigger made
+        again fires after the others of its table, timing and event, so those that fire after
+        it are made again too."""
+        drops = [c.old for c in plan.changes if c.kind == "drop_routine"]
+        creates = [c.new for c in plan.changes if c.kind == "create_routine"]
+        made = {r.key for r in creates}
+        groups: dict[tuple, list[Routine]] = {}
+        for r in plan.desired.routines.values():
+            if r.kind == "trigger":
+                groups.setdefault(_firing(r), []).append(r)
+        for members in groups.values():
+            first = next((i for i, r in enumerate(members) if r.key in made), len(members))
+            for r in members[first:]:
+                if r.key not in made and (live := plan.current.routine("trigger", r.name)) is not None:
+                    drops.append(live)
+                    made.add(r.key)
+        triggers = [r for members in groups.values() for r in members if r.key in made]
+        return drops, [r for r in creates if r.kind != "trigger"] + triggers
 
     def create_routine(self, r: Routine, plan: Plan) -> str:
         """A body with `;` in it cannot be one statement for the `mysql` client without

@@ -51,11 +51,12 @@ def _load(mariadb, url, sql: str) -> None:
 
 def test_cli_compares_a_live_database_with_a_file_without_any_config(mariadb, mysql_url, tmp_path) -> None:
     _load(mariadb, mysql_url, "CREATE TABLE author (id int PRIMARY KEY, fullname varchar(100) NOT NULL);")
-    (tmp_path / "desired.sql").write_text(SCHEMA)
+    (tmp_path / "desired.sql").write_text(SCHEMA + "CREATE SEQUENCE ticket_numbers START WITH 100;\n")
     first = _shipyard(tmp_path, "db.diff", "--from", _url_text(mysql_url), "--to", "desired.sql")
     assert first.returncode == 2, first.stderr
     assert "not transactional" in first.stdout and "EXECUTE IMMEDIATE 'CREATE PROCEDURE" in first.stdout
-    script = first.stdout.rsplit("\n-- ", 1)[0]
+    assert "-- not compared (desired): sequence ticket_numbers" in first.stdout  # named, never silently skipped
+    script = first.stdout.split("\n", 1)[1].rsplit("\n-- ", 1)[0]
     done = oracle.Client(mariadb.port).run(mysql_url.database, script)  # the `mysql` client runs it as printed
     assert done.returncode == 0, done.stderr
     again = _shipyard(tmp_path, "db.diff", "--from", _url_text(mysql_url), "--to", "desired.sql")

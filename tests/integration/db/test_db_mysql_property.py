@@ -56,10 +56,13 @@ def table(draw, name: str, earlier: list[str]) -> list[str]:
         parts.append(f"`g` int GENERATED ALWAYS AS (`{numeric[0]}` + 1) {draw(st.sampled_from(['VIRTUAL', 'STORED']))}")
     parts.append("PRIMARY KEY (`id`)")
     strings = [c for c in cols if types[c].startswith("varchar")]
-    if strings and draw(st.booleans()):
-        c = draw(st.sampled_from(strings))
+    for c in draw(st.lists(st.sampled_from(strings), max_size=2, unique=True)) if strings else []:
         desc = " DESC" if draw(st.booleans()) else ""
-        parts.append(f"{draw(st.sampled_from(['KEY', 'UNIQUE KEY']))} `{name}_{c}` (`{c}`({draw(st.integers(2, 8))}){desc})")
+        extra = draw(st.sampled_from(["", " USING BTREE", " COMMENT 'ix'", " IGNORED"]))
+        parts.append(f"{draw(st.sampled_from(['KEY', 'UNIQUE KEY']))} `{name}_{c}` (`{c}`({draw(st.integers(2, 8))}){desc}){extra}")
+    if len(cols) > 1 and draw(st.booleans()):
+        pair = draw(st.permutations(cols))[:2]
+        parts.append(f"KEY `{name}_pair` ({', '.join(f'`{c}`' + ('(4)' if types[c] in ('text', 'json') else '') for c in pair)})")
     if "text" in types.values() and draw(st.booleans()):
         parts.append(f"FULLTEXT KEY `{name}_ft` (`{[c for c in cols if types[c] == 'text'][0]}`)")
     if numeric and draw(st.booleans()):
@@ -70,9 +73,9 @@ def table(draw, name: str, earlier: list[str]) -> list[str]:
         parts.append(f"CONSTRAINT `{name}_fk` FOREIGN KEY (`ref`) REFERENCES `{draw(st.sampled_from(earlier))}` (`id`){action}")
     options = draw(st.sampled_from(["", " COMMENT='t'", " ROW_FORMAT=COMPACT", " DEFAULT CHARSET=latin1"]))
     out = [f"CREATE TABLE `{name}` (\n  " + ",\n  ".join(parts) + f"\n){options};"]
-    if cols and draw(st.booleans()):
-        out.append(f"CREATE TRIGGER `{name}_bi` BEFORE INSERT ON `{name}` FOR EACH ROW SET NEW.`id` = NEW.`id` + "
-                   f"{draw(st.integers(0, 2))};")
+    for n in draw(st.permutations([0, 1]))[: draw(st.integers(0, 2))]:
+        body = draw(st.sampled_from([f"SET NEW.`id` = NEW.`id` + {n}", f"BEGIN SET NEW.`id` = NEW.`id` + {n}; SET @x = {n}; END"]))
+        out.append(f"CREATE TRIGGER `{name}_bi{n}` BEFORE INSERT ON `{name}` FOR EACH ROW {body};")
     return out
 
 
@@ -83,8 +86,16 @@ def schema_sql(draw) -> str:
     for i, name in enumerate(names):
         out += draw(table(name, names[:i]))
     if draw(st.booleans()):
-        out.append(f"CREATE VIEW `v_{names[0]}` AS SELECT `id` FROM `{names[0]}` WHERE `id` > {draw(st.integers(0, 3))};")
-    return "\n".join(out)
+        options = draw(st.sampled_from(["", "ALGORITHM=MERGE ", "SQL SECURITY INVOKER "]))
+        check = draw(st.sampled_from(["", " WITH CHECK OPTION"]))
+        out.append(f"CREATE {options}VIEW `v_{names[0]}` AS SELECT `id` FROM `{names[0]}` WHERE `id` > {draw(st.integers(0, 3))}{check};")
+    if draw(st.booleans()):
+        out.append(f"CREATE FUNCTION `f_{names[0]}`(x int) RETURNS int DETERMINISTIC RETURN x + {draw(st.integers(0, 2))};")
+    if draw(st.booleans()):
+        out.append(f"CREATE PROCEDURE `p_{names[-1]}`() BEGIN SELECT count(*) FROM `{names[-1]}`; "
+                   f"SELECT {draw(st.integers(0, 2))}; END;")
+    # the `mariadb` client needs DELIMITER around bodies holding `;`; Shipyard reads it too
+    return "DELIMITER //\n" + "\n".join(f"{s[:-1]}//" for s in out) + "\nDELIMITER ;\n"
 
 
 PROPERTY = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
