@@ -143,6 +143,8 @@ class EnvConfig(Strict):
     ssh: SshOptions | None = None
     haproxy: HaproxyConfig | None = None
     lock_ttl: float = Field(default=3600.0, gt=0)
+    max_unpacked_bytes: int = Field(default=2 << 30, ge=1 << 20)  # an artifact unpacking to more is refused
+    max_compression_ratio: float = Field(default=200.0, gt=1)  # unpacked/compressed above this: a bomb
 
     @field_validator("linked_dirs", "linked_files")
     @classmethod

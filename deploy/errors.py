@@ -88,6 +88,25 @@ class ArtifactError(ShipyardError):
     """The artifact is missing, tampered with (sha256 mismatch) or unsafe to unpack."""
 
 
+class MetadataError(ArtifactError):
+    """An artifact's sidecar or manifest is malformed (a missing or bad key): one line naming
+    the file and the key, exit 2 like a bad config value."""
+
+    exit_code = 2
+
+    def __init__(self, file: str, key: str, problem: str):
+        self.file, self.key = file, key
+        super().__init__(f"{file}: {key}: {problem}" if key else f"{file}: {problem}")
+
+
+class ContainmentError(ShipyardError):
+    """A host verb refused a path that resolves outside the release (or shared/)."""
+
+    def __init__(self, host: str, message: str):
+        self.host = host
+        super().__init__(f"{host}: {message}")
+
+
 class VcsError(ShipyardError):
     """The revision cannot be resolved, or the working tree is dirty."""
 

@@ -6,8 +6,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from deploy.engine import db_stage, run_record
-from deploy.artifact.verify import read_sidecar, verify_artifact
-from deploy.config import HooksConfig
+from deploy.artifact.metadata import checked_manifest, manifest_hooks
+from deploy.artifact.verify import Limits, read_sidecar, verify_artifact
 from deploy.engine.context import RunContext, Target
 from deploy.errors import ShipyardError, UsageError
 from deploy.release.hostops import FAILED, GOOD, ROLLED_BACK, ReleaseInfo
@@ -27,8 +27,8 @@ def deploy(ctx: RunContext, artifact: Path, resume: dict | None = None) -> None:
     the dead run's lease taken over, hosts already on the release left alone."""
     ctx.artifact = artifact
     ctx.sha256 = read_sidecar(artifact)["sha256"]
-    ctx.manifest = verify_artifact(artifact, ctx.sha256)  # before anything touches a host
-    ctx.hooks = HooksConfig.model_validate(ctx.manifest.get("hooks") or {})
+    ctx.manifest = verify_artifact(artifact, ctx.sha256, Limits.of(ctx.env))  # before anything touches a host
+    ctx.hooks = manifest_hooks(ctx.manifest)
     ctx.release_id = (resume or {}).get("release_id") or new_release_id(
         ctx.manifest["short"], dirty=bool(ctx.manifest.get("dirty")))
     ctx.owner.update(revision=ctx.manifest["revision"])
@@ -243,8 +243,9 @@ def rollback(ctx: RunContext, to: str | None, force: bool = False) -> None:
                 db_stage.rollback_guard(ctx, t, targets_release[t.name], force)
             first = ctx.targets[0]
             ctx.release_id = targets_release[first.name]
-            ctx.manifest = first.ops.read_manifest(ctx.release_id)
-            ctx.hooks = HooksConfig.model_validate(ctx.manifest.get("hooks") or {})
+            ctx.manifest = checked_manifest(first.ops.read_manifest(ctx.release_id),
+                                            f"{first.name}: releases/{ctx.release_id}/manifest.json")
+            ctx.hooks = manifest_hooks(ctx.manifest)
         with stage(ctx, "publishing", dest):
             publish(ctx, dest)
         with stage(ctx, "finishing", dest):

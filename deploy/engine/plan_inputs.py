@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from deploy.artifact.verify import read_sidecar, verify_artifact
+from deploy.artifact.verify import Limits, read_sidecar, verify_artifact
 from deploy.engine.context import RunContext
 from deploy.db.deploy_step import preview
 from deploy.errors import ShipyardError
@@ -27,7 +27,7 @@ def current_manifest(target: Any, release: str | None) -> dict[str, Any] | None:
 
 def gather_plan_inputs(ctx: RunContext, artifact: Path) -> dict[str, Any]:
     """The arguments of deploy.engine.plan.build_plan, gathered with read-only host verbs."""
-    manifest = verify_artifact(artifact, read_sidecar(artifact)["sha256"])
+    manifest = verify_artifact(artifact, read_sidecar(artifact)["sha256"], Limits.of(ctx.env))
     hosts = []
     for t in ctx.targets:
         release = t.ops.current()

@@ -116,10 +116,12 @@ def artifact_manifest(artifact: Path) -> bytes:
 
 def local_manifest(dist_dir: Path, sha256: str) -> dict[str, Any] | None:
     """The manifest of the artifact with this sha256, if it is still in the local dist dir."""
-    for sidecar in dist_dir.glob("*.tar.gz.json"):
+    from deploy.artifact.verify import sidecars
+
+    for artifact, sidecar in sidecars(dist_dir):
         try:
-            if json.loads(sidecar.read_text()).get("sha256") == sha256:
-                return json.loads(artifact_manifest(sidecar.with_suffix("")))
+            if sidecar["sha256"] == sha256:
+                return json.loads(artifact_manifest(artifact))
         except (OSError, ValueError, tarfile.TarError, ArtifactError):
             continue
     return None

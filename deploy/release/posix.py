@@ -13,7 +13,8 @@ import tarfile
 from pathlib import Path
 from typing import Any
 
-from deploy.errors import LockHeld
+from deploy.errors import ContainmentError, LockHeld
+from deploy.release.contain import GUARD, REFUSED, all_inside, inside
 from deploy.release.hostops import PENDING, HostOps, ReleaseInfo
 from deploy.secrets import Secret, stdin_exports
 from deploy.transport.base import Result
@@ -27,17 +28,21 @@ def _json_line(data: dict[str, Any]) -> bytes:
 
 class PosixHostOps(HostOps):
     def sh(self, script: str, stdin: bytes | None = None, check: bool = True) -> Result:
-        return self.transport.run("set -e\n" + script, timeout=self.timeout, stdin=stdin, check=check)
+        """Run a verb's script with `set -e` and the containment guard (deploy.release.contain)."""
+        result = self.transport.run(f"set -e\n{GUARD}{script}", timeout=self.timeout, stdin=stdin, check=False)
+        if result.rc == REFUSED:
+            raise ContainmentError(self.host, (result.stderr.strip().splitlines() or ["path refused"])[-1])
+        return self.transport._checked(result, check)
 
     def prepare(self, linked_dirs: list[str], linked_files: list[str]) -> None:
         L = self.layout
-        dirs = [L.releases, L.shared, f"{L.meta}/artifacts"] + [L.shared_path(d) for d in linked_dirs]
-        dirs += [str(Path(L.shared_path(f)).parent) for f in linked_files]
+        shared = [L.shared_path(d) for d in linked_dirs] + [str(Path(L.shared_path(f)).parent) for f in linked_files]
+        dirs = [L.releases, L.shared, f"{L.meta}/artifacts"] + shared
         checks = "".join(
             f"test -e {q(L.shared_path(f))} || {{ echo 'missing linked file: shared/{f}' >&2; exit 3; }}\n"
             for f in linked_files
         )
-        self.sh(f"mkdir -p {' '.join(q(d) for d in dirs)}\n{checks}")
+        self.sh(f"{all_inside(shared, L.shared)}mkdir -p {' '.join(q(d) for d in dirs)}\n{checks}")
 
     def acquire_lock(self, owner: dict[str, Any]) -> None:
         lock, mine = self.layout.lock, f"{self.layout.lock}.{owner['token']}"
@@ -71,16 +76,18 @@ class PosixHostOps(HostOps):
         self.sh(
             f"rm -rf {q(tmp)}; mkdir -p {q(tmp)}\n"
             f"tar -xzf {q(remote_artifact)} -C {q(tmp)} --no-same-owner --no-same-permissions\n"
-            f"cat > {q(tmp)}/release.json\n"
+            f"{inside(f'{tmp}/release.json', tmp)}(umask 077; cat > {q(tmp)}/release.json)\n"
             f"mv -T {q(tmp)} {q(final)}",
             stdin=_json_line({**info, "id": release_id, "status": PENDING}),
         )
 
     def link_shared(self, release_id: str, linked_dirs: list[str], linked_files: list[str]) -> None:
-        app = self.layout.release_app(release_id)
+        """app/<path> -> shared/<path>; the app's path and its parent must resolve inside the release
+        (or already be the shared link), so a link in the artifact cannot aim the rm -rf elsewhere."""
+        rel, app, shared = self.layout.release(release_id), self.layout.release_app(release_id), self.layout.shared
         lines = [
-            f"rm -rf {q(f'{app}/{p}')}; mkdir -p {q(str(Path(f'{app}/{p}').parent))}; "
-            f"ln -s {q(self.layout.shared_path(p))} {q(f'{app}/{p}')}"
+            f"{inside(f'{app}/{p}', rel, shared)}rm -rf {q(f'{app}/{p}')}; mkdir -p {q(str(Path(f'{app}/{p}').parent))}\n"
+            f"{inside(f'{app}/{p}', rel)}ln -s {q(self.layout.shared_path(p))} {q(f'{app}/{p}')}"
             for p in [*linked_dirs, *linked_files]
         ]
         if lines:
@@ -91,6 +98,7 @@ class PosixHostOps(HostOps):
         tmp = f"{envdir}.tmp"
         reqs = f"{rel}/app/{requirements}"
         self.sh(
+            f"{all_inside([envdir, tmp], self.layout.shared)}{inside(f'{rel}/.deps', rel, self.layout.shared)}"
             f"if [ ! -f {q(envdir)}/.complete ]; then\n"
             f"  rm -rf {q(tmp)}; mkdir -p {q(tmp)}\n"
             f"  if [ -f {q(reqs)} ]; then {q(python)} -m pip install -q --disable-pip-version-check"
@@ -103,14 +111,17 @@ class PosixHostOps(HostOps):
     def write_files(self, release_id: str, files: dict[str, str], dirs: list[str]) -> None:
         if not files and not dirs:
             return
+        rel = self.layout.release(release_id)
         mkdirs = f"mkdir -p {' '.join(q(d) for d in dirs)}\n" if dirs else ""
-        self.sh(f"{mkdirs}umask 022; tar -x -C {q(self.layout.release(release_id))}", stdin=tar_of(files))
+        checks = all_inside([f"{rel}/{p}" for p in sorted(files)], rel)
+        self.sh(f"{mkdirs}{checks}umask 022; tar -x -C {q(rel)}", stdin=tar_of(files))
 
     def set_status(self, release_id: str, status: str, extra: dict[str, Any] | None = None) -> None:
-        path = self.layout.release_info(release_id)
+        path, rel = self.layout.release_info(release_id), self.layout.release(release_id)
         data = json.loads(self.sh(f"cat {q(path)}").stdout or "{}")
         data.update(extra or {}, status=status)
-        self.sh(f"cat > {q(path)}.tmp && mv -f {q(path)}.tmp {q(path)}", stdin=_json_line(data))
+        self.sh(f"{inside(path, rel)}{inside(f'{path}.tmp', rel)}umask 077\n"
+                f"cat > {q(path)}.tmp && mv -f {q(path)}.tmp {q(path)}", stdin=_json_line(data))
 
     def releases(self) -> list[ReleaseInfo]:
         out = self.sh(
@@ -135,14 +146,22 @@ class PosixHostOps(HostOps):
     def remove_releases(self, release_ids: list[str]) -> list[str]:
         if not release_ids:
             return []
-        script = "".join(
-            f"rm -rf {q(self.layout.release(r))} 2>/dev/null || echo {q(r)}\n" for r in release_ids
+        L = self.layout
+        script = f"cur=$(realpath -m -- {q(L.current)})\n" + "".join(
+            f"if [ \"$(realpath -m -- {q(L.release(r))})\" = \"$cur\" ]; then echo {q(r)}; else "
+            f"{inside(L.release(r), L.releases).strip()}; rm -rf {q(L.release(r))} 2>/dev/null || echo {q(r)}; fi\n"
+            for r in release_ids
         )
-        result = self.sh(script, check=False)
+        try:
+            result = self.sh(script, check=False)
+        except ContainmentError:
+            return list(release_ids)
         return result.stdout.split() if result.rc == 0 else list(release_ids)
 
     def append_journal(self, entry: dict[str, Any]) -> None:
-        self.sh(f"mkdir -p {q(self.layout.meta)}; cat >> {q(self.layout.journal)}", stdin=_json_line(entry))
+        """Journal lines may quote command output: the file is 0600."""
+        j = q(self.layout.journal)
+        self.sh(f"umask 077; mkdir -p {q(self.layout.meta)}; cat >> {j}; chmod 600 {j}", stdin=_json_line(entry))
 
     def read_journal(self) -> list[dict[str, Any]]:
         out = self.sh(f"cat {q(self.layout.journal)} 2>/dev/null || true").stdout

@@ -22,7 +22,7 @@ def test_artifact_name_and_sidecar_path():
 def put(dist: Path, name: str, built_at: str) -> Path:
     artifact = dist / name
     artifact.write_bytes(b"x")
-    sidecar_path(artifact).write_text(json.dumps({"artifact": name, "built_at": built_at}))
+    sidecar_path(artifact).write_text(json.dumps({"artifact": name, "sha256": "0" * 64, "built_at": built_at}))
     return artifact
 
 
