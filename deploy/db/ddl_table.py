@@ -178,6 +178,13 @@ def _computed(cur: Cursor, col: Column) -> Column:
 def _references(cur: Cursor, cname: str | None, columns: tuple[str, ...]) -> ForeignKey:
     target = cur.name()
     ref_cols = cur.ident_list() if cur.at("(") else columns
+    on_delete, on_update = referential_actions(cur)
+    skip_words(cur, "DEFERRABLE", "NOT", "INITIALLY", "DEFERRED", "IMMEDIATE")
+    return ForeignKey(cname, columns, target, ref_cols, on_delete, on_update)
+
+
+def referential_actions(cur: Cursor) -> tuple[str | None, str | None]:
+    """`ON DELETE x ON UPDATE y` (either, both, any order): (on delete, on update), NO ACTION as None."""
     actions: dict[str, str] = {}
     while cur.accept("ON"):
         which = cur.next().upper
@@ -185,9 +192,7 @@ def _references(cur: Cursor, cname: str | None, columns: tuple[str, ...]) -> For
         if action[0] in ("SET", "NO"):
             action.append(cur.next().upper)
         actions[which] = " ".join(action)
-    skip_words(cur, "DEFERRABLE", "NOT", "INITIALLY", "DEFERRED", "IMMEDIATE")
-    return ForeignKey(cname, columns, target, ref_cols, normal.fk_action(actions.get("DELETE")),
-                      normal.fk_action(actions.get("UPDATE")))
+    return normal.fk_action(actions.get("DELETE")), normal.fk_action(actions.get("UPDATE"))
 
 
 def table_constraint(cur: Cursor, parts: TableParts) -> None:

@@ -9,9 +9,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 from deploy.db.cursor import Cursor
-from deploy.db.ddl_table import TableParts, if_not_exists, skip_words
+from deploy.db.ddl_table import TableParts, if_not_exists, referential_actions, skip_words
 from deploy.db.model import Check, Column, ForeignKey, Index, IndexPart, Key, QName, Table
-from deploy.db.normal import fk_action
 
 # words that end a column's type and start its attributes
 ATTRIBUTES = {
@@ -233,15 +232,8 @@ def _index_options(cur: Cursor) -> None:
 def _references(cur: Cursor, name: str | None, columns: tuple[str, ...]) -> ForeignKey:
     target = cur.name()
     ref_cols = tuple(p.column or "" for p in index_parts(cur)) if cur.at("(") else columns
-    actions: dict[str, str] = {}
     skip_words(cur, "MATCH", "FULL", "PARTIAL", "SIMPLE")
-    while cur.accept("ON"):
-        which = cur.next().upper
-        action = [cur.next().upper]
-        if action[0] in ("SET", "NO"):
-            action.append(cur.next().upper)
-        actions[which] = " ".join(action)
-    return ForeignKey(name, columns, target, ref_cols, fk_action(actions.get("DELETE")), fk_action(actions.get("UPDATE")))
+    return ForeignKey(name, columns, target, ref_cols, *referential_actions(cur))
 
 
 def table_options(cur: Cursor) -> tuple[list[str], str | None]:

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from deploy.db.connect import DbUrl
-from deploy.db.throwaway import _free_port
+from deploy.db.throwaway import Throwaway, _free_port
 
 SERVER_OPTIONS = [
     "--skip-log-bin", "--skip-name-resolve", "--innodb-buffer-pool-size=64M", "--innodb-log-file-size=16M",
@@ -21,7 +21,7 @@ SERVER_OPTIONS = [
 ]
 
 
-class ThrowawayMariaDB:
+class ThrowawayMariaDB(Throwaway):
     def __init__(self) -> None:
         parent = "/dev/shm" if Path("/dev/shm").is_dir() else None
         self.base = Path(tempfile.mkdtemp(prefix="shipyard-mariadb-", dir=parent))
@@ -73,9 +73,3 @@ class ThrowawayMariaDB:
                     self.process.wait(timeout=10)
         finally:
             shutil.rmtree(self.base, ignore_errors=True)
-
-    def __enter__(self) -> DbUrl:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
