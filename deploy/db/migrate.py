@@ -16,6 +16,7 @@ from typing import Any, Callable
 from deploy.db.errors import MigrationChanged, SqlFileError
 from deploy.db.execute import run_statements
 from deploy.db.introspect import JOURNAL_TABLE
+from deploy.db.mysql.split import runnable
 from deploy.db.sqltext import SqlSyntaxError, split_statements
 
 _NAME = re.compile(r"^(\d{4,})_[A-Za-z0-9_.-]+\.sql$")
@@ -93,6 +94,7 @@ def migrate(conn: Any, dialect: str, directory: Path, *, baseline: bool = False,
                 statements = split_statements(mig.path.read_text(encoding="utf-8-sig"), dialect)
             except SqlSyntaxError as e:
                 raise SqlFileError(str(mig.path), e.line, "", str(e)) from None
+            statements = runnable(statements) if dialect == "mysql" else statements
             try:
                 run_statements(conn, statements, str(mig.path))
             except BaseException:

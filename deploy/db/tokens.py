@@ -23,7 +23,7 @@ _TOKEN = re.compile(
 # /*!NNNNN ... */ is text the server runs, so its wrapper is only whitespace.
 _MYSQL_TOKEN = re.compile(
     r"""
-    (?P<ws>\s+|/\*!\d*|\*/)
+    (?P<ws>\s+|/\*M?!\d*|\*/)
   | (?P<comment>--(?:[ \t][^\n]*)?(?=\n|$)|\#[^\n]*|/\*.*?\*/)
   | (?P<str>[Nn]?'(?:[^'\\]|\\.|'')*'|"(?:[^"\\]|\\.|"")*")
   | (?P<qident>`(?:[^`]|``)*`)

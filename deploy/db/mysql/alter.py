@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from deploy.db.model import Check, Column, ForeignKey, Index, Key, Table
+from deploy.db.mysql.ddl import SYSTEM_VERSIONING
 from deploy.db.plan import Change
 
 # table options that have no "unset": removing one from the desired table resets it so
@@ -91,7 +92,10 @@ def option_clauses(old: tuple[str, ...], new: tuple[str, ...]) -> list[str]:
         return {o.split("=", 1)[0]: o for o in options}
 
     was, wanted = named(old), named(new)
-    out = [o for k, o in wanted.items() if was.get(k) != o]
+    was.pop(SYSTEM_VERSIONING, None), wanted.pop(SYSTEM_VERSIONING, None)
+    out = [("ADD" if SYSTEM_VERSIONING in new else "DROP") + " SYSTEM VERSIONING"] \
+        if (SYSTEM_VERSIONING in old) != (SYSTEM_VERSIONING in new) else []
+    out += [o for k, o in wanted.items() if was.get(k) != o]
     charset_changed = was.get("DEFAULT CHARSET") != wanted.get("DEFAULT CHARSET")
     if charset_changed and "COLLATE" in wanted and wanted["COLLATE"] not in out:
         out.append(wanted["COLLATE"])  # a new charset brings its default collation unless restated

@@ -22,6 +22,7 @@ INDEX_WORDS = {"KEY", "INDEX", "UNIQUE", "FULLTEXT", "SPATIAL", "VECTOR", "PRIMA
 _OPTION_NAMES = {"CHARACTER SET": "DEFAULT CHARSET", "CHARSET": "DEFAULT CHARSET", "DEFAULT CHARACTER SET": "DEFAULT CHARSET",
                  "DEFAULT COLLATE": "COLLATE"}
 COUNTERS = {"AUTO_INCREMENT"}  # table options that are state, not schema
+SYSTEM_VERSIONING = "WITH SYSTEM VERSIONING"  # MariaDB: a table option without a value
 
 
 class MysqlTable:
@@ -244,6 +245,9 @@ def table_options(cur: Cursor) -> tuple[list[str], str | None]:
         if cur.at("PARTITION", "BY"):
             return options, text_of(cur, cur.pos, len(cur.tokens))
         if cur.accept(","):
+            continue
+        if cur.accept("WITH", "SYSTEM", "VERSIONING"):
+            options.append(SYSTEM_VERSIONING)
             continue
         name = _option_name(cur)
         cur.accept("=")

@@ -19,7 +19,7 @@ PROGRAMMABLE = re.compile(
     re.IGNORECASE,
 )
 _STARTS = re.compile(r"\s+STARTS\s+'[^']*'", re.IGNORECASE)
-SKIPPED = ("USE", "SET", "LOCK", "UNLOCK", "INSERT", "REPLACE", "DELETE", "UPDATE", "START", "COMMIT", "BEGIN")
+SKIPPED = ("USE", "SET", "LOCK", "UNLOCK", "INSERT", "REPLACE", "DELETE", "UPDATE", "START", "COMMIT", "BEGIN", "DROP")
 
 
 def read_mysql_statement(schema: Schema, text: str, line: int) -> None:

@@ -25,6 +25,10 @@ CONSTRAINT_KINDS = {"add_constraint", "drop_constraint", "add_foreign_key", "dro
 _FIRING = re.compile(r"\bTRIGGER\s+(?:`(?:[^`]|``)*`\.)?(?:`(?:[^`]|``)*`|\S+)\s+(BEFORE|AFTER)\s+(INSERT|UPDATE|DELETE)\b", re.I)
 
 
+# FOLLOWS / PRECEDES name a trigger that may not exist yet: triggers are created in firing order instead
+_FOLLOWS = re.compile(r"\s+(?:FOLLOWS|PRECEDES)\s+(?:`(?:[^`]|``)*`|\w+)\s+", re.I)
+
+
 def _firing(trigger: Routine) -> tuple:
     """(table, timing, event): the triggers that fire one after another."""
     m = _FIRING.search(trigger.definition)
@@ -210,7 +214,7 @@ class MysqlRenderer(Renderer):
     def create_routine(self, r: Routine, plan: Plan) -> str:
         """A body with `;` in it cannot be one statement for the `mysql` client without
         DELIMITER; on MariaDB it runs as EXECUTE IMMEDIATE (as it does through pyodbc)."""
-        text = r.definition
+        text = _FOLLOWS.sub(" ", r.definition) if r.kind == "trigger" else r.definition
         compound = any(t.text == ";" for t in significant(tokenize(text, 1, "mysql")))
         if compound and server_version(plan.current.server)[0]:
             return "EXECUTE IMMEDIATE '" + text.replace("\\", "\\\\").replace("'", "''") + "'"

@@ -17,6 +17,7 @@ from deploy.db.errors import SqlFileError
 from deploy.db.model import Schema
 from deploy.db.introspect.mysql import introspect_mysql, q
 from deploy.db.mysql.reader import PROGRAMMABLE, routine
+from deploy.db.mysql.split import runnable
 from deploy.db.sqltext import SqlSyntaxError, Statement, split_statements
 
 # statements of a schema file that would leave the shadow database or change the server
@@ -94,7 +95,7 @@ def _statements(file: str, text: str) -> list[Statement]:
         found = split_statements(text, "mysql")
     except SqlSyntaxError as e:
         raise SqlFileError(file, e.line, "", str(e)) from None
-    return [s for s in found if not s.text.upper().startswith(_NOT_IN_SHADOW)]
+    return [s for s in runnable(found) if not s.text.upper().startswith(_NOT_IN_SHADOW)]
 
 
 def empty_database(cur: Any) -> None:

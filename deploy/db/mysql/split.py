@@ -13,6 +13,15 @@ _BODY_KINDS = {"PROCEDURE", "FUNCTION", "TRIGGER", "EVENT"}
 _LOOP_ENDS = {"IF", "LOOP", "WHILE", "REPEAT"}
 
 
+_CHARSET_SETTINGS = re.compile(r"^SET\s+(?:NAMES|CHARACTER\s+SET|CHARSET)\b", re.IGNORECASE)
+
+
+def runnable(statements: list[Statement]) -> list[Statement]:
+    """All but the client charset settings of a dump (`SET NAMES utf8mb4`): the ODBC driver
+    sets the connection's character set itself and refuses them."""
+    return [s for s in statements if not _CHARSET_SETTINGS.match(s.text)]
+
+
 def split_mysql(text: str) -> list[Statement]:
     out: list[Statement] = []
     delimiter, start = ";", 0
@@ -42,10 +51,20 @@ def _by_delimiter(text: str, first_line: int, delimiter: str) -> list[Statement]
 
 
 def _add(out: list[Statement], piece: str, line: int) -> None:
-    """A statement from its first significant token (leading comments are not part of it)."""
-    found = significant(tokenize(piece, line, "mysql"))
-    if found:
-        out.append(Statement(piece[found[0].start:].strip(), found[0].line, 0))
+    """A statement from its first to its last significant token: comments around it, and the
+    wrapper of a /*!NNNNN ... */ holding it, are not part of it; one it opens is closed."""
+    tokens = tokenize(piece, line, "mysql")
+    places = [i for i, t in enumerate(tokens) if t.kind not in ("ws", "comment")]
+    if not places:
+        return
+    first, last = places[0], places[-1]
+    opened = sum(1 for t in tokens[first:last] if t.text.startswith("/*"))
+    opened -= sum(1 for t in tokens[first:last] if t.text == "*/")
+    while opened > 0 and last + 1 < len(tokens):
+        last += 1
+        opened -= tokens[last].text == "*/"
+    end = tokens[last].start + len(tokens[last].text)
+    out.append(Statement(piece[tokens[first].start:end], tokens[first].line, 0))
 
 
 def _by_blocks(text: str, first_line: int) -> list[Statement]:
