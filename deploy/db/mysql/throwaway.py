@@ -14,6 +14,11 @@ from pathlib import Path
 from deploy.db.connect import DbUrl
 from deploy.db.throwaway import Throwaway, _free_port
 
+def _program(name: str) -> str:
+    """Debian puts mariadbd in /usr/sbin, which a plain user's PATH lacks."""
+    return shutil.which(name) or next((f"{d}/{name}" for d in ("/usr/sbin", "/usr/bin") if Path(d, name).exists()), name)
+
+
 SERVER_OPTIONS = [
     "--skip-log-bin", "--skip-name-resolve", "--innodb-buffer-pool-size=64M", "--innodb-log-file-size=16M",
     "--innodb-flush-log-at-trx-commit=0", "--innodb-doublewrite=0", "--character-set-server=utf8mb4",
@@ -35,11 +40,11 @@ class ThrowawayMariaDB(Throwaway):
 
     def start(self, timeout: float = 60) -> DbUrl:
         data = self.base / "data"
-        subprocess.run(["mariadb-install-db", "--no-defaults", f"--datadir={data}", *self._user(),
+        subprocess.run([_program("mariadb-install-db"), "--no-defaults", f"--datadir={data}", *self._user(),
                         "--auth-root-authentication-method=normal", "--skip-test-db", *SERVER_OPTIONS],
                        check=True, capture_output=True, timeout=120)
         self.process = subprocess.Popen(
-            ["mariadbd", "--no-defaults", f"--datadir={data}", f"--socket={self.socket}", f"--port={self.port}",
+            [_program("mariadbd"), "--no-defaults", f"--datadir={data}", f"--socket={self.socket}", f"--port={self.port}",
              "--bind-address=127.0.0.1", f"--pid-file={self.base / 'pid'}", f"--log-error={self.base / 'error.log'}",
              *self._user(), *SERVER_OPTIONS],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
@@ -53,14 +58,9 @@ class ThrowawayMariaDB(Throwaway):
         return self.url
 
     def _answers(self) -> bool:
-        done = subprocess.run(["mariadb-admin", "--no-defaults", f"--socket={self.socket}", "-uroot", "ping"],
+        done = subprocess.run([_program("mariadb-admin"), "--no-defaults", f"--socket={self.socket}", "-uroot", "ping"],
                               capture_output=True, timeout=10)
         return done.returncode == 0
-
-    def client(self, database: str, sql: str) -> subprocess.CompletedProcess:
-        """Run SQL text through the `mariadb` command-line client (as a user's script would)."""
-        return subprocess.run(["mariadb", "--no-defaults", f"--socket={self.socket}", "-uroot", "--batch", database],
-                              input=sql, capture_output=True, text=True, timeout=300)
 
     def stop(self) -> None:
         try:
