@@ -228,13 +228,16 @@ def _key_columns(cur: Cursor) -> tuple[str, ...]:
 
 
 def index_part(cur: Cursor) -> IndexPart:
-    """One key of an index: a lone name (quoted or not) is a column, anything else an
-    expression kept as text; a trailing ASC is the default, DESC is kept."""
-    tok, after = cur.peek(), cur.peek(1)
-    if tok is not None and tok.kind in ("word", "qident") and (after is None or after.text in (",", ")")
-                                                            or after.upper in ("ASC", "DESC")):
+    """One key of an index: a lone name (quoted or not, maybe ASC/DESC) is a column, anything
+    else (an expression, NULLS LAST, an operator class, COLLATE) is kept as text."""
+    start = cur.pos
+    tok = cur.peek()
+    if tok is not None and tok.kind in ("word", "qident"):
         name = cur.ident()
-        return IndexPart(column=name, descending=_order(cur))
+        descending = _order(cur)
+        if cur.peek() is None or cur.peek().text in (",", ")"):
+            return IndexPart(column=name, descending=descending)
+        cur.pos = start
     tokens_from = cur.pos
     text = cur.until_depth_zero(stop=set())
     last = cur.tokens[cur.pos - 1] if cur.pos > tokens_from else None
