@@ -108,6 +108,14 @@ class NotifyConfig(Strict):
     retries: int = Field(default=3, ge=0, le=10)
 
 
+class DataTableConfig(Strict):
+    """A reference table whose rows Shipyard keeps equal to its data file (`[[env.X.db.data]]`)."""
+
+    table: str = Field(min_length=1)
+    key: list[str] | None = None  # default: the primary key; or a declared unique key
+    file: str | None = None  # default: <sql_dir>/data/<table>.csv | .json | .sql
+
+
 class DbConfig(Strict):
     """How Shipyard treats an environment's database (`[env.X.db]`)."""
 
@@ -115,9 +123,15 @@ class DbConfig(Strict):
     password_secret: str = "DB_PASSWORD"
     test_database: str | None = None
     allow_destructive: bool = False
-    deploy_steps: list[Literal["migrate", "sync"]] = []
+    deploy_steps: list[Literal["migrate", "sync", "data"]] = []
     renames: list[str] = []
     timeout: int = Field(default=10, ge=1, le=600)
+    # SQL Server only: the version scripts are written for (default: what the server reports, else 2016)
+    server_version: Literal["2008R2", "2012", "2014", "2016", "2017", "2019", "2022"] | None = None
+    schema_dialect: Literal["postgres", "sqlite", "tsql"] | None = None  # what sql/schema is written for (default: the target's)
+    data: list[DataTableConfig] = []  # reference data compare (db.data-diff / db.data-sync)
+    data_batch: int = Field(default=1000, ge=10, le=100000)  # rows per keyed page of a live table
+    data_merge: bool = False  # SQL Server: inserts and updates as MERGE statements
     shadow_database: str | None = None  # MySQL: where sql/schema is loaded to be read back (default: a throwaway beside)
 
 

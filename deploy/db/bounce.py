@@ -55,7 +55,8 @@ def load_files(conn: Any, files: list[Path], dialect: str, log: Callable[[str], 
 
 
 def bounce(url: DbUrl, sql_dir: Path, *, password: str | None = None, timeout: int = 10,
-           log: Callable[[str], None] = print) -> dict:
+           log: Callable[[str], None] = print, settings: Any = None) -> dict:
+    """`settings` (the env's DbConfig): its reference tables are loaded from sql/data with the seed."""
     log(f"Bouncing database {url.database}")
     log(f"Dropping and Creating {url.database}")
     _drop_create(url, password, timeout)
@@ -67,6 +68,21 @@ def bounce(url: DbUrl, sql_dir: Path, *, password: str | None = None, timeout: i
         seed = schema_files(sql_dir / "seed") if (sql_dir / "seed").is_dir() else []
         log("Loading Seed Data")
         load_files(conn, seed, url.dialect, log)
+        if settings is not None and settings.data:
+            _load_reference_data(conn, url.dialect, settings, sql_dir, log)
     finally:
         conn.close()
     return {"database": url.database, "schema_files": [str(p) for p in schema], "seed_files": [str(p) for p in seed]}
+
+
+def _load_reference_data(conn: Any, dialect: str, settings: Any, sql_dir: Path, log: Callable[[str], None]) -> None:
+    """The reference tables' rows, by the same data compare a deploy runs (into an empty table: inserts)."""
+    from deploy.db.data import sync_data
+    from deploy.db.data.compare import resolve_specs
+    from deploy.db.introspect import introspect
+
+    schema = introspect(conn, dialect)
+    for spec in resolve_specs(schema, settings.data, sql_dir / "data"):
+        log(f"Reading File {spec.file}")
+    result = sync_data(conn, dialect, settings, sql_dir, apply_it=True, allow_destructive=True, write=lambda _: None, schema=schema)
+    log(f"Loaded {result.total} reference row(s)")

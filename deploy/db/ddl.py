@@ -27,7 +27,11 @@ def read_statement(schema: Schema, text: str, line: int) -> None:
     if cur.accept("CREATE"):
         cur.accept("TEMP") or cur.accept("TEMPORARY")
         if cur.accept("TABLE"):
-            return schema.add_table(create_table(cur))
+            inline: list[Index] = []
+            schema.add_table(create_table(cur, inline))
+            for ix in inline:
+                schema.add_index(ix)
+            return None
         if cur.at("SCHEMA"):
             cur.next()
             return schema.schemas.add(cur.ident())

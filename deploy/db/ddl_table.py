@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from deploy.db import normal
 from deploy.db.cursor import Cursor
-from deploy.db.model import Check, Column, ForeignKey, IndexPart, Key, QName, Table
+from deploy.db.model import Check, Column, ForeignKey, Index, IndexPart, Key, QName, Table
 from deploy.db.sqltext import Token
 
 COLUMN_CONSTRAINT_WORDS = {
@@ -24,7 +24,8 @@ def table_from_parts(name: QName, columns: list[Column], constraints: list[str],
     return parts.table(name, columns, dialect)
 
 
-def create_table(cur: Cursor) -> Table:
+def create_table(cur: Cursor, indexes: list[Index] | None = None) -> Table:
+    """The table; T-SQL's inline `INDEX name (...)` clauses (2014+) go to `indexes`."""
     if_not_exists(cur)
     name = cur.name()
     body_start = cur.peek().start if cur.peek() is not None else 0
@@ -35,6 +36,8 @@ def create_table(cur: Cursor) -> Table:
         tok = cur.peek()
         if tok is not None and tok.kind == "word" and tok.upper in TABLE_CONSTRAINT_STARTS:
             table_constraint(cur, parts)
+        elif tok is not None and tok.kind == "word" and tok.upper == "INDEX" and cur.dialect == "tsql" and indexes is not None:
+            indexes.append(_inline_index(cur, name))
         else:
             columns.append(column(cur, parts))
         if not cur.accept(","):
@@ -137,6 +140,31 @@ def _column_constraint(cur: Cursor, col: Column, parts: TableParts) -> Column:
         return col
     cur.fail(f"unknown column option in {col.name}")
     return col
+
+
+def _inline_index(cur: Cursor, table: QName) -> Index:
+    """`INDEX name [UNIQUE] [CLUSTERED | NONCLUSTERED] [COLUMNSTORE] (cols) [INCLUDE (...)] [WHERE ...]`."""
+    cur.expect("INDEX")
+    name = cur.ident()
+    unique = cur.accept("UNIQUE")
+    clustered = cur.accept("CLUSTERED")
+    cur.accept("NONCLUSTERED")
+    columnstore = cur.accept("COLUMNSTORE")
+    method = ("clustered columnstore" if clustered else "columnstore") if columnstore else ("clustered" if clustered else None)
+    columns: list[IndexPart] = []
+    if cur.accept("("):
+        columns.append(index_part(cur))
+        while cur.accept(","):
+            columns.append(index_part(cur))
+        cur.expect(")")
+    if cur.accept("INCLUDE"):
+        cur.ident_list()
+    where = cur.until_depth_zero(stop={"WITH", "ON"}) if cur.accept("WHERE") else None
+    while (tok := cur.peek()) is not None and tok.text not in (",", ")"):
+        cur.next() if tok.text != "(" else cur.group()  # WITH (...) options, ON filegroup
+    if where and where.startswith("(") and normal.wrapped(where):
+        where = where[1:-1]
+    return Index(name, table, tuple(columns), unique, where, method)
 
 
 def skip_words(cur: Cursor, *words: str) -> None:

@@ -35,6 +35,8 @@ def before_switch(loaded: Loaded, env: EnvConfig, release_id: str, log: Callable
         for step in env.db.deploy_steps:  # in the configured order
             if step == "migrate":
                 summary["migrations"] = migrate(conn, tgt.url.dialect, tgt.sql_dir / "migrations", log=log)
+            elif step == "data":
+                summary["data"] = _data(conn, tgt, log)
             else:
                 summary.update(_sync(conn, tgt, env.db.allow_destructive, log, loaded.root))
     finally:
@@ -43,17 +45,35 @@ def before_switch(loaded: Loaded, env: EnvConfig, release_id: str, log: Callable
 
 
 def preview(loaded: Loaded, env: EnvConfig) -> str | None:
-    """The sync script a deploy would run (read-only), for `invoke plan`; None when no sync."""
-    if not env.database or env.db is None or "sync" not in env.db.deploy_steps:
+    """The sync and reference-data scripts a deploy would run (read-only), for `invoke plan`;
+    None when neither step is configured."""
+    steps = env.db.deploy_steps if env.database and env.db else []
+    if "sync" not in steps and "data" not in steps:
         return None
     from deploy.db.render import render
 
     tgt = target(loaded, env)
     conn = tgt.connect()
     try:
-        return render(plan_for(conn, tgt), tgt.url.dialect).text()
+        parts = [render(plan_for(conn, tgt), tgt.url.dialect, tgt.settings.server_version).text()] if "sync" in steps else []
+        if "data" in steps:
+            from deploy.db.data import preview as data_preview
+
+            parts.append("-- reference data:\n" + (data_preview(conn, tgt.url.dialect, tgt.settings, tgt.sql_dir) or "-- in sync"))
+        return "\n".join(parts)
     finally:
         conn.close()
+
+
+def _data(conn: Any, tgt: Any, log: Callable[[str], None]) -> dict:
+    """Reference data after the schema steps, before the switch; deletes need allow_destructive."""
+    from deploy.db.data import sync_data
+
+    lines: list[str] = []
+    result = sync_data(conn, tgt.url.dialect, tgt.settings, tgt.sql_dir, apply_it=True,
+                       allow_destructive=tgt.settings.allow_destructive, write=lines.append)
+    log(f"database: reference data, {result.total} row change(s)")
+    return {"changes": result.total, "tables": {t: str(c) for t, c in result.counts.items()}, "script": "\n".join(lines)}
 
 
 def _sync(conn: Any, tgt: Any, allow_destructive: bool, log: Callable[[str], None], root: Path) -> dict:
@@ -63,7 +83,7 @@ def _sync(conn: Any, tgt: Any, allow_destructive: bool, log: Callable[[str], Non
     plan = plan_for(conn, tgt)
     if plan.destructive and not allow_destructive:
         raise DestructiveRefused([c.describe() for c in plan.destructive])
-    script = render(plan, tgt.url.dialect)
+    script = render(plan, tgt.url.dialect, tgt.settings.server_version)
     log(f"database: {len(script.statements)} statement(s), {plan.classification}")
     records = run_checkpointed(conn, script, plan.live, root, tgt.url, log)
     return {"classification": plan.classification, "script": script.text(), "statements": records,

@@ -16,6 +16,16 @@ class SchemaDifferences(ShipyardError):
         super().__init__(f"{count} schema change(s) found")
 
 
+class DataDifferences(ShipyardError):
+    """`db.data-diff` found rows to change: exit 2, like a schema difference."""
+
+    exit_code = 2
+
+    def __init__(self, count: int):
+        self.count = count
+        super().__init__(f"{count} reference-data row change(s) found")
+
+
 class DestructiveRefused(ShipyardError):
     """The change drops or narrows something and --allow-destructive was not given."""
 

@@ -155,7 +155,7 @@ class Schema:
     indexes: dict[tuple[tuple[str, str], str], Index] = field(default_factory=dict)
     routines: dict[tuple[str, tuple[str, str]], Routine] = field(default_factory=dict)
     sequences: dict[tuple[str, str], Sequence] = field(default_factory=dict)
-    server: str = ""  # the live server's version string, when read from one (MySQL renders by it)
+    server_version: str | None = None  # T-SQL: the oldest version the live server reports (tsql_target); MySQL: VERSION()
     unsupported: list[str] = field(default_factory=list)  # objects read but not modelled, by kind and name
 
     def add_table(self, table: Table) -> None:
@@ -179,18 +179,18 @@ class Schema:
     def to_json(self) -> dict[str, Any]:
         return {
             "dialect": self.dialect,
-            "server": self.server,
             "schemas": sorted(self.schemas),
             "tables": [asdict(t) for t in self.tables.values()],
             "indexes": [asdict(i) for i in self.indexes.values()],
             "routines": [asdict(r) for r in self.routines.values()],
             "sequences": [asdict(s) for s in self.sequences.values()],
+            **({"server_version": self.server_version} if self.server_version else {}),
         }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "Schema":
         dialect = data["dialect"]
-        schema = cls(dialect, set(data.get("schemas", [])), server=data.get("server", ""))
+        schema = cls(dialect, set(data.get("schemas", [])), server_version=data.get("server_version"))
         name = lambda v: qname_from_json(v, dialect)  # noqa: E731
         for t in data.get("tables", []):
             schema.add_table(_table_from_json(t, name))

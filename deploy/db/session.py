@@ -9,7 +9,7 @@ from typing import Any
 
 from deploy.config import DbConfig, EnvConfig, Loaded
 from deploy.db.connect import DbUrl, connect, parse_url
-from deploy.db.desired import from_directory
+from deploy.db.typemap import read_desired
 from deploy.db.model import Schema
 from deploy.errors import UsageError
 
@@ -31,7 +31,7 @@ class DbTarget:
         shadow database on the server (the server normalises it); the others are parsed."""
         directory = directory or self.sql_dir / "schema"
         if self.url.dialect != "mysql":
-            return from_directory(directory, self.url.dialect)
+            return read_desired(directory, self.url.dialect, self.settings.schema_dialect)[0]
         from deploy.db.mysql.shadow import desired_from_directory, desired_from_files
 
         if directory.is_file():  # one .sql file

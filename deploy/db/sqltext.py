@@ -10,7 +10,7 @@ from deploy.db.mysql.split import split_mysql
 from deploy.db.tokens import SqlSyntaxError, Statement, Token, significant, tokenize
 
 __all__ = ["SqlSyntaxError", "Statement", "Token", "significant", "tokenize", "split_statements", "normalise",
-           "fingerprint", "unquote", "PROGRAMMABLE"]
+           "fingerprint", "unquote", "PROGRAMMABLE", "go_batches"]
 
 _GO = re.compile(r"^[ \t]*GO[ \t]*(?:--[^\n]*)?$", re.IGNORECASE | re.MULTILINE)
 PROGRAMMABLE = re.compile(
@@ -20,9 +20,16 @@ PROGRAMMABLE = re.compile(
 )
 
 
+def go_batches(text: str) -> list[str]:
+    """T-SQL text cut on `GO` lines the way sqlcmd and SSMS cut it (a line that is only GO,
+    wherever it is: they do not look inside strings)."""
+    return _GO.split(text)
+
+
 def split_statements(text: str, dialect: str) -> list[Statement]:
     """Statements in source order. T-SQL is cut into `GO` batches first; a batch that creates
-    a programmable object is one statement (SQL Server requires that anyway)."""
+    a programmable object runs to the next line that creates another one (SQL Server wants
+    each alone in its batch; files written for other tools put several in one)."""
     if dialect == "mysql":
         return split_mysql(text)
     if dialect != "tsql":
@@ -35,12 +42,31 @@ def split_statements(text: str, dialect: str) -> list[Statement]:
         line = text.count("\n", 0, start) + 1
         if chunk.strip():
             if PROGRAMMABLE.match(_strip_leading_comments(chunk)):
-                body = _strip_leading_comments(chunk).strip().rstrip(";").rstrip()
-                out.append(Statement(body, line + _leading_lines(chunk), batch))
+                out.extend(_module_batch(chunk, line + _leading_lines(chunk), batch))
             else:
                 out.extend(_split_batch(chunk, line, batch, dialect))
             batch += 1
         start = m.end() if m else end
+    return out
+
+
+_NEXT_MODULE = re.compile(r"^(?=[ \t]*CREATE\s+(?:OR\s+ALTER\s+)?(?:VIEW|PROC|PROCEDURE|FUNCTION|TRIGGER)\b)",
+                          re.IGNORECASE | re.MULTILINE)
+
+
+def _module_batch(chunk: str, line: int, batch: int) -> list[Statement]:
+    """One module per piece; a view is one SELECT, so what follows its `;` is read apart."""
+    body = _strip_leading_comments(chunk)
+    cuts = [m.start() for m in _NEXT_MODULE.finditer(body) if m.start() > 0]
+    out: list[Statement] = []
+    for start, end in zip([0, *cuts], [*cuts, len(body)]):
+        piece, first = body[start:end], line + body.count("\n", 0, start)
+        if re.match(r"\s*CREATE\s+(?:OR\s+ALTER\s+)?VIEW\b", piece, re.IGNORECASE):
+            head, *rest = _split_batch(piece, first, batch, "tsql")
+            out.append(Statement(head.text.rstrip(";").rstrip(), first, batch))
+            out.extend(rest)
+        else:
+            out.append(Statement(piece.strip().rstrip(";").rstrip(), first, batch))
     return out
 
 

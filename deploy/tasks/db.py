@@ -49,7 +49,7 @@ def _env(config: str | None, env: str, standalone: bool = False) -> tuple[Any, A
 def _load(spec: str, loaded: Any, env: Any, dialect_hint: str | None, server: str | None = None) -> Any:
     """A schema from `spec`. A MySQL sql/ dir is read back through a shadow database on the
     env's server (or on `server`, the URL of the other side)."""
-    from deploy.db.desired import from_directory, from_text
+    from deploy.db.desired import from_text
     from deploy.db.introspect import introspect
     from deploy.db.model import Schema
     from deploy.db.session import target
@@ -64,12 +64,17 @@ def _load(spec: str, loaded: Any, env: Any, dialect_hint: str | None, server: st
     path = loaded.resolve(spec)
     if path.suffix == ".json":
         return Schema.from_json(json.loads(path.read_text()))
+    from deploy.db.typemap import read_desired
+
     schema_dir = path / "schema" if (path / "schema").is_dir() else path
     if dialect_hint == "mysql" and (server or env.database):
         return target(loaded, env, server).desired(schema_dir)
     if path.is_file():  # one .sql file
         return from_text(path.read_text(encoding="utf-8-sig"), dialect_hint or "postgres", str(path))
-    return from_directory(schema_dir, dialect_hint or "postgres")
+    schema, notes = read_desired(schema_dir, dialect_hint or "postgres", env.db.schema_dialect if env.db else None)
+    for note in notes:
+        print(f"-- note: {note}")
+    return schema
 
 
 def _plan(c: Any, config: str | None, env: str, from_: str, to: str | None, rename: list[str]) -> tuple[Any, Any, Any]:
@@ -114,7 +119,7 @@ def diff(c, env="local", from_="live", to=None, allow_destructive=False, rename=
     if not plan.changes:
         print("-- no differences")
         return
-    print(render(plan).text(), end="")
+    print(render(plan, server_version=settings.server_version).text(), end="")
     print(f"-- {len(plan.changes)} change(s), {plan.classification}")
     if plan.destructive and not (allow_destructive or settings.allow_destructive):
         raise DestructiveRefused([ch.describe() for ch in plan.destructive])
@@ -136,7 +141,7 @@ def sync(c, env="local", apply=False, allow_destructive=False, rename=None, conf
         return
     if plan.destructive and not (allow_destructive or settings.allow_destructive):
         raise DestructiveRefused([ch.describe() for ch in plan.destructive])
-    script = render(plan)
+    script = render(plan, server_version=settings.server_version)
     print(script.text(), end="")
     for step in [*script.before, *script.after]:
         print(f"-- runs outside the transaction: {step.sql}")
@@ -149,6 +154,44 @@ def sync(c, env="local", apply=False, allow_destructive=False, rename=None, conf
     finally:
         conn.close()
     print(f"-- applied {len(script.statements)} statement(s)")
+
+
+def _data(config: str | None, env: str, apply: bool, allow_destructive: bool) -> None:
+    from deploy.db.data import sync_data
+    from deploy.db.errors import DataDifferences
+    from deploy.db.session import target
+
+    loaded, envc = _env(config, env)
+    tgt = target(loaded, envc)
+    if not tgt.settings.data:
+        print("-- no reference tables configured ([env.X.db] data)")
+        return
+    conn = tgt.connect()
+    try:
+        result = sync_data(conn, tgt.url.dialect, tgt.settings, tgt.sql_dir, apply_it=apply, allow_destructive=allow_destructive)
+    finally:
+        conn.close()
+    if not result.total:
+        print("-- data in sync")
+    elif apply:
+        print(f"-- applied {result.total} row change(s)")
+    else:
+        from deploy.db.data import refuse_deletes
+
+        refuse_deletes(result, allow_destructive or tgt.settings.allow_destructive)
+        raise DataDifferences(result.total)
+
+
+@shipyard_task(name="data-diff", help=_help("env", "allow-destructive", "config"))
+def data_diff(c, env="local", allow_destructive=False, config=None):
+    """Print the script that makes the reference tables equal to sql/data (exit 2 if any)."""
+    _data(config, env, apply=False, allow_destructive=allow_destructive)
+
+
+@shipyard_task(name="data-sync", help=_help("env", "apply", "allow-destructive", "config"))
+def data_sync(c, env="local", apply=False, allow_destructive=False, config=None):
+    """Make the reference tables equal to sql/data; deletes need --allow-destructive."""
+    _data(config, env, apply=apply, allow_destructive=allow_destructive)
 
 
 @shipyard_task(help=_help("env", "output", "config"))
@@ -189,9 +232,9 @@ def bounce_test(c, env="local", config=None):
 
     loaded, envc = _env(config, env)
     tgt = test_target(loaded, envc)
-    bounce(tgt.url, tgt.sql_dir, password=tgt.password, timeout=tgt.settings.timeout)
+    bounce(tgt.url, tgt.sql_dir, password=tgt.password, timeout=tgt.settings.timeout, settings=tgt.settings)
 
 
 ns = invoke.Collection("db")
-for _t in (diff, sync, snapshot, migrate, bounce_test):
+for _t in (diff, sync, data_diff, data_sync, snapshot, migrate, bounce_test):
     ns.add_task(_t)

@@ -44,7 +44,7 @@ def show_create(cur: Any, kind: str, name: str) -> str:
 def introspect_mysql(conn: Any) -> Schema:
     cur = conn.cursor()
     schema = Schema("mysql")
-    schema.server = cur.execute("SELECT VERSION()").fetchone()[0]
+    schema.server_version = cur.execute("SELECT VERSION()").fetchone()[0]
     for name, kind in cur.execute(TABLES).fetchall():
         if kind in MODELLED:
             read_mysql_statement(schema, show_create(cur, "table", name), 1)

@@ -10,6 +10,7 @@ from typing import Any
 from deploy.db.ddl import read_statement
 from deploy.db.introspect import JOURNAL_TABLE
 from deploy.db.model import QName, Routine, Schema, Sequence
+from deploy.db.tsql_target import SqlServerTarget, from_product_version
 
 SCHEMAS = "SELECT name FROM sys.schemas WHERE schema_id BETWEEN 5 AND 16383"
 TABLES = f"""SELECT t.object_id, s.name, t.name FROM sys.tables t JOIN sys.schemas s ON s.schema_id = t.schema_id
@@ -41,8 +42,10 @@ MODULES = """SELECT o.type, SCHEMA_NAME(o.schema_id), o.name, m.definition, OBJE
 OBJECT_NAME(o.parent_object_id)
 FROM sys.sql_modules m JOIN sys.objects o ON o.object_id = m.object_id
 WHERE o.is_ms_shipped = 0 AND o.type IN ('V', 'P', 'FN', 'IF', 'TF', 'TR')"""
-SEQUENCES = "SELECT SCHEMA_NAME(schema_id), name, start_value, increment FROM sys.sequences"
-QUERIES = (SCHEMAS, TABLES, COLUMNS, KEYS, CHECKS, FOREIGN_KEYS, INDEXES, MODULES, SEQUENCES)
+SEQUENCES = "SELECT SCHEMA_NAME(schema_id), name, start_value, increment FROM sys.sequences"  # 2012+
+VERSION = """SELECT CAST(SERVERPROPERTY('ProductVersion') AS nvarchar(128)), d.compatibility_level
+FROM sys.databases d WHERE d.database_id = DB_ID()"""
+QUERIES = (SCHEMAS, TABLES, COLUMNS, KEYS, CHECKS, FOREIGN_KEYS, INDEXES, MODULES, SEQUENCES, VERSION)
 
 _KINDS = {"V": "view", "P": "procedure", "FN": "function", "IF": "function", "TF": "function", "TR": "trigger"}
 _SIZED = {"varchar", "char", "varbinary", "binary"}
@@ -65,10 +68,19 @@ def type_text(name: str, max_length: int, precision: int, scale: int) -> str:
     return name
 
 
+def server_target(cur: Any) -> SqlServerTarget:
+    """The oldest of the server's version and the database's compatibility level."""
+    product, level = cur.execute(VERSION).fetchall()[0]
+    return from_product_version(str(product), int(level) if level is not None else None)
+
+
 def introspect_tsql(conn: Any) -> Schema:
     cur = conn.cursor()
-    rows = {q: cur.execute(q).fetchall() for q in QUERIES}
-    schema = Schema("tsql", {r[0] for r in rows[SCHEMAS]})
+    target = server_target(cur)
+    queries = [q for q in QUERIES if q is not VERSION and (q is not SEQUENCES or target.sequences)]
+    rows = {q: cur.execute(q).fetchall() for q in queries}
+    rows.setdefault(SEQUENCES, [])  # sys.sequences does not exist before 2012
+    schema = Schema("tsql", {r[0] for r in rows[SCHEMAS]}, server_version=target.label)
     tables = {oid: f"{_q(ns)}.{_q(name)}" for oid, ns, name in rows[TABLES]}
     body: dict[Any, list[str]] = defaultdict(list)
     for oid, *col in rows[COLUMNS]:
@@ -92,6 +104,7 @@ def _column_ddl(name: str, typ: str, max_length: int, precision: int, scale: int
     if computed:
         return f"{_q(name)} AS {computed}"
     out = f"{_q(name)} {type_text(typ, max_length, precision, scale)}"
+    out += f" COLLATE {collation}" if collation else ""  # kept, so ALTER COLUMN can keep it too
     out += " IDENTITY" if identity else ""
     out += " NULL" if nullable else " NOT NULL"
     if default is not None:

@@ -35,7 +35,7 @@ def _firing(trigger: Routine) -> tuple:
     return (trigger.table.key if trigger.table else None, *(g.upper() for g in (m.group(1, 2) if m else ())))
 
 
-def server_version(server: str) -> tuple[bool, tuple[int, ...]]:
+def server_version(server: str | None) -> tuple[bool, tuple[int, ...]]:
     """(is MariaDB, version) from VERSION(); an unknown server reads as a current MariaDB."""
     m = re.match(r"(\d+)\.(\d+)(?:\.(\d+))?", server or "")
     version = tuple(int(x) for x in m.groups() if x) if m else (11, 0)
@@ -182,7 +182,7 @@ class MysqlRenderer(Renderer):
     def rename_column(self, c: Change, plan: Plan) -> str:
         """RENAME COLUMN where the server has it (MariaDB 10.5, MySQL 8.0), else CHANGE COLUMN
         with the column's current definition."""
-        mariadb, version = server_version(plan.current.server)
+        mariadb, version = server_version(plan.current.server_version)
         if version >= ((10, 5) if mariadb else (8, 0)):
             return f"RENAME COLUMN {self.q(c.old)} TO {self.q(c.new)}"
         column = plan.current.table(c.table).column(c.new)
@@ -216,7 +216,7 @@ class MysqlRenderer(Renderer):
         DELIMITER; on MariaDB it runs as EXECUTE IMMEDIATE (as it does through pyodbc)."""
         text = _FOLLOWS.sub(" ", r.definition) if r.kind == "trigger" else r.definition
         compound = any(t.text == ";" for t in significant(tokenize(text, 1, "mysql")))
-        if compound and server_version(plan.current.server)[0]:
+        if compound and server_version(plan.current.server_version)[0]:
             return "EXECUTE IMMEDIATE '" + text.replace("\\", "\\\\").replace("'", "''") + "'"
         return text
 

@@ -7,18 +7,20 @@ from deploy.db.plan import Plan
 from deploy.db.render.base import Script, Step
 
 
-def renderer(dialect: str):
+def renderer(dialect: str, server_version: str | None = None):
     from deploy.db.render.postgres import PostgresRenderer
     from deploy.db.render.sqlite import SqliteRenderer
     from deploy.db.render.tsql import TsqlRenderer
     from deploy.db.mysql.render import MysqlRenderer
 
-    renderers = {"postgres": PostgresRenderer, "sqlite": SqliteRenderer, "tsql": TsqlRenderer, "mysql": MysqlRenderer}
-    return renderers[dialect]()
+    if dialect == "tsql":
+        return TsqlRenderer(server_version)
+    return {"postgres": PostgresRenderer, "sqlite": SqliteRenderer, "mysql": MysqlRenderer}[dialect]()
 
 
-def render(plan: Plan, dialect: str | None = None) -> Script:
-    return renderer(dialect or plan.desired.dialect).render(plan)
+def render(plan: Plan, dialect: str | None = None, server_version: str | None = None) -> Script:
+    """`server_version`: T-SQL only, the declared target (else what introspection recorded, else 2016)."""
+    return renderer(dialect or plan.desired.dialect, server_version).render(plan)
 
 
 __all__ = ["render", "renderer", "Script", "Step"]

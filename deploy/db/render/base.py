@@ -13,9 +13,15 @@ from deploy.db.plan import Change, Plan
 
 @dataclass(frozen=True)
 class Step:
+    """One statement as the renderer meant it: `statements` is how many top-level statements
+    its text holds by construction (what the parse-back check expects); `verbatim` marks a
+    user's module body, whose inner statements are the user's own."""
+
     sql: str
     transactional: bool = True
     note: str = ""
+    statements: int = 1
+    verbatim: bool = False
 
 
 @dataclass
@@ -26,6 +32,7 @@ class Script:
     before: list[Step] = field(default_factory=list)
     steps: list[Step] = field(default_factory=list)
     after: list[Step] = field(default_factory=list)
+    server_version: str | None = None  # T-SQL: the SQL Server version the text is written for
     transactional: bool = True  # False: each step commits on its own (MySQL DDL)
 
     @property
@@ -38,7 +45,7 @@ class Script:
     def text(self) -> str:
         from deploy.db.render import renderer
 
-        return renderer(self.dialect).script_text(self)
+        return renderer(self.dialect, self.server_version).script_text(self)
 
 
 class Renderer:
@@ -51,8 +58,12 @@ class Renderer:
             method = getattr(self, f"r_{change.kind}", None)
             if method is None:
                 raise RenderError(f"{self.dialect}: cannot render {change.describe()}")
-            script.steps += [s if isinstance(s, Step) else Step(s, note=change.kind) for s in method(change, plan)]
+            steps = [s if isinstance(s, Step) else Step(s, note=change.kind) for s in method(change, plan)]
+            script.steps += self.after_change(change, steps)
         return self.finish(script, plan)
+
+    def after_change(self, change: Change, steps: list[Step]) -> list[Step]:
+        return steps
 
     def finish(self, script: Script, plan: Plan) -> Script:
         return script

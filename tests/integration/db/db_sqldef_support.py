@@ -47,7 +47,7 @@ def run_all(dialect_dir: str, one: Callable[[str, str, dict], str]) -> list[Outc
                 directions.append(("down", case.get("desired") or "", case.get("current") or ""))
             for direction, a, b in directions:
                 try:
-                    reason = one(a, b, case)
+                    reason = one(a, b, {**case, "_file": file})
                 except Exception as e:  # noqa: BLE001 - every failure is a reported outcome
                     reason = f"{type(e).__name__}: {str(e).splitlines()[0][:120]}"
                 out.append(Outcome(file, name, direction, not reason, reason))

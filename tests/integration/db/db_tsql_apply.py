@@ -9,15 +9,23 @@ from dataclasses import replace
 from deploy.db.cursor import Cursor
 from deploy.db.ddl import read_statement
 from deploy.db.model import QName, Schema, Table
-from deploy.db.sqltext import split_statements, unquote
+from deploy.db.render.verify import without_sqlcmd
+from deploy.db.sqltext import go_batches, split_statements, unquote
 
-_SKIP = re.compile(r"^(SET XACT_ABORT ON|BEGIN TRANSACTION|COMMIT TRANSACTION)$", re.I)
+_SKIP = re.compile(r"^(SET \w+ (ON|OFF)|BEGIN TRANSACTION|COMMIT TRANSACTION|IF @@.*|UPDATE .*"
+                   r"|IF OBJECT_ID\(N'[^']*'\) IS NULL EXEC\(.*\))$", re.I | re.S)
+_GUARDED_DROP = re.compile(r"^IF (?:OBJECT_ID\(N'[^']*'(?:, N'\w+')?\) IS NOT NULL|EXISTS \(SELECT 1 FROM sys\.indexes .*?\)) "
+                           r"(DROP .*)$", re.I | re.S)
 
 
 def apply_tsql(schema: Schema, script: str) -> Schema:
+    """The script's batches as SQL Server would run them, minus the guards and placeholders."""
     out = Schema.from_json(schema.to_json())
-    for stmt in split_statements(script, "tsql"):
-        _apply(out, stmt.text)
+    for batch in go_batches(without_sqlcmd(script)):
+        if batch.strip().startswith("IF @@"):
+            continue  # the guard after each batch
+        for stmt in split_statements(batch, "tsql"):
+            _apply(out, stmt.text.strip().rstrip(";").rstrip())
     return out
 
 
@@ -34,6 +42,10 @@ def _apply(schema: Schema, sql: str) -> None:
     text = sql.strip()
     if _SKIP.match(text):
         return
+    if m := _GUARDED_DROP.match(text):
+        text = m.group(1)
+    text = re.sub(r"^DROP (\w+) IF EXISTS ", r"DROP \1 ", text, flags=re.I)
+    text = re.sub(r"^ALTER (VIEW|PROCEDURE|PROC|FUNCTION|TRIGGER)\b", r"CREATE \1", text, flags=re.I)
     if m := re.match(r"^DROP (VIEW|PROCEDURE|FUNCTION|TRIGGER) (.+)$", text, re.I):
         del schema.routines[(m.group(1).lower(), _name(m.group(2)).key)]
     elif m := re.match(r"^DROP TABLE (.+)$", text, re.I):
@@ -65,14 +77,15 @@ def _alter(table: Table, action: str, name: str, rest: str) -> Table:
     if action == "DROP COLUMN":
         return replace(table, columns=tuple(c for c in table.columns if c.name.lower() != lower))
     if action == "ALTER COLUMN":
-        typ, null = re.match(r"^(.*?)\s+(NULL|NOT NULL)$", rest, re.I).groups()
+        typ, collation, null = re.match(r"^(.*?)(?:\s+COLLATE\s+(\S+))?\s+(NULL|NOT NULL)$", rest, re.I).groups()
         return replace(table, columns=tuple(
-            replace(c, type=typ.lower(), nullable=null.upper() == "NULL") if c.name.lower() == lower else c
-            for c in table.columns))
+            replace(c, type=typ.lower(), nullable=null.upper() == "NULL", collation=collation)
+            if c.name.lower() == lower else c for c in table.columns))
     keep = lambda xs: tuple(x for x in xs if (x.name or "").lower() != lower)  # noqa: E731
     pk = None if table.primary_key and (table.primary_key.name or "").lower() == lower else table.primary_key
-    columns = tuple(replace(c, default=None, default_name=None) if (c.default_name or "").lower() == lower else c
-                    for c in table.columns)
+    short = table.name.name  # a default read from files has no name: Shipyard's own is DF_<table>_<col>
+    columns = tuple(replace(c, default=None, default_name=None)
+                    if (c.default_name or f"DF_{short}_{c.name}").lower() == lower else c for c in table.columns)
     return replace(table, columns=columns, primary_key=pk, uniques=keep(table.uniques), checks=keep(table.checks),
                    foreign_keys=keep(table.foreign_keys))
 

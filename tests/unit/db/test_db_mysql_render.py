@@ -72,7 +72,7 @@ def test_rename_column_by_server_version() -> None:
     for server, expected in (("10.11.6-MariaDB", "RENAME COLUMN `fullname` TO `full_name`"),
                              ("10.4.32-MariaDB", "CHANGE COLUMN `fullname` `full_name` varchar(10) NOT NULL"),
                              ("8.0.36", "RENAME COLUMN"), ("5.7.44-log", "CHANGE COLUMN `fullname` `full_name`")):
-        old.server = server
+        old.server_version = server
         assert expected in render(diff(old, new, hint)).text(), server
 
 

@@ -60,6 +60,7 @@ ROWS = {
          "dbo", "post"),
     ],
     tsql.SEQUENCES: [],
+    tsql.VERSION: [("13.0.5026.0", 130)],
 }
 
 
@@ -69,8 +70,12 @@ class CatalogRows:
     def cursor(self):
         return self
 
+    def __init__(self, version=("13.0.5026.0", 130)):
+        self.version, self.asked = version, []
+
     def execute(self, query):
-        self._rows = ROWS[query]
+        self.asked.append(query)
+        self._rows = [self.version] if query == tsql.VERSION else ROWS[query]
         return self
 
     def fetchall(self):
@@ -96,3 +101,20 @@ def test_a_changed_catalog_is_a_difference() -> None:
     desired = from_text(DESIRED.replace("price decimal(10,2)", "price decimal(12,2)"), "tsql")
     kinds = [c.describe() for c in diff(tsql.introspect_tsql(CatalogRows()), desired).changes]
     assert "alter_column dbo.post.price" in kinds
+
+
+@pytest.mark.parametrize(("version", "label", "sequences"), [
+    (("10.50.6000.34", 100), "2008R2", False), (("11.0.7001.0", 110), "2012", True),
+    (("13.0.1601.5", 130), "2014", True),  # 2016 RTM: no CREATE OR ALTER yet
+    (("13.0.5026.0", 130), "2016", True), (("15.0.2000.5", 100), "2008R2", False),  # 2019 server, level-100 database
+    (("16.0.1000.6", 160), "2022", True)])
+def test_the_oldest_reported_version_is_the_target(version, label, sequences) -> None:
+    rows = CatalogRows(version)
+    live = tsql.introspect_tsql(rows)
+    assert live.server_version == label
+    assert (tsql.SEQUENCES in rows.asked) is sequences  # sys.sequences is 2012+: never asked before
+
+
+def test_collation_is_read_and_kept() -> None:
+    live = tsql.introspect_tsql(CatalogRows())
+    assert live.table(QName("dbo", "author")).column("name").collation == "SQL_Latin1_General_CP1_CI_AS"
