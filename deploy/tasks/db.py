@@ -17,6 +17,7 @@ HELP = {
     "from_": "source: 'live' (default), a sql/ dir, a snapshot .json, or a database URL",
     "to": "target: a sql/ dir (default: the env's sql_dir), 'live', a snapshot .json, or a URL",
     "allow-destructive": "allow drops and narrowing type changes",
+    "skip-destructive": "apply the rest and withhold drops and narrowing changes (sqldef's enable_drop: false)",
     "rename": "rename hint, repeatable: table:OLD=NEW or column:TABLE.OLD=NEW",
     "config": "path to shipyard.toml",
     "apply": "run the script (otherwise only print it)",
@@ -77,7 +78,8 @@ def _load(spec: str, loaded: Any, env: Any, dialect_hint: str | None, server: st
     return schema
 
 
-def _plan(c: Any, config: str | None, env: str, from_: str, to: str | None, rename: list[str]) -> tuple[Any, Any, Any]:
+def _plan(c: Any, config: str | None, env: str, from_: str, to: str | None, rename: list[str],
+          skip_destructive: bool = False) -> tuple[Any, Any, Any]:
     from deploy.db.connect import parse_url
     from deploy.db.diff import diff
     from deploy.db.renames import Rename
@@ -98,7 +100,15 @@ def _plan(c: Any, config: str | None, env: str, from_: str, to: str | None, rena
             desired_f = pool.submit(_load, to or settings.sql_dir, loaded, envc, dialect)
             current, desired = current_f.result(), desired_f.result()
     hints = [Rename.parse(h, desired.dialect) for h in [*settings.renames, *rename]]
-    return diff(current, desired, hints), settings, (loaded, envc)
+    plan = diff(current, desired, hints)
+    if skip_destructive and plan.destructive:
+        from deploy.db.withhold import withheld_desired
+
+        kept, withheld = withheld_desired(plan)
+        for change in withheld:
+            print(f"-- withheld (destructive): {change.describe()}")
+        plan = diff(current, kept, hints)
+    return plan, settings, (loaded, envc)
 
 
 def _not_compared(plan: Any) -> None:
@@ -108,13 +118,14 @@ def _not_compared(plan: Any) -> None:
             print(f"-- not compared ({side}): {name}")
 
 
-@shipyard_task(help=_help("env", "from_", "to", "allow-destructive", "rename", "config"), iterable=["rename"])
-def diff(c, env="local", from_="live", to=None, allow_destructive=False, rename=None, config=None):
+@shipyard_task(help=_help("env", "from_", "to", "allow-destructive", "skip-destructive", "rename", "config"),
+               iterable=["rename"])
+def diff(c, env="local", from_="live", to=None, allow_destructive=False, skip_destructive=False, rename=None, config=None):
     """Print the script that takes FROM to TO (default: the live database to sql/)."""
     from deploy.db.errors import DestructiveRefused, SchemaDifferences
     from deploy.db.render import render
 
-    plan, settings, _ = _plan(c, config, env, from_, to, rename or [])
+    plan, settings, _ = _plan(c, config, env, from_, to, rename or [], skip_destructive)
     _not_compared(plan)
     if not plan.changes:
         print("-- no differences")
@@ -126,15 +137,16 @@ def diff(c, env="local", from_="live", to=None, allow_destructive=False, rename=
     raise SchemaDifferences(len(plan.changes))
 
 
-@shipyard_task(help=_help("env", "apply", "allow-destructive", "rename", "config", "to"), iterable=["rename"])
-def sync(c, env="local", apply=False, allow_destructive=False, rename=None, config=None, to=None):
+@shipyard_task(help=_help("env", "apply", "allow-destructive", "skip-destructive", "rename", "config", "to"),
+               iterable=["rename"])
+def sync(c, env="local", apply=False, allow_destructive=False, skip_destructive=False, rename=None, config=None, to=None):
     """Make the live database match sql/schema (or --to); prints the script, runs it with --apply."""
     from deploy.db.checkpoint import run_checkpointed
     from deploy.db.errors import DestructiveRefused, SchemaDifferences
     from deploy.db.render import render
     from deploy.db.session import target
 
-    plan, settings, (loaded, envc) = _plan(c, config, env, "live", to, rename or [])
+    plan, settings, (loaded, envc) = _plan(c, config, env, "live", to, rename or [], skip_destructive)
     _not_compared(plan)
     if not plan.changes:
         print("-- no differences")
