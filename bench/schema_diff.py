@@ -1,27 +1,28 @@
-"""Benchmark: Shipyard's introspect + diff against migra on the same two PostgreSQL databases.
+"""Benchmark: Shipyard's CLI against migra's on the same two PostgreSQL databases, end to end.
 
 Generates a schema of N tables (columns, indexes, foreign keys) and N/10 views, and a
-modified copy; times Shipyard (introspect both + diff + render) and migra (its CLI, from
-its own venv created here at run time), and prints the ratio and both scripts' statement
-counts. Not run in CI.   usage: python bench/schema_diff.py [--tables 2000] [--venv DIR]
+modified copy; runs `shipyard db.diff --from URL --to URL` and `migra URL URL` (from its own
+venv created here at run time, never a dependency of Shipyard) as a user runs them, each
+timed from process start to exit (wall, and CPU of the process and its children), best of
+--runs. Also times the desired state given as a sql/ file (loaded into a shadow database
+on the same server). Prints the ratios. Not run in CI.
+   usage: python bench/schema_diff.py [--tables 2000] [--runs 3] [--venv DIR]
 """
 
 from __future__ import annotations
 
 import argparse
 import random
+import resource
 import subprocess
 import sys
+import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from deploy.db.connect import connect  # noqa: E402
-from deploy.db.diff import diff  # noqa: E402
-from deploy.db.introspect import introspect  # noqa: E402
-from deploy.db.render import render  # noqa: E402
 from deploy.db.throwaway import ThrowawayPostgres  # noqa: E402
 
 
@@ -58,23 +59,25 @@ def create(server, name: str, statements: list[str]) -> object:
     return url
 
 
-def _introspect(url) -> object:
-    conn = connect(url)
-    try:
-        return introspect(conn, "postgres")
-    finally:
-        conn.close()
-
-
-def time_shipyard(a, b) -> tuple[float, float, int]:
-    """Both databases are read at once (pyodbc releases the GIL while the server works).
-    Returns (total seconds, of which introspection, statement count)."""
+def timed(argv: list[str]) -> tuple[float, float, str]:
+    """(wall seconds, CPU seconds of the child, stdout) of one process, start to exit."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    with ThreadPoolExecutor(2) as pool:
-        current, desired = pool.map(_introspect, [a, b])
-    read = time.perf_counter() - started
-    script = render(diff(current, desired))
-    return time.perf_counter() - started, read, len(script.statements)
+    run = subprocess.run(argv, capture_output=True, text=True)
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if run.returncode not in (0, 2):
+        raise SystemExit(f"{argv[0]} failed ({run.returncode}): {run.stderr[-2000:]}")
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), run.stdout
+
+
+def best(argv: list[str], runs: int) -> tuple[float, float, str]:
+    results = [timed(argv) for _ in range(runs)]
+    return min(r[0] for r in results), min(r[1] for r in results), results[-1][2]
+
+
+def statements(script: str) -> int:
+    return sum(1 for line in script.splitlines() if line.rstrip().endswith(";") and not line.startswith("--"))
 
 
 def migra_venv(venv: Path) -> Path:
@@ -84,31 +87,31 @@ def migra_venv(venv: Path) -> Path:
     return venv / "bin" / "migra"
 
 
-def time_migra(migra: Path, a, b) -> tuple[float, int]:
-    dsn = lambda u: f"postgresql+psycopg2://postgres@127.0.0.1:{u.port}/{u.database}"  # noqa: E731
-    started = time.perf_counter()
-    run = subprocess.run([str(migra), "--unsafe", dsn(a), dsn(b)], capture_output=True, text=True)
-    elapsed = time.perf_counter() - started
-    if run.returncode not in (0, 2):
-        raise SystemExit(f"migra failed ({run.returncode}): {run.stderr[-2000:]}")
-    return elapsed, sum(1 for line in run.stdout.splitlines() if line.rstrip().endswith(";"))
-
-
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--tables", type=int, default=2000)
+    ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--venv", type=Path, default=Path("/tmp/shipyard-bench-migra"))
     args = ap.parse_args()
     migra = migra_venv(args.venv)
-    with ThrowawayPostgres() as server:
+    root = Path(__file__).resolve().parents[1]
+    shipyard = [str(Path(sys.executable).parent / "shipyard"), "db.diff", "--config", str(root / "tests/pgscore/shipyard.toml")]
+    with ThrowawayPostgres() as server, tempfile.TemporaryDirectory() as tmp:
         a = create(server, "bench_a", schema_sql(args.tables, modified=False))
         b = create(server, "bench_b", schema_sql(args.tables, modified=True))
-        ours, read, our_count = time_shipyard(a, b)
-        theirs, their_count = time_migra(migra, a, b)
-    print(f"tables={args.tables} views={args.tables // 10}")
-    print(f"shipyard introspect+diff+render: {ours:.2f}s (introspection {read:.2f}s), {our_count} statements")
-    print(f"migra (baseline, same run):      {theirs:.2f}s, {their_count} statements")
-    print(f"ratio migra/shipyard: {theirs / ours:.1f}x (goal >= 5x)")
+        url = lambda u: f"postgresql://postgres@127.0.0.1:{u.port}/{u.database}"  # noqa: E731
+        sql_dir = Path(tmp) / "schema"
+        sql_dir.mkdir()
+        (sql_dir / "schema.sql").write_text(";\n".join(schema_sql(args.tables, modified=True)) + ";\n")
+        ours = best([*shipyard, "--from", url(a), "--to", url(b), "--allow-destructive"], args.runs)
+        shadow = best([*shipyard, "--from", url(a), "--to", str(sql_dir), "--allow-destructive"], args.runs)
+        dsn = lambda u: f"postgresql+psycopg2://postgres@127.0.0.1:{u.port}/{u.database}"  # noqa: E731
+        theirs = best([str(migra), "--unsafe", dsn(a), dsn(b)], args.runs)
+    print(f"tables={args.tables} views={args.tables // 10}, end to end (process start to exit), best of {args.runs}")
+    print(f"shipyard db.diff URL URL:      {ours[0]:.2f}s wall, {ours[1]:.2f}s CPU, {statements(ours[2])} statements")
+    print(f"shipyard db.diff URL sql/:     {shadow[0]:.2f}s wall, {shadow[1]:.2f}s CPU (shadow database load included)")
+    print(f"migra URL URL (same run):      {theirs[0]:.2f}s wall, {theirs[1]:.2f}s CPU, {statements(theirs[2])} statements")
+    print(f"ratio migra/shipyard: {theirs[0] / ours[0]:.1f}x wall, {theirs[1] / ours[1]:.1f}x CPU (goal >= 5x)")
 
 
 if __name__ == "__main__":

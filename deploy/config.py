@@ -126,13 +126,16 @@ class DbConfig(Strict):
     deploy_steps: list[Literal["migrate", "sync", "data"]] = []
     renames: list[str] = []
     timeout: int = Field(default=10, ge=1, le=600)
+    # where sql/schema is loaded to be read back. PostgreSQL: an admin URL or "local"; MySQL: a
+    # database to reuse (default, both: a throwaway database beside the live one)
+    shadow_database: str | None = Field(default=None, pattern=r"^(local|(postgres(ql)?|mysql|mariadb)://.+)$")
+    with_privileges: bool = False  # PostgreSQL: compare and sync GRANT/REVOKE too
     # SQL Server only: the version scripts are written for (default: what the server reports, else 2016)
     server_version: Literal["2008R2", "2012", "2014", "2016", "2017", "2019", "2022"] | None = None
     schema_dialect: Literal["postgres", "sqlite", "tsql"] | None = None  # what sql/schema is written for (default: the target's)
     data: list[DataTableConfig] = []  # reference data compare (db.data-diff / db.data-sync)
     data_batch: int = Field(default=1000, ge=10, le=100000)  # rows per keyed page of a live table
     data_merge: bool = False  # SQL Server: inserts and updates as MERGE statements
-    shadow_database: str | None = None  # MySQL: where sql/schema is loaded to be read back (default: a throwaway beside)
 
 
 class EnvConfig(Strict):

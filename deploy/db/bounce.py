@@ -77,11 +77,10 @@ def bounce(url: DbUrl, sql_dir: Path, *, password: str | None = None, timeout: i
 
 def _load_reference_data(conn: Any, dialect: str, settings: Any, sql_dir: Path, log: Callable[[str], None]) -> None:
     """The reference tables' rows, by the same data compare a deploy runs (into an empty table: inserts)."""
-    from deploy.db.data import sync_data
+    from deploy.db.data import live_tables, sync_data
     from deploy.db.data.compare import resolve_specs
-    from deploy.db.introspect import introspect
 
-    schema = introspect(conn, dialect)
+    schema = live_tables(conn, dialect)
     for spec in resolve_specs(schema, settings.data, sql_dir / "data"):
         log(f"Reading File {spec.file}")
     result = sync_data(conn, dialect, settings, sql_dir, apply_it=True, allow_destructive=True, write=lambda _: None, schema=schema)

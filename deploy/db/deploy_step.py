@@ -8,18 +8,36 @@ from pathlib import Path
 from typing import Any, Callable
 
 from deploy.config import EnvConfig, Loaded
-from deploy.db.diff import diff
+from deploy.db.compare import desired, from_json, plan
+from deploy.db.typemap import read_desired
 from deploy.db.errors import DestructiveRefused
 from deploy.db.introspect import introspect
-from deploy.db.model import Schema
 from deploy.db.renames import Rename
 from deploy.db.session import target
+
+
+def shadow_of(tgt: Any) -> Any:
+    """Where a PostgreSQL target's `sql/schema` is loaded to be read back (see postgres/shadow.py)."""
+    from deploy.db.postgres.shadow import ShadowSource
+
+    return ShadowSource(tgt.url, tgt.password, tgt.settings.shadow_database, tgt.settings.timeout)
+
+
+def expected(tgt: Any) -> Any:
+    """The schema the target should have: PostgreSQL's and MySQL's through a shadow database;
+    the others' read from the files (T-SQL translating types when sql/schema is written for
+    another dialect)."""
+    if tgt.url.dialect == "postgres":
+        return desired(tgt.sql_dir / "schema", "postgres", shadow_of(tgt))
+    if tgt.url.dialect == "mysql":
+        return tgt.mysql_desired(tgt.sql_dir / "schema")
+    return read_desired(tgt.sql_dir / "schema", tgt.url.dialect, tgt.settings.schema_dialect)[0]
 
 
 def plan_for(conn: Any, tgt: Any) -> Any:
     dialect = tgt.url.dialect
     renames = [Rename.parse(h, dialect) for h in tgt.settings.renames]
-    return diff(introspect(conn, dialect), tgt.desired(), renames)
+    return plan(introspect(conn, dialect), expected(tgt), renames, tgt.settings.with_privileges)
 
 
 def before_switch(loaded: Loaded, env: EnvConfig, release_id: str, log: Callable[[str], None]) -> dict:
@@ -85,7 +103,7 @@ def _sync(conn: Any, tgt: Any, allow_destructive: bool, log: Callable[[str], Non
         raise DestructiveRefused([c.describe() for c in plan.destructive])
     script = render(plan, tgt.url.dialect, tgt.settings.server_version)
     log(f"database: {len(script.statements)} statement(s), {plan.classification}")
-    records = run_checkpointed(conn, script, plan.live, root, tgt.url, log)
+    records = run_checkpointed(conn, script, getattr(plan, "live", None), root, tgt.url, log)
     return {"classification": plan.classification, "script": script.text(), "statements": records,
             "transactional": script.transactional}
 
@@ -94,7 +112,7 @@ def snapshot(loaded: Loaded, env: EnvConfig) -> dict:
     """The schema this release expects (its `sql/schema`), as JSON; {} without a database."""
     if not env.database:
         return {}
-    return target(loaded, env).desired().to_json()
+    return expected(target(loaded, env)).to_json()
 
 
 def rollback_blockers(current_snapshot: dict, target_snapshot: dict) -> list[str]:
@@ -102,8 +120,10 @@ def rollback_blockers(current_snapshot: dict, target_snapshot: dict) -> list[str
     release left it: the contract changes from the target's schema to the current one."""
     if not current_snapshot or not target_snapshot:
         return []
-    plan = diff(Schema.from_json(target_snapshot), Schema.from_json(current_snapshot))
-    return [_why(c) for c in plan.contract]
+    if target_snapshot.get("format") != current_snapshot.get("format"):
+        return ["the two releases recorded their schemas in different formats (one by an older Shipyard): "
+                "cannot tell whether the change was expand-only"]
+    return [_why(c) for c in plan(from_json(target_snapshot), from_json(current_snapshot)).contract]
 
 
 def _why(change: Any) -> str:
@@ -114,14 +134,16 @@ def _why(change: Any) -> str:
         "add_column": "new NOT NULL column {t} without a default (old inserts fail)",
         "drop_constraint": "{t} changed", "drop_foreign_key": "{t} changed",
     }
+    if change.kind not in reasons and change.kind.startswith("drop_"):  # PostgreSQL's kinds: drop_view, drop_function...
+        return f"{change.kind[5:]} {change.target} is gone"
     return reasons.get(change.kind, "{t}: " + change.kind).format(t=change.target)
 
 
-def drift(live: Schema, recorded_snapshot: dict) -> list[str]:
+def drift(live: Any, recorded_snapshot: dict) -> list[str]:
     """Differences between the live schema and what the previous release recorded."""
     if not recorded_snapshot:
         return []
-    return [c.describe() for c in diff(Schema.from_json(recorded_snapshot), live).changes]
+    return [c.describe() for c in plan(from_json(recorded_snapshot), live).changes]
 
 
 def check_drift(loaded: Loaded, env: EnvConfig, recorded_snapshot: dict) -> list[str]:

@@ -94,3 +94,13 @@ class RenderError(ShipyardError):
     """A change cannot be expressed in the target dialect; nothing is applied."""
 
     exit_code = 2
+
+
+class IntrospectionFailed(ShipyardError):
+    """A catalog could not be read (typically a missing privilege): names which one."""
+
+    exit_code = 2
+
+    def __init__(self, catalog: str, message: str):
+        self.catalog = catalog
+        super().__init__(f"cannot read {catalog}: {message}")

@@ -29,6 +29,7 @@ class Plan:
     desired: Schema
     changes: list[Change] = field(default_factory=list)
     before: Schema | None = None  # the current schema as it is, before rename hints
+    unsupported: list[str] = field(default_factory=list)  # objects either side holds that are not modelled
 
     @property
     def live(self) -> Schema:

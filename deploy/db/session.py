@@ -9,7 +9,6 @@ from typing import Any
 
 from deploy.config import DbConfig, EnvConfig, Loaded
 from deploy.db.connect import DbUrl, connect, parse_url
-from deploy.db.typemap import read_desired
 from deploy.db.model import Schema
 from deploy.errors import UsageError
 
@@ -20,24 +19,20 @@ class DbTarget:
     password: str | None = field(repr=False)
     sql_dir: Path
     settings: DbConfig
-
-    shadow: DbUrl | None = None
+    shadow: DbUrl | None = None  # MySQL: the configured shadow database (default: a throwaway beside)
 
     def connect(self, autocommit: bool = False) -> Any:
         return connect(self.url, self.password, timeout=self.settings.timeout, autocommit=autocommit)
 
-    def desired(self, directory: Path | None = None) -> Schema:
-        """The schema `sql/schema` (or `directory`) declares. MySQL's is read back from a
-        shadow database on the server (the server normalises it); the others are parsed."""
-        directory = directory or self.sql_dir / "schema"
-        if self.url.dialect != "mysql":
-            return read_desired(directory, self.url.dialect, self.settings.schema_dialect)[0]
+    def mysql_desired(self, path: Path) -> Schema:
+        """What a MySQL `sql/schema` dir (or one .sql file) declares, read back from a shadow
+        database on this target's server: the server normalises it."""
         from deploy.db.mysql.shadow import desired_from_directory, desired_from_files
 
-        if directory.is_file():  # one .sql file
-            files = [(str(directory), directory.read_text(encoding="utf-8-sig"))]
+        if path.is_file():
+            files = [(str(path), path.read_text(encoding="utf-8-sig"))]
             return desired_from_files(self.url, self.password, files, timeout=self.settings.timeout, shadow=self.shadow)
-        return desired_from_directory(self.url, self.password, directory, timeout=self.settings.timeout, shadow=self.shadow)
+        return desired_from_directory(self.url, self.password, path, timeout=self.settings.timeout, shadow=self.shadow)
 
 
 def db_settings(env: EnvConfig) -> DbConfig:
@@ -52,7 +47,8 @@ def target(loaded: Loaded, env: EnvConfig, url: str | None = None) -> DbTarget:
     password = None
     if settings.password_secret in env.secrets:
         password = env.load_secrets()[settings.password_secret].reveal()
-    shadow = parse_url(settings.shadow_database, loaded.root) if settings.shadow_database else None
+    configured = settings.shadow_database or ""
+    shadow = parse_url(configured, loaded.root) if configured.startswith(("mysql:", "mariadb:")) else None
     return DbTarget(parse_url(url, loaded.root), password, loaded.resolve(settings.sql_dir), settings, shadow)
 
 

@@ -17,12 +17,13 @@ HELP = {
     "from_": "source: 'live' (default), a sql/ dir, a snapshot .json, or a database URL",
     "to": "target: a sql/ dir (default: the env's sql_dir), 'live', a snapshot .json, or a URL",
     "allow-destructive": "allow drops and narrowing type changes",
-    "skip-destructive": "apply the rest and withhold drops and narrowing changes (sqldef's enable_drop: false)",
     "rename": "rename hint, repeatable: table:OLD=NEW or column:TABLE.OLD=NEW",
     "config": "path to shipyard.toml",
     "apply": "run the script (otherwise only print it)",
     "output": "file to write (default: stdout)",
     "baseline": "record existing scripts as applied without running them",
+    "with-privileges": "PostgreSQL: compare GRANT/REVOKE too",
+    "skip-destructive": "leave out what would lose data (drops of tables, columns, sequences; narrowing) and do the rest",
 }
 
 
@@ -33,8 +34,6 @@ def _help(*names: str) -> dict[str, str]:
 def _env(config: str | None, env: str, standalone: bool = False) -> tuple[Any, Any]:
     """The config and environment; with `standalone` (both sides of a compare given
     explicitly) no shipyard.toml is needed: a compare of two URLs or files stands alone."""
-    from pathlib import Path as _Path
-
     from deploy import config as cfg
     from deploy.errors import ConfigError
 
@@ -43,16 +42,13 @@ def _env(config: str | None, env: str, standalone: bool = False) -> tuple[Any, A
     except ConfigError:
         if not standalone or config:
             raise
-        loaded = cfg.Loaded(_Path.cwd() / cfg.DEFAULT_FILE, cfg.parse("", cfg.DEFAULT_FILE))
+        loaded = cfg.Loaded(Path.cwd() / cfg.DEFAULT_FILE, cfg.parse("", cfg.DEFAULT_FILE))
     return loaded, loaded.environment(env)
 
 
-def _load(spec: str, loaded: Any, env: Any, dialect_hint: str | None, server: str | None = None) -> Any:
-    """A schema from `spec`. A MySQL sql/ dir is read back through a shadow database on the
-    env's server (or on `server`, the URL of the other side)."""
-    from deploy.db.desired import from_text
+def _load(spec: str, loaded: Any, env: Any, dialect: str | None, shadow: Any) -> Any:
+    from deploy.db.compare import desired, from_json
     from deploy.db.introspect import introspect
-    from deploy.db.model import Schema
     from deploy.db.session import target
 
     if spec == "live" or "://" in spec:
@@ -64,69 +60,86 @@ def _load(spec: str, loaded: Any, env: Any, dialect_hint: str | None, server: st
             conn.close()
     path = loaded.resolve(spec)
     if path.suffix == ".json":
-        return Schema.from_json(json.loads(path.read_text()))
+        return from_json(json.loads(path.read_text()))
+    schema_dir = path / "schema" if (path / "schema").is_dir() else path
+    if dialect == "mysql" and hasattr(shadow, "mysql_desired"):  # read back on the MySQL side's server
+        return shadow.mysql_desired(schema_dir)
+    if (dialect or "postgres") == "postgres":
+        return desired(schema_dir, "postgres", shadow)
+    if path.is_file():  # one .sql file
+        from deploy.db.desired import from_text
+
+        return from_text(path.read_text(encoding="utf-8-sig"), dialect, str(path))
     from deploy.db.typemap import read_desired
 
-    schema_dir = path / "schema" if (path / "schema").is_dir() else path
-    if dialect_hint == "mysql" and (server or env.database):
-        return target(loaded, env, server).desired(schema_dir)
-    if path.is_file():  # one .sql file
-        return from_text(path.read_text(encoding="utf-8-sig"), dialect_hint or "postgres", str(path))
-    schema, notes = read_desired(schema_dir, dialect_hint or "postgres", env.db.schema_dialect if env.db else None)
+    schema, notes = read_desired(schema_dir, dialect, env.db.schema_dialect if env.db else None)
     for note in notes:
         print(f"-- note: {note}")
     return schema
 
 
-def _plan(c: Any, config: str | None, env: str, from_: str, to: str | None, rename: list[str],
-          skip_destructive: bool = False) -> tuple[Any, Any, Any]:
+def _dialect(spec: str, loaded: Any, env: Any) -> str | None:
+    """The engine a side names without reading it (a URL's scheme, a snapshot's dialect)."""
     from deploy.db.connect import parse_url
-    from deploy.db.diff import diff
+
+    url = env.database if spec == "live" else spec if "://" in spec else None
+    if url:
+        return parse_url(url, loaded.root).dialect
+    path = loaded.resolve(spec)
+    if path.suffix == ".json" and path.is_file():
+        return json.loads(path.read_text()).get("dialect")
+    return None
+
+
+def _shadow(loaded: Any, env: Any, specs: list[str], settings: Any) -> Any:
+    """Where a PostgreSQL `sql/` side is loaded: beside the first live PostgreSQL side; a
+    MySQL one: on the first live MySQL side's server (its DbTarget)."""
+    from deploy.db.postgres.shadow import ShadowSource
+    from deploy.db.session import target
+
+    for spec in specs:
+        if (spec == "live" and env.database) or "://" in spec:
+            tgt = target(loaded, env, None if spec == "live" else spec)
+            if tgt.url.dialect == "postgres":
+                return ShadowSource(tgt.url, tgt.password, settings.shadow_database, settings.timeout)
+            if tgt.url.dialect == "mysql":
+                return tgt
+    return ShadowSource(None, None, settings.shadow_database, settings.timeout)
+
+
+def _plan(c: Any, config: str | None, env: str, from_: str, to: str | None, rename: list[str],
+          with_privileges: bool = False, skip_destructive: bool = False) -> tuple[Any, Any, Any]:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from deploy.db.compare import plan
     from deploy.db.renames import Rename
     from deploy.db.session import db_settings
 
     standalone = from_ != "live" and to is not None and to != "live"
     loaded, envc = _env(config, env, standalone)
     settings = db_settings(envc)
-    dialect = parse_url(envc.database, loaded.root).dialect if envc.database else None
-    from concurrent.futures import ThreadPoolExecutor
-
-    if dialect is None:  # no database configured: the target dir reads as the source's dialect
-        current = _load(from_, loaded, envc, None)
-        desired = _load(to or settings.sql_dir, loaded, envc, current.dialect, from_ if "://" in from_ else None)
-    else:
-        with ThreadPoolExecutor(2) as pool:  # two live databases are read at the same time
-            current_f = pool.submit(_load, from_, loaded, envc, dialect)
-            desired_f = pool.submit(_load, to or settings.sql_dir, loaded, envc, dialect)
-            current, desired = current_f.result(), desired_f.result()
+    to = to or settings.sql_dir
+    dialect = next((d for d in (_dialect(s, loaded, envc) for s in (from_, to)) if d), None)
+    shadow = _shadow(loaded, envc, [from_, to], settings)
+    with ThreadPoolExecutor(2) as pool:  # two databases (or a database and a shadow) are read at the same time
+        current_f = pool.submit(_load, from_, loaded, envc, dialect, shadow)
+        desired_f = pool.submit(_load, to, loaded, envc, dialect, shadow)
+        current, desired = current_f.result(), desired_f.result()
     hints = [Rename.parse(h, desired.dialect) for h in [*settings.renames, *rename]]
-    plan = diff(current, desired, hints)
-    if skip_destructive and plan.destructive:
-        from deploy.db.withhold import withheld_desired
-
-        kept, withheld = withheld_desired(plan)
-        for change in withheld:
-            print(f"-- withheld (destructive): {change.describe()}")
-        plan = diff(current, kept, hints)
-    return plan, settings, (loaded, envc)
+    result = plan(current, desired, hints, with_privileges or settings.with_privileges, skip_destructive)
+    return result, settings, (loaded, envc)
 
 
-def _not_compared(plan: Any) -> None:
-    """Objects either side holds that Shipyard does not model are named, never silently skipped."""
-    for side, schema in (("live", plan.live), ("desired", plan.desired)):
-        for name in schema.unsupported:
-            print(f"-- not compared ({side}): {name}")
-
-
-@shipyard_task(help=_help("env", "from_", "to", "allow-destructive", "skip-destructive", "rename", "config"),
-               iterable=["rename"])
-def diff(c, env="local", from_="live", to=None, allow_destructive=False, skip_destructive=False, rename=None, config=None):
+@shipyard_task(help=_help("env", "from_", "to", "allow-destructive", "rename", "config", "with-privileges",
+                          "skip-destructive"), iterable=["rename"])
+def diff(c, env="local", from_="live", to=None, allow_destructive=False, rename=None, config=None, with_privileges=False,
+         skip_destructive=False):
     """Print the script that takes FROM to TO (default: the live database to sql/)."""
     from deploy.db.errors import DestructiveRefused, SchemaDifferences
     from deploy.db.render import render
 
-    plan, settings, _ = _plan(c, config, env, from_, to, rename or [], skip_destructive)
-    _not_compared(plan)
+    plan, settings, _ = _plan(c, config, env, from_, to, rename or [], with_privileges, skip_destructive)
+    _warn_unsupported(plan)
     if not plan.changes:
         print("-- no differences")
         return
@@ -137,17 +150,18 @@ def diff(c, env="local", from_="live", to=None, allow_destructive=False, skip_de
     raise SchemaDifferences(len(plan.changes))
 
 
-@shipyard_task(help=_help("env", "apply", "allow-destructive", "skip-destructive", "rename", "config", "to"),
-               iterable=["rename"])
-def sync(c, env="local", apply=False, allow_destructive=False, skip_destructive=False, rename=None, config=None, to=None):
+@shipyard_task(help=_help("env", "apply", "allow-destructive", "rename", "config", "with-privileges", "skip-destructive",
+                          "to"), iterable=["rename"])
+def sync(c, env="local", apply=False, allow_destructive=False, rename=None, config=None, with_privileges=False,
+         skip_destructive=False, to=None):
     """Make the live database match sql/schema (or --to); prints the script, runs it with --apply."""
     from deploy.db.checkpoint import run_checkpointed
     from deploy.db.errors import DestructiveRefused, SchemaDifferences
     from deploy.db.render import render
     from deploy.db.session import target
 
-    plan, settings, (loaded, envc) = _plan(c, config, env, "live", to, rename or [], skip_destructive)
-    _not_compared(plan)
+    plan, settings, (loaded, envc) = _plan(c, config, env, "live", to, rename or [], with_privileges, skip_destructive)
+    _warn_unsupported(plan)
     if not plan.changes:
         print("-- no differences")
         return
@@ -162,10 +176,20 @@ def sync(c, env="local", apply=False, allow_destructive=False, skip_destructive=
     tgt = target(loaded, envc)
     conn = tgt.connect()
     try:
-        run_checkpointed(conn, script, plan.live, loaded.root, tgt.url, print)
+        run_checkpointed(conn, script, getattr(plan, "live", None), loaded.root, tgt.url, print)
     finally:
         conn.close()
     print(f"-- applied {len(script.statements)} statement(s)")
+
+
+def _warn_unsupported(plan: Any) -> None:
+    """Objects of kinds Shipyard does not compare are named, never silently dropped."""
+    import sys
+
+    for name in getattr(plan, "unsupported", []):
+        print(f"shipyard: not compared (unsupported kind): {name}", file=sys.stderr)
+    for what in getattr(plan, "withheld", []):
+        print(f"-- withheld (--skip-destructive): {what}")
 
 
 def _data(config: str | None, env: str, apply: bool, allow_destructive: bool) -> None:

@@ -17,13 +17,21 @@ from deploy.db.errors import DestructiveRefused
 
 
 def diff_data(conn: Any, dialect: str, settings: Any, sql_dir: Path, schema: Any = None) -> DataDiff:
-    """Compare every configured table; `schema` (the live model) is introspected when not given."""
-    if schema is None:
-        from deploy.db.introspect import introspect
-
-        schema = introspect(conn, dialect)
-    specs = resolve_specs(schema, settings.data, sql_dir / "data")
+    """Compare every configured table; `schema` (the live tables) is read when not given."""
+    specs = resolve_specs(schema or live_tables(conn, dialect), settings.data, sql_dir / "data")
     return compare(conn, dialect, specs, settings.data_batch)
+
+
+def live_tables(conn: Any, dialect: str) -> Any:
+    """The live tables in the generic model. PostgreSQL's schema compare reads a catalog
+    model of its own, so its table shapes come from their own small reader."""
+    if dialect == "postgres":
+        from deploy.db.postgres.table_shapes import table_shapes
+
+        return table_shapes(conn)
+    from deploy.db.introspect import introspect
+
+    return introspect(conn, dialect)
 
 
 def refuse_deletes(diff: DataDiff, allowed: bool) -> None:
@@ -68,4 +76,4 @@ def preview(conn: Any, dialect: str, settings: Any, sql_dir: Path, limit: int = 
         diff.close()
 
 
-__all__ = ["DataDiff", "diff_data", "sync_data", "preview", "refuse_deletes"]
+__all__ = ["DataDiff", "diff_data", "live_tables", "sync_data", "preview", "refuse_deletes"]

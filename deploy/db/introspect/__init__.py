@@ -1,18 +1,18 @@
 """introspect(conn, dialect) -> Schema. Each dialect turns its catalog into DDL text and
-reads it with the same reader as the `sql/` tree, so both sides normalise alike."""
+reads it with the same reader as the `sql/` tree, so both sides normalise alike.
+PostgreSQL returns its own catalog model instead (deploy/db/postgres)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from deploy.db.model import Schema
 
 JOURNAL_TABLE = "shipyard_migrations"  # Shipyard's own; never part of a compare
 
 
-def introspect(conn: Any, dialect: str) -> Schema:
+def introspect(conn: Any, dialect: str) -> Any:
     if dialect == "postgres":
-        from deploy.db.introspect.postgres import introspect_postgres as run
+        from deploy.db.postgres.introspect import introspect_catalog as run
     elif dialect == "sqlite":
         from deploy.db.introspect.sqlite import introspect_sqlite as run
     elif dialect == "mysql":

@@ -1,4 +1,6 @@
-"""PostgreSQL: all of it runs in one transaction (DDL is transactional there)."""
+"""PostgreSQL: all of it runs in one transaction (DDL is transactional there). Live
+databases are compared catalog to catalog (deploy/db/postgres), whose plans carry their
+statements; the generic model's changes are rendered here for snapshots and golden files."""
 
 from __future__ import annotations
 
@@ -6,14 +8,18 @@ from deploy.db.errors import RenderError
 from deploy.db.model import Column, Index, Routine, Table
 from deploy.db.normal import expr_key
 from deploy.db.plan import Change, Plan
-from deploy.db.render.base import Renderer, Script
-from deploy.db.sqltext import fingerprint
-
-COMMENT_PREFIX = "shipyard:"
+from deploy.db.render.base import Renderer, Script, Step
 
 
 class PostgresRenderer(Renderer):
     dialect = "postgres"
+
+    def render(self, plan: Plan) -> Script:
+        """A catalog plan (deploy/db/postgres) comes with its statements worked out."""
+        statements = getattr(plan, "statements", None)
+        if statements is None:
+            return super().render(plan)
+        return Script(self.dialect, steps=[Step(s) for s in statements])
 
     def column_def(self, col: Column, table: Table | None) -> str:
         out = f"{self.q(col.name)} {col.type}"
@@ -56,29 +62,6 @@ class PostgresRenderer(Renderer):
         if r.kind == "trigger":
             return [f"DROP TRIGGER {self.q(r.name.name)} ON {self.qn(r.table)}"]
         return [f"DROP {r.kind.upper()} {self.qn(r.name)}"]
-
-    def r_create_routine(self, c: Change, plan: Plan) -> list[str]:
-        """The body as written, then a comment holding its fingerprint and a hash of the
-        server's own rendering, so introspection can tell our text from later drift."""
-        r: Routine = c.new
-        return [r.definition, self.fingerprint_comment(r)]
-
-    def fingerprint_comment(self, r: Routine) -> str:
-        mark = f"{COMMENT_PREFIX}{fingerprint(r.definition)}:"
-        literal = self.qn(r.name).replace("'", "''")
-        if r.kind == "view":
-            target, definition = f"VIEW {self.qn(r.name)}", f"pg_get_viewdef('{literal}'::regclass)"
-        elif r.kind == "trigger":
-            short = r.name.name.replace("'", "''")
-            table = self.qn(r.table).replace("'", "''")
-            target = f"TRIGGER {self.q(r.name.name)} ON {self.qn(r.table)}"
-            definition = (f"pg_get_triggerdef((SELECT oid FROM pg_trigger WHERE tgname = '{short}' "
-                          f"AND tgrelid = '{table}'::regclass))")
-        else:
-            target, definition = f"{r.kind.upper()} {self.qn(r.name)}", f"pg_get_functiondef('{literal}'::regproc)"
-        target = target.replace("'", "''")
-        return (f"DO $shipyard$ BEGIN EXECUTE format('COMMENT ON {target} IS %L', "
-                f"'{mark}' || md5({definition})); END $shipyard$")
 
     def r_create_schema(self, c: Change, plan: Plan) -> list[str]:
         return [f"CREATE SCHEMA IF NOT EXISTS {self.q(c.target)}"]

@@ -188,7 +188,7 @@ def test_drift_check_reports_hand_made_changes(pg_url, tmp_path) -> None:
     conn.commit()
     conn.close()
     found = deploy_step.check_drift(loaded, env, recorded)
-    assert "add_column public.post.hotfix" in found and "create_routine public.published_post" in found
+    assert "add_column public.post.hotfix" in found and "replace_view public.published_post" in found
 
 
 def test_password_comes_from_the_named_secret(tmp_path, monkeypatch) -> None:

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from deploy.db.connect import DbUrl, connect
 from deploy.db.desired import from_text
 
-from db_live_helpers import remaining, sync
+from db_live_helpers import remaining, sync, want
 
 TYPES = ["integer", "bigint", "varchar(10)", "varchar(40)", "text", "numeric(10,2)"]
 DEFAULTS = {"integer": "0", "bigint": "7", "varchar(10)": "'a'", "varchar(40)": "'bb'", "text": "'t'", "numeric(10,2)": "1.5"}
@@ -85,9 +85,9 @@ def test_random_pairs_round_trip_on_sqlite(a: str, b: str) -> None:
 
 
 def _round_trip(url: DbUrl, a: str, b: str) -> None:
-    sync(url, from_text(a, url.dialect))
-    assert remaining(url, from_text(a, url.dialect)) == []
-    desired = from_text(b, url.dialect)
+    sync(url, want(url, a))
+    assert remaining(url, want(url, a)) == []
+    desired = want(url, b)
     sync(url, desired)
     assert remaining(url, desired) == [], f"A:\n{a}\nB:\n{b}"
 

@@ -55,7 +55,8 @@ def test_skip_destructive_applies_the_rest_and_keeps_the_data(url, tmp_path) -> 
     (tmp_path / "shipyard.toml").write_text(f'[env.local]\ndatabase = "{_database(url)}"\n')
     run = _shipyard(tmp_path, "db.sync", "--apply", "--skip-destructive")
     assert run.returncode == 0, run.stdout + run.stderr
-    assert re.search(r"-- withheld \(destructive\): drop_table (public\.)?x\n", run.stdout) and "drop_column" in run.stdout
+    assert re.search(r"-- withheld \(--skip-destructive\): drop[ _]table (public\.)?x\n", run.stdout), run.stdout
+    assert re.search(r"-- withheld \(--skip-destructive\): drop[ _]column (public\.)?t\.a\n", run.stdout), run.stdout
     assert _columns(conn, url.dialect, "t") == ["id", "a", "b", "c"]
     assert tuple(conn.execute("SELECT a, b FROM t").fetchall()[0]) == (10, 20)
     assert conn.execute("SELECT id FROM x").fetchall()[0][0] == 7

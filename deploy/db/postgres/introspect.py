@@ -1,0 +1,66 @@
+"""introspect_catalog(conn) -> Catalog: about twenty set-based catalog queries, whatever the
+size of the schema, run with an empty search_path so that every name the server renders
+is schema-qualified (the same text on the live side and on the shadow database)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from deploy.db.errors import IntrospectionFailed
+from deploy.db.postgres import queries
+from deploy.db.postgres.model import Catalog
+from deploy.db.postgres.read_other import (finish_domains, read_collations, read_event_triggers, read_extensions,
+                                           read_functions, read_policies, read_rules, read_schemas, read_statistics,
+                                           read_triggers, read_types)
+from deploy.db.postgres.read_relations import build_relations, read_constraints, read_indexes, read_relations, read_sequences
+from deploy.db.postgres.reader import Reader
+
+
+def fetch(conn: Any) -> dict[str, list]:
+    import pyodbc
+
+    cur = conn.cursor()
+    saved = cur.execute("SELECT current_setting('search_path')").fetchone()[0]
+    cur.execute("SELECT set_config('search_path', '', false)")
+    rows: dict[str, list] = {}
+    try:
+        for name, sql in queries.ALL.items():
+            try:
+                rows[name] = cur.execute(sql).fetchall()
+            except pyodbc.Error as e:
+                raise IntrospectionFailed(queries.CATALOGS[name], " ".join(str(a) for a in e.args)) from None
+    finally:
+        conn.rollback()
+        cur.execute("SELECT set_config('search_path', ?, false)", saved)
+        conn.commit()
+    return rows
+
+
+def introspect_catalog(conn: Any) -> Catalog:
+    return build(fetch(conn))
+
+
+def build(rows: dict[str, list]) -> Catalog:
+    members = {(int(c), int(o)) for c, o, _, _, _, _, t in rows["depends"] if t == "e"}
+    r = Reader(members)
+    read_schemas(r, rows["namespaces"])
+    read_extensions(r, rows["extensions"])
+    read_collations(r, rows["collations"])
+    read_types(r, rows["types"])
+    read_relations(r, rows)
+    read_sequences(r, rows["sequences"])
+    read_indexes(r, rows["indexes"])
+    read_constraints(r, rows["constraints"])
+    finish_domains(r)
+    build_relations(r)
+    read_functions(r, rows["functions"])
+    read_triggers(r, rows["triggers"])
+    read_policies(r, rows["policies"])
+    read_rules(r, rows["rules"])
+    read_statistics(r, rows["statistics"])
+    read_event_triggers(r, rows["event_triggers"])
+    r.comments(rows["comments"])
+    r.dependencies(rows["depends"])
+    r.cat.default_acls = [list(row) for row in rows["default_acls"]]
+    r.cat.unsupported = sorted(f"{kind} {name}" for kind, name in rows["unsupported"])
+    return r.cat

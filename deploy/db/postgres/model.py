@@ -1,0 +1,93 @@
+"""The PostgreSQL catalog model: every object the catalog holds, keyed by a tuple of its
+kind and raw (schema, name) parts — never a dotted string, so `"a.t"` beside `a.t` stays
+two objects — with the engine's own rendering as what is compared, the statements that
+create and drop it, and its dependencies from pg_depend."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+Key = tuple  # ("table", "public", "t"), ("function", "public", "f", "integer, text"), ...
+MAX_IDENTIFIER = 63  # bytes: NAMEDATALEN - 1
+
+
+def q(name: str) -> str:
+    """A quoted identifier (always quoted: case and keywords can never bite)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def qn(schema: str, name: str) -> str:
+    return f"{q(schema)}.{q(name)}"
+
+
+def literal(text: str) -> str:
+    """A string literal; standard_conforming_strings is on in every supported server."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def truthy(value: Any) -> bool:
+    """psqlODBC returns booleans as '1'/'0' strings."""
+    return value in (True, 1, "1", "t", "true")
+
+
+@dataclass
+class PgObject:
+    """One catalog object. `compare` is what decides whether two sides differ (the server's
+    own rendering plus the options that rendering leaves out); `parent` is the object it
+    lives on (a table's index, constraint, trigger, policy, rule; an owned sequence)."""
+
+    kind: str
+    key: Key
+    name: str  # how messages name it: schema.name (raw, unquoted parts)
+    create: list[str]
+    drop: list[str]
+    compare: Any = None
+    parent: Key | None = None
+    comments: dict[str, str] = field(default_factory=dict)  # COMMENT ON target -> text
+    acl: dict[str, list[str]] = field(default_factory=dict)  # GRANT target -> aclitem texts
+    late: list[str] = field(default_factory=list)  # after every create: OWNED BY, CLUSTER ON...
+    data: dict[str, Any] = field(default_factory=dict)  # kind-specific parts the alter code reads
+
+    @property
+    def label(self) -> str:
+        return f"{self.kind} {self.name}"
+
+
+@dataclass
+class Catalog:
+    """A whole database as the catalog describes it. `deps[k]` are the keys `k` needs;
+    column-level dependencies are kept as ("column", schema, table, column) keys."""
+
+    objects: dict[Key, PgObject] = field(default_factory=dict)
+    deps: dict[Key, set[Key]] = field(default_factory=dict)
+    unsupported: list[str] = field(default_factory=list)
+    default_acls: list[list[Any]] = field(default_factory=list)
+    dialect: str = "postgres"
+
+    def add(self, obj: PgObject) -> PgObject:
+        self.objects[obj.key] = obj
+        return obj
+
+    def to_json(self) -> dict[str, Any]:
+        return {"dialect": "postgres", "format": "catalog",
+                "objects": [asdict(o) for o in self.objects.values()],
+                "deps": [[list(k), [list(d) for d in sorted(v)]] for k, v in self.deps.items()],
+                "unsupported": self.unsupported, "default_acls": self.default_acls}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "Catalog":
+        cat = cls(unsupported=list(data.get("unsupported", [])), default_acls=data.get("default_acls", []))
+        for o in data.get("objects", []):
+            o = dict(o, key=_tuple(o["key"]), parent=_tuple(o["parent"]) if o.get("parent") else None)
+            cat.add(PgObject(**o))
+        cat.deps = {_tuple(k): {_tuple(d) for d in v} for k, v in data.get("deps", [])}
+        return cat
+
+
+def _tuple(value: Any) -> Any:
+    return tuple(_tuple(v) for v in value) if isinstance(value, list) else value
+
+
+def is_catalog_json(data: dict[str, Any]) -> bool:
+    return data.get("format") == "catalog"
