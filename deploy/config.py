@@ -142,7 +142,9 @@ class DbConfig(Strict):
     deploy_steps: list[Literal["migrate", "sync", "data"]] = []
     renames: list[str] = []
     timeout: int = Field(default=10, ge=1, le=600)
-    shadow_database: str | None = Field(default=None, pattern=r"^(local|postgres(ql)?://.+)$")  # PostgreSQL: admin URL or "local"
+    # where sql/schema is loaded to be read back. PostgreSQL: an admin URL or "local"; MySQL: a
+    # database to reuse (default, both: a throwaway database beside the live one)
+    shadow_database: str | None = Field(default=None, pattern=r"^(local|(postgres(ql)?|mysql|mariadb)://.+)$")
     with_privileges: bool = False  # PostgreSQL: compare and sync GRANT/REVOKE too
     # SQL Server only: the version scripts are written for (default: what the server reports, else 2016)
     server_version: Literal["2008R2", "2012", "2014", "2016", "2017", "2019", "2022"] | None = None

@@ -10,6 +10,7 @@ from deploy.db.connect import DbUrl, connect
 from deploy.db.desired import schema_files
 from deploy.db.errors import SqlFileError
 from deploy.db.execute import run_statements
+from deploy.db.mysql.split import runnable
 from deploy.db.sqltext import SqlSyntaxError, split_statements
 
 
@@ -23,6 +24,10 @@ def _drop_create(url: DbUrl, password: str | None, timeout: int) -> list[str]:
         admin_db = url.params.get("maintenance_db", "postgres")
         q = '"' + name.replace('"', '""') + '"'
         stmts = [f"DROP DATABASE IF EXISTS {q} WITH (FORCE)", f"CREATE DATABASE {q}"]
+    elif url.dialect == "mysql":
+        admin_db = ""  # no database selected: the login alone
+        q = "`" + name.replace("`", "``") + "`"
+        stmts = [f"DROP DATABASE IF EXISTS {q}", f"CREATE DATABASE {q}"]
     else:
         admin_db = "master"
         q = "[" + name.replace("]", "]]") + "]"
@@ -44,6 +49,7 @@ def load_files(conn: Any, files: list[Path], dialect: str, log: Callable[[str], 
             statements = split_statements(path.read_text(encoding="utf-8-sig"), dialect)
         except SqlSyntaxError as e:
             raise SqlFileError(str(path), e.line, "", str(e)) from None
+        statements = runnable(statements) if dialect == "mysql" else statements
         run_statements(conn, statements, str(path))
     conn.commit()
 

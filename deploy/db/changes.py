@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from deploy.db.model import Check, Column, ForeignKey, Index, IndexPart, Key, QName, Table
+from deploy.db.mysql.types import mysql_widening
 from deploy.db.normal import expr_key
 from deploy.db.plan import Change
 
@@ -14,6 +15,8 @@ def table_changes(cur: Table, des: Table, dialect: str) -> list[Change]:
     out = _column_changes(cur, des, dialect)
     if cur.options != des.options:
         out.append(Change("alter_table", str(des.name), old=cur.options, new=des.options, table=des.name))
+    if cur.partition != des.partition:
+        out.append(Change("alter_partition", str(des.name), old=cur.partition, new=des.partition, table=des.name))
     if dialect in POSITIONAL and _order(cur, des) != _order(des, cur):
         out.append(Change("reorder_columns", str(des.name), old=_order(cur, des), new=_order(des, cur), table=des.name))
     out += _key_changes(cur, des, dialect)
@@ -22,7 +25,7 @@ def table_changes(cur: Table, des: Table, dialect: str) -> list[Change]:
     return out
 
 
-POSITIONAL = {"sqlite"}  # dialects whose column order is part of the table (SELECT *, the catalog)
+POSITIONAL = {"sqlite", "mysql"}  # dialects whose column order is part of the table (SELECT *, the catalog)
 
 
 def _order(table: Table, other: Table) -> tuple[str, ...]:
@@ -38,7 +41,7 @@ def _column_changes(cur: Table, des: Table, dialect: str) -> list[Change]:
             tightening = not col.nullable and col.default is None and not col.identity and col.computed is None
             out.append(Change("add_column", f"{des.name}.{col.name}", new=col, table=des.name, contract=tightening))
         elif not columns_equal(old, col, dialect):
-            narrowing = not widening(old.type, col.type) and old.type != col.type
+            narrowing = _narrowing(old, col, dialect)
             contract = narrowing or (old.nullable and not col.nullable)
             out.append(Change("alter_column", f"{des.name}.{col.name}", old=old, new=col, table=des.name,
                                destructive=narrowing, contract=contract))
@@ -48,7 +51,15 @@ def _column_changes(cur: Table, des: Table, dialect: str) -> list[Change]:
     return out
 
 
+def _narrowing(old: Column, new: Column, dialect: str) -> bool:
+    if dialect == "mysql":
+        return not mysql_widening(old, new)
+    return not widening(old.type, new.type) and old.type != new.type
+
+
 def columns_equal(a: Column, b: Column, dialect: str) -> bool:
+    if dialect == "mysql":  # the server's text of both sides: equal text is an equal column
+        return (a.name, a.type, a.source, a.charset, a.collation) == (b.name, b.type, b.source, b.charset, b.collation)
     return (
         a.type == b.type and a.nullable == b.nullable and a.identity == b.identity
         and expr_key(a.default, dialect) == expr_key(b.default, dialect)
@@ -90,6 +101,8 @@ def _size(args: list[str]) -> float:
 
 
 def _same_key(a: Key, b: Key) -> bool:
+    if a.source is not None and b.source is not None:
+        return a.source == b.source  # MySQL: the server's text of both
     named = b.name is None or a.name is None or a.name.lower() == b.name.lower()
     return named and [c.lower() for c in a.columns] == [c.lower() for c in b.columns]
 
@@ -106,6 +119,8 @@ def _key_changes(cur: Table, des: Table, dialect: str) -> list[Change]:
 
 def _check_changes(cur: Table, des: Table, dialect: str) -> list[Change]:
     def same(a: Check, b: Check) -> bool:
+        if dialect == "mysql":  # the server's names and text on both sides: exact
+            return (a.name, expr_key(a.expression, dialect)) == (b.name, expr_key(b.expression, dialect))
         named = b.name is None or a.name is None or a.name.lower() == b.name.lower()
         return named and expr_key(a.expression, dialect) == expr_key(b.expression, dialect)
 
@@ -142,6 +157,8 @@ def _set_changes(cur: tuple, des: tuple, same: Any, table: QName, what: str) -> 
 
 
 def index_equal(a: Index, b: Index, dialect: str) -> bool:
+    if dialect == "mysql" and a.source is not None and b.source is not None:
+        return a.source == b.source
     return (a.unique == b.unique and a.method == b.method and len(a.columns) == len(b.columns)
             and all(part_equal(x, y, dialect) for x, y in zip(a.columns, b.columns))
             and expr_key(a.where, dialect) == expr_key(b.where, dialect))

@@ -43,9 +43,12 @@ def plan(current: Any, desired: Any, renames: list | None = None, with_privilege
     from deploy.db.diff import diff
 
     result = diff(current, desired, renames)
-    if skip_destructive:
-        result.withheld = [c.describe() for c in result.changes if c.destructive]
-        result.changes = [c for c in result.changes if not c.destructive]
+    if skip_destructive and result.destructive:  # put the live objects back, never render half a plan
+        from deploy.db.withhold import withheld_desired
+
+        kept, withheld = withheld_desired(result)
+        result = diff(current, kept, renames)
+        result.withheld = [c.describe() for c in withheld]
     return result
 
 

@@ -12,9 +12,10 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 from deploy.db.errors import DbConnectError
 from deploy.errors import UsageError
 
-DRIVERS = {"postgres": "PostgreSQL Unicode", "sqlite": "SQLite3", "tsql": "FreeTDS"}
+DRIVERS = {"postgres": "PostgreSQL Unicode", "sqlite": "SQLite3", "tsql": "FreeTDS", "mysql": "MariaDB Unicode"}
 MS_DRIVER = "ODBC Driver 18 for SQL Server"
-_SCHEMES = {"postgresql": "postgres", "postgres": "postgres", "sqlite": "sqlite", "mssql": "tsql", "sqlserver": "tsql"}
+_SCHEMES = {"postgresql": "postgres", "postgres": "postgres", "sqlite": "sqlite", "mssql": "tsql", "sqlserver": "tsql",
+            "mysql": "mysql", "mariadb": "mysql"}
 DEFAULT_TIMEOUT = 10
 
 
@@ -47,7 +48,8 @@ class DbUrl:
 
 def parse_url(url: str, base: Path | None = None) -> DbUrl:
     """`sqlite:///rel.db` (relative to `base`), `sqlite:////abs.db`, `postgresql://user@host:port/db`,
-    `mssql://user@host:port/db?driver=FreeTDS|msodbc18`. A password in the URL is refused."""
+    `mssql://user@host:port/db?driver=FreeTDS|msodbc18`, `mysql://user@host:port/db` (or `mariadb://`;
+    `?socket=/run/mysqld/mysqld.sock`, `?tls=yes`). A password in the URL is refused."""
     parts = urlsplit(url)
     dialect = _SCHEMES.get(parts.scheme)
     if dialect is None:
@@ -77,6 +79,8 @@ def connection_string(url: DbUrl, password: str | None = None, timeout: int = DE
     attrs: list[tuple[str, str]] = [("DRIVER", "{" + url.driver + "}")]
     if url.dialect == "sqlite":
         attrs += [("Database", url.database), ("Timeout", str(timeout * 1000)), ("FKSupport", "1")]
+    elif url.dialect == "mysql":
+        attrs += _mysql_attrs(url, timeout)
     elif url.dialect == "postgres":
         attrs += [("SERVER", url.host), ("PORT", str(url.port or 5432)), ("DATABASE", url.database)]
         attrs += [("UID", url.user or "postgres"), ("ConnSettings", "{SET client_min_messages=warning}")]
@@ -94,6 +98,20 @@ def connection_string(url: DbUrl, password: str | None = None, timeout: int = DE
     if password is not None and url.dialect != "sqlite":
         attrs.append(("PWD", password))
     return ";".join(f"{k}={v if k in ('DRIVER', 'ConnSettings') else _braced(v)}" for k, v in attrs)
+
+
+def _mysql_attrs(url: DbUrl, timeout: int) -> list[tuple[str, str]]:
+    """MariaDB Connector/ODBC: utf8mb4 on the wire, the login timeout always set; with
+    `tls=yes` TLS is required and the server certificate verified."""
+    attrs = [("SERVER", url.host), ("PORT", str(url.port or 3306))]
+    if url.database:
+        attrs.append(("DATABASE", url.database))
+    attrs += [("UID", url.user or "root"), ("CHARSET", "utf8mb4"), ("CONN_TIMEOUT", str(timeout))]
+    if url.params.get("socket"):
+        attrs.append(("SOCKET", url.params["socket"]))
+    if url.params.get("tls", "no").lower() in ("yes", "true", "1"):
+        attrs += [("FORCETLS", "1"), ("SSLVERIFY", "1")]
+    return attrs
 
 
 def connect(url: DbUrl, password: str | None = None, *, timeout: int = DEFAULT_TIMEOUT, autocommit: bool = False) -> Any:

@@ -12,7 +12,7 @@ class Cursor:
 
     def __init__(self, text: str, line: int, dialect: str):
         self.text = text
-        self.tokens = significant(tokenize(text, line))
+        self.tokens = significant(tokenize(text, line, dialect))
         self.pos = 0
         self.dialect = dialect
 

@@ -12,11 +12,14 @@ from deploy.db.ddl_table import (
     TABLE_CONSTRAINT_STARTS, TableParts, column, create_table, if_not_exists, index_part, skip_words, table_constraint,
 )
 from deploy.db.model import Index, Routine, Schema, Sequence, qualify
+from deploy.db.mysql.reader import read_mysql_statement
 from deploy.db.sqltext import PROGRAMMABLE
 
 
 def read_statement(schema: Schema, text: str, line: int) -> None:
     """Add what one statement declares to `schema`; anything else is a syntax error."""
+    if schema.dialect == "mysql":
+        return read_mysql_statement(schema, text, line)
     if PROGRAMMABLE.match(text):
         schema.add_routine(_routine(text, line, schema.dialect))
         return

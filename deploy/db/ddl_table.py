@@ -206,6 +206,13 @@ def _computed(cur: Cursor, col: Column) -> Column:
 def _references(cur: Cursor, cname: str | None, columns: tuple[str, ...]) -> ForeignKey:
     target = cur.name()
     ref_cols = cur.ident_list() if cur.at("(") else columns
+    on_delete, on_update = referential_actions(cur)
+    skip_words(cur, "DEFERRABLE", "NOT", "INITIALLY", "DEFERRED", "IMMEDIATE")
+    return ForeignKey(cname, columns, target, ref_cols, on_delete, on_update)
+
+
+def referential_actions(cur: Cursor) -> tuple[str | None, str | None]:
+    """`ON DELETE x ON UPDATE y` (either, both, any order): (on delete, on update), NO ACTION as None."""
     actions: dict[str, str] = {}
     while cur.accept("ON"):
         which = cur.next().upper
@@ -213,9 +220,7 @@ def _references(cur: Cursor, cname: str | None, columns: tuple[str, ...]) -> For
         if action[0] in ("SET", "NO"):
             action.append(cur.next().upper)
         actions[which] = " ".join(action)
-    skip_words(cur, "DEFERRABLE", "NOT", "INITIALLY", "DEFERRED", "IMMEDIATE")
-    return ForeignKey(cname, columns, target, ref_cols, normal.fk_action(actions.get("DELETE")),
-                      normal.fk_action(actions.get("UPDATE")))
+    return normal.fk_action(actions.get("DELETE")), normal.fk_action(actions.get("UPDATE"))
 
 
 def table_constraint(cur: Cursor, parts: TableParts) -> None:
@@ -251,13 +256,16 @@ def _key_columns(cur: Cursor) -> tuple[str, ...]:
 
 
 def index_part(cur: Cursor) -> IndexPart:
-    """One key of an index: a lone name (quoted or not) is a column, anything else an
-    expression kept as text; a trailing ASC is the default, DESC is kept."""
-    tok, after = cur.peek(), cur.peek(1)
-    if tok is not None and tok.kind in ("word", "qident") and (after is None or after.text in (",", ")")
-                                                            or after.upper in ("ASC", "DESC")):
+    """One key of an index: a lone name (quoted or not, maybe ASC/DESC) is a column, anything
+    else (an expression, NULLS LAST, an operator class, COLLATE) is kept as text."""
+    start = cur.pos
+    tok = cur.peek()
+    if tok is not None and tok.kind in ("word", "qident"):
         name = cur.ident()
-        return IndexPart(column=name, descending=_order(cur))
+        descending = _order(cur)
+        if cur.peek() is None or cur.peek().text in (",", ")"):
+            return IndexPart(column=name, descending=descending)
+        cur.pos = start
     tokens_from = cur.pos
     text = cur.until_depth_zero(stop=set())
     last = cur.tokens[cur.pos - 1] if cur.pos > tokens_from else None

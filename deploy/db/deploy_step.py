@@ -4,6 +4,7 @@ a schema sync, before any host switches), `snapshot` beside each release, and
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Callable
 
 from deploy.config import EnvConfig, Loaded
@@ -23,10 +24,13 @@ def shadow_of(tgt: Any) -> Any:
 
 
 def expected(tgt: Any) -> Any:
-    """The schema the target should have: PostgreSQL's through a shadow database; the others'
-    read from the files (T-SQL translating types when sql/schema is written for another dialect)."""
+    """The schema the target should have: PostgreSQL's and MySQL's through a shadow database;
+    the others' read from the files (T-SQL translating types when sql/schema is written for
+    another dialect)."""
     if tgt.url.dialect == "postgres":
         return desired(tgt.sql_dir / "schema", "postgres", shadow_of(tgt))
+    if tgt.url.dialect == "mysql":
+        return tgt.mysql_desired(tgt.sql_dir / "schema")
     return read_desired(tgt.sql_dir / "schema", tgt.url.dialect, tgt.settings.schema_dialect)[0]
 
 
@@ -52,7 +56,7 @@ def before_switch(loaded: Loaded, env: EnvConfig, release_id: str, log: Callable
             elif step == "data":
                 summary["data"] = _data(conn, tgt, log)
             else:
-                summary.update(_sync(conn, tgt, env.db.allow_destructive, log))
+                summary.update(_sync(conn, tgt, env.db.allow_destructive, log, loaded.root))
     finally:
         conn.close()
     return summary
@@ -90,8 +94,8 @@ def _data(conn: Any, tgt: Any, log: Callable[[str], None]) -> dict:
     return {"changes": result.total, "tables": {t: str(c) for t, c in result.counts.items()}, "script": "\n".join(lines)}
 
 
-def _sync(conn: Any, tgt: Any, allow_destructive: bool, log: Callable[[str], None]) -> dict:
-    from deploy.db.execute import run_script
+def _sync(conn: Any, tgt: Any, allow_destructive: bool, log: Callable[[str], None], root: Path) -> dict:
+    from deploy.db.checkpoint import run_checkpointed
     from deploy.db.render import render
 
     plan = plan_for(conn, tgt)
@@ -99,7 +103,9 @@ def _sync(conn: Any, tgt: Any, allow_destructive: bool, log: Callable[[str], Non
         raise DestructiveRefused([c.describe() for c in plan.destructive])
     script = render(plan, tgt.url.dialect, tgt.settings.server_version)
     log(f"database: {len(script.statements)} statement(s), {plan.classification}")
-    return {"classification": plan.classification, "script": script.text(), "statements": run_script(conn, script, log)}
+    records = run_checkpointed(conn, script, getattr(plan, "live", None), root, tgt.url, log)
+    return {"classification": plan.classification, "script": script.text(), "statements": records,
+            "transactional": script.transactional}
 
 
 def snapshot(loaded: Loaded, env: EnvConfig) -> dict:

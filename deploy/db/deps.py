@@ -6,14 +6,18 @@ a view that did not need it is harmless, missing one is the classic compare-tool
 from __future__ import annotations
 
 import functools
+import re
 
 from deploy.db.model import QName, Routine
-from deploy.db.sqltext import significant, tokenize, unquote
+from deploy.db.sqltext import SqlSyntaxError, significant, tokenize, unquote
 
 
 @functools.lru_cache(maxsize=4096)
 def words_of(text: str) -> frozenset[str]:
-    return frozenset(unquote(t.text).lower() for t in significant(tokenize(text)) if t.kind in ("word", "qident"))
+    try:
+        return frozenset(unquote(t.text).lower() for t in significant(tokenize(text)) if t.kind in ("word", "qident"))
+    except SqlSyntaxError:  # another dialect's lexis (MySQL's backslash escapes): every word-like run
+        return frozenset(w.lower() for w in re.findall(r"[A-Za-z_][\w$]*", text))
 
 
 def uses_any(routine: Routine, names: set[QName]) -> bool:
@@ -27,7 +31,7 @@ def uses_any(routine: Routine, names: set[QName]) -> bool:
 
 def creation_order(routines: list[Routine]) -> list[Routine]:
     """Views and functions before what uses them, triggers last; ties keep name order."""
-    rank = {"function": 0, "view": 1, "procedure": 2, "trigger": 3}
+    rank = {"function": 0, "view": 1, "procedure": 2, "trigger": 3, "event": 4}
     ordered = sorted(routines, key=lambda r: (rank[r.kind], r.name.key))
     by_short: dict[str, list[int]] = {}
     for i, r in enumerate(ordered):

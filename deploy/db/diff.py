@@ -18,12 +18,13 @@ def routine_key(r: Routine) -> str:
     return r.fingerprint or fingerprint(r.definition)
 
 
-TABLE_WORK = ("alter_table", "add_column", "alter_column", "drop_column", "reorder_columns")
+TABLE_WORK = ("alter_table", "add_column", "alter_column", "drop_column", "reorder_columns", "alter_partition")
 
 
 def diff(current: Schema, desired: Schema, renames: list[Rename] | None = None) -> Plan:
+    before = current
     current, rename_changes = apply_renames(current, desired, renames or [])
-    plan = Plan(current, desired, list(rename_changes))
+    plan = Plan(current, desired, list(rename_changes), before, sorted(set(before.unsupported) | set(desired.unsupported)))
     cur_tables, des_tables = current.tables, desired.tables
     per_table = {k: table_changes(cur_tables[k], des_tables[k], desired.dialect) for k in cur_tables if k in des_tables}
     touched = {cur_tables[k].name for k, ch in per_table.items() if _invasive(ch, desired.dialect)}

@@ -64,6 +64,22 @@ class StatementFailed(ShipyardError):
         super().__init__(f"{source}: batch {batch} failed: {message}\n  statement: {statement.strip()[:500]}")
 
 
+class PartlyApplied(StatementFailed):
+    """A statement of a non-transactional script failed after earlier ones were committed."""
+
+    def __init__(self, failed: StatementFailed, applied: int, total: int, checkpoint: object, snapshot: object):
+        self.applied, self.total, self.checkpoint, self.snapshot = applied, total, checkpoint, snapshot
+        done = f"statements 1-{applied} of {total} were applied and committed" if applied else "no statement was applied"
+        ShipyardError.__init__(self, (
+            f"{failed.source}: statement {failed.batch} of {total} failed: {failed.server_message}\n"
+            f"  statement: {failed.statement.strip()[:500]}\n"
+            f"  {done} (MySQL runs DDL outside any transaction); progress is in {checkpoint}.\n"
+            f"  To resume, fix the cause and run the sync again: it starts from the live schema.\n"
+            f"  To go back, sync to the schema as it was: invoke db.sync --apply --to {snapshot}"))
+        self.statement, self.batch, self.server_message, self.source = (failed.statement, failed.batch,
+                                                                        failed.server_message, failed.source)
+
+
 class MigrationChanged(ShipyardError):
     """An already-applied migration file was edited: its checksum no longer matches the journal."""
 

@@ -1,6 +1,8 @@
 """Run a rendered Script: the `before` steps outside any transaction, the body in one
 transaction (rolled back whole on the first failure), then the `after` steps. A failure
-names the statement, its batch number and the server's message."""
+names the statement, its batch number and the server's message. A script that cannot be
+transactional (MySQL DDL) runs each statement on its own and reports each one done
+(`on_step`), so a caller can checkpoint."""
 
 from __future__ import annotations
 
@@ -12,22 +14,25 @@ from deploy.db.render.base import Script, Step
 from deploy.db.sqltext import Statement
 
 
-def run_script(conn: Any, script: Script, log: Callable[[str], None] = lambda _: None, source: str = "schema sync") -> list[dict]:
+def run_script(conn: Any, script: Script, log: Callable[[str], None] = lambda _: None, source: str = "schema sync",
+               on_step: Callable[[dict], None] = lambda _: None) -> list[dict]:
     """Returns one record per statement (sql, batch, seconds) for reports."""
     records: list[dict] = []
     batch = 0
     for phase, steps in (("before", script.before), ("body", script.steps), ("after", script.after)):
         if not steps:
             continue
-        conn.autocommit = phase != "body"
+        in_transaction = phase == "body" and script.transactional
+        conn.autocommit = not in_transaction
         try:
             for step in steps:
                 batch += 1
                 records.append(_run_step(conn, step, batch, source, log))
-            if phase == "body":
+                on_step(records[-1])
+            if in_transaction:
                 conn.commit()
         except BaseException:
-            if phase == "body":
+            if in_transaction:
                 conn.rollback()
             conn.autocommit = True
             for step in script.after:  # put session settings back even after a failure

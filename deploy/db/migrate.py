@@ -19,6 +19,7 @@ from typing import Any, Callable
 from deploy.db.errors import MigrationChanged, SqlFileError
 from deploy.db.execute import run_statements
 from deploy.db.introspect import JOURNAL_TABLE
+from deploy.db.mysql.split import runnable
 from deploy.db.sqltext import SqlSyntaxError, split_statements
 
 _NAME = re.compile(r"^(\d{4,})_[A-Za-z0-9_.-]+\.sql$")
@@ -28,6 +29,8 @@ _CREATE_JOURNAL = {
                 "checksum char(64) NOT NULL, applied_at varchar(32) NOT NULL, duration_ms integer NOT NULL, applied_by varchar(128) NOT NULL)",
     "sqlite": f"CREATE TABLE IF NOT EXISTS {JOURNAL_TABLE} (version text PRIMARY KEY, name text NOT NULL, checksum text NOT NULL, "
               "applied_at text NOT NULL, duration_ms integer NOT NULL, applied_by text NOT NULL)",
+    "mysql": f"CREATE TABLE IF NOT EXISTS {JOURNAL_TABLE} (version varchar(32) NOT NULL PRIMARY KEY, name varchar(255) NOT NULL, "
+             "checksum char(64) NOT NULL, applied_at varchar(32) NOT NULL, duration_ms int NOT NULL, applied_by varchar(128) NOT NULL)",
     "tsql": f"IF OBJECT_ID(N'dbo.{JOURNAL_TABLE}', N'U') IS NULL CREATE TABLE dbo.{JOURNAL_TABLE} (version varchar(32) NOT NULL "
             "PRIMARY KEY, name nvarchar(255) NOT NULL, checksum char(64) NOT NULL, applied_at varchar(32) NOT NULL, "
             "duration_ms int NOT NULL, applied_by nvarchar(128) NOT NULL)",
@@ -110,6 +113,7 @@ def _apply(conn: Any, dialect: str, mig: Migration, baseline: bool, log: Callabl
             statements = split_statements(mig.path.read_text(encoding="utf-8-sig"), dialect)
         except SqlSyntaxError as e:
             raise SqlFileError(str(mig.path), e.line, "", str(e)) from None
+        statements = runnable(statements) if dialect == "mysql" else statements
         run_statements(conn, statements, str(mig.path))
     duration = int((time.monotonic() - started) * 1000)
     _record(conn, mig, duration)

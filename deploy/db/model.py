@@ -11,9 +11,9 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from functools import cached_property
 from typing import Any, NamedTuple
 
-DIALECTS = ("postgres", "sqlite", "tsql")
-DEFAULT_SCHEMA = {"postgres": "public", "sqlite": None, "tsql": "dbo"}
-ROUTINE_KINDS = ("view", "function", "procedure", "trigger")
+DIALECTS = ("postgres", "sqlite", "tsql", "mysql")
+DEFAULT_SCHEMA = {"postgres": "public", "sqlite": None, "tsql": "dbo", "mysql": None}
+ROUTINE_KINDS = ("view", "function", "procedure", "trigger", "event")
 
 
 class QName(NamedTuple):
@@ -49,6 +49,8 @@ class Column:
     collation: str | None = None
     default_name: str | None = None  # T-SQL names its default constraints so they can be dropped
     stored: bool = False  # a computed column kept on disk (STORED), not computed when read
+    charset: str | None = None  # MySQL: the column's character set (collation is `collation`)
+    source: str | None = None  # MySQL: the attributes after the type, as the server prints them
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,7 @@ class Key:
 
     name: str | None
     columns: tuple[str, ...]
+    source: str | None = None  # MySQL: the key as SHOW CREATE TABLE prints it (prefix lengths, COMMENT)
 
 
 @dataclass(frozen=True)
@@ -82,6 +85,7 @@ class IndexPart:
     column: str | None = None
     expression: str | None = None
     descending: bool = False
+    length: int | None = None  # MySQL: a prefix index on the first `length` characters
 
 
 @dataclass(frozen=True)
@@ -92,6 +96,7 @@ class Index:
     unique: bool = False
     where: str | None = None
     method: str | None = None  # gin, gist, clustered, columnstore...; None: the ordinary kind
+    source: str | None = None  # MySQL: the index as SHOW CREATE TABLE prints it
 
     @property
     def key(self) -> tuple[tuple[str, str], str]:
@@ -108,6 +113,7 @@ class Table:
     foreign_keys: tuple[ForeignKey, ...] = ()
     options: tuple[str, ...] = ()  # what follows the column list, normalised: STRICT, WITHOUT ROWID...
     source: str | None = None  # the column list and options as written (SQLite creates from it)
+    partition: str | None = None  # MySQL: the PARTITION BY clause as the server prints it
 
     def column(self, name: str) -> Column | None:
         return self._by_name.get(name.lower())
@@ -149,7 +155,8 @@ class Schema:
     indexes: dict[tuple[tuple[str, str], str], Index] = field(default_factory=dict)
     routines: dict[tuple[str, tuple[str, str]], Routine] = field(default_factory=dict)
     sequences: dict[tuple[str, str], Sequence] = field(default_factory=dict)
-    server_version: str | None = None  # T-SQL: the oldest version the live server reports (tsql_target)
+    server_version: str | None = None  # T-SQL: the oldest version the live server reports (tsql_target); MySQL: VERSION()
+    unsupported: list[str] = field(default_factory=list)  # objects read but not modelled, by kind and name
 
     def add_table(self, table: Table) -> None:
         self.tables[table.name.key] = table
@@ -232,6 +239,7 @@ def _table_from_json(t: dict[str, Any], name: Any) -> Table:
         foreign_keys=tuple(_build(ForeignKey, {**f, "ref_table": name(f["ref_table"])}) for f in t.get("foreign_keys", [])),
         options=tuple(t.get("options", [])),
         source=t.get("source"),
+        partition=t.get("partition"),
     )
 
 

@@ -29,6 +29,8 @@ _TSQL_TYPES = {"integer": "int", "dec": "decimal", "character varying": "varchar
 
 def type_name(raw: str, dialect: str) -> tuple[str, bool]:
     """(normal type, whether the type itself implies an identity column)."""
+    if dialect == "mysql":
+        return raw.strip(), False  # the MySQL reader has normalised it (string literals keep their case)
     text = re.sub(r"\s+", " ", raw.strip().lower())
     text = re.sub(r"\s*\(\s*", "(", re.sub(r"\s*,\s*", ",", re.sub(r"\s*\)", ")", text)))
     if dialect == "sqlite":
@@ -85,6 +87,8 @@ def expr_key(text: str | None, dialect: str) -> str | None:
         return None
     if _PLAIN_LITERAL.fullmatch(text.strip()):
         return text.strip()  # nothing a server could add or a parser could normalise
+    if dialect == "mysql":
+        return normalise(text, "mysql")  # both sides are the server's own rendering
     import sqlglot
     from sqlglot import exp
 

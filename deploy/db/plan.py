@@ -25,9 +25,15 @@ class Change:
 
 @dataclass
 class Plan:
-    current: Schema
+    current: Schema  # with rename hints applied
     desired: Schema
     changes: list[Change] = field(default_factory=list)
+    before: Schema | None = None  # the current schema as it is, before rename hints
+    unsupported: list[str] = field(default_factory=list)  # objects either side holds that are not modelled
+
+    @property
+    def live(self) -> Schema:
+        return self.before or self.current
 
     @property
     def destructive(self) -> list[Change]:

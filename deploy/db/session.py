@@ -9,6 +9,7 @@ from typing import Any
 
 from deploy.config import DbConfig, EnvConfig, Loaded
 from deploy.db.connect import DbUrl, connect, parse_url
+from deploy.db.model import Schema
 from deploy.errors import UsageError
 
 
@@ -18,9 +19,20 @@ class DbTarget:
     password: str | None = field(repr=False)
     sql_dir: Path
     settings: DbConfig
+    shadow: DbUrl | None = None  # MySQL: the configured shadow database (default: a throwaway beside)
 
     def connect(self, autocommit: bool = False) -> Any:
         return connect(self.url, self.password, timeout=self.settings.timeout, autocommit=autocommit)
+
+    def mysql_desired(self, path: Path) -> Schema:
+        """What a MySQL `sql/schema` dir (or one .sql file) declares, read back from a shadow
+        database on this target's server: the server normalises it."""
+        from deploy.db.mysql.shadow import desired_from_directory, desired_from_files
+
+        if path.is_file():
+            files = [(str(path), path.read_text(encoding="utf-8-sig"))]
+            return desired_from_files(self.url, self.password, files, timeout=self.settings.timeout, shadow=self.shadow)
+        return desired_from_directory(self.url, self.password, path, timeout=self.settings.timeout, shadow=self.shadow)
 
 
 def db_settings(env: EnvConfig) -> DbConfig:
@@ -35,7 +47,9 @@ def target(loaded: Loaded, env: EnvConfig, url: str | None = None) -> DbTarget:
     password = None
     if settings.password_secret in env.secrets:
         password = env.load_secrets()[settings.password_secret].reveal()
-    return DbTarget(parse_url(url, loaded.root), password, loaded.resolve(settings.sql_dir), settings)
+    configured = settings.shadow_database or ""
+    shadow = parse_url(configured, loaded.root) if configured.startswith(("mysql:", "mariadb:")) else None
+    return DbTarget(parse_url(url, loaded.root), password, loaded.resolve(settings.sql_dir), settings, shadow)
 
 
 def test_target(loaded: Loaded, env: EnvConfig) -> DbTarget:
@@ -46,4 +60,4 @@ def test_target(loaded: Loaded, env: EnvConfig) -> DbTarget:
     if base.url.dialect == "sqlite":
         p = Path(base.url.database)
         return DbTarget(DbUrl("sqlite", str(p.with_name(f"test_{p.name}"))), None, base.sql_dir, settings)
-    return DbTarget(base.url.with_database(f"test_{base.url.database}"), base.password, base.sql_dir, settings)
+    return DbTarget(base.url.with_database(f"test_{base.url.database}"), base.password, base.sql_dir, settings, base.shadow)

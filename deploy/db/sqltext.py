@@ -5,75 +5,19 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
 
-_TOKEN = re.compile(
-    r"""
-    (?P<ws>\s+)
-  | (?P<comment>--[^\n]*|/\*.*?\*/)
-  | (?P<dollar>\$(?P<tag>[A-Za-z_]*)\$.*?\$(?P=tag)\$)
-  | (?P<str>[NnEe]?'(?:[^']|'')*')
-  | (?P<qident>"(?:[^"]|"")*"|\[(?:[^\]]|\]\])*\]|`(?:[^`]|``)*`)
-  | (?P<num>\d+(?:\.\d*)?(?:[eE][-+]?\d+)?|\.\d+)
-  | (?P<word>[A-Za-z_@#][A-Za-z0-9_@#$]*)
-  | (?P<op>::|<>|!=|<=|>=|\|\||[-+*/%=<>(),.;~&|^!?:])
-    """,
-    re.VERBOSE | re.DOTALL,
-)
+from deploy.db.mysql.split import split_mysql
+from deploy.db.tokens import SqlSyntaxError, Statement, Token, significant, tokenize
+
+__all__ = ["SqlSyntaxError", "Statement", "Token", "significant", "tokenize", "split_statements", "normalise",
+           "fingerprint", "unquote", "PROGRAMMABLE", "go_batches"]
+
 _GO = re.compile(r"^[ \t]*GO[ \t]*(?:--[^\n]*)?$", re.IGNORECASE | re.MULTILINE)
 PROGRAMMABLE = re.compile(
     r"^\s*CREATE\s+(?:OR\s+(?:ALTER|REPLACE)\s+)?(?:DEFINER\s*=\s*\S+\s+)?"
     r"(?P<kind>VIEW|PROC|PROCEDURE|FUNCTION|TRIGGER|TEMP\s+TRIGGER)\b",
     re.IGNORECASE,
 )
-
-
-class SqlSyntaxError(ValueError):
-    def __init__(self, message: str, line: int):
-        self.line = line
-        super().__init__(message)
-
-
-class Token:
-    """One lexical token; `upper` is the comparison form of a keyword, `start` its offset."""
-
-    __slots__ = ("kind", "text", "line", "upper", "start")
-
-    def __init__(self, kind: str, text: str, line: int, start: int = -1):
-        self.kind, self.text, self.line, self.start = kind, text, line, start
-        self.upper = text.upper() if kind == "word" else text
-
-    def __repr__(self) -> str:
-        return f"Token({self.kind!r}, {self.text!r}, {self.line})"
-
-
-@dataclass(frozen=True)
-class Statement:
-    text: str
-    line: int
-    batch: int
-
-
-def tokenize(text: str, first_line: int = 1) -> list[Token]:
-    """Every token including whitespace and comments, so text can be rebuilt exactly."""
-    out, pos, line = [], 0, first_line
-    end = len(text)
-    match = _TOKEN.match
-    while pos < end:
-        m = match(text, pos)
-        if not m:
-            raise SqlSyntaxError(f"unexpected character {text[pos]!r}", line)
-        value = m.group(0)
-        kind = "dollar" if m.lastgroup == "tag" else m.lastgroup
-        out.append(Token(kind, value, line, pos))
-        if "\n" in value:
-            line += value.count("\n")
-        pos = m.end()
-    return out
-
-
-def significant(tokens: list[Token]) -> list[Token]:
-    return [t for t in tokens if t.kind not in ("ws", "comment")]
 
 
 def go_batches(text: str) -> list[str]:
@@ -86,6 +30,8 @@ def split_statements(text: str, dialect: str) -> list[Statement]:
     """Statements in source order. T-SQL is cut into `GO` batches first; a batch that creates
     a programmable object runs to the next line that creates another one (SQL Server wants
     each alone in its batch; files written for other tools put several in one)."""
+    if dialect == "mysql":
+        return split_mysql(text)
     if dialect != "tsql":
         return _split_batch(text, 1, 0, dialect)
     out: list[Statement] = []
@@ -180,11 +126,11 @@ def _statement(tokens: list[Token], batch: int) -> Statement:
     return Statement(text, tokens[0].line, batch)
 
 
-def normalise(text: str) -> str:
+def normalise(text: str, dialect: str | None = None) -> str:
     """The comparison form of a body: no whitespace or comment differences, bare words
     lower-cased, `CREATE OR ALTER|REPLACE` read as `CREATE`, no trailing `;`."""
     words = []
-    for tok in significant(tokenize(text)):
+    for tok in significant(tokenize(text, 1, dialect)):
         words.append(tok.text.lower() if tok.kind == "word" else _unquote_for_key(tok))
     while words and words[-1] == ";":
         words.pop()
@@ -203,8 +149,8 @@ def _unquote_for_key(tok: Token) -> str:
     return tok.text
 
 
-def fingerprint(text: str) -> str:
-    return hashlib.sha256(normalise(text).encode()).hexdigest()[:32]
+def fingerprint(text: str, dialect: str | None = None) -> str:
+    return hashlib.sha256(normalise(text, dialect).encode()).hexdigest()[:32]
 
 
 _CLOSE = {'"': '"', "[": "]", "`": "`", "'": "'"}

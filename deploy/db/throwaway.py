@@ -22,7 +22,23 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-class ThrowawayPostgres:
+class Throwaway:
+    """A server started for one use: `with ThrowawayX() as url: ...` stops it at the end."""
+
+    def start(self) -> DbUrl:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> DbUrl:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+class ThrowawayPostgres(Throwaway):
     def __init__(self) -> None:
         self.base = Path(tempfile.mkdtemp(prefix="shipyard-pg-", dir="/tmp"))
         self.port = _free_port()
@@ -47,9 +63,3 @@ class ThrowawayPostgres:
             self._as_postgres(str(PG_BIN / "pg_ctl"), "-D", str(self.base / "data"), "-m", "immediate", "-w", "stop")
         finally:
             shutil.rmtree(self.base, ignore_errors=True)
-
-    def __enter__(self) -> DbUrl:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()

@@ -32,10 +32,18 @@ def _help(*names: str) -> dict[str, str]:
     return {n: HELP[n] for n in names}
 
 
-def _env(config: str | None, env: str) -> tuple[Any, Any]:
+def _env(config: str | None, env: str, standalone: bool = False) -> tuple[Any, Any]:
+    """The config and environment; with `standalone` (both sides of a compare given
+    explicitly) no shipyard.toml is needed: a compare of two URLs or files stands alone."""
     from deploy import config as cfg
+    from deploy.errors import ConfigError
 
-    loaded = cfg.load(config)
+    try:
+        loaded = cfg.load(config)
+    except ConfigError:
+        if not standalone or config:
+            raise
+        loaded = cfg.Loaded(Path.cwd() / cfg.DEFAULT_FILE, cfg.parse("", cfg.DEFAULT_FILE))
     return loaded, loaded.environment(env)
 
 
@@ -55,8 +63,14 @@ def _load(spec: str, loaded: Any, env: Any, dialect: str | None, shadow: Any) ->
     if path.suffix == ".json":
         return from_json(json.loads(path.read_text()))
     schema_dir = path / "schema" if (path / "schema").is_dir() else path
+    if dialect == "mysql" and hasattr(shadow, "mysql_desired"):  # read back on the MySQL side's server
+        return shadow.mysql_desired(schema_dir)
     if (dialect or "postgres") == "postgres":
         return desired(schema_dir, "postgres", shadow)
+    if path.is_file():  # one .sql file
+        from deploy.db.desired import from_text
+
+        return from_text(path.read_text(encoding="utf-8-sig"), dialect, str(path))
     from deploy.db.typemap import read_desired
 
     schema, notes = read_desired(schema_dir, dialect, env.db.schema_dialect if env.db else None)
@@ -79,7 +93,8 @@ def _dialect(spec: str, loaded: Any, env: Any) -> str | None:
 
 
 def _shadow(loaded: Any, env: Any, specs: list[str], settings: Any) -> Any:
-    """Where a PostgreSQL `sql/` side is loaded: beside the first live PostgreSQL side."""
+    """Where a PostgreSQL `sql/` side is loaded: beside the first live PostgreSQL side; a
+    MySQL one: on the first live MySQL side's server (its DbTarget)."""
     from deploy.db.postgres.shadow import ShadowSource
     from deploy.db.session import target
 
@@ -88,6 +103,8 @@ def _shadow(loaded: Any, env: Any, specs: list[str], settings: Any) -> Any:
             tgt = target(loaded, env, None if spec == "live" else spec)
             if tgt.url.dialect == "postgres":
                 return ShadowSource(tgt.url, tgt.password, settings.shadow_database, settings.timeout)
+            if tgt.url.dialect == "mysql":
+                return tgt
     return ShadowSource(None, None, settings.shadow_database, settings.timeout)
 
 
@@ -99,7 +116,8 @@ def _plan(c: Any, config: str | None, env: str, from_: str, to: str | None, rena
     from deploy.db.renames import Rename
     from deploy.db.session import db_settings
 
-    loaded, envc = _env(config, env)
+    standalone = from_ != "live" and to is not None and to != "live"
+    loaded, envc = _env(config, env, standalone)
     settings = db_settings(envc)
     to = to or settings.sql_dir
     dialect = next((d for d in (_dialect(s, loaded, envc) for s in (from_, to)) if d), None)
@@ -133,17 +151,17 @@ def diff(c, env="local", from_="live", to=None, allow_destructive=False, rename=
     raise SchemaDifferences(len(plan.changes))
 
 
-@shipyard_task(help=_help("env", "apply", "allow-destructive", "rename", "config", "with-privileges", "skip-destructive"),
-               iterable=["rename"])
+@shipyard_task(help=_help("env", "apply", "allow-destructive", "rename", "config", "with-privileges", "skip-destructive",
+                          "to"), iterable=["rename"])
 def sync(c, env="local", apply=False, allow_destructive=False, rename=None, config=None, with_privileges=False,
-         skip_destructive=False):
-    """Make the live database match sql/schema; prints the script, runs it with --apply."""
+         skip_destructive=False, to=None):
+    """Make the live database match sql/schema (or --to); prints the script, runs it with --apply."""
+    from deploy.db.checkpoint import run_checkpointed
     from deploy.db.errors import DestructiveRefused, SchemaDifferences
-    from deploy.db.execute import run_script
     from deploy.db.render import render
     from deploy.db.session import target
 
-    plan, settings, (loaded, envc) = _plan(c, config, env, "live", None, rename or [], with_privileges, skip_destructive)
+    plan, settings, (loaded, envc) = _plan(c, config, env, "live", to, rename or [], with_privileges, skip_destructive)
     _warn_unsupported(plan)
     if not plan.changes:
         print("-- no differences")
@@ -156,9 +174,10 @@ def sync(c, env="local", apply=False, allow_destructive=False, rename=None, conf
         print(f"-- runs outside the transaction: {step.sql}")
     if not apply:
         raise SchemaDifferences(len(plan.changes))
-    conn = target(loaded, envc).connect()
+    tgt = target(loaded, envc)
+    conn = tgt.connect()
     try:
-        run_script(conn, script, print)
+        run_checkpointed(conn, script, getattr(plan, "live", None), loaded.root, tgt.url, print)
     finally:
         conn.close()
     print(f"-- applied {len(script.statements)} statement(s)")

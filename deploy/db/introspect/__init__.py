@@ -15,6 +15,8 @@ def introspect(conn: Any, dialect: str) -> Any:
         from deploy.db.postgres.introspect import introspect_catalog as run
     elif dialect == "sqlite":
         from deploy.db.introspect.sqlite import introspect_sqlite as run
+    elif dialect == "mysql":
+        from deploy.db.introspect.mysql import introspect_mysql as run
     else:
         from deploy.db.introspect.tsql import introspect_tsql as run
     return run(conn)

@@ -11,10 +11,11 @@ def renderer(dialect: str, server_version: str | None = None):
     from deploy.db.render.postgres import PostgresRenderer
     from deploy.db.render.sqlite import SqliteRenderer
     from deploy.db.render.tsql import TsqlRenderer
+    from deploy.db.mysql.render import MysqlRenderer
 
     if dialect == "tsql":
         return TsqlRenderer(server_version)
-    return {"postgres": PostgresRenderer, "sqlite": SqliteRenderer}[dialect]()
+    return {"postgres": PostgresRenderer, "sqlite": SqliteRenderer, "mysql": MysqlRenderer}[dialect]()
 
 
 def render(plan: Plan, dialect: str | None = None, server_version: str | None = None) -> Script:

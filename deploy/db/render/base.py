@@ -33,6 +33,7 @@ class Script:
     steps: list[Step] = field(default_factory=list)
     after: list[Step] = field(default_factory=list)
     server_version: str | None = None  # T-SQL: the SQL Server version the text is written for
+    transactional: bool = True  # False: each step commits on its own (MySQL DDL)
 
     @property
     def statements(self) -> list[Step]:

@@ -1,7 +1,7 @@
 """Identifiers are data (issue 11 §7): names with dots, spaces, quotes and brackets, drawn by
 hypothesis, survive a sync on the real engine. The oracle is the engine's own catalog
-(sqlite_master and its PRAGMAs), not Shipyard's reader; T-SQL, which cannot run here, is
-parsed back with sqlglot and applied in memory."""
+(sqlite_master and its PRAGMAs; MariaDB's information_schema), not Shipyard's reader; T-SQL,
+which cannot run here, is parsed back with sqlglot and applied in memory."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from deploy.db.connect import DbUrl, connect
@@ -129,3 +129,48 @@ def test_a_dotted_name_beside_its_suffix_is_another_table() -> None:
         plan = diff(both, only_t)
         assert [(c.kind, c.old.name.name) for c in plan.changes] == [("drop_table", "a.t")]
         assert quote("a.t") in render(plan).text() and diff(both, both).changes == []
+
+
+def _tq(name: str) -> str:
+    return "`" + name.replace("`", "``") + "`"
+
+
+def _mysql_catalog(admin, database: str) -> dict:
+    """What MariaDB itself lists (information_schema, through mysql_oracle)."""
+    import mysql_oracle
+
+    found = mysql_oracle.describe(admin, database)
+    out: dict = {}
+    for table, _pos, column, *_ in found["columns"]:
+        out.setdefault(table, ([], {}))[0].append(column)
+    for table, index, _seq, column, _sub, order, *_ in found["indexes"]:
+        if index != "PRIMARY":
+            out[table][1].setdefault(index, []).append((column, int(order == "D")))
+    return out
+
+
+@pytest.mark.slow
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(names=schema_names())
+def test_generated_identifiers_on_mariadb(mysql_url, names: dict) -> None:
+    """The same on MariaDB: the desired state read back through the shadow database, the
+    script run by Shipyard's executor, and information_schema must list exactly the tables,
+    columns and index keys asked for."""
+    from deploy.db.mysql.shadow import desired_from_files
+
+    everything, kept = names["tables"], names["tables"][:2]
+    admin = connect(mysql_url.with_database(""), autocommit=True)
+    conn = connect(mysql_url, autocommit=True)
+    try:
+        for row in conn.execute("SHOW TABLES").fetchall():  # hypothesis reuses the database
+            conn.execute(f"DROP TABLE {_tq(row[0])}")
+        for text, tables, with_index in ((_sql(names, _tq, False, everything), everything, False),
+                                         (_sql(names, _tq, True, kept), kept, True)):
+            desired = desired_from_files(mysql_url, None, [("ids.sql", text.replace("integer PRIMARY KEY", "int PRIMARY KEY"))])
+            plan = diff(introspect(conn, "mysql"), desired)
+            run_script(conn, render(plan))
+            assert _mysql_catalog(admin, mysql_url.database) == _expected(names, tables, with_index), render(plan).text()
+            assert diff(introspect(conn, "mysql"), desired).changes == []
+    finally:
+        conn.close()
+        admin.close()

@@ -22,7 +22,7 @@ ROOT = Path(__file__).parents[3]
 SITE_SQL = ROOT / "tests" / "fixtures" / "db" / "site_sql"  # portable: PostgreSQL and SQLite read it
 
 
-@pytest.fixture(params=["pg_url", "sqlite_url"])
+@pytest.fixture(params=["pg_url", "sqlite_url", "mysql_url"])
 def url(request):
     return request.getfixturevalue(request.param)
 
@@ -94,8 +94,14 @@ def _pg_database(url) -> str:
     return f"postgresql://postgres@{url.host}:{url.port}/{url.database}"
 
 
+def _database(url) -> str:
+    if url.dialect == "mysql":
+        return f"mysql://root@{url.host}:{url.port}/{url.database}"
+    return f"sqlite:///{url.database}" if url.dialect == "sqlite" else _pg_database(url)
+
+
 def test_before_switch_migrates_and_syncs(url, tmp_path) -> None:
-    db = f"sqlite:///{url.database}" if url.dialect == "sqlite" else _pg_database(url)
+    db = _database(url)
     loaded = cfg.load(_project(tmp_path, db, '["sync", "migrate"]'))
     env = loaded.environment("local")
     summary = deploy_step.before_switch(loaded, env, "20261125-1200-abc1234", lambda _: None)
