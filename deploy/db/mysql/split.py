@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from deploy.db.tokens import Statement, Token, significant, tokenize
+from deploy.db.tokens import Statement, Token, tokenize
 
 _DELIMITER = re.compile(r"^[ \t]*DELIMITER[ \t]+(\S+)[ \t]*(?:\r?\n|$)", re.IGNORECASE | re.MULTILINE)
 _BODY_KINDS = {"PROCEDURE", "FUNCTION", "TRIGGER", "EVENT"}
