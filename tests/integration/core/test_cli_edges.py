@@ -68,7 +68,7 @@ deploy_to = "{tmp_path}/deploy"
 secrets = {{ DJANGO_SECRET_KEY = "NOT_SET_FOR_STATUS_X" }}
 hosts = [
   {{ name = "web1", transport = "local" }},
-  {{ name = "web2", transport = "ssh", address = "127.0.0.1", port = {closed_port()}, ssh = {{ known_hosts = "{tmp_path}/known_hosts", connect_timeout = 3 }} }},
+  {{ name = "web2", transport = "ssh", address = "127.0.0.1", port = {closed_port()}, deploy_to = "{tmp_path}/deploy2", ssh = {{ known_hosts = "{tmp_path}/known_hosts", connect_timeout = 3 }} }},
 ]
 """)
     (tmp_path / "tasks.py").write_text("from deploy.tasks import ns  # noqa: F401\n")
