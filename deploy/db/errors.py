@@ -63,6 +63,11 @@ class StatementFailed(ShipyardError):
         self.statement, self.batch, self.server_message, self.source = statement, batch, message, source
         super().__init__(f"{source}: batch {batch} failed: {message}\n  statement: {statement.strip()[:500]}")
 
+    def take_place_of(self, failed: StatementFailed) -> None:
+        """For a subclass that says more about a failure: the same statement, batch and message."""
+        self.statement, self.batch, self.server_message, self.source = (failed.statement, failed.batch,
+                                                                        failed.server_message, failed.source)
+
 
 class PartlyApplied(StatementFailed):
     """A statement of a non-transactional script failed after earlier ones were committed."""
@@ -76,8 +81,21 @@ class PartlyApplied(StatementFailed):
             f"  {done} (MySQL runs DDL outside any transaction); progress is in {checkpoint}.\n"
             f"  To resume, fix the cause and run the sync again: it starts from the live schema.\n"
             f"  To go back, sync to the schema as it was: invoke db.sync --apply --to {snapshot}"))
-        self.statement, self.batch, self.server_message, self.source = (failed.statement, failed.batch,
-                                                                        failed.server_message, failed.source)
+        self.take_place_of(failed)
+
+
+class MigrationPartlyApplied(StatementFailed):
+    """A MySQL migration failed after a statement that commits implicitly (DDL): what ran
+    before it stays, and the script is not journaled."""
+
+    def __init__(self, failed: StatementFailed, file: str, committed: int, total: int):
+        self.file, self.committed, self.total = file, committed, total
+        ShipyardError.__init__(self, (
+            f"{failed}\n  MySQL commits DDL implicitly: statements 1-{committed} of {total} of {file} stayed applied "
+            f"and committed; the rest were rolled back and the migration is not journaled.\n"
+            f"  Undo those statements by hand, or make the script safe to run again (CREATE TABLE IF NOT EXISTS, "
+            f"ADD COLUMN IF NOT EXISTS ...), then run db.migrate again."))
+        self.take_place_of(failed)
 
 
 class MigrationChanged(ShipyardError):

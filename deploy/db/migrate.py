@@ -3,7 +3,11 @@ own transaction, recorded with checksum, duration and who ran it. An applied scr
 checksum changed is an error naming the file; `baseline` records scripts without running them.
 
 The journal table is created inside the first migration's transaction, so a migration
-that fails leaves no trace at all: not its changes, not its journal row, not the table."""
+that fails leaves no trace at all: not its changes, not its journal row, not the table.
+Not so on MySQL/MariaDB, which commits before and after every DDL statement: there a
+failure says which statements of the script stayed committed (`MigrationPartlyApplied`),
+the journal table is made only when a script is about to run, and dropped again if the
+first run journals nothing."""
 
 from __future__ import annotations
 
@@ -16,11 +20,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 
-from deploy.db.errors import MigrationChanged, SqlFileError
+from deploy.db.errors import MigrationChanged, MigrationPartlyApplied, SqlFileError, StatementFailed
 from deploy.db.execute import run_statements
 from deploy.db.introspect import JOURNAL_TABLE
-from deploy.db.mysql.split import runnable
-from deploy.db.sqltext import SqlSyntaxError, split_statements
+from deploy.db.mysql.split import commits_implicitly, runnable
+from deploy.db.sqltext import SqlSyntaxError, Statement, split_statements
 
 _NAME = re.compile(r"^(\d{4,})_[A-Za-z0-9_.-]+\.sql$")
 
@@ -67,7 +71,10 @@ def find_migrations(directory: Path) -> list[Migration]:
 
 def applied(conn: Any, dialect: str) -> dict[str, tuple[str, str]]:
     """What the journal holds. Creates the table in the caller's open transaction: it is
-    committed with the first migration, or rolled back with everything else."""
+    committed with the first migration, or rolled back with everything else (on MySQL,
+    where CREATE TABLE commits at once, an absent journal is read as empty instead)."""
+    if dialect == "mysql" and not _mysql_journal_exists(conn):
+        return {}
     conn.cursor().execute(_CREATE_JOURNAL[dialect])
     rows = conn.cursor().execute(f"SELECT version, name, checksum FROM {JOURNAL_TABLE}").fetchall()
     return {str(v): (str(n), str(c).strip()) for v, n, c in rows}
@@ -92,15 +99,27 @@ def migrate(conn: Any, dialect: str, directory: Path, *, baseline: bool = False,
     Each script and its journal row commit together; on any failure the open
     transaction is rolled back, so nothing of the failed script remains."""
     conn.autocommit = False
-    ran = []
+    ran: list[dict] = []
+    created = False
     try:
-        for mig in pending(conn, dialect, directory):
+        todo = pending(conn, dialect, directory)
+        if todo and dialect == "mysql" and not _mysql_journal_exists(conn):
+            conn.cursor().execute(_CREATE_JOURNAL[dialect])  # commits: MySQL has no transactional DDL
+            created = True
+        for mig in todo:
             ran.append(_apply(conn, dialect, mig, baseline, log))
         conn.rollback()  # nothing pending: a journal table created just now is not kept
     except BaseException:
         conn.rollback()
+        if created and not ran:
+            conn.cursor().execute(f"DROP TABLE IF EXISTS {JOURNAL_TABLE}")
         raise
     return ran
+
+
+def _mysql_journal_exists(conn: Any) -> bool:
+    return conn.cursor().execute("SELECT count(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() "
+                                 "AND TABLE_NAME = ?", JOURNAL_TABLE).fetchone()[0] > 0
 
 
 def _apply(conn: Any, dialect: str, mig: Migration, baseline: bool, log: Callable[[str], None]) -> dict:
@@ -113,13 +132,29 @@ def _apply(conn: Any, dialect: str, mig: Migration, baseline: bool, log: Callabl
             statements = split_statements(mig.path.read_text(encoding="utf-8-sig"), dialect)
         except SqlSyntaxError as e:
             raise SqlFileError(str(mig.path), e.line, "", str(e)) from None
-        statements = runnable(statements) if dialect == "mysql" else statements
-        run_statements(conn, statements, str(mig.path))
+        if dialect == "mysql":
+            _run_mysql(conn, runnable(statements), str(mig.path))
+        else:
+            run_statements(conn, statements, str(mig.path))
     duration = int((time.monotonic() - started) * 1000)
     _record(conn, mig, duration)
     conn.commit()
     return {"version": mig.version, "name": mig.path.name, "checksum": mig.checksum,
             "duration_ms": duration, "baseline": baseline}
+
+
+def _run_mysql(conn: Any, statements: list[Statement], source: str) -> None:
+    """One statement at a time, so a failure can say how many of them MySQL had already
+    committed: all before a failing DDL statement, else up to the last DDL one before it."""
+    for index, stmt in enumerate(statements):
+        try:
+            run_statements(conn, [stmt], source)
+        except StatementFailed as failed:
+            earlier = [i + 1 for i, s in enumerate(statements[:index]) if commits_implicitly(s.text)]
+            committed = index if commits_implicitly(stmt.text) else max(earlier, default=0)
+            if committed:
+                raise MigrationPartlyApplied(failed, Path(source).name, committed, len(statements)) from None
+            raise
 
 
 def _record(conn: Any, mig: Migration, duration_ms: int) -> None:

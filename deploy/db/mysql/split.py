@@ -103,3 +103,16 @@ def _depth_change(tokens: list[Token], i: int) -> int:
     if word == "END" and after not in _LOOP_ENDS:
         return -1
     return 0
+
+
+_IMPLICIT_COMMIT = re.compile(
+    r"^\s*(?:(?:CREATE|DROP)\s+(?!TEMPORARY\b)|ALTER\s|RENAME\s|TRUNCATE\s|GRANT\s|REVOKE\s|INSTALL\s|UNINSTALL\s"
+    r"|LOCK\s|UNLOCK\s|BEGIN\b|START\s+TRANSACTION\b|COMMIT\b|ANALYZE\s|OPTIMIZE\s|REPAIR\s|FLUSH\s|RESET\s"
+    r"|CACHE\s+INDEX\b|LOAD\s|CHECK\s+TABLE\b|SET\s+PASSWORD\b|CALL\s|EXECUTE\s)", re.IGNORECASE)
+
+
+def commits_implicitly(text: str) -> bool:
+    """Whether MySQL commits the open transaction before this statement (DDL, account and
+    table-maintenance statements: MySQL manual 15.3.3 "Statements That Cause an Implicit
+    Commit"). CALL and EXECUTE count too, since what they run is not known here."""
+    return bool(_IMPLICIT_COMMIT.match(text))

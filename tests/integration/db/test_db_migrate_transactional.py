@@ -1,13 +1,16 @@
 """db.migrate on real PostgreSQL 15 and SQLite: a migration that fails leaves no trace —
-not its own changes, not a journal row, not even the journal table on a first run.
-Checked in the engines' own catalogs (sqlite_master, pg_class), not Shipyard's introspection."""
+not its own changes, not a journal row, not even the journal table on a first run. On a real
+MariaDB, which commits every DDL statement, what it guarantees instead: a failure names the
+statements that stayed committed, the rows after the last DDL are rolled back, nothing is
+journaled. Checked in the engines' own catalogs (sqlite_master, pg_class, information_schema),
+not Shipyard's introspection."""
 
 from __future__ import annotations
 
 import pytest
 
 from deploy.db.connect import connect
-from deploy.db.errors import StatementFailed
+from deploy.db.errors import MigrationPartlyApplied, StatementFailed
 from deploy.db.migrate import migrate
 
 
@@ -21,6 +24,8 @@ def tables(url) -> set[str]:
     try:
         if url.dialect == "sqlite":
             rows = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+        elif url.dialect == "mysql":
+            rows = conn.execute("SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()")
         else:
             rows = conn.execute("SELECT relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
                                 "WHERE c.relkind = 'r' AND n.nspname = 'public'")
@@ -61,6 +66,61 @@ def test_a_failing_later_migration_keeps_the_earlier_ones_and_nothing_of_itself(
     assert tables(url) == {"one", "two", "shipyard_migrations"}
 
 
-def test_nothing_to_apply_creates_nothing(url, tmp_path):
+@pytest.mark.parametrize("name", ["pg_url", "sqlite_url", "mysql_url"])
+def test_nothing_to_apply_creates_nothing(name, request, tmp_path):
+    url = request.getfixturevalue(name)
     assert run(url, tmp_path) == []
     assert tables(url) == set()
+
+
+def _journal(url) -> list[str]:
+    conn = connect(url)
+    try:
+        return [r[0] for r in conn.execute("SELECT name FROM shipyard_migrations ORDER BY version").fetchall()]
+    finally:
+        conn.close()
+
+
+def _count(url, table: str) -> int:
+    conn = connect(url)
+    try:
+        return conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    finally:
+        conn.close()
+
+
+def test_mariadb_rows_only_migration_that_fails_is_rolled_back_whole(mysql_url, tmp_path):
+    """No DDL in the script: InnoDB rolls it back like any transaction; no journal table is left."""
+    (tmp_path / "0001_one.sql").write_text("CREATE TABLE one (id integer) ENGINE=InnoDB;\n")
+    assert [m["name"] for m in run(mysql_url, tmp_path)] == ["0001_one.sql"]
+    (tmp_path / "0002_rows.sql").write_text("INSERT INTO one VALUES (1);\nUPDATE one SET id = 2;\nINSERT INTO nosuch VALUES (1);\n")
+    with pytest.raises(StatementFailed, match="nosuch") as failed:
+        run(mysql_url, tmp_path)
+    assert not isinstance(failed.value, MigrationPartlyApplied)
+    assert _count(mysql_url, "one") == 0 and _journal(mysql_url) == ["0001_one.sql"]
+
+
+def test_mariadb_first_migration_failing_after_ddl_says_what_stayed_and_journals_nothing(mysql_url, tmp_path):
+    (tmp_path / "0001_make.sql").write_text("CREATE TABLE made (id integer) ENGINE=InnoDB;\n"
+                                            "INSERT INTO made VALUES (1);\nINSERT INTO nosuch VALUES (1);\n")
+    with pytest.raises(MigrationPartlyApplied, match=r"statements 1-1 of 3 of 0001_make.sql stayed applied") as failed:
+        run(mysql_url, tmp_path)
+    assert "nosuch" in failed.value.statement and failed.value.committed == 1
+    assert tables(mysql_url) == {"made"}  # the DDL stayed; the journal made for this run is gone again
+    assert _count(mysql_url, "made") == 0  # the row after the DDL was rolled back
+    (tmp_path / "0001_make.sql").write_text("CREATE TABLE IF NOT EXISTS made (id integer) ENGINE=InnoDB;\n"
+                                            "INSERT INTO made VALUES (1);\n")
+    assert [m["name"] for m in run(mysql_url, tmp_path)] == ["0001_make.sql"]  # made safe to rerun, it resumes
+    assert _count(mysql_url, "made") == 1 and _journal(mysql_url) == ["0001_make.sql"]
+
+
+def test_mariadb_failing_ddl_keeps_everything_before_it(mysql_url, tmp_path):
+    """MySQL commits before a DDL statement runs: the rows inserted ahead of a failing ALTER stay."""
+    (tmp_path / "0001_one.sql").write_text("CREATE TABLE one (id integer) ENGINE=InnoDB;\n")
+    (tmp_path / "0002_two.sql").write_text("CREATE TABLE two (id integer) ENGINE=InnoDB;\nINSERT INTO one VALUES (1);\n"
+                                           "ALTER TABLE nosuch ADD COLUMN x integer;\n")
+    with pytest.raises(MigrationPartlyApplied, match=r"statements 1-2 of 3 of 0002_two.sql") as failed:
+        run(mysql_url, tmp_path)
+    assert failed.value.batch and "ALTER TABLE nosuch" in failed.value.statement
+    assert tables(mysql_url) == {"one", "two", "shipyard_migrations"}
+    assert _count(mysql_url, "one") == 1 and _journal(mysql_url) == ["0001_one.sql"]
