@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from deploy.db.mysql.split import runnable
+import pytest
+
+from deploy.db.mysql.split import commits_implicitly, runnable
 from deploy.db.sqltext import split_statements
 
 BODIES = """CREATE TABLE a (id int); -- trailing; comment
@@ -34,3 +36,14 @@ def test_versioned_comments_of_a_dump() -> None:
     assert [s.text for s in found[:2]] == ["SET NAMES utf8mb4", "SET FOREIGN_KEY_CHECKS=0"]
     assert found[2].text.endswith("PARTITIONS 2 */")  # a comment the statement opens is closed
     assert [s.text for s in runnable(found)][0] == "SET FOREIGN_KEY_CHECKS=0"
+
+
+@pytest.mark.parametrize(("sql", "commits"), [
+    ("CREATE TABLE t (id int)", True), ("  create index i on t (a)", True), ("ALTER TABLE t ADD x int", True),
+    ("DROP VIEW v", True), ("RENAME TABLE a TO b", True), ("TRUNCATE TABLE t", True), ("GRANT SELECT ON *.* TO u", True),
+    ("CALL p()", True), ("CREATE TEMPORARY TABLE t (id int)", False), ("DROP TEMPORARY TABLE t", False),
+    ("INSERT INTO t VALUES (1)", False), ("UPDATE t SET a = 1", False), ("DELETE FROM t", False),
+    ("SELECT 'CREATE TABLE x'", False), ("REPLACE INTO t VALUES (1)", False), ("SET @a = 1", False),
+])
+def test_implicit_commits_are_told_by_the_first_keyword(sql, commits):
+    assert commits_implicitly(sql) is commits
