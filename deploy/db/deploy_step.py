@@ -47,6 +47,10 @@ def before_switch(loaded: Loaded, env: EnvConfig, release_id: str, log: Callable
     from deploy.db.migrate import migrate
 
     tgt = target(loaded, env)
+    if "data" in env.db.deploy_steps:
+        from deploy.db.data import refuse_unsupported
+
+        refuse_unsupported(tgt.url.dialect)  # before the other steps change anything
     summary: dict[str, Any] = {"release": release_id, "database": tgt.url.server, "steps": list(env.db.deploy_steps)}
     conn = tgt.connect()
     try:

@@ -14,12 +14,23 @@ from typing import Any, Callable
 from deploy.db.data import script
 from deploy.db.data.compare import DataDiff, compare, resolve_specs
 from deploy.db.errors import DestructiveRefused
+from deploy.errors import UsageError
+
+_NOT_YET = {"mysql": "MySQL/MariaDB (backslashes in string literals and `timestamp` time zones are not handled yet)"}
 
 
 def diff_data(conn: Any, dialect: str, settings: Any, sql_dir: Path, schema: Any = None) -> DataDiff:
     """Compare every configured table; `schema` (the live tables) is read when not given."""
+    refuse_unsupported(dialect)
     specs = resolve_specs(schema or live_tables(conn, dialect), settings.data, sql_dir / "data")
     return compare(conn, dialect, specs, settings.data_batch)
+
+
+def refuse_unsupported(dialect: str) -> None:
+    """Before anything is read or written (a deploy calls it before its first database step)."""
+    if dialect in _NOT_YET:
+        raise UsageError(f"reference-data compare ([[env.X.db.data]]) is not available on {_NOT_YET[dialect]}; "
+                         "use sql/migrations for reference rows there")
 
 
 def live_tables(conn: Any, dialect: str) -> Any:
@@ -76,4 +87,4 @@ def preview(conn: Any, dialect: str, settings: Any, sql_dir: Path, limit: int = 
         diff.close()
 
 
-__all__ = ["DataDiff", "diff_data", "live_tables", "sync_data", "preview", "refuse_deletes"]
+__all__ = ["DataDiff", "diff_data", "refuse_unsupported", "live_tables", "sync_data", "preview", "refuse_deletes"]

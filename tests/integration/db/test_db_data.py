@@ -17,6 +17,7 @@ import pytest
 from deploy.db.connect import connect
 from deploy.db.data import diff_data, script, sync_data
 from deploy.db.errors import DestructiveRefused
+from deploy.errors import UsageError
 from tests.tsql_parsers import parse
 
 DDL = {
@@ -222,3 +223,20 @@ def test_tasks_plan_deploy_step_and_bounce(sqlite_url, tmp_path) -> None:
     test_db = connect(type(sqlite_url)("sqlite", str(Path(sqlite_url.database).with_name("test_" + Path(sqlite_url.database).name))))
     assert _rows(test_db, "SELECT id, email FROM author ORDER BY id") == [(1, "ada@example.invalid"), (2, "oh@example.invalid")]
     test_db.close()
+
+
+def test_mariadb_is_refused_before_anything_is_read_or_written(mysql_url, tmp_path) -> None:
+    """Not built for MySQL (a backslash in a value would be read as an escape): a clear refusal."""
+    conn = connect(mysql_url)
+    try:
+        conn.cursor().execute("CREATE TABLE category (id integer PRIMARY KEY, label text)")
+        conn.cursor().execute("INSERT INTO category VALUES (1, 'kept')")
+        conn.commit()
+        data = tmp_path / "sql" / "data"
+        data.mkdir(parents=True)
+        (data / "category.csv").write_text("id,label\n1,back\\slash\n", encoding="utf-8")
+        with pytest.raises(UsageError, match="not available on MySQL/MariaDB"):
+            sync_data(conn, "mysql", _settings(), tmp_path / "sql", apply_it=True, allow_destructive=True, write=lambda _: None)
+        assert _rows(conn, "SELECT id, label FROM category") == [(1, "kept")]
+    finally:
+        conn.close()

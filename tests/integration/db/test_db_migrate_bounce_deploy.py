@@ -17,6 +17,7 @@ from deploy.db.bounce import bounce
 from deploy.db.connect import connect
 from deploy.db.errors import MigrationChanged, StatementFailed
 from deploy.db.migrate import migrate
+from deploy.errors import UsageError
 
 ROOT = Path(__file__).parents[3]
 SITE_SQL = ROOT / "tests" / "fixtures" / "db" / "site_sql"  # portable: PostgreSQL and SQLite read it
@@ -117,6 +118,17 @@ def test_before_switch_failure_names_statement(pg_url, tmp_path) -> None:
     with pytest.raises(StatementFailed) as e:
         deploy_step.before_switch(loaded, loaded.environment("local"), "r1", lambda _: None)
     assert "nosuch" in e.value.statement and "does not exist" in e.value.server_message
+
+
+def test_a_data_step_on_mariadb_is_refused_before_any_step_runs(mysql_url, tmp_path) -> None:
+    loaded = cfg.load(_project(tmp_path, _database(mysql_url), '["migrate", "data"]'))
+    with pytest.raises(UsageError, match="not available on MySQL/MariaDB"):
+        deploy_step.before_switch(loaded, loaded.environment("local"), "r1", lambda _: None)
+    conn = connect(mysql_url)
+    try:  # the migration step ahead of it did not run: the server's catalog holds no table
+        assert conn.execute("SELECT count(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()").fetchone()[0] == 0
+    finally:
+        conn.close()
 
 
 def test_nothing_configured_does_nothing(tmp_path) -> None:
