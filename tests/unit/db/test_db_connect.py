@@ -17,6 +17,11 @@ def test_urls() -> None:
     assert ms.driver == "ODBC Driver 18 for SQL Server"
     with pytest.raises(UsageError, match="secret"):
         parse_url("postgresql://app:hunter2@h/db")
+    my = parse_url("mysql://deploy@db1/site")
+    assert (my.dialect, my.host, my.port, my.user, my.database, my.driver) == ("mysql", "db1", None, "deploy", "site", "MariaDB Unicode")
+    assert parse_url("mariadb://deploy@db1:3307/site").dialect == "mysql"
+    with pytest.raises(UsageError, match="secret"):
+        parse_url("mariadb://deploy:hunter2@db1/site")
 
 
 def test_connection_strings() -> None:
@@ -28,6 +33,10 @@ def test_connection_strings() -> None:
     ms = connection_string(parse_url("mssql://sa@sql1/Site?driver=msodbc18"), "x", timeout=3)
     assert "SERVER=tcp:sql1,1433" in ms and "Encrypt=yes" in ms and "TrustServerCertificate=no" in ms and "LoginTimeout=3" in ms
     assert "Timeout=2000" in connection_string(DbUrl("sqlite", "/x.db"), timeout=2)
+    my = connection_string(parse_url("mysql://deploy@db1/site?socket=/run/mysqld/mysqld.sock&tls=yes"), "p;w", timeout=5)
+    assert my.startswith("DRIVER={MariaDB Unicode};SERVER=db1;PORT=3306;DATABASE=site;UID=deploy;CHARSET=utf8mb4")
+    assert "CONN_TIMEOUT=5" in my and "SOCKET=/run/mysqld/mysqld.sock" in my and "FORCETLS=1;SSLVERIFY=1" in my
+    assert my.endswith("PWD={p;w}") and "FORCETLS" not in connection_string(parse_url("mysql://u@h/d"), "x")
 
 
 def _closed_port() -> int:
@@ -36,7 +45,8 @@ def _closed_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.mark.parametrize("url", ["mssql://sa@127.0.0.1:{port}/db", "postgresql://app@127.0.0.1:{port}/db"])
+@pytest.mark.parametrize("url", ["mssql://sa@127.0.0.1:{port}/db", "postgresql://app@127.0.0.1:{port}/db",
+                                 "mysql://app@127.0.0.1:{port}/db"])
 def test_closed_port_fails_fast_naming_server_and_driver(url: str) -> None:
     port = _closed_port()
     started = time.monotonic()
@@ -47,7 +57,8 @@ def test_closed_port_fails_fast_naming_server_and_driver(url: str) -> None:
     assert "secret-pw" not in str(e.value)
 
 
-@pytest.mark.parametrize(("scheme", "driver"), [("mssql", "FreeTDS"), ("postgresql", "PostgreSQL Unicode")])
+@pytest.mark.parametrize(("scheme", "driver"), [("mssql", "FreeTDS"), ("postgresql", "PostgreSQL Unicode"),
+                                               ("mariadb", "MariaDB Unicode")])
 def test_silent_server_hits_the_login_timeout(scheme: str, driver: str) -> None:
     silent = socket.create_server(("127.0.0.1", 0))
     try:
