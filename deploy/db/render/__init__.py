@@ -8,13 +8,18 @@ from deploy.db.render.base import Script, Step
 
 
 def renderer(dialect: str, server_version: str | None = None):
-    from deploy.db.render.postgres import PostgresRenderer
-    from deploy.db.render.sqlite import SqliteRenderer
-    from deploy.db.render.tsql import TsqlRenderer
-
+    """Only the dialect's own renderer is imported (the CLI's start-up time)."""
     if dialect == "tsql":
+        from deploy.db.render.tsql import TsqlRenderer
+
         return TsqlRenderer(server_version)
-    return {"postgres": PostgresRenderer, "sqlite": SqliteRenderer}[dialect]()
+    if dialect == "postgres":
+        from deploy.db.render.postgres import PostgresRenderer
+
+        return PostgresRenderer()
+    from deploy.db.render.sqlite import SqliteRenderer
+
+    return SqliteRenderer()
 
 
 def render(plan: Plan, dialect: str | None = None, server_version: str | None = None) -> Script:
