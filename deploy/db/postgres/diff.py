@@ -52,7 +52,7 @@ def diff_catalogs(current: Catalog, desired: Catalog, with_privileges: bool = Fa
         a = current.objects.get(key)
         if a is None:
             w.create[key] = b
-        elif a.compare != b.compare:
+        elif not a.same_as(b):
             change = alter(a, b)
             if change is None:
                 w.drop[key], w.create[key] = a, b
