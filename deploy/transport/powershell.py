@@ -44,7 +44,9 @@ LIBRARY = SCRIPTS_DIR / "lib" / "Shipyard.ps1"
 # Refuses ConstrainedLanguage (before touching any .NET type it forbids) and 32-bit PowerShell on a 64-bit
 # OS (it sees another registry and Program Files), reads the call from stdin, and owns the one answer
 # envelope: a script only returns its data; a throw anywhere, parameter binding included, is ok=false.
-# A call without a step (an ad-hoc command) runs as it is and exits with its own code.
+# Warning, verbose, debug and information records (a cmdlet's or a module's) are merged into the output and
+# written to stderr: powershell.exe's console host would print them on stdout (PowerShell #7989), beside
+# the one JSON line. A call without a step (an ad-hoc command) runs as it is and exits with its own code.
 BOOTSTRAP = r"""if ($ExecutionContext.SessionState.LanguageMode -ne 'FullLanguage') {
     Write-Output ('{"ok":false,"step":"bootstrap","data":null,"error":"PowerShell runs in ' + $ExecutionContext.SessionState.LanguageMode + ' mode (an AppLocker or WDAC policy); Shipyard needs FullLanguage"}')
     exit 4
@@ -70,7 +72,12 @@ if (-not $shipyardCall.step) {
 $shipyardAnswer = [ordered]@{ ok = $false; step = $shipyardCall.step; data = $null; error = $null }
 try {
     . ([ScriptBlock]::Create($shipyardLib))
-    $shipyardAnswer.data = @(& ([ScriptBlock]::Create($shipyardText)) @shipyardParams)[-1]
+    & ([ScriptBlock]::Create($shipyardText)) @shipyardParams 3>&1 4>&1 5>&1 6>&1 | ForEach-Object {
+        if ($_ -is [System.Management.Automation.InformationalRecord] -or $_ -is [System.Management.Automation.InformationRecord]) {
+            [Console]::Error.WriteLine(($_.GetType().Name -replace 'Record$', '').ToUpperInvariant() + ": $_")
+        }
+        else { $shipyardAnswer.data = $_ }
+    }
     $shipyardAnswer.ok = $true
 }
 catch {

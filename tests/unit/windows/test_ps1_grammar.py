@@ -10,7 +10,8 @@ import pytest
 from deploy.transport.powershell import BOOTSTRAP, LIBRARY, SCRIPTS_DIR, command_script, hook_invocation
 from deploy.transport.ps1_answers import SCHEMAS
 from tests.unit.windows.ps1_lint import (
-    answer_shapes, command_names, library_problems, structure_problems, syntax_problems, unknown_commands,
+    answer_shapes, command_names, library_problems, piped_stream_merges, structure_problems, syntax_problems,
+    unknown_commands,
 )
 
 SCRIPTS = sorted(SCRIPTS_DIR.glob("*.ps1"))
@@ -71,6 +72,25 @@ def test_answer_shape_check_can_fail():
 @pytest.mark.parametrize("name", GENERATED)
 def test_generated_script_parses(name):
     assert syntax_problems(GENERATED[name]) == []
+
+
+def test_the_bootstrap_keeps_warnings_and_information_off_stdout():
+    """powershell.exe's console host prints warning, verbose, debug and information records on a
+    redirected stdout (PowerShell #7989): one cmdlet's WARNING line beside the answer would break the
+    one-JSON-line protocol. The script runs with streams 3-6 merged into its output, and every such
+    record goes to stderr; only the last real object becomes the answer's data."""
+    [(merged, sink)] = piped_stream_merges(BOOTSTRAP, "$shipyardText")
+    assert merged == {"3", "4", "5", "6"}
+    assert sink.startswith("ForEach-Object") and "[Console]::Error.WriteLine" in sink
+    assert "InformationalRecord" in sink and "InformationRecord]" in sink  # warning/verbose/debug; information
+    assert "[Console]::Out" not in sink and "$shipyardAnswer.data = $_" in sink
+
+
+def test_the_stream_check_can_fail():
+    [(merged, _)] = piped_stream_merges(BOOTSTRAP.replace(" 3>&1", ""), "$shipyardText")
+    assert merged == {"4", "5", "6"}
+    unpiped = BOOTSTRAP.replace(" 3>&1 4>&1 5>&1 6>&1 | ForEach-Object {", " 3>&1 4>&1 5>&1 6>&1\n$null = {")
+    assert piped_stream_merges(unpiped, "$shipyardText") == []
 
 
 def test_argv_quoting_avoids_the_flag_value_false_positive():
