@@ -287,6 +287,7 @@ class FileVerbs:
             raise ModelError(f"{current_path} is not a junction: retention cannot tell which release is live, nothing removed")
         current = self.current_id(DeployTo)
         trash = self.local(DeployTo) / ".shipyard" / "trash"
+        self.assert_inside(self.windows(trash), [DeployTo], "empty the trash", follow=True)
         trash.mkdir(parents=True, exist_ok=True)
         removed, kept = [], []
         for rid in ReleaseIds:
