@@ -206,7 +206,9 @@ class FileVerbs:
                 (env / "Scripts").mkdir(parents=True)
                 (env / "Scripts" / "python.exe").write_text(f"venv of {Python}")
                 (env / "pyvenv.cfg").write_text(f"include-system-site-packages = {str(SystemSitePackages).lower()}\n")
-            _pip_install(self.local(ReleaseDir) / "wheelhouse", env / "Lib" / "site-packages")
+            wheelhouse = self.local(ReleaseDir) / "wheelhouse"
+            if (wheelhouse / "requirements.txt").is_file() or any(wheelhouse.glob("*.whl")):  # pip refuses nothing
+                _pip_install(wheelhouse, env / "Lib" / "site-packages")
             (env / ".shipyard-complete").write_text("done")
         deps = str(PureWindowsPath(ReleaseDir, ".deps"))
         self.assert_inside(deps, [ReleaseDir], "link")
