@@ -320,6 +320,7 @@ class FileVerbs:
         path = self.local(Path)
         if Action == "append":
             path.parent.mkdir(parents=True, exist_ok=True)
+            self.assert_inside(Path, [str(PureWindowsPath(Path).parent)], "append to", follow=True)
             with open(path, "a", encoding="utf-8") as f:
                 f.write(json.dumps(json.loads(Entry), separators=(",", ":")) + "\n")
             return {"appended": 1}

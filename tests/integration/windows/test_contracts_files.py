@@ -266,3 +266,13 @@ def test_journal_appends_and_reads(ops):
     ops.append_journal({"action": "deploy", "outcome": "ok"})
     ops.append_journal({"action": "rollback", "outcome": "ok", "note": "caf\u00e9"})
     assert [e["action"] for e in ops.read_journal()] == ["deploy", "rollback"] and ops.read_journal()[1]["note"] == "caf\u00e9"
+
+
+def test_journal_refuses_to_append_through_a_link(ops, fs, outside):
+    journal = fs / ".shipyard" / "journal.jsonl"
+    journal.parent.mkdir(parents=True, exist_ok=True)
+    journal.unlink(missing_ok=True)
+    journal.symlink_to(outside / "drivers.sys")
+    with pytest.raises(ScriptFailed, match=r"refusing to append to .*journal.jsonl: it resolves to C:\\Windows\\System32\\drivers.sys"):
+        ops.append_journal({"action": "deploy", "outcome": "ok"})
+    assert (outside / "drivers.sys").read_text() == "precious"
