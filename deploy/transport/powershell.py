@@ -177,15 +177,15 @@ _CLIXML_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
 
 def clean_stderr(raw: str) -> str:
     """Readable text from PowerShell's stderr: CLIXML error strings decoded, progress
-    records dropped, plain text kept. Unlike pywinrm, pure-progress CLIXML cleans to ''."""
+    records dropped, plain text kept, also when it follows an `<Objs>` document (the
+    bootstrap writes warning records as plain lines after powershell.exe's own CLIXML).
+    Unlike pywinrm, pure-progress CLIXML cleans to ''."""
     out: list[str] = []
-    for block in re.split(r"#< CLIXML\r?\n", raw):
-        if not block.strip():
-            continue
-        if block.lstrip().startswith("<Objs"):
-            out.extend(_clixml_strings(block))
-        else:
-            out.append(block.strip())
+    first, *after_headers = re.split(r"#< CLIXML\r?\n", raw)
+    out.append(first.strip())
+    for block in after_headers:
+        for part in re.split(r"(<Objs\b.*?</Objs>)", block, flags=re.S):
+            out.extend(_clixml_strings(part) if part.startswith("<Objs") else [part.strip()])
     return "\n".join(part for part in out if part).strip()
 
 
