@@ -6,12 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings, strategies as st
 
-from deploy.transport.powershell import BOOTSTRAP, LIBRARY, SCRIPTS_DIR, command_script, hook_invocation
+from deploy.transport.powershell import BOOTSTRAP, LIBRARY, SCRIPTS_DIR, command_script, hook_invocation, quote
 from deploy.transport.ps1_answers import SCHEMAS
 from tests.unit.windows.ps1_lint import (
-    answer_shapes, command_names, library_problems, piped_stream_merges, structure_problems, syntax_problems,
-    unknown_commands,
+    PARSER, answer_shapes, command_names, library_problems, piped_stream_merges, structure_problems,
+    syntax_problems, unknown_commands, walk,
 )
 
 SCRIPTS = sorted(SCRIPTS_DIR.glob("*.ps1"))
@@ -91,6 +92,37 @@ def test_the_stream_check_can_fail():
     assert merged == {"4", "5", "6"}
     unpiped = BOOTSTRAP.replace(" 3>&1 4>&1 5>&1 6>&1 | ForEach-Object {", " 3>&1 4>&1 5>&1 6>&1\n$null = {")
     assert piped_stream_merges(unpiped, "$shipyardText") == []
+
+
+def invoked_arguments(script: str) -> list[str]:
+    """The arguments of the one `& ...` command in `script`, as the grammar splits them."""
+    [command] = [n for n in walk(PARSER.parse(script.encode("utf-8")).root_node)
+                 if n.type == "command" and n.text.decode().startswith("& ")]
+    elements = next(c for c in command.children if c.type == "command_elements")
+    return [c.text.decode() for c in elements.children if c.type != "command_argument_sep"]
+
+
+ANY_TEXT = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=40)
+
+
+@settings(max_examples=300, deadline=None)
+@given(ANY_TEXT)
+def test_any_argument_env_value_and_cwd_stay_one_literal_each(text):
+    """Adversarial: whatever the text (quotes, typographic quotes, `$`, backticks, `;`, newlines), an ad-hoc
+    command's argv, environment value and working dir parse, by the PowerShell grammar, as exactly the
+    literals quote() made: no argument split, nothing injected."""
+    script = command_script(["C:\\p.exe", text, "--x=1"], {"V": text}, text)
+    assert syntax_problems(script) == []
+    assert invoked_arguments(script) == [quote(text), quote("--x=1")]
+    assert command_names(script) == (["set-location"] if text else [])  # nothing smuggled in by the value or dir
+
+
+def test_the_argument_check_can_fail():
+    unquoted = command_script(["C:\\p.exe", "a", "b"], None, None).replace("'a' 'b'", "'a b'")
+    assert invoked_arguments(unquoted) == ["'a b'"] != [quote("a"), quote("b")]
+    assert syntax_problems("& 'C:\\p.exe' '" + "it's" + "'\n")  # an undoubled quote does not parse
+    smuggled = command_script(["C:\\p.exe"], {"V": "x"}, None).replace("'x'", "'x'; Remove-Item C:\\; 'y'")
+    assert command_names(smuggled) == ["remove-item"]
 
 
 def test_argv_quoting_avoids_the_flag_value_false_positive():
