@@ -67,23 +67,30 @@ def before_switch(loaded: Loaded, env: EnvConfig, release_id: str, log: Callable
 
 
 def preview(loaded: Loaded, env: EnvConfig) -> str | None:
-    """The sync and reference-data scripts a deploy would run (read-only), for `invoke plan`;
-    None when neither step is configured."""
+    """The pending migrations, sync and reference-data scripts a deploy would run (read-only),
+    for `invoke plan`; None when no step is configured."""
     steps = env.db.deploy_steps if env.database and env.db else []
-    if "sync" not in steps and "data" not in steps:
+    if not steps:
         return None
+    from deploy.db.migrate import find_migrations, pending_preview
     from deploy.db.render import render
 
     tgt = target(loaded, env)
+    if steps == ["migrate"] and tgt.url.dialect == "sqlite" and not Path(tgt.url.database).exists():
+        names = ", ".join(m.path.name for m in find_migrations(tgt.sql_dir / "migrations")) or "none"
+        return f"-- migrations to run, in order: {names} (the SQLite database is not there yet; plan does not create it)"
     conn = tgt.connect()
     try:
-        parts = [render(plan_for(conn, tgt), tgt.url.dialect, tgt.settings.server_version).text()] if "sync" in steps else []
+        parts = [pending_preview(conn, tgt.url.dialect, tgt.sql_dir / "migrations")] if "migrate" in steps else []
+        if "sync" in steps:
+            parts.append(render(plan_for(conn, tgt), tgt.url.dialect, tgt.settings.server_version).text())
         if "data" in steps:
             from deploy.db.data import preview as data_preview
 
             parts.append("-- reference data:\n" + (data_preview(conn, tgt.url.dialect, tgt.settings, tgt.sql_dir) or "-- in sync"))
         return "\n".join(parts)
     finally:
+        conn.rollback()  # reading the journal may have created it in this transaction
         conn.close()
 
 

@@ -93,6 +93,22 @@ def pending(conn: Any, dialect: str, directory: Path) -> list[Migration]:
     return todo
 
 
+def pending_preview(conn: Any, dialect: str, directory: Path) -> str:
+    """What `invoke plan` shows of the migrate step (read-only; the caller rolls back): the
+    scripts that would run and, on MySQL, which of their statements commit on their own."""
+    todo = pending(conn, dialect, directory)
+    if not todo:
+        return "-- migrations: none pending"
+    lines = [f"-- migrations to run, in order: {', '.join(m.path.name for m in todo)}"]
+    for mig in todo if dialect == "mysql" else []:
+        statements = runnable(split_statements(mig.path.read_text(encoding="utf-8-sig"), dialect))
+        ddl = [str(i) for i, s in enumerate(statements, 1) if commits_implicitly(s.text)]
+        if ddl:
+            lines.append(f"-- {mig.path.name}: statement(s) {', '.join(ddl)} of {len(statements)} not transactional "
+                         "(MySQL commits DDL implicitly; a failure after one leaves it applied)")
+    return "\n".join(lines)
+
+
 def migrate(conn: Any, dialect: str, directory: Path, *, baseline: bool = False,
             log: Callable[[str], None] = print) -> list[dict]:
     """Apply (or with `baseline`, only record) every pending script; returns what ran.

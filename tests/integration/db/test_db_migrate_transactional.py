@@ -7,8 +7,12 @@ not Shipyard's introspection."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from deploy import config as cfg
+from deploy.db import deploy_step
 from deploy.db.connect import connect
 from deploy.db.errors import MigrationPartlyApplied, StatementFailed
 from deploy.db.migrate import migrate
@@ -124,3 +128,26 @@ def test_mariadb_failing_ddl_keeps_everything_before_it(mysql_url, tmp_path):
     assert failed.value.batch and "ALTER TABLE nosuch" in failed.value.statement
     assert tables(mysql_url) == {"one", "two", "shipyard_migrations"}
     assert _count(mysql_url, "one") == 1 and _journal(mysql_url) == ["0001_one.sql"]
+
+
+@pytest.mark.parametrize("name", ["pg_url", "mysql_url", "sqlite_url"])
+def test_plan_names_pending_migrations_and_on_mariadb_their_ddl_and_writes_nothing(name, request, tmp_path):
+    """`invoke plan`'s database part; a SQLite file that is not there yet is not created by it."""
+    url = request.getfixturevalue(name)
+    database = {"mysql": f"mysql://root@{url.host}:{url.port}/{url.database}", "sqlite": f"sqlite:///{url.database}",
+                "postgres": f"postgresql://postgres@{url.host}:{url.port}/{url.database}"}[url.dialect]
+    (tmp_path / "shipyard.toml").write_text(f'[env.local]\ndatabase = "{database}"\n'
+                                            '[env.local.db]\ndeploy_steps = ["migrate"]\n')
+    (tmp_path / "sql" / "migrations").mkdir(parents=True)
+    (tmp_path / "sql" / "migrations" / "0001_make.sql").write_text(
+        "CREATE TABLE made (id integer);\nINSERT INTO made VALUES (1);\nCREATE INDEX made_id ON made (id);\n")
+    loaded = cfg.load(tmp_path / "shipyard.toml")
+    text = deploy_step.preview(loaded, loaded.environment("local"))
+    assert "-- migrations to run, in order: 0001_make.sql" in text
+    assert ("0001_make.sql: statement(s) 1, 3 of 3 not transactional" in text) is (url.dialect == "mysql")
+    if url.dialect == "sqlite":
+        assert not Path(url.database).exists()
+    else:
+        assert tables(url) == set()
+    run(url, tmp_path / "sql" / "migrations")
+    assert "-- migrations: none pending" in deploy_step.preview(loaded, loaded.environment("local"))
