@@ -104,6 +104,13 @@ def test_mariadb_rows_only_migration_that_fails_is_rolled_back_whole(mysql_url, 
     assert _count(mysql_url, "one") == 0 and _journal(mysql_url) == ["0001_one.sql"]
 
 
+def test_mariadb_first_migration_failing_without_ddl_leaves_no_table_at_all(mysql_url, tmp_path):
+    (tmp_path / "0001_rows.sql").write_text("SET @a = 1;\nINSERT INTO nosuch VALUES (1);\n")
+    with pytest.raises(StatementFailed, match="nosuch"):
+        run(mysql_url, tmp_path)
+    assert tables(mysql_url) == set()  # the journal made for this run was dropped again
+
+
 def test_mariadb_first_migration_failing_after_ddl_says_what_stayed_and_journals_nothing(mysql_url, tmp_path):
     (tmp_path / "0001_make.sql").write_text("CREATE TABLE made (id integer) ENGINE=InnoDB;\n"
                                             "INSERT INTO made VALUES (1);\nINSERT INTO nosuch VALUES (1);\n")
