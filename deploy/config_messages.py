@@ -34,8 +34,10 @@ UNION_LABELS = ("int", "str", "float", "bool", "none")
 
 def looks_like_a_variable_name(var: str) -> bool:
     """`SITE_SECRET_KEY` is shown in messages; `AKIAIOSFODNN7EXAMPLE` (long, letters and digits, no `_`)
-    might be a secret pasted where a name belongs, and is not."""
-    return "_" in var or len(var) < 16 or var.isalpha()
+    or `sk_live_4eC39HqLyjWDarjtT1zdp7dc` (lower case: API keys, not the names shells export) might be
+    a secret pasted where a name belongs, and is not."""
+    conventional = re.fullmatch(r"[A-Z_][A-Z0-9_]*", var) is not None
+    return conventional and ("_" in var or len(var) < 16 or var.isalpha())
 
 
 def sensitive(path: str) -> bool:

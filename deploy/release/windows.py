@@ -122,8 +122,9 @@ class WindowsHostOps(HostOps):
         script for it exists."""
 
     def disk_space(self, env_key: str) -> tuple[int, bool]:
-        """facts.ps1 measures the drive; the env is counted as missing (no script checks it)."""
-        return int(self.facts().free_bytes), False
+        """facts.ps1 measures the drive, without its long-path probe (the check before any host is
+        changed writes nothing); the env is counted as missing (no script checks it)."""
+        return int(self.facts(probe_long_path=False).free_bytes), False
 
     def read_manifest(self, release_id: str) -> dict[str, Any]:
         with tempfile.TemporaryDirectory() as tmp:
@@ -209,8 +210,8 @@ class WindowsHostOps(HostOps):
         return self._call("health", {"Url": url, "TimeoutSec": int(timeout), "Expect": expect,
                                      "CertValidation": cert_validation}, timeout=timeout + 30)
 
-    def facts(self) -> Any:
-        return self._call("facts", {"DeployTo": self.layout.deploy_to})
+    def facts(self, probe_long_path: bool = True) -> Any:
+        return self._call("facts", {"DeployTo": self.layout.deploy_to, "ProbeLongPath": probe_long_path})
 
     def doctor_facts(self) -> Any:
         return self._call("doctor", {"DeployTo": self.layout.deploy_to, "SitePath": self.layout.current})

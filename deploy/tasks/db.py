@@ -275,7 +275,7 @@ def bounce_test(c, env="local", config=None):
 @shipyard_task(name="django-schema", help=_help("env", "check", "output", "config"))
 def django_schema(c, env="local", check=False, output=None, config=None):
     """Write sql/schema/010_django.sql from the Django models (what manage.py migrate creates on SQLite)."""
-    from deploy.artifact import deps
+    from deploy.artifact import bundle, deps
     from deploy.artifact.builder import wheel_cache_dir
     from deploy.db import django_schema as generated
     from deploy.db.session import db_settings
@@ -286,7 +286,8 @@ def django_schema(c, env="local", check=False, output=None, config=None):
     site_packages = None
     if requirements is not None and requirements.is_file():  # the site's own Django, as the build uses it
         quiet = lambda _line: None  # noqa: E731
-        site_packages = deps.cached_site_packages(deps.cached_wheels(requirements, wheel_cache_dir(loaded), quiet), quiet)
+        wheels = deps.cached_wheels(requirements, wheel_cache_dir(loaded), quiet)
+        site_packages = bundle.installed_tree(wheels, quiet) if any(wheels.glob("*.whl")) else None
     text = generated.render(generated.migrated_ddl(app, site_packages), loaded.project.app_dir)
     path = Path(output) if output else loaded.resolve(db_settings(envc).sql_dir) / "schema" / "010_django.sql"
     if not generated.write_or_check(path, text, check) and check:

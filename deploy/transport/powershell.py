@@ -44,7 +44,9 @@ LIBRARY = SCRIPTS_DIR / "lib" / "Shipyard.ps1"
 # Refuses ConstrainedLanguage (before touching any .NET type it forbids) and 32-bit PowerShell on a 64-bit
 # OS (it sees another registry and Program Files), reads the call from stdin, and owns the one answer
 # envelope: a script only returns its data; a throw anywhere, parameter binding included, is ok=false.
-# A call without a step (an ad-hoc command) runs as it is and exits with its own code.
+# Warning, verbose, debug and information records (a cmdlet's or a module's) are merged into the output and
+# written to stderr: powershell.exe's console host would print them on stdout (PowerShell #7989), beside
+# the one JSON line. A call without a step (an ad-hoc command) runs as it is and exits with its own code.
 BOOTSTRAP = r"""if ($ExecutionContext.SessionState.LanguageMode -ne 'FullLanguage') {
     Write-Output ('{"ok":false,"step":"bootstrap","data":null,"error":"PowerShell runs in ' + $ExecutionContext.SessionState.LanguageMode + ' mode (an AppLocker or WDAC policy); Shipyard needs FullLanguage"}')
     exit 4
@@ -70,7 +72,12 @@ if (-not $shipyardCall.step) {
 $shipyardAnswer = [ordered]@{ ok = $false; step = $shipyardCall.step; data = $null; error = $null }
 try {
     . ([ScriptBlock]::Create($shipyardLib))
-    $shipyardAnswer.data = @(& ([ScriptBlock]::Create($shipyardText)) @shipyardParams)[-1]
+    & ([ScriptBlock]::Create($shipyardText)) @shipyardParams 3>&1 4>&1 5>&1 6>&1 | ForEach-Object {
+        if ($_ -is [System.Management.Automation.InformationalRecord] -or $_ -is [System.Management.Automation.InformationRecord]) {
+            [Console]::Error.WriteLine(($_.GetType().Name -replace 'Record$', '').ToUpperInvariant() + ": $_")
+        }
+        else { $shipyardAnswer.data = $_ }
+    }
     $shipyardAnswer.ok = $true
 }
 catch {
@@ -170,15 +177,15 @@ _CLIXML_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
 
 def clean_stderr(raw: str) -> str:
     """Readable text from PowerShell's stderr: CLIXML error strings decoded, progress
-    records dropped, plain text kept. Unlike pywinrm, pure-progress CLIXML cleans to ''."""
+    records dropped, plain text kept, also when it follows an `<Objs>` document (the
+    bootstrap writes warning records as plain lines after powershell.exe's own CLIXML).
+    Unlike pywinrm, pure-progress CLIXML cleans to ''."""
     out: list[str] = []
-    for block in re.split(r"#< CLIXML\r?\n", raw):
-        if not block.strip():
-            continue
-        if block.lstrip().startswith("<Objs"):
-            out.extend(_clixml_strings(block))
-        else:
-            out.append(block.strip())
+    first, *after_headers = re.split(r"#< CLIXML\r?\n", raw)
+    out.append(first.strip())
+    for block in after_headers:
+        for part in re.split(r"(<Objs\b.*?</Objs>)", block, flags=re.S):
+            out.extend(_clixml_strings(part) if part.startswith("<Objs") else [part.strip()])
     return "\n".join(part for part in out if part).strip()
 
 

@@ -52,7 +52,7 @@ def diff_catalogs(current: Catalog, desired: Catalog, with_privileges: bool = Fa
         a = current.objects.get(key)
         if a is None:
             w.create[key] = b
-        elif a.compare != b.compare:
+        elif not a.same_as(b):
             change = alter(a, b)
             if change is None:
                 w.drop[key], w.create[key] = a, b
@@ -204,9 +204,12 @@ def _statements(w: _Work) -> list[str]:
 
 def _with_parents(w: _Work) -> dict[Key, set[Key]]:
     """Drop order: a table dropped with its constraints goes before what they reference."""
-    deps = {k: set(v) for k, v in w.cur.deps.items()}
+    deps: dict[Key, set[Key]] = {}
     for source, targets in w.cur.deps.items():
-        obj = w.cur.objects.get(node(source))
+        owner = node(source)
+        if owner in w.drop:  # only what is dropped is ordered here
+            deps.setdefault(source, set()).update(targets)
+        obj = w.cur.objects.get(owner)
         if obj is not None and obj.parent in w.drop and _implicit(w, obj):
             deps.setdefault(obj.parent, set()).update(t for t in targets if node(t) != obj.parent)
     return deps

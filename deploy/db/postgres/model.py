@@ -5,8 +5,9 @@ create and drop it, and its dependencies from pg_depend."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-from typing import Any
+import copy
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any, Callable
 
 Key = tuple  # ("table", "public", "t"), ("function", "public", "f", "integer, text"), ...
 MAX_IDENTIFIER = 63  # bytes: NAMEDATALEN - 1
@@ -49,9 +50,57 @@ class PgObject:
     late: list[str] = field(default_factory=list)  # after every create: OWNED BY, CLUSTER ON...
     data: dict[str, Any] = field(default_factory=dict)  # kind-specific parts the alter code reads
 
+    digest = None  # see LazyObject
+
     @property
     def label(self) -> str:
         return f"{self.kind} {self.name}"
+
+    def same_as(self, other: "PgObject") -> bool:
+        """Equal digests (the server's own text of everything an object is made from) mean
+        equal objects without working either out; otherwise their renderings decide."""
+        return (self.digest is not None and self.digest == other.digest) or self.compare == other.compare
+
+
+_LAZY = ("create", "drop", "compare", "late", "data", "acl")
+
+
+def _lazy_field(name: str) -> property:
+    def get(self: "LazyObject") -> Any:
+        values = self.__dict__
+        if name not in values:
+            self.fill()
+        return values[name]
+
+    def put(self: "LazyObject", value: Any) -> None:
+        self.__dict__[name] = value
+
+    return property(get, put)
+
+
+class LazyObject(PgObject):
+    """A PgObject read from the catalog whose statements and data are worked out on first
+    use: most objects are alike on both sides and are never asked for them. `digest` is
+    everything they are made from, oids left out, so equal digests mean equal objects."""
+
+    def __init__(self, kind: str, key: Key, name: str, parent: Key | None, digest: Any,
+                 make: Callable[["LazyObject"], None]):
+        self.kind, self.key, self.name, self.parent, self.digest = kind, key, name, parent, digest
+        self.comments = {}
+        self._make = make  # sets every field of _LAZY
+
+    def fill(self) -> None:
+        make = self.__dict__.pop("_make", None)
+        if make is not None:
+            make(self)
+
+    def __deepcopy__(self, memo: dict) -> PgObject:
+        """A plain copy: an edited copy (renames, kept data) no longer matches its digest."""
+        return PgObject(**{f.name: copy.deepcopy(getattr(self, f.name), memo) for f in fields(PgObject)})
+
+
+for _name in _LAZY:
+    setattr(LazyObject, _name, _lazy_field(_name))
 
 
 @dataclass

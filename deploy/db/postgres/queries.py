@@ -1,64 +1,109 @@
 """The catalog queries: one set-based query per object kind (never one per object), each
 returning the engine's own renderings (pg_get_*def, pg_get_expr, format_type). They run
-with an empty search_path, so every name the server prints is schema-qualified."""
+with an empty search_path, so every name the server prints is schema-qualified.
+
+Each query yields one JSON array per row and the server aggregates them into one text
+(`aggregated`): the driver hands over a few large strings instead of ~50,000 rows, and
+json.loads reads them in C. A relation's columns, parents, identity options and
+clustering come nested in one JSON text of its own, which the reader keeps unparsed until
+the relation is asked for (deploy/db/postgres/model.py, LazyObject)."""
 
 from __future__ import annotations
 
-USER_NS = "n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_(toast|temp_)'"
+
+def user_ns(alias: str) -> str:
+    return f"{alias}.nspname NOT IN ('pg_catalog', 'information_schema') AND {alias}.nspname !~ '^pg_(toast|temp_)'"
+
+
+USER_NS = user_ns("n")
 JOURNAL = "shipyard_migrations"
+_NOT_EXTENSION = "NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = 1259 AND e.objid = {oid} AND e.deptype = 'e')"
 
-NAMESPACES = f"""SELECT n.oid, n.nspname, array_to_json(n.nspacl::text[])::text FROM pg_namespace n WHERE {USER_NS}"""
 
-EXTENSIONS = """SELECT e.oid, e.extname, e.extversion, n.nspname FROM pg_extension e
+def aggregated(query: str) -> str:
+    """One row, one text: the JSON array of every row of `query` (whose one column is a JSON array)."""
+    return f"SELECT coalesce(json_agg(q.j), '[]')::text FROM ({query}) q(j)"
+
+
+NAMESPACES = f"""SELECT json_build_array(n.oid::int8, n.nspname, n.nspacl::text[]) FROM pg_namespace n WHERE {USER_NS}"""
+
+EXTENSIONS = """SELECT json_build_array(e.oid::int8, e.extname, e.extversion, n.nspname) FROM pg_extension e
 JOIN pg_namespace n ON n.oid = e.extnamespace"""
 
-RELATIONS = f"""SELECT c.oid, n.nspname, c.relname, c.relkind, c.relpersistence, array_to_json(c.reloptions::text[])::text,
-c.relrowsecurity, c.relforcerowsecurity, c.relreplident, c.relispartition,
-pg_get_expr(c.relpartbound, c.oid), CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END,
-CASE WHEN c.relkind IN ('v', 'm') THEN pg_get_viewdef(c.oid) END, c.reltype, array_to_json(c.relacl::text[])::text,
-CASE WHEN c.relkind = 'm' THEN c.relispopulated END,
-CASE WHEN c.reloftype <> 0 THEN format_type(c.reloftype, NULL) END,
-(SELECT t.typarray FROM pg_type t WHERE t.oid = c.reltype)
-FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-WHERE c.relkind IN ('r', 'p', 'v', 'm', 'c', 'f') AND {USER_NS} AND NOT (c.relname = '{JOURNAL}' AND c.relkind = 'r')"""
+_IDENTITY = f"""(SELECT json_build_object('as', format_type(s.seqtypid, NULL), 'start', s.seqstart,
+  'increment', s.seqincrement, 'max', s.seqmax, 'min', s.seqmin, 'cache', s.seqcache, 'cycle', s.seqcycle,
+  'name', json_build_array(sn.nspname, sc.relname))
+ FROM pg_depend d JOIN pg_sequence s ON s.seqrelid = d.objid JOIN pg_class sc ON sc.oid = s.seqrelid
+ JOIN pg_namespace sn ON sn.oid = sc.relnamespace
+ WHERE d.classid = 1259 AND d.refclassid = 1259 AND d.refobjid = a.attrelid AND d.refobjsubid = a.attnum
+ AND d.deptype = 'i' AND {_NOT_EXTENSION.format(oid='sc.oid')} LIMIT 1)"""
 
-COLUMNS = f"""SELECT a.attrelid, a.attnum, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
-pg_get_expr(d.adbin, d.adrelid), a.attidentity, a.attgenerated,
-CASE WHEN a.attcollation <> t.typcollation THEN quote_ident(cn.nspname) || '.' || quote_ident(co.collname) END,
-a.attislocal, a.attinhcount, a.attstattarget, NULLIF(a.attstorage, t.typstorage), array_to_json(a.attacl::text[])::text, d.oid,
-t.typtype = 'e' OR (t.typcategory = 'A' AND EXISTS (SELECT 1 FROM pg_type e WHERE e.oid = t.typelem AND e.typtype = 'e'))
-FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-JOIN pg_type t ON t.oid = a.atttypid
-LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
-LEFT JOIN pg_collation co ON co.oid = a.attcollation LEFT JOIN pg_namespace cn ON cn.oid = co.collnamespace
-WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'v', 'm', 'c', 'f') AND {USER_NS}
-ORDER BY a.attrelid, a.attnum"""
+# Per relation: [name, type, notnull, default, identity, generated, collation, local,
+# stattarget, storage, acl, enum, identity options] of each column, in order.
+_COLUMNS = f"""SELECT a.attrelid, json_agg(json_build_array(a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
+  pg_get_expr(d.adbin, d.adrelid), a.attidentity, a.attgenerated,
+  CASE WHEN a.attcollation <> t.typcollation THEN quote_ident(cn.nspname) || '.' || quote_ident(co.collname) END,
+  a.attislocal, a.attstattarget, NULLIF(a.attstorage, t.typstorage), a.attacl::text[],
+  t.typtype = 'e' OR (t.typcategory = 'A' AND EXISTS (SELECT 1 FROM pg_type e WHERE e.oid = t.typelem AND e.typtype = 'e')),
+  CASE WHEN a.attidentity <> '' THEN {_IDENTITY} END) ORDER BY a.attnum) AS columns
+ FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+ JOIN pg_type t ON t.oid = a.atttypid
+ LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+ LEFT JOIN pg_collation co ON co.oid = a.attcollation LEFT JOIN pg_namespace cn ON cn.oid = co.collnamespace
+ WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'v', 'm', 'c') AND {USER_NS}
+ GROUP BY a.attrelid"""
 
-INHERITS = """SELECT i.inhrelid, i.inhparent, i.inhseqno FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-WHERE c.relkind IN ('r', 'p', 'f') ORDER BY i.inhrelid, i.inhseqno"""
+_PARENTS = f"""SELECT h.inhrelid, json_agg(json_build_array(pn.nspname, p.relname) ORDER BY h.inhseqno) AS parents
+ FROM pg_inherits h JOIN pg_class p ON p.oid = h.inhparent JOIN pg_namespace pn ON pn.oid = p.relnamespace
+ WHERE p.relkind IN ('r', 'p', 'v', 'm', 'c') AND {user_ns('pn')} AND NOT (p.relname = '{JOURNAL}' AND p.relkind = 'r')
+ AND {_NOT_EXTENSION.format(oid='p.oid')} GROUP BY h.inhrelid"""
 
-CONSTRAINTS = f"""SELECT k.oid, k.conrelid, k.contypid, k.conname, k.contype, pg_get_constraintdef(k.oid),
-k.conislocal, k.coninhcount, k.conparentid, k.conindid, k.convalidated
-FROM pg_constraint k JOIN pg_namespace n ON n.oid = k.connamespace WHERE {USER_NS}"""
+_FLAGGED_INDEXES = f"""SELECT i.indrelid, min(ic.relname::text) FILTER (WHERE i.indisclustered) AS cluster,
+ min(ic.relname::text) FILTER (WHERE i.indisreplident) AS replident_index
+ FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid
+ WHERE (i.indisclustered OR i.indisreplident) AND {_NOT_EXTENSION.format(oid='i.indexrelid')} GROUP BY i.indrelid"""
 
-INDEXES = f"""SELECT i.indexrelid, i.indrelid, c.relname, pg_get_indexdef(i.indexrelid), i.indisclustered,
-i.indisreplident, i.indexrelid IN (SELECT h.inhrelid FROM pg_inherits h),
-i.indexrelid IN (SELECT k.conindid FROM pg_constraint k WHERE k.contype IN ('p', 'u', 'x'))
+# [oid, schema, name, relkind, row type, its array type, everything else as one JSON text]
+RELATIONS = f"""WITH columns AS ({_COLUMNS}), parents AS ({_PARENTS}), flagged AS ({_FLAGGED_INDEXES})
+SELECT json_build_array(c.oid::int8, n.nspname, c.relname, c.relkind, c.reltype::int8, rt.typarray::int8,
+json_build_object('relkind', c.relkind, 'persistence', c.relpersistence, 'options', c.reloptions, 'rls', c.relrowsecurity,
+  'force_rls', c.relforcerowsecurity, 'replident', c.relreplident,
+  'bound', CASE WHEN c.relispartition THEN pg_get_expr(c.relpartbound, c.oid) END,
+  'partkey', CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END,
+  'viewdef', CASE WHEN c.relkind IN ('v', 'm') THEN pg_get_viewdef(c.oid) END, 'acl', c.relacl::text[],
+  'populated', CASE WHEN c.relkind = 'm' THEN c.relispopulated END,
+  'of_type', CASE WHEN c.reloftype <> 0 THEN format_type(c.reloftype, NULL) END,
+  'cluster', f.cluster, 'replident_index', f.replident_index,
+  'parents', CASE WHEN c.relkind IN ('r', 'p') THEN p.parents END, 'columns', columns.columns)::text)
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace LEFT JOIN pg_type rt ON rt.oid = c.reltype
+LEFT JOIN columns ON columns.attrelid = c.oid LEFT JOIN parents p ON p.inhrelid = c.oid
+LEFT JOIN flagged f ON f.indrelid = c.oid
+WHERE c.relkind IN ('r', 'p', 'v', 'm', 'c') AND {USER_NS} AND NOT (c.relname = '{JOURNAL}' AND c.relkind = 'r')
+ORDER BY c.oid"""
+
+CONSTRAINTS = f"""SELECT json_build_array(k.oid::int8, k.conrelid::int8, k.contypid::int8, k.conname, k.contype,
+pg_get_constraintdef(k.oid), k.conislocal, k.coninhcount, k.conparentid::int8, k.conindid::int8, k.convalidated)
+FROM pg_constraint k JOIN pg_namespace n ON n.oid = k.connamespace WHERE {USER_NS} ORDER BY k.oid"""
+
+# Indexes that are objects of their own: a constraint's index is the constraint's, and a
+# partition's copy of its parent's index is the parent's.
+INDEXES = f"""SELECT json_build_array(i.indexrelid::int8, i.indrelid::int8, c.relname, pg_get_indexdef(i.indexrelid))
 FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-WHERE {USER_NS}"""
+WHERE {USER_NS} AND NOT EXISTS (SELECT 1 FROM pg_inherits h WHERE h.inhrelid = i.indexrelid)
+AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid AND k.contype IN ('p', 'u', 'x'))
+ORDER BY i.indexrelid"""
 
-SEQUENCES = f"""SELECT c.oid, n.nspname, c.relname, format_type(s.seqtypid, NULL), s.seqstart, s.seqincrement,
-s.seqmax, s.seqmin, s.seqcache, s.seqcycle, array_to_json(c.relacl::text[])::text,
-(SELECT d.refobjid FROM pg_depend d WHERE d.classid = 1259 AND d.objid = c.oid AND d.deptype IN ('a', 'i')
- AND d.refclassid = 1259 AND d.refobjsubid > 0 LIMIT 1),
-(SELECT d.refobjsubid FROM pg_depend d WHERE d.classid = 1259 AND d.objid = c.oid AND d.deptype IN ('a', 'i')
- AND d.refclassid = 1259 AND d.refobjsubid > 0 LIMIT 1),
-EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 1259 AND d.objid = c.oid AND d.deptype = 'i')
+SEQUENCES = f"""SELECT json_build_array(c.oid::int8, n.nspname, c.relname, format_type(s.seqtypid, NULL), s.seqstart,
+s.seqincrement, s.seqmax, s.seqmin, s.seqcache, s.seqcycle, c.relacl::text[], o.refobjid::int8,
+(SELECT a.attname FROM pg_attribute a WHERE a.attrelid = o.refobjid AND a.attnum = o.refobjsubid),
+EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 1259 AND d.objid = c.oid AND d.deptype = 'i'))
 FROM pg_sequence s JOIN pg_class c ON c.oid = s.seqrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-WHERE {USER_NS}"""
+LEFT JOIN LATERAL (SELECT d.refobjid, d.refobjsubid FROM pg_depend d WHERE d.classid = 1259 AND d.objid = c.oid
+  AND d.deptype IN ('a', 'i') AND d.refclassid = 1259 AND d.refobjsubid > 0 LIMIT 1) o ON true
+WHERE {USER_NS} ORDER BY c.oid"""
 
-TYPES = f"""SELECT t.oid, n.nspname, t.typname, t.typtype, t.typrelid,
-CASE t.typtype WHEN 'e' THEN (SELECT array_to_json(array_agg(e.enumlabel ORDER BY e.enumsortorder))::text FROM pg_enum e
+TYPES = f"""SELECT json_build_array(t.oid::int8, n.nspname, t.typname, t.typtype, t.typrelid::int8,
+CASE t.typtype WHEN 'e' THEN (SELECT json_agg(e.enumlabel ORDER BY e.enumsortorder) FROM pg_enum e
   WHERE e.enumtypid = t.oid) END,
 CASE WHEN t.typtype = 'd' THEN format_type(t.typbasetype, t.typtypmod) END, t.typnotnull, t.typdefault,
 CASE WHEN t.typtype = 'd' AND t.typcollation <> COALESCE(b.typcollation, 0)
@@ -71,49 +116,75 @@ CASE WHEN t.typtype = 'r' THEN (SELECT concat_ws(', ', 'subtype = ' || format_ty
   CASE WHEN r.rngsubdiff <> 0 THEN 'subtype_diff = ' || r.rngsubdiff::regproc::text END)
   FROM pg_range r JOIN pg_type st ON st.oid = r.rngsubtype LEFT JOIN pg_opclass oc ON oc.oid = r.rngsubopc
   LEFT JOIN pg_namespace ocn ON ocn.oid = oc.opcnamespace WHERE r.rngtypid = t.oid) END,
-array_to_json(t.typacl::text[])::text, t.typarray
+t.typacl::text[], t.typarray::int8)
 FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace LEFT JOIN pg_type b ON b.oid = t.typbasetype
 LEFT JOIN pg_collation co ON co.oid = t.typcollation LEFT JOIN pg_namespace cn ON cn.oid = co.collnamespace
 WHERE {USER_NS} AND (t.typtype IN ('e', 'd', 'r')
   OR (t.typtype = 'c' AND (SELECT relkind FROM pg_class WHERE oid = t.typrelid) = 'c'))
-"""
+ORDER BY t.oid"""
 
-FUNCTIONS = f"""SELECT p.oid, n.nspname, p.proname, p.prokind, pg_get_function_identity_arguments(p.oid),
+FUNCTIONS = f"""SELECT json_build_array(p.oid::int8, n.nspname, p.proname, p.prokind, pg_get_function_identity_arguments(p.oid),
 CASE WHEN p.prokind IN ('f', 'p', 'w') THEN pg_get_functiondef(p.oid) END, pg_get_function_result(p.oid),
-pg_get_function_arguments(p.oid), array_to_json(p.proacl::text[])::text, l.lanname
+pg_get_function_arguments(p.oid), p.proacl::text[], l.lanname)
 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace JOIN pg_language l ON l.oid = p.prolang
-WHERE {USER_NS}"""
+WHERE {USER_NS} ORDER BY p.oid"""
 
-TRIGGERS = """SELECT t.oid, t.tgrelid, t.tgname, pg_get_triggerdef(t.oid), t.tgenabled, t.tgconstraint
-FROM pg_trigger t WHERE NOT t.tgisinternal AND t.tgparentid = 0 AND t.tgrelid >= 16384"""
+TRIGGERS = """SELECT json_build_array(t.oid::int8, t.tgrelid::int8, t.tgname, pg_get_triggerdef(t.oid), t.tgenabled)
+FROM pg_trigger t WHERE NOT t.tgisinternal AND t.tgparentid = 0 AND t.tgrelid >= 16384 ORDER BY t.oid"""
 
-POLICIES = """SELECT p.oid, p.polrelid, p.polname, p.polcmd, p.polpermissive,
-array_to_json(ARRAY(SELECT CASE WHEN r = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(r)) END FROM unnest(p.polroles) r ORDER BY 1))::text,
-pg_get_expr(p.polqual, p.polrelid), pg_get_expr(p.polwithcheck, p.polrelid) FROM pg_policy p"""
+POLICIES = """SELECT json_build_array(p.oid::int8, p.polrelid::int8, p.polname, p.polcmd, p.polpermissive,
+ARRAY(SELECT CASE WHEN r = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(r)) END FROM unnest(p.polroles) r ORDER BY 1),
+pg_get_expr(p.polqual, p.polrelid), pg_get_expr(p.polwithcheck, p.polrelid)) FROM pg_policy p ORDER BY p.oid"""
 
-RULES = """SELECT r.oid, r.ev_class, r.rulename, CASE WHEN r.rulename <> '_RETURN' THEN pg_get_ruledef(r.oid) END,
-r.ev_enabled FROM pg_rewrite r WHERE r.ev_class >= 16384"""
+RULES = """SELECT json_build_array(r.oid::int8, r.ev_class::int8, r.rulename,
+CASE WHEN r.rulename <> '_RETURN' THEN pg_get_ruledef(r.oid) END, r.ev_enabled)
+FROM pg_rewrite r WHERE r.ev_class >= 16384 ORDER BY r.oid"""
 
-STATISTICS = f"""SELECT s.oid, n.nspname, s.stxname, pg_get_statisticsobjdef(s.oid), s.stxstattarget, s.stxrelid
-FROM pg_statistic_ext s JOIN pg_namespace n ON n.oid = s.stxnamespace WHERE {USER_NS}"""
+STATISTICS = f"""SELECT json_build_array(s.oid::int8, n.nspname, s.stxname, pg_get_statisticsobjdef(s.oid), s.stxstattarget,
+s.stxrelid::int8) FROM pg_statistic_ext s JOIN pg_namespace n ON n.oid = s.stxnamespace WHERE {USER_NS} ORDER BY s.oid"""
 
-EVENT_TRIGGERS = """SELECT e.oid, e.evtname, e.evtevent, e.evtfoid::regprocedure::text, array_to_json(e.evttags)::text, e.evtenabled
-FROM pg_event_trigger e"""
+EVENT_TRIGGERS = """SELECT json_build_array(e.oid::int8, e.evtname, e.evtevent, e.evtfoid::regprocedure::text, e.evttags,
+e.evtenabled) FROM pg_event_trigger e ORDER BY e.oid"""
 
-COLLATIONS = f"""SELECT c.oid, n.nspname, c.collname, c.collprovider, c.collcollate, c.collctype,
-c.colliculocale, c.collisdeterministic FROM pg_collation c JOIN pg_namespace n ON n.oid = c.collnamespace
-WHERE {USER_NS}"""
+COLLATIONS = f"""SELECT json_build_array(c.oid::int8, n.nspname, c.collname, c.collprovider, c.collcollate, c.collctype,
+c.colliculocale, c.collisdeterministic) FROM pg_collation c JOIN pg_namespace n ON n.oid = c.collnamespace
+WHERE {USER_NS} ORDER BY c.oid"""
 
-COMMENTS = """SELECT d.classoid, d.objoid, d.objsubid, d.description FROM pg_description d
+# [classid, oid, column name (of a relation) or NULL, the schema and name when it is an index, text]
+COMMENTS = """SELECT json_build_array(d.classoid::int8, d.objoid::int8,
+CASE WHEN d.classoid = 1259 AND d.objsubid > 0 THEN a.attname END,
+CASE WHEN c.relkind IN ('i', 'I') THEN n.nspname END, CASE WHEN c.relkind IN ('i', 'I') THEN c.relname END,
+d.objsubid, d.description)
+FROM pg_description d
+LEFT JOIN pg_class c ON d.classoid = 1259 AND c.oid = d.objoid LEFT JOIN pg_namespace n ON n.oid = c.relnamespace
+LEFT JOIN pg_attribute a ON d.classoid = 1259 AND d.objsubid > 0 AND a.attrelid = d.objoid AND a.attnum = d.objsubid
 WHERE d.objoid >= 16384 OR d.classoid = 2615"""
 
-DEPENDS = """SELECT d.classid, d.objid, d.objsubid, d.refclassid, d.refobjid, d.refobjsubid, d.deptype
-FROM pg_depend d WHERE d.objid >= 16384 AND d.refobjid >= 16384 AND d.deptype IN ('n', 'a', 'i', 'e')"""
+# [classid, oid, column, refclassid, refoid, refcolumn, deptype]: a column (objsubid > 0 on
+# pg_class) is given by name; a column default (pg_attrdef) as class 2604 with its table's
+# oid and column. Left out, as the reader would drop them: internal dependencies (a row
+# type on its table, an index on its constraint, a view's rule on its view, toast tables,
+# foreign-key triggers), a default's own dependency on its column, and a toast table's index.
+DEPENDS = """SELECT json_build_array(d.classid::int8, CASE WHEN d.classid = 2604 THEN ad.adrelid ELSE d.objid END::int8,
+CASE WHEN d.classid = 2604 THEN da.attname WHEN d.classid = 1259 AND d.objsubid > 0 THEN sa.attname END,
+d.refclassid::int8, d.refobjid::int8, CASE WHEN d.refclassid = 1259 AND d.refobjsubid > 0 THEN ra.attname END, d.deptype)
+FROM pg_depend d
+LEFT JOIN pg_attrdef ad ON d.classid = 2604 AND ad.oid = d.objid
+LEFT JOIN pg_attribute da ON da.attrelid = ad.adrelid AND da.attnum = ad.adnum
+LEFT JOIN pg_attribute sa ON d.classid = 1259 AND d.objsubid > 0 AND sa.attrelid = d.objid AND sa.attnum = d.objsubid
+LEFT JOIN pg_attribute ra ON d.refclassid = 1259 AND d.refobjsubid > 0 AND ra.attrelid = d.refobjid AND ra.attnum = d.refobjsubid
+LEFT JOIN pg_class rc ON d.refclassid = 1259 AND rc.oid = d.refobjid
+WHERE d.objid >= 16384 AND d.refobjid >= 16384 AND d.deptype IN ('n', 'a') AND NOT (d.classid = 2604 AND d.deptype = 'a')
+AND rc.relkind IS DISTINCT FROM 't'"""
 
-DEFAULT_ACLS = """SELECT pg_get_userbyid(d.defaclrole), n.nspname, d.defaclobjtype, array_to_json(d.defaclacl::text[])::text
+EXTENSION_MEMBERS = """SELECT json_build_array(d.classid::int8, d.objid::int8) FROM pg_depend d
+WHERE d.deptype = 'e' AND d.objid >= 16384 AND d.refobjid >= 16384"""
+
+DEFAULT_ACLS = """SELECT json_build_array(pg_get_userbyid(d.defaclrole), n.nspname, d.defaclobjtype,
+array_to_json(d.defaclacl::text[])::text)
 FROM pg_default_acl d LEFT JOIN pg_namespace n ON n.oid = d.defaclnamespace"""
 
-_NOT_EXT = "NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.objid = x.oid AND e.deptype = 'e')"
+_NOT_EXT = "NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = '{catalog}'::regclass AND e.objid = x.oid AND e.deptype = 'e')"
 _UNSUPPORTED_KINDS = [  # (kind, catalog, name expression, extra condition)
     ("foreign data wrapper", "pg_foreign_data_wrapper", "x.fdwname", "x.oid >= 16384"),
     ("foreign server", "pg_foreign_server", "x.srvname", "true"),
@@ -136,25 +207,26 @@ _UNSUPPORTED_KINDS = [  # (kind, catalog, name expression, extra condition)
     ("base type", "pg_type", "format_type(x.oid, NULL)", "x.oid >= 16384 AND x.typtype = 'b' AND x.typcategory <> 'A'"),
     ("foreign table", "pg_class", "x.oid::regclass::text", "x.oid >= 16384 AND x.relkind = 'f'"),
 ]
-UNSUPPORTED = "\nUNION ALL ".join(f"SELECT '{kind}', {name} FROM {catalog} x WHERE {cond} AND {_NOT_EXT}"
+UNSUPPORTED = "\nUNION ALL ".join(f"SELECT json_build_array('{kind}', {name}) FROM {catalog} x WHERE {cond} AND "
+                                  + _NOT_EXT.format(catalog=catalog)
                                   for kind, catalog, name, cond in _UNSUPPORTED_KINDS)
 
 ALL = {
-    "namespaces": NAMESPACES, "extensions": EXTENSIONS, "relations": RELATIONS, "columns": COLUMNS,
-    "inherits": INHERITS, "constraints": CONSTRAINTS, "indexes": INDEXES, "sequences": SEQUENCES,
-    "types": TYPES, "functions": FUNCTIONS, "triggers": TRIGGERS, "policies": POLICIES, "rules": RULES,
-    "statistics": STATISTICS, "event_triggers": EVENT_TRIGGERS, "collations": COLLATIONS,
-    "comments": COMMENTS, "depends": DEPENDS, "default_acls": DEFAULT_ACLS, "unsupported": UNSUPPORTED,
+    "namespaces": NAMESPACES, "extensions": EXTENSIONS, "relations": RELATIONS, "constraints": CONSTRAINTS,
+    "indexes": INDEXES, "sequences": SEQUENCES, "types": TYPES, "functions": FUNCTIONS, "triggers": TRIGGERS,
+    "policies": POLICIES, "rules": RULES, "statistics": STATISTICS, "event_triggers": EVENT_TRIGGERS,
+    "collations": COLLATIONS, "comments": COMMENTS, "depends": DEPENDS, "extension_members": EXTENSION_MEMBERS,
+    "default_acls": DEFAULT_ACLS, "unsupported": UNSUPPORTED,
 }
 
 CATALOGS = {  # what a failing query was reading, for the message
     "namespaces": "pg_namespace (schemas)", "extensions": "pg_extension (extensions)",
-    "relations": "pg_class (tables, views)", "columns": "pg_attribute/pg_attrdef (columns)",
-    "inherits": "pg_inherits (inheritance)", "constraints": "pg_constraint (constraints)",
+    "relations": "pg_class/pg_attribute (tables, views, columns)", "constraints": "pg_constraint (constraints)",
     "indexes": "pg_index (indexes)", "sequences": "pg_sequence (sequences)", "types": "pg_type (types)",
     "functions": "pg_proc (functions)", "triggers": "pg_trigger (triggers)", "policies": "pg_policy (policies)",
     "rules": "pg_rewrite (rules)", "statistics": "pg_statistic_ext (statistics)",
     "event_triggers": "pg_event_trigger (event triggers)", "collations": "pg_collation (collations)",
     "comments": "pg_description (comments)", "depends": "pg_depend (dependencies)",
+    "extension_members": "pg_depend (extension members)",
     "default_acls": "pg_default_acl (default privileges)", "unsupported": "catalogs of unsupported object kinds",
 }

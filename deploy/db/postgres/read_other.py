@@ -3,10 +3,8 @@ triggers, policies, rules, extended statistics, event triggers and collations.""
 
 from __future__ import annotations
 
-import json
-
 from deploy.db.postgres.model import PgObject, literal, q, qn, truthy
-from deploy.db.postgres.reader import Reader
+from deploy.db.postgres.reader import Reader, add_acl
 
 PG_TYPE, PG_PROC, PG_TRIGGER, PG_REWRITE, PG_NAMESPACE = 1247, 1255, 2620, 2618, 2615
 PG_EXTENSION, PG_POLICY, PG_COLLATION, PG_EVENT_TRIGGER, PG_STATISTIC_EXT = 3079, 3256, 3456, 3466, 3381
@@ -21,7 +19,7 @@ def read_schemas(r: Reader, rows: list) -> None:
         key = ("schema", name)
         r.map(PG_NAMESPACE, oid, key)
         obj = r.cat.add(PgObject("schema", key, name, [f"CREATE SCHEMA {q(name)}"], [f"DROP SCHEMA {q(name)}"], compare=name))
-        r.acl(obj, "SCHEMA " + q(name), acl)
+        add_acl(obj, "SCHEMA " + q(name), acl)
         r.targets[key] = "SCHEMA " + q(name)
 
 
@@ -47,7 +45,7 @@ def read_types(r: Reader, rows: list) -> None:
             continue  # composite: read with the relations (its attributes are columns)
         target = qn(ns, name)
         if typtype == "e":
-            values = json.loads(labels or "[]")
+            values = labels or []
             data = {"typtype": "e", "labels": values}
             create = f"CREATE TYPE {target} AS ENUM ({', '.join(literal(v) for v in values)})"
             obj = PgObject("type", key, f"{ns}.{name}", [create], [f"DROP TYPE {target}"], compare=data, data=data)
@@ -60,7 +58,7 @@ def read_types(r: Reader, rows: list) -> None:
                     "collation": collation, "constraints": []}
             r.domains[int(oid)] = {"key": key, "constraints": data["constraints"]}
             obj = PgObject("type", key, f"{ns}.{name}", [], [f"DROP DOMAIN {target}"], compare=data, data=data)
-        r.acl(obj, "TYPE " + target, acl)
+        add_acl(obj, "TYPE " + target, acl)
         r.cat.add(obj)
         r.targets[key] = ("DOMAIN " if typtype == "d" else "TYPE ") + target
 
@@ -93,60 +91,60 @@ def read_functions(r: Reader, rows: list) -> None:
         data = {"kind": kind, "result": result, "arguments": arguments}
         obj = PgObject("function", key, f"{ns}.{name}({args})", [definition.strip()], [f"DROP {word} {signature}"],
                        compare=definition.strip(), data=data)
-        r.acl(obj, f"{word} {signature}", acl)
+        add_acl(obj, f"{word} {signature}", acl)
         r.cat.add(obj)
         r.targets[key] = f"{word} {signature}"
 
 
 def read_triggers(r: Reader, rows: list) -> None:
-    for oid, rel, name, definition, enabled, _constraint in rows:
-        info = r.rel.get(rel)
-        if info is None or r.in_extension(PG_TRIGGER, oid):
+    for oid, rel, name, definition, enabled in rows:
+        owner = r.rel.get(rel)
+        if owner is None or r.in_extension(PG_TRIGGER, oid):
             continue
-        ns, table = info["ns"], info["name"]
+        _, ns, table = owner
         key = ("trigger", ns, table, name)
         r.map(PG_TRIGGER, oid, key)
         on = f"{q(name)} ON {qn(ns, table)}"
         create = [definition] + ([f"ALTER TABLE {qn(ns, table)} {_ENABLED[enabled]} TRIGGER {q(name)}"] if enabled in _ENABLED else [])
         r.cat.add(PgObject("trigger", key, f"{ns}.{table}.{name}", create, [f"DROP TRIGGER {on}"],
-                           compare=[definition, enabled], parent=info["key"], data={"enabled": enabled}))
+                           compare=[definition, enabled], parent=owner, data={"enabled": enabled}))
         r.targets[key] = f"TRIGGER {on}"
 
 
 def read_policies(r: Reader, rows: list) -> None:
     for oid, rel, name, cmd, permissive, roles, qual, check in rows:
-        info = r.rel.get(rel)
-        if info is None:
+        owner = r.rel.get(rel)
+        if owner is None:
             continue
-        ns, table = info["ns"], info["name"]
+        _, ns, table = owner
         key = ("policy", ns, table, name)
         r.map(PG_POLICY, oid, key)
         on = f"{q(name)} ON {qn(ns, table)}"
         create = (f"CREATE POLICY {on} AS {'PERMISSIVE' if truthy(permissive) else 'RESTRICTIVE'} "
-                  f"FOR {_POLICY_CMD[cmd]} TO {', '.join(json.loads(roles))}")
+                  f"FOR {_POLICY_CMD[cmd]} TO {', '.join(roles)}")
         create += f" USING ({qual})" if qual is not None else ""
         create += f" WITH CHECK ({check})" if check is not None else ""
         r.cat.add(PgObject("policy", key, f"{ns}.{table}.{name}", [create], [f"DROP POLICY {on}"], compare=create,
-                           parent=info["key"]))
+                           parent=owner))
         r.targets[key] = f"POLICY {on}"
 
 
 def read_rules(r: Reader, rows: list) -> None:
     for oid, rel, name, definition, enabled in rows:
-        info = r.rel.get(rel)
-        if info is None:
+        owner = r.rel.get(rel)
+        if owner is None:
             continue
         if name == "_RETURN":
-            r.map(PG_REWRITE, oid, info["key"])  # a view's query: its dependencies are the view's
+            r.map(PG_REWRITE, oid, owner)  # a view's query: its dependencies are the view's
             continue
-        ns, table = info["ns"], info["name"]
+        _, ns, table = owner
         key = ("rule", ns, table, name)
         r.map(PG_REWRITE, oid, key)
         on = f"{q(name)} ON {qn(ns, table)}"
         create = [definition.strip().rstrip(";")]
         create += [f"ALTER TABLE {qn(ns, table)} {_ENABLED[enabled]} RULE {q(name)}"] if enabled in _ENABLED else []
         r.cat.add(PgObject("rule", key, f"{ns}.{table}.{name}", create, [f"DROP RULE {on}"], compare=create,
-                           parent=info["key"]))
+                           parent=owner))
         r.targets[key] = f"RULE {on}"
 
 
@@ -157,7 +155,7 @@ def read_statistics(r: Reader, rows: list) -> None:
         key = ("statistics", ns, name)
         r.map(PG_STATISTIC_EXT, oid, key)
         create = [definition] + ([f"ALTER STATISTICS {qn(ns, name)} SET STATISTICS {target}"] if int(target) >= 0 else [])
-        parent = r.rel[rel]["key"] if rel in r.rel else None
+        parent = r.rel.get(rel)
         r.cat.add(PgObject("statistics", key, f"{ns}.{name}", create, [f"DROP STATISTICS {qn(ns, name)}"],
                            compare=create, parent=parent))
         r.targets[key] = "STATISTICS " + qn(ns, name)
@@ -169,7 +167,7 @@ def read_event_triggers(r: Reader, rows: list) -> None:
             continue
         key = ("event_trigger", name)
         r.map(PG_EVENT_TRIGGER, oid, key)
-        values = json.loads(tags or "null")
+        values = tags
         when = f" WHEN TAG IN ({', '.join(literal(t) for t in values)})" if values else ""
         create = [f"CREATE EVENT TRIGGER {q(name)} ON {event}{when} EXECUTE FUNCTION {function}"]
         create += [f"ALTER EVENT TRIGGER {q(name)} {_ENABLED[enabled]}"] if enabled in _ENABLED else []

@@ -1,6 +1,7 @@
-"""The bookkeeping the catalog readers share: which catalog row (classid, objid, objsubid)
-is which object key, which objects an extension owns (never compared: the extension is),
-and — once every object is known — comments and the dependency graph from pg_depend."""
+"""The bookkeeping the catalog readers share: which catalog row (classid, oid) is which
+object key, which objects an extension owns (never compared: the extension is), and — once
+every object is known — comments and the dependency graph from pg_depend. Columns arrive
+by name (the server resolves objsubid), so no per-column bookkeeping is needed."""
 
 from __future__ import annotations
 
@@ -9,69 +10,90 @@ from typing import Any
 
 from deploy.db.postgres.model import Catalog, Key, PgObject, q, qn
 
-PG_CLASS = 1259
+PG_CLASS, PG_ATTRDEF, PG_CONSTRAINT = 1259, 2604, 2606
 _OWNED_BY = "a"  # a sequence's OWNED BY column: ownership, not a creation order
+_WORDS = {"table": "TABLE", "view": "VIEW", "matview": "MATERIALIZED VIEW", "type": "TYPE", "index": "INDEX"}
 
 
 class Reader:
     def __init__(self, extension_members: set[tuple[int, int]]):
         self.cat = Catalog()
-        self.keys: dict[tuple[int, int, int], Key] = {}
+        self.keys: dict[tuple[int, int], Key] = {}
         self.extension_members = extension_members
-        self.rel: dict[int, dict] = {}  # pg_class oid -> what the relation reader gathered
+        self.rel: dict[int, Key] = {}  # pg_class oid -> key of a relation with columns
+        self.relations: list[PgObject] = []  # read first, added to the catalog once the rest is known
         self.domains: dict[int, dict] = {}  # pg_type oid -> a domain being read
-        self.targets: dict[Key, str] = {}  # object key -> its COMMENT ON target
-        self.index_targets: dict[int, str] = {}  # a constraint's own index -> its COMMENT ON target
+        self.targets: dict[Key, str] = {}  # object key -> its COMMENT ON target (other than default_target's)
 
-    def map(self, classid: int, oid: Any, key: Key, subid: int = 0) -> None:
+    def map(self, classid: int, oid: Any, key: Key) -> None:
         if oid is not None:
-            self.keys[(classid, int(oid), int(subid))] = key
+            self.keys[(classid, oid)] = key
 
-    def key_of(self, classid: int, oid: int, subid: int = 0) -> Key | None:
-        found = self.keys.get((classid, oid, subid))
-        return self.keys.get((classid, oid, 0)) if found is None and subid else found
+    def key_of(self, classid: int, oid: int) -> Key | None:
+        return self.keys.get((classid, oid))
 
     def in_extension(self, classid: int, oid: Any) -> bool:
-        return (classid, int(oid)) in self.extension_members
-
-    def acl(self, obj: PgObject, target: str, acl: Any) -> None:
-        items = json.loads(acl) if isinstance(acl, str) else acl
-        if items:
-            obj.acl[target] = sorted(items)
+        return (classid, oid) in self.extension_members
 
     def comments(self, rows: list) -> None:
-        for classid, oid, subid, text in rows:
-            key = self.key_of(int(classid), int(oid), int(subid))
-            if key is None:
-                continue
-            if key[0] in ("column", "domain-constraint"):
-                owner = self.cat.objects.get(key[1])
+        objects = self.cat.objects
+        for classid, oid, column, index_ns, index_name, subid, text in rows:
+            if subid:
+                rel = self.rel.get(oid) if column is not None else None
+                owner = objects.get(rel) if rel else None
                 if owner is not None:
-                    target = (f"COLUMN {qn(*key[1][1:])}.{q(key[2])}" if key[0] == "column"
-                              else f"CONSTRAINT {q(key[2])} ON DOMAIN {qn(*key[1][1:])}")
-                    owner.comments[target] = text
+                    owner.comments[f"COLUMN {qn(*rel[1:])}.{q(column)}"] = text
                 continue
-            obj = self.cat.objects.get(key)
-            target = self.index_targets.get(int(oid)) if int(classid) == PG_CLASS else None
-            target = target or self.targets.get(key)
-            if obj is not None and target and int(subid) == 0:
+            key = self.key_of(classid, oid)
+            if key is None or (classid == PG_CONSTRAINT and key[0] not in ("constraint", "domain-constraint")):
+                continue  # an inherited or cloned constraint is read as its table's
+            if key[0] == "domain-constraint":
+                owner = objects.get(key[1])
+                if owner is not None:
+                    owner.comments[f"CONSTRAINT {q(key[2])} ON DOMAIN {qn(*key[1][1:])}"] = text
+                continue
+            obj = objects.get(key)
+            target = f"INDEX {qn(index_ns, index_name)}" if index_name is not None else self.targets.get(key) or default_target(key)
+            if obj is not None and target:
                 obj.comments[target] = text
+
+    def resolve(self, classid: int, oid: int, column: str | None) -> Key | None:
+        """A pg_depend end as a key: a column or a column's default by its relation and name."""
+        if column is not None:
+            rel = self.rel.get(oid)
+            if rel is not None:
+                return ("default" if classid == PG_ATTRDEF else "column", rel, column)
+        return None if classid == PG_ATTRDEF else self.keys.get((classid, oid))
 
     def dependencies(self, rows: list) -> None:
         deps = self.cat.deps
-        key_of = self.key_of
-        for classid, oid, subid, refclassid, refoid, refsubid, deptype in rows:
-            if deptype == "e":
+        resolve = self.resolve
+        for classid, oid, column, refclassid, refoid, refcolumn, deptype in rows:
+            source = resolve(classid, oid, column)
+            if source is None:
                 continue
-            source = key_of(classid, oid, subid)
-            target = key_of(refclassid, refoid, refsubid)
-            if source is None or target is None or source == target:
+            target = resolve(refclassid, refoid, refcolumn)
+            if target is None or source == target:
                 continue
             if deptype == _OWNED_BY and source[0] == "sequence" and target[0] == "column":
                 continue
             if node(source) == node(target):
                 continue
             deps.setdefault(source, set()).add(target)
+
+
+def default_target(key: Key) -> str | None:
+    """COMMENT ON targets of the kinds read in bulk, worked out only for commented objects."""
+    if key[0] == "constraint":
+        return f"CONSTRAINT {q(key[3])} ON {qn(key[1], key[2])}"
+    word = _WORDS.get(key[0])
+    return f"{word} {qn(key[1], key[2])}" if word else None
+
+
+def add_acl(obj: PgObject, target: str, acl: Any) -> None:
+    items = json.loads(acl) if isinstance(acl, str) else acl
+    if items:
+        obj.acl[target] = sorted(items)
 
 
 def node(key: Key) -> Key:

@@ -31,23 +31,15 @@ class Alter:
     retype: bool = False  # a type re-made under its own name: every column of it is converted
 
 
-def table_data(info: dict, by_key: dict[tuple, dict]) -> dict[str, Any]:
-    columns = {c["name"]: {f: c.get(f) for f in _COLUMN_FIELDS} for c in info["columns"]}
+def table_data(info: dict, parent_columns: dict[str, dict]) -> dict[str, Any]:
+    """`parent_columns`: what each inherited column gets from its parents when the table is created."""
+    columns = {c["name"]: {f: c[f] for f in _COLUMN_FIELDS} for c in info["columns"]}
     return {"name": [info["ns"], info["name"]], "relkind": info["relkind"], "persistence": info["persistence"],
             "options": sorted(info["options"]), "rls": info["rls"], "force_rls": info["force_rls"],
             "replident": info["replident"], "replident_index": info["replident_index"], "cluster": info["cluster"],
             "bound": info["bound"], "partkey": info["partkey"], "of_type": info["of_type"],
             "parents": [list(p[1:]) for p in info["parents"]], "columns": columns,
-            "parent_columns": _parent_columns(info, by_key)}
-
-
-def _parent_columns(info: dict, by_key: dict[tuple, dict]) -> dict[str, dict]:
-    """What each inherited column gets from its parents when the table is created."""
-    out: dict[str, dict] = {}
-    for parent in info["parents"]:
-        for c in by_key[parent]["columns"] if parent in by_key else []:
-            out.setdefault(c["name"], {"notnull": c["notnull"], "default": c["default"]})
-    return out
+            "parent_columns": parent_columns}
 
 
 def column_sql(name: str, c: dict) -> str:

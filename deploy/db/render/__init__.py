@@ -8,14 +8,24 @@ from deploy.db.render.base import Script, Step
 
 
 def renderer(dialect: str, server_version: str | None = None):
-    from deploy.db.render.postgres import PostgresRenderer
-    from deploy.db.render.sqlite import SqliteRenderer
-    from deploy.db.render.tsql import TsqlRenderer
-    from deploy.db.mysql.render import MysqlRenderer
-
+    """Only the dialect's own renderer is imported (the CLI's start-up time)."""
     if dialect == "tsql":
+        from deploy.db.render.tsql import TsqlRenderer
+
         return TsqlRenderer(server_version)
-    return {"postgres": PostgresRenderer, "sqlite": SqliteRenderer, "mysql": MysqlRenderer}[dialect]()
+    if dialect == "postgres":
+        from deploy.db.render.postgres import PostgresRenderer
+
+        return PostgresRenderer()
+    if dialect == "mysql":
+        from deploy.db.mysql.render import MysqlRenderer
+
+        return MysqlRenderer()
+    if dialect == "sqlite":
+        from deploy.db.render.sqlite import SqliteRenderer
+
+        return SqliteRenderer()
+    raise ValueError(f"no renderer for dialect {dialect!r}")
 
 
 def render(plan: Plan, dialect: str | None = None, server_version: str | None = None) -> Script:

@@ -6,10 +6,12 @@
     The long-path answer is a probe, not the registry value alone: LongPathsEnabled only helps
     programs whose manifest opts in, so a file is created, read and removed at a >260-character path
     under DeployTo (or its nearest existing parent: doctor creates nothing) and nothing is left behind.
+    A deploy's disk check passes ProbeLongPath = $false: it writes nothing, outside DeployTo least of all.
 #>
 [CmdletBinding()]
 param(
-    [Parameter(Mandatory = $true)][string]$DeployTo
+    [Parameter(Mandatory = $true)][string]$DeployTo,
+    [bool]$ProbeLongPath = $true
 )
 Set-StrictMode -Version Latest
 $ErrorActionPreference = 'Stop'
@@ -39,7 +41,8 @@ function Test-LongPath {
 
 $os = Get-CimInstance -ClassName Win32_OperatingSystem
 $registry = Get-ItemProperty -Path 'HKLM:\SYSTEM\CurrentControlSet\Control\FileSystem' -Name LongPathsEnabled -ErrorAction SilentlyContinue
-$longPathError = Test-LongPath
+$longPathError = 'not probed'
+if ($ProbeLongPath) { $longPathError = Test-LongPath }
 return [ordered]@{
     hostname           = [Environment]::MachineName
     os                 = "$($os.Caption)"

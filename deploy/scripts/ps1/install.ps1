@@ -34,10 +34,16 @@ if (-not (Test-Path -LiteralPath $marker -PathType Leaf)) {
     }
     $wheelhouse = Join-Path $ReleaseDir 'wheelhouse'
     $requirements = Join-Path $wheelhouse 'requirements.txt'
-    $pip = @('-m', 'pip', 'install', '--no-index', '--find-links', $wheelhouse, '--disable-pip-version-check', '--no-warn-script-location')
-    if (Test-Path -LiteralPath $requirements) { $pip += @('-r', $requirements) }
-    else { $pip += @(Get-ChildItem -LiteralPath $wheelhouse -Filter '*.whl' | ForEach-Object { $_.FullName }) }
-    $null = Invoke-Native $envPython $pip $TimeoutSec
+    $wanted = @()
+    if (Test-Path -LiteralPath $requirements) { $wanted = @('-r', $requirements) }
+    elseif (Test-Path -LiteralPath $wheelhouse -PathType Container) {
+        $wanted = @(Get-ChildItem -LiteralPath $wheelhouse -Filter '*.whl' | ForEach-Object { $_.FullName })
+    }
+    # pip refuses to install nothing (exit 1): an app without requirements gets the bare venv
+    if ($wanted.Count -gt 0) {
+        $pip = @('-m', 'pip', 'install', '--no-index', '--find-links', $wheelhouse, '--disable-pip-version-check', '--no-warn-script-location')
+        $null = Invoke-Native $envPython ($pip + $wanted) $TimeoutSec
+    }
     [IO.File]::WriteAllText($marker, (Get-Date).ToUniversalTime().ToString('o'))
     $created = $true
 }

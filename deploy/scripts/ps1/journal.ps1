@@ -15,6 +15,7 @@ $utf8 = New-Object System.Text.UTF8Encoding $false
 if ($Action -eq 'append') {
     $line = ($Entry | ConvertFrom-Json | ConvertTo-Json -Compress -Depth 10)
     $null = [IO.Directory]::CreateDirectory((Split-Path -Parent $Path))
+    Assert-Inside $Path @(Split-Path -Parent $Path) 'append to' -Follow  # a journal that is a link writes elsewhere
     Invoke-WithRetry { [IO.File]::AppendAllText($Path, $line + "`n", $utf8) } "append to $Path"
     return [ordered]@{ appended = 1 }
 }

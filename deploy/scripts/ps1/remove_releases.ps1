@@ -3,7 +3,8 @@
     Retention: delete old release dirs. A release whose files are in use is kept and reported. Each dir is
     renamed into .shipyard\trash first (that rename fails while files are open), so a listed release is
     never half deleted; junctions and links inside are unlinked, never followed; read-only files are
-    deleted too. What cannot be deleted from the trash is reported, with its error.
+    deleted too. What cannot be deleted from the trash is reported, with its error. A trash (or .shipyard)
+    that resolves outside deploy_to is refused before anything is moved or deleted.
     Fails loudly when `current` is not a junction: retention could not tell which release is live.
 #>
 [CmdletBinding()]
@@ -23,6 +24,7 @@ if (Test-Entry $currentPath) {
 }
 $releases = Join-Path $DeployTo 'releases'
 $trash = Join-Path $DeployTo '.shipyard\trash'
+Assert-Inside $trash @($DeployTo) 'empty the trash' -Follow  # everything in it is deleted: never through a link out
 $null = [IO.Directory]::CreateDirectory($trash)
 $removed = @()
 $kept = @()

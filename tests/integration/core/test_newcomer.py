@@ -119,6 +119,10 @@ def test_ci_test_sets_up_with_debians_python_from_a_clean_clone(tmp_path):
                                      capture_output=True, text=True).stdout.strip()
     quick = sh(repo, env, ".venv/bin/pytest -q -p no:cacheprovider tests/unit/core/test_config_errors.py")
     assert quick.returncode == 0, quick.stdout[-2000:]
+    # the core suite without the browser: Chromium left out of the install, its tests not run
+    core = sh(repo, env, "ci/test --no-browser -p no:cacheprovider --collect-only tests/integration/report/test_report_chromium.py")
+    assert "--no-browser: Chromium is left out" in core.stdout, core.stdout[-2000:] + core.stderr[-2000:]
+    assert re.search(r"no tests collected \(\d+ deselected\)", core.stdout), core.stdout[-2000:]
 
 
 NOT_INSTALLED = [p for p in ("cowsay", "sl", "fortune-mod", "bsdgames")

@@ -6,8 +6,12 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from deploy.db.compare import from_json, plan
+from deploy.db.connect import connect
 from deploy.db.deploy_step import rollback_blockers
+from deploy.db.postgres.introspect import introspect_catalog
 
 from db_live_helpers import live, sync, want
 
@@ -30,3 +34,19 @@ def test_rollback_blockers_name_contract_changes_between_catalogs(pg_url) -> Non
     expand = want(pg_url, "CREATE TABLE post (id integer PRIMARY KEY, legacy text, more text); "
                           "CREATE VIEW v AS SELECT id FROM post")
     assert rollback_blockers(expand.to_json(), old.to_json()) == []
+
+
+@pytest.mark.parametrize("autocommit", [False, True])
+def test_reading_the_catalog_leaves_the_sessions_settings_as_they_were(pg_url, autocommit: bool) -> None:
+    """The reader empties search_path and turns jit off for its queries, then gives both back."""
+    conn = connect(pg_url, autocommit=autocommit)
+    try:
+        conn.execute("SET search_path = pg_catalog, public")
+        conn.execute("SET jit = on")
+        if not autocommit:
+            conn.commit()
+        introspect_catalog(conn)
+        assert tuple(conn.execute("SELECT current_setting('search_path'), current_setting('jit')").fetchone()) == (
+            "pg_catalog, public", "on")
+    finally:
+        conn.close()

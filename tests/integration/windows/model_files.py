@@ -206,7 +206,9 @@ class FileVerbs:
                 (env / "Scripts").mkdir(parents=True)
                 (env / "Scripts" / "python.exe").write_text(f"venv of {Python}")
                 (env / "pyvenv.cfg").write_text(f"include-system-site-packages = {str(SystemSitePackages).lower()}\n")
-            _pip_install(self.local(ReleaseDir) / "wheelhouse", env / "Lib" / "site-packages")
+            wheelhouse = self.local(ReleaseDir) / "wheelhouse"
+            if (wheelhouse / "requirements.txt").is_file() or any(wheelhouse.glob("*.whl")):  # pip refuses nothing
+                _pip_install(wheelhouse, env / "Lib" / "site-packages")
             (env / ".shipyard-complete").write_text("done")
         deps = str(PureWindowsPath(ReleaseDir, ".deps"))
         self.assert_inside(deps, [ReleaseDir], "link")
@@ -287,6 +289,7 @@ class FileVerbs:
             raise ModelError(f"{current_path} is not a junction: retention cannot tell which release is live, nothing removed")
         current = self.current_id(DeployTo)
         trash = self.local(DeployTo) / ".shipyard" / "trash"
+        self.assert_inside(self.windows(trash), [DeployTo], "empty the trash", follow=True)
         trash.mkdir(parents=True, exist_ok=True)
         removed, kept = [], []
         for rid in ReleaseIds:
@@ -317,6 +320,7 @@ class FileVerbs:
         path = self.local(Path)
         if Action == "append":
             path.parent.mkdir(parents=True, exist_ok=True)
+            self.assert_inside(Path, [str(PureWindowsPath(Path).parent)], "append to", follow=True)
             with open(path, "a", encoding="utf-8") as f:
                 f.write(json.dumps(json.loads(Entry), separators=(",", ":")) + "\n")
             return {"appended": 1}

@@ -189,7 +189,9 @@ class HostVerbs:
             raise ModelError(f"health check {Url} failed after 3 attempts: {problem or 'HTTP 500'}")
         return {"url": Url, "status": 200, "attempts": 1}
 
-    def do_facts(self, DeployTo: str, rest: bytes) -> dict:
+    def do_facts(self, DeployTo: str, rest: bytes, ProbeLongPath: bool = True) -> dict:
+        if not ProbeLongPath:
+            return {**self.host_facts.facts, "long_paths": False, "long_path_error": "not probed"}
         return dict(self.host_facts.facts)
 
     def do_doctor(self, DeployTo: str, rest: bytes, SitePath: str = "") -> dict:

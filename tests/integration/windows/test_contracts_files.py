@@ -245,7 +245,34 @@ def test_retention_unlinks_a_linked_release_and_reports_what_it_cannot_delete(op
     assert len(ops.left_in_trash) == 1 and "manage.py" in ops.left_in_trash[0] and "failed after 7 attempt(s)" in ops.left_in_trash[0]
 
 
+@pytest.mark.parametrize("linked", [".shipyard/trash", ".shipyard"])
+def test_retention_never_empties_a_trash_that_resolves_outside(ops, fs, outside, tmp_path, linked):
+    """Everything in the trash is deleted: a trash (or .shipyard) that is a junction to elsewhere
+    would have emptied that directory. Refused before any release is moved."""
+    for rid, marker in [(RID1, "one"), (RID2, "two")]:
+        release(ops, tmp_path, rid, marker)
+    ops.switch(RID2)
+    (fs / ".shipyard" / "trash").mkdir(parents=True, exist_ok=True)
+    moved = fs / linked
+    os.rename(moved, tmp_path / "aside")
+    moved.symlink_to(outside, target_is_directory=True)
+    with pytest.raises(ScriptFailed, match=r"refusing to empty the trash .*trash: it resolves to C:\\Windows\\System32"):
+        ops.remove_releases([RID1])
+    assert sorted(os.listdir(outside)) == ["drivers.sys"] and (outside / "drivers.sys").read_text() == "precious"
+    assert (fs / "releases" / RID1 / "release.json").is_file()  # nothing moved either
+
+
 def test_journal_appends_and_reads(ops):
     ops.append_journal({"action": "deploy", "outcome": "ok"})
     ops.append_journal({"action": "rollback", "outcome": "ok", "note": "caf\u00e9"})
     assert [e["action"] for e in ops.read_journal()] == ["deploy", "rollback"] and ops.read_journal()[1]["note"] == "caf\u00e9"
+
+
+def test_journal_refuses_to_append_through_a_link(ops, fs, outside):
+    journal = fs / ".shipyard" / "journal.jsonl"
+    journal.parent.mkdir(parents=True, exist_ok=True)
+    journal.unlink(missing_ok=True)
+    journal.symlink_to(outside / "drivers.sys")
+    with pytest.raises(ScriptFailed, match=r"refusing to append to .*journal.jsonl: it resolves to C:\\Windows\\System32\\drivers.sys"):
+        ops.append_journal({"action": "deploy", "outcome": "ok"})
+    assert (outside / "drivers.sys").read_text() == "precious"

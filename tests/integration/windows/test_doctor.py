@@ -31,6 +31,7 @@ def test_healthy_windows_host_passes_but_basic_over_http_is_flagged(windows_host
     assert checks["account"].detail == "CORP\\deployer (domain, administrator)"
     names = [n for n, _ in windows_host.model.calls]
     assert names == ["facts", "doctor"] and windows_host.fake.verbs[-1] == "Delete"
+    assert windows_host.model.calls[0][1]["ProbeLongPath"] is True  # doctor probes a real long path
 
 
 def test_windows_problems_each_have_a_fix(windows_host):

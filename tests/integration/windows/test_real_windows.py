@@ -19,7 +19,7 @@ from deploy.errors import CommandTimeout
 from deploy.release.layout import Layout
 from deploy.release.windows import WindowsHostOps
 from deploy.transport import open_transport
-from deploy.transport.powershell import ScriptFailed
+from deploy.transport.powershell import ScriptFailed, parse_answer
 from tests.integration.windows.test_hostops_e2e import RID1, RID2, make_artifact
 
 SECRETS = {"WINDOWS_PASSWORD": "SHIPYARD_WINDOWS_PASSWORD"}
@@ -54,6 +54,16 @@ def real_ops(request):
 def test_real_facts(real_ops):
     facts = real_ops.facts()
     assert facts.is64_process and facts.tar
+
+
+def test_real_warnings_and_host_output_stay_off_the_answer_line(real_ops):
+    """A warning or Write-Host inside a step: the answer is still the one JSON line on stdout and the
+    records reach stderr (powershell.exe prints them on a redirected stdout otherwise, PowerShell #7989)."""
+    script = ("[CmdletBinding()]\nparam()\nWrite-Warning 'w1'\nWrite-Host 'h1'\n"
+              "Write-Information 'i1' -InformationAction Continue\nreturn [ordered]@{ done = 1 }\n")
+    result = real_ops.transport.run_powershell(script, {}, timeout=120, step="probe", label="probe")
+    assert parse_answer(result, "probe").data == {"done": 1}
+    assert "WARNING: w1" in result.stderr and "INFORMATION: h1" in result.stderr and "INFORMATION: i1" in result.stderr
 
 
 def test_real_deploy_switch_retention(real_ops, tmp_path):

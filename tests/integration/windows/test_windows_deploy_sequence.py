@@ -53,6 +53,7 @@ def test_deploy_rollback_and_switch_back_follow_the_documented_sequences(iis_sit
     model = win.model
     repo.invoke("build", "deploy", "--env", "win")
     assert calls_since(win, 0) == documented("first deploy")
+    assert [p["ProbeLongPath"] for n, p in model.calls if n == "facts"] == [False]  # the disk check writes nothing
     first = windows_current(win)
     assert model.serving_problem("http://localhost/health/") == ""  # pool started, FastCGI -> current\.deps python
     python = model.handlers["shipsite"]["Shipyard-Django"].split("|")[0]

@@ -104,3 +104,29 @@ def test_a_remote_host_without_deploy_to_gets_an_absolute_default(tmp_path):
     env = cfg.environment("a")
     roots = [env.host_deploy_to(h) for h in env.hosts]
     assert roots == ["/var/www/shop", "C:\\Shipyard\\shop", str(tmp_path / ".shipyard" / "local")]
+
+
+
+def missing_secret_error(var: str) -> str:
+    env = parse(f'[env.x]\nsecrets = {{ API_KEY = "{var}" }}\n', "shipyard.toml").env["x"]
+    with pytest.raises(ConfigError) as caught:
+        env.load_secrets({})
+    return str(caught.value)
+
+
+@pytest.mark.parametrize("pasted", ["sk_live_4eC39HqLyjWDarjtT1zdp7dc", "AKIAIOSFODNN7EXAMPLE",
+                                    "ghp_16C7e42F292c6912E7710c838347Ae178B4a", "xoxb_1234567890_abcdefghij"])
+def test_an_api_key_pasted_where_the_variable_name_belongs_is_never_echoed(pasted):
+    message = missing_secret_error(pasted)
+    assert pasted not in message and "secrets.API_KEY" in message and "not shown" in message
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,40}", fullmatch=True))
+def test_a_missing_secrets_variable_is_named_only_when_it_reads_as_an_exported_name(var):
+    """Shown: upper case, digits and `_` (what shells export), unless it is a long run of capitals
+    and digits without `_` (an AWS key id). Anything with a lower-case letter is not shown."""
+    exported = all(c.isupper() or c.isdigit() or c == "_" for c in var) and not var[0].isdigit()
+    key_like = "_" not in var and len(var) >= 16 and not var.isalpha()
+    named = f"environment variable {var} is not set" in missing_secret_error(var)
+    assert named == (exported and not key_like)

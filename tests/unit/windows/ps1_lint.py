@@ -159,3 +159,17 @@ def _hash_keys(literal: Node) -> set[str]:
     body = next(c for c in literal.children if c.type == "hash_literal_body")
     return {next(k for k in entry.children if k.type == "key_expression").text.decode()
             for entry in body.children if entry.type == "hash_entry"}
+
+
+def piped_stream_merges(source: str, marker: str) -> list[tuple[set[str], str]]:
+    """For each pipeline whose first command contains `marker` and pipes into another command: the
+    streams that command merges into the output (`3>&1` -> "3") and the text of what it pipes into."""
+    root = PARSER.parse(source.encode("utf-8")).root_node
+    found = []
+    for chain in walk(root):
+        commands = [c for c in chain.children if c.type == "command"] if chain.type == "pipeline_chain" else []
+        if len(commands) < 2 or marker not in commands[0].text.decode():
+            continue
+        merges = {n.text.decode()[0] for n in walk(commands[0]) if n.type == "merging_redirection_operator"}
+        found.append((merges, commands[1].text.decode()))
+    return found

@@ -132,6 +132,14 @@ def test_mixed_blocks_and_plain_text():
     assert clean_stderr("warning: plain\r\n" + text).startswith("warning: plain\nRemove-Item")
 
 
+def test_plain_lines_after_a_clixml_document_are_kept():
+    """The bootstrap writes warning records as plain lines; powershell.exe's progress CLIXML came first."""
+    raw = PROGRESS_ONLY + "WARNING: the module is deprecated\r\n" + ERRORS + "INFORMATION: done\r\n"
+    assert clean_stderr(raw) == ("WARNING: the module is deprecated\nRemove-Item : Access to the path 'C:\\a' is "
+                                 "denied.\nAt line:1 char:1\nINFORMATION: done")
+    assert clean_stderr(PROGRESS_ONLY + "\r\n") == ""
+
+
 def test_broken_clixml_is_kept_verbatim():
     assert clean_stderr("#< CLIXML\r\n<Objs><S S=\"Error\">unterminated") == '<Objs><S S="Error">unterminated'
 

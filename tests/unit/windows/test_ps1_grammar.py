@@ -6,11 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings, strategies as st
 
-from deploy.transport.powershell import BOOTSTRAP, LIBRARY, SCRIPTS_DIR, command_script, hook_invocation
+from deploy.transport.powershell import BOOTSTRAP, LIBRARY, SCRIPTS_DIR, command_script, hook_invocation, quote
 from deploy.transport.ps1_answers import SCHEMAS
 from tests.unit.windows.ps1_lint import (
-    answer_shapes, command_names, library_problems, structure_problems, syntax_problems, unknown_commands,
+    PARSER, answer_shapes, command_names, library_problems, piped_stream_merges, structure_problems,
+    syntax_problems, unknown_commands, walk,
 )
 
 SCRIPTS = sorted(SCRIPTS_DIR.glob("*.ps1"))
@@ -71,6 +73,56 @@ def test_answer_shape_check_can_fail():
 @pytest.mark.parametrize("name", GENERATED)
 def test_generated_script_parses(name):
     assert syntax_problems(GENERATED[name]) == []
+
+
+def test_the_bootstrap_keeps_warnings_and_information_off_stdout():
+    """powershell.exe's console host prints warning, verbose, debug and information records on a
+    redirected stdout (PowerShell #7989): one cmdlet's WARNING line beside the answer would break the
+    one-JSON-line protocol. The script runs with streams 3-6 merged into its output, and every such
+    record goes to stderr; only the last real object becomes the answer's data."""
+    [(merged, sink)] = piped_stream_merges(BOOTSTRAP, "$shipyardText")
+    assert merged == {"3", "4", "5", "6"}
+    assert sink.startswith("ForEach-Object") and "[Console]::Error.WriteLine" in sink
+    assert "InformationalRecord" in sink and "InformationRecord]" in sink  # warning/verbose/debug; information
+    assert "[Console]::Out" not in sink and "$shipyardAnswer.data = $_" in sink
+
+
+def test_the_stream_check_can_fail():
+    [(merged, _)] = piped_stream_merges(BOOTSTRAP.replace(" 3>&1", ""), "$shipyardText")
+    assert merged == {"4", "5", "6"}
+    unpiped = BOOTSTRAP.replace(" 3>&1 4>&1 5>&1 6>&1 | ForEach-Object {", " 3>&1 4>&1 5>&1 6>&1\n$null = {")
+    assert piped_stream_merges(unpiped, "$shipyardText") == []
+
+
+def invoked_arguments(script: str) -> list[str]:
+    """The arguments of the one `& ...` command in `script`, as the grammar splits them."""
+    [command] = [n for n in walk(PARSER.parse(script.encode("utf-8")).root_node)
+                 if n.type == "command" and n.text.decode().startswith("& ")]
+    elements = next(c for c in command.children if c.type == "command_elements")
+    return [c.text.decode() for c in elements.children if c.type != "command_argument_sep"]
+
+
+ANY_TEXT = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=40)
+
+
+@settings(max_examples=300, deadline=None)
+@given(ANY_TEXT)
+def test_any_argument_env_value_and_cwd_stay_one_literal_each(text):
+    """Adversarial: whatever the text (quotes, typographic quotes, `$`, backticks, `;`, newlines), an ad-hoc
+    command's argv, environment value and working dir parse, by the PowerShell grammar, as exactly the
+    literals quote() made: no argument split, nothing injected."""
+    script = command_script(["C:\\p.exe", text, "--x=1"], {"V": text}, text)
+    assert syntax_problems(script) == []
+    assert invoked_arguments(script) == [quote(text), quote("--x=1")]
+    assert command_names(script) == (["set-location"] if text else [])  # nothing smuggled in by the value or dir
+
+
+def test_the_argument_check_can_fail():
+    unquoted = command_script(["C:\\p.exe", "a", "b"], None, None).replace("'a' 'b'", "'a b'")
+    assert invoked_arguments(unquoted) == ["'a b'"] != [quote("a"), quote("b")]
+    assert syntax_problems("& 'C:\\p.exe' '" + "it's" + "'\n")  # an undoubled quote does not parse
+    smuggled = command_script(["C:\\p.exe"], {"V": "x"}, None).replace("'x'", "'x'; Remove-Item C:\\; 'y'")
+    assert command_names(smuggled) == ["remove-item"]
 
 
 def test_argv_quoting_avoids_the_flag_value_false_positive():
