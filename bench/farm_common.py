@@ -151,12 +151,18 @@ def run(bench: Bench, env: EnvConfig, command: str = "deploy", to: str | None = 
                      self_cpu() - cpu0)
 
 
-def sshd_cpu(lab: farm.Lab) -> dict[str, float]:
-    """CPU seconds used under each host's listening sshd, reaped children included (utime+stime+cutime+cstime)."""
+def sshd_cpu(lab: farm.Lab, settle: float = 10.0) -> dict[str, float]:
+    """CPU seconds used under each host's listening sshd, reaped children included (utime+stime+cutime+cstime).
+    A connection's CPU reaches the listener only once that connection's sshd has exited and been
+    reaped, which happens just after the client closes: wait (up to `settle` s) for every one to go,
+    else a run that used one connection per host reads as 0."""
     out = {}
     tick = os.sysconf("SC_CLK_TCK")
     for host in lab.hosts:
         pid = read_pid(host.root / "sshd.pid")
+        deadline = time.monotonic() + settle
+        while Path(f"/proc/{pid}/task/{pid}/children").read_text().split() and time.monotonic() < deadline:
+            time.sleep(0.05)
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         out[host.name] = sum(int(x) for x in fields[11:15]) / tick
     return out

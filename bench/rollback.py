@@ -20,7 +20,7 @@ def main() -> None:
     hosts = parser.parse_args().hosts
     with bench_lab(hosts) as bench:
         print(f"{'case':<40} {'wall s':>7} {'s/host':>7} {'vs deploy':>9} {'restart+health s/host':>22} "
-              f"{'rest s/host':>11} {'commands/host':>13}")
+              f"{'rest s/host':>11}  remote commands per host per stage")
         for batch in (1, "100%"):
             env = bench.env(rollout=RolloutConfig(batch=batch, drain="haproxy"))
             assert run(bench, env).error is None
@@ -32,9 +32,9 @@ def main() -> None:
                 service = service_seconds(r) / hosts
                 per_host = r.wall / hosts if batch == 1 else r.wall
                 rest = per_host - (service if batch == 1 else service_seconds(r, slowest=True))
-                commands = sum(r.commands_per_host().values())
+                stages = " ".join(f"{k[:5]}={v:g}" for k, v in r.commands_per_host().items())
                 print(f"{name:<40} {r.wall:7.2f} {r.wall / hosts:7.2f} {r.wall / deployed.wall:9.2f} {service:22.2f} "
-                      f"{rest:11.2f} {commands:13.0f}")
+                      f"{rest:11.2f}  {stages}")
         print("rest s/host: wall per host (batch 1) or wall (all at once) less the restart and health steps "
               "(their mean, or the slowest host's): the rollback's own cost, goal <= 1 s.")
 

@@ -97,6 +97,13 @@ class SimHostOps(HostOps):
         self._cost(artifact.stat().st_size / self.lat.bytes_per_s)
         return "sim.tgz"
 
+    def clean_leftovers(self) -> None:
+        self._cost()
+
+    def disk_space(self, env_key: str) -> tuple[int, bool]:
+        self._cost()
+        return 1 << 40, False
+
     def facts(self, python, env_keys) -> dict[str, Any]:
         self._cost()
         return {"platform": native_platform(), "envs": []}

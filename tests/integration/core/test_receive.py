@@ -88,7 +88,9 @@ BASE = {f"app/pkg{i // 10}/m{i}.py": f"# module {i}\n" * (i + 1) for i in range(
 def test_whole_artifact_then_delta_links_unchanged_files_and_ships_only_changes(ops, tmp_path):
     a1, sha1, m1 = build(tmp_path, "v1", BASE, {"app/latest": "pkg0/m1.py"})
     s1 = Shipments(a1, sha1, m1)
+    commands = ops.transport.commands
     first = send_release(ops, s1, upload("20260101-000001-aaaaaaa", s1), "")
+    assert ops.transport.commands - commands == 1  # stream, unpack, verify, index, rename: one remote command
     assert first["written"] == len(m1["files"]) and first["linked"] == 0
     rel1 = ops.layout.release("20260101-000001-aaaaaaa")
     assert payload(rel1) == payload(str(tmp_path / "staging-v1"))
@@ -99,7 +101,9 @@ def test_whole_artifact_then_delta_links_unchanged_files_and_ships_only_changes(
     a2, sha2, m2 = build(tmp_path, "v2", changed, {"app/latest": "pkg0/m2.py"})
     s2 = Shipments(a2, sha2, m2)
     before = tree_of(rel1)
+    commands = ops.transport.commands
     second = send_release(ops, s2, upload("20260101-000002-bbbbbbb", s2, "20260101-000001-aaaaaaa"), sha1)
+    assert ops.transport.commands - commands == 1  # the delta too (the previous manifest came from dist/)
     rel2 = ops.layout.release("20260101-000002-bbbbbbb")
     assert payload(rel2) == payload(str(tmp_path / "staging-v2"))
     assert tree_of(rel1) == before  # nothing written through the links

@@ -63,3 +63,25 @@ def test_mixed_environment_rolls_and_reverts_together(mixed):
     assert sorted(rollbacks) == ["linux1", "win1"]
     start = next(e for e in map(json.loads, events.read_text().splitlines()) if e["kind"] == "run.start")
     assert start["batches"] == [["linux1"], ["win1"]]
+
+
+READ_ONLY_VERBS = {"facts", "releases", "doctor", "file_hash", "get_file", "health"}
+
+
+@pytest.mark.slow
+def test_linux_wheels_for_a_windows_host_stop_the_deploy_before_any_host_is_touched(mixed):
+    """A binary wheel built for Linux (MarkupSafe's manylinux wheel, which the controller's bundle
+    installs happily) cannot serve the Windows host: the deploy is refused naming win1 and the
+    wheel while neither host has been written to, the POSIX one included."""
+    repo, win = mixed
+    requirements = repo.root / "site" / "requirements.txt"
+    requirements.write_text(requirements.read_text() + "MarkupSafe==3.0.3\n")
+    repo.commit("a Linux binary wheel")
+    proc = repo.invoke("build", "deploy", "--env", "mixed", check=False)
+    assert proc.returncode != 0, proc.stdout + proc.stderr
+    assert "win1: a Windows host cannot install the wheelhouse's markupsafe-3.0.3-cp311-cp311-manylinux" in proc.stderr
+    assert "Traceback" not in proc.stdout + proc.stderr
+    linux_root = repo.root / ".shipyard" / "mixed"
+    assert not linux_root.exists() or not any(linux_root.iterdir()), sorted(linux_root.rglob("*"))
+    assert {name for name, _ in win.model.calls} <= READ_ONLY_VERBS, win.model.calls
+    assert not win.model.local(win.deploy_to).exists() or not any(win.model.local(win.deploy_to).iterdir())
