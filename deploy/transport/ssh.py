@@ -8,6 +8,7 @@ secrets can travel on it. With `sudo`/`become`, commands run through
 
 from __future__ import annotations
 
+import contextlib
 import os
 import select
 import shlex
@@ -137,7 +138,8 @@ class SshTransport(Transport):
         except (paramiko.SSHException, EOFError, OSError) as e:
             raise TransportError(self.name, f"connection to {self._where} lost: {said(e)}") from None
         finally:
-            chan.close()
+            with contextlib.suppress(paramiko.SSHException, EOFError, OSError):  # a dead link cannot say goodbye
+                chan.close()
         if rc == -1:
             raise TransportError(self.name, f"connection to {self._where} lost while running a command")
         result = Result(self.name, command, rc, out.decode("utf-8", "replace"), err.decode("utf-8", "replace"),
