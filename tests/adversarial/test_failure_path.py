@@ -7,7 +7,6 @@ never loses the one `invoke rollback` would go back to."""
 from __future__ import annotations
 
 import json
-import os
 import socket
 import subprocess
 import time

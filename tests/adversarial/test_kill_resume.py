@@ -6,7 +6,6 @@ that release is complete against its manifest, and the journal's last word agree
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
