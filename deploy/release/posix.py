@@ -218,9 +218,10 @@ class PosixHostOps(HostOps):
         return out.stdout.split() if out.rc == 0 else []
 
     def append_journal(self, entry: dict[str, Any]) -> None:
-        """Journal lines may quote command output: the file is 0600."""
+        """Journal lines may quote command output: the file is 0600, and never a link out of .shipyard/."""
         j = q(self.layout.journal)
-        self.sh(f"umask 077; mkdir -p {q(self.layout.meta)}; cat >> {j}; chmod 600 {j}", stdin=_json_line(entry))
+        self.sh(f"umask 077; mkdir -p {q(self.layout.meta)}\n{inside(self.layout.journal, self.layout.meta)}"
+                f"cat >> {j}; chmod 600 {j}", stdin=_json_line(entry))
 
     def read_journal(self) -> list[dict[str, Any]]:
         out = self.sh(f"cat {q(self.layout.journal)} 2>/dev/null || true").stdout

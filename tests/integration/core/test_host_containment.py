@@ -52,6 +52,18 @@ def test_set_status_never_writes_through_a_release_json_link(world):
     assert (outside / "file.json").read_text() == "{}"
 
 
+def test_the_journal_is_never_appended_through_a_link(world, tmp_path):
+    ops, _rel, outside = world
+    ops.append_journal({"action": "deploy", "outcome": "ok"})
+    journal = tmp_path / "site" / ".shipyard" / "journal.jsonl"
+    assert oct(journal.stat().st_mode & 0o777) == "0o600" and len(ops.read_journal()) == 1
+    journal.unlink()
+    os.symlink(outside / "file.json", journal)
+    with pytest.raises(ContainmentError):
+        ops.append_journal({"action": "deploy", "outcome": "ok"})
+    assert (outside / "file.json").read_text() == "{}" and oct((outside / "file.json").stat().st_mode & 0o777) != "0o600"
+
+
 def test_write_files_never_writes_through_a_link(world):
     ops, rel, outside = world
     before = snapshot(outside)
