@@ -64,6 +64,25 @@ stdout_logfile = %(here)s/{program}.log
 """
 
 
+# Run by the host's Python: argv[1] is the directory, stdin {path: text}; prints each path it changed.
+WRITE_CHANGED = """\
+import json, os, sys
+os.makedirs(sys.argv[1], mode=0o700, exist_ok=True)
+for path, text in json.load(sys.stdin).items():
+    data = text.encode()
+    try:
+        with open(path, "rb") as f:
+            if f.read() == data:
+                continue
+    except OSError:
+        pass
+    fd = os.open(path + ".tmp", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+    os.replace(path + ".tmp", path)
+    print(path)
+"""
+
 class ManagedSupervisor:
     """supervisord + one gunicorn program serving deploy_to/current."""
 
@@ -115,21 +134,21 @@ class ManagedSupervisor:
     def running(self) -> bool:
         return self._ctl("pid").stdout.strip().isdigit()
 
-    def _write(self, path: str, text: str) -> bool:
-        """Write `path` (0600) unless it already holds `text`; True when it changed."""
-        out = self.ops.transport.run(
-            f"umask 077; mkdir -p {q(self.dir)}; cat > {q(path)}.tmp && "
-            f"if cmp -s {q(path)}.tmp {q(path)}; then rm -f {q(path)}.tmp; else mv -f {q(path)}.tmp {q(path)}; echo changed; fi",
-            timeout=self.timeout, stdin=text.encode())
-        return "changed" in out.stdout
+    def _write(self, files: dict[str, str]) -> set[str]:
+        """Write each file (0600) that does not already hold its text, in one round trip; the
+        texts (the launcher's secrets among them) travel on stdin. Returns the paths changed."""
+        out = self.ops.transport.run([self.python, "-c", WRITE_CHANGED, self.dir], timeout=self.timeout,
+                                     stdin=json.dumps(files).encode())
+        return set(out.stdout.splitlines())
 
     def ensure_running(self, secrets: dict[str, Secret]) -> bool:
         """Write the config, the keeper and the (0600, it holds secrets) launcher; start supervisord,
         or restart the program when its launcher (settings, environment) changed. True when the
         program was (re)started by this call."""
-        self._write(self.conf, self.render())
-        self._write(f"{self.dir}/{KEEPER}", (Path(__file__).parent / KEEPER).read_text(encoding="utf-8"))
-        relaunch = self._write(f"{self.dir}/{self.settings.program}.run", self.launcher(secrets))
+        launcher = f"{self.dir}/{self.settings.program}.run"
+        changed = self._write({self.conf: self.render(), launcher: self.launcher(secrets),
+                               f"{self.dir}/{KEEPER}": (Path(__file__).parent / KEEPER).read_text(encoding="utf-8")})
+        relaunch = launcher in changed
         if self.running():
             if self.settings.program in self._ctl("update").stdout:  # "web: updated process group"
                 return True
@@ -161,7 +180,7 @@ class ManagedSupervisor:
         else:
             self._ctl("signal", "HUP", program, check=True)
             how = f"{program}: HUP, new workers on the new code"
-        self._write(f"{self.dir}/{program}.runtime", runtime)
+        self._write({f"{self.dir}/{program}.runtime": runtime})
         running, seen = wait_until(lambda: ((state := self.status()) == "RUNNING", state), self.timeout, 0.2)
         if not running:  # supervisorctl's own words: FATAL, BACKOFF, EXITED...
             raise StepFailed(self.host.name, "restart", f"{program}: {seen} after {how}")
