@@ -48,6 +48,7 @@ class FileContent(Data):
 class Unpacked(Data):
     release_dir: str
     files: int
+    verified: int  # files checked against the manifest (size and sha256) before the rename
 
 
 class Link(Data):

@@ -6,14 +6,18 @@
     tar cmdlet. Where tar.exe is missing the controller sends a .zip instead, read with .NET's
     System.IO.Compression. Entries are checked first: absolute paths, drive letters, '..' segments, links
     and special files are refused, so nothing can land outside the release dir. Extraction goes to a
-    temp dir that is renamed into place.
+    temp dir, whose tree is then checked against the artifact's manifest.json (every file's size and
+    sha256; a file missing, one it does not name, or a reparse point refused; Omit names the top-level
+    folders the controller left out, the wheelhouse of a host that gets a dependency bundle) before
+    it is renamed into place.
 #>
 [CmdletBinding()]
 param(
     [Parameter(Mandatory = $true)][string]$Archive,
     [Parameter(Mandatory = $true)][ValidatePattern('^[0-9a-f]{64}$')][string]$Sha256,
     [Parameter(Mandatory = $true)][string]$ReleaseDir,
-    [string]$Info = '{}'
+    [string]$Info = '{}',
+    [ValidateSet('wheelhouse')][string[]]$Omit = @()
 )
 Set-StrictMode -Version Latest
 $ErrorActionPreference = 'Stop'
@@ -65,6 +69,8 @@ try {
     foreach ($required in @('app', 'manifest.json')) {
         if (-not (Test-Path -LiteralPath (Join-Path $temp $required))) { throw "artifact has no $required at its root" }
     }
+    $manifest = Read-JsonFile (Join-Path $temp 'manifest.json')
+    $verified = Assert-TreeMatches $temp (Get-ExpectedFiles $manifest $Omit) @('manifest.json') 'unpack'
     $record = [ordered]@{}
     ($Info | ConvertFrom-Json).PSObject.Properties | ForEach-Object { $record[$_.Name] = $_.Value }
     $record['id'] = Split-Path -Leaf $ReleaseDir
@@ -84,4 +90,4 @@ catch {
     throw $failure
 }
 $files = @(Get-ChildItem -LiteralPath $ReleaseDir -Recurse -File -Force).Count
-return [ordered]@{ release_dir = $ReleaseDir; files = $files }
+return [ordered]@{ release_dir = $ReleaseDir; files = $files; verified = $verified }

@@ -14,6 +14,7 @@ import zipfile
 from pathlib import Path, PureWindowsPath
 
 from tests.integration.windows.model_base import IN_USE, RELEASE_ID, ModelError, retry_failure
+from tests.integration.windows.model_tree import assert_tree_matches, expected_files, read_json_file
 
 ATTEMPTS = 7  # Invoke-WithRetry's attempts before it gives up
 
@@ -135,7 +136,8 @@ class FileVerbs:
             raise ModelError(f"{Path} is {len(data)} bytes; fetch files over {MaxBytes} bytes over SMB")
         return {"content": base64.b64encode(data).decode(), "sha256": _sha256(data), "bytes": len(data)}
 
-    def do_unpack(self, Archive: str, Sha256: str, ReleaseDir: str, rest: bytes, Info: str = "{}") -> dict:
+    def do_unpack(self, Archive: str, Sha256: str, ReleaseDir: str, rest: bytes, Info: str = "{}",
+                  Omit: list[str] = ()) -> dict:
         actual = _sha256(self.local(Archive).read_bytes())
         if actual != Sha256:
             raise ModelError(f"artifact sha256 mismatch: got {actual}, expected {Sha256}")
@@ -149,13 +151,16 @@ class FileVerbs:
             for required in ("app", "manifest.json"):
                 if not (self.local(temp) / required).exists():
                     raise ModelError(f"artifact has no {required} at its root")
+            manifest = read_json_file(self.local(temp) / "manifest.json")
+            verified = assert_tree_matches(self.local(temp), expected_files(manifest, list(Omit)), ["manifest.json"], "unpack")
             record = {"artifact_sha256": actual, **json.loads(Info), "id": PureWindowsPath(ReleaseDir).name, "status": "pending"}
             (self.local(temp) / "release.json").write_text(json.dumps(record))
             self.move(temp, ReleaseDir)
         except BaseException:
             self.remove_tree(self.local(temp))
             raise
-        return {"release_dir": ReleaseDir, "files": sum(1 for p in self.local(ReleaseDir).rglob("*") if p.is_file())}
+        files = sum(1 for p in self.local(ReleaseDir).rglob("*") if p.is_file())
+        return {"release_dir": ReleaseDir, "files": files, "verified": verified}
 
     def _extract(self, archive: str, target: Path) -> None:
         if archive.lower().endswith(".zip"):

@@ -28,10 +28,20 @@ from deploy.transport.powershell import BOOTSTRAP_COMMAND_LINE, ScriptFailed, lo
 RID1, RID2 = "20261125-141200-ab12cd3", "20261125-151200-ef45678"
 
 
-def make_artifact(path: Path, marker: str, extra: dict[str, bytes] | None = None) -> str:
+def make_artifact(path: Path, marker: str, extra: dict[str, bytes] | None = None,
+                  unlisted: dict[str, bytes] | None = None, listed: dict[str, bytes] | None = None,
+                  omit: tuple[str, ...] = ()) -> str:
+    """An artifact whose manifest.json names each payload file's size and sha256 (hashlib, not
+    Shipyard's writer), `extra` files included. Planted mismatches: `unlisted` files go into the
+    tarball only; `listed` ones into the manifest only (a name it lacks, or other contents).
+    `omit`: top-level folders the manifest names but the tarball leaves out (a payload)."""
     files = {"app/manage.py": b"print('hi')\n", "app/site/version.txt": marker.encode(),
-             "wheelhouse/requirements.txt": b"django\n", "static/site.css": b"body{}\n",
-             "manifest.json": json.dumps({"revision": marker}).encode(), **(extra or {})}
+             "wheelhouse/requirements.txt": b"django\n", "static/site.css": b"body{}\n", **(extra or {})}
+    named = {**files, **(listed or {})}
+    manifest = {"revision": marker, "files": {name: {"size": len(data), "sha256": hashlib.sha256(data).hexdigest(),
+                                                     "mode": "0644"} for name, data in named.items()}}
+    files = {name: data for name, data in files.items() if name.split("/")[0] not in omit}
+    files = {**files, "manifest.json": json.dumps(manifest).encode(), **(unlisted or {})}
     with tarfile.open(path, "w:gz") as tar:
         for name, data in files.items():
             info = tarfile.TarInfo(name)

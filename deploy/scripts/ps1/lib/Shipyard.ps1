@@ -228,3 +228,53 @@ function Invoke-AppCmd([string[]]$AppCmdArguments, [switch]$AllowFailure) {
         return $ran.stdout
     } "appcmd $($AppCmdArguments[0]) $($AppCmdArguments[1])"
 }
+
+# A JSON file of any size as dictionaries and arrays: ConvertFrom-Json in Windows PowerShell 5.1 stops at 2 MB
+# (JavaScriptSerializer's default MaxJsonLength), and a manifest of a few thousand files passes that.
+function Read-JsonFile([string]$Path) {
+    Add-Type -AssemblyName System.Web.Extensions
+    $serializer = New-Object System.Web.Script.Serialization.JavaScriptSerializer
+    $serializer.MaxJsonLength = [int]::MaxValue
+    return , $serializer.DeserializeObject([IO.File]::ReadAllText($Path))
+}
+
+# The manifest's files (relative path -> size, sha256) less those under the top-level folders in $Omit.
+function Get-ExpectedFiles($Manifest, [string[]]$Omit) {
+    if (-not ($Manifest -is [System.Collections.IDictionary]) -or -not $Manifest.ContainsKey('files')) {
+        throw 'the manifest names no files'
+    }
+    $expected = New-Object 'System.Collections.Generic.Dictionary[string,object]'
+    foreach ($pair in $Manifest['files'].GetEnumerator()) {
+        if ($Omit -notcontains $pair.Key.Split('/')[0]) { $expected[$pair.Key] = $pair.Value }
+    }
+    return , $expected
+}
+
+# The tree under $Root holds exactly the files in $Expected (relative path with '/' -> size, sha256), besides the
+# $Extra names: each size and sha256 checked, a missing file, one the manifest does not name, or any junction,
+# symbolic link or other reparse point (followed by nothing here) refused. Returns the number of files checked.
+function Assert-TreeMatches([string]$Root, $Expected, [string[]]$Extra, [string]$What) {
+    $base = [IO.Path]::GetFullPath($Root).TrimEnd('\') + '\'
+    $seen = New-Object 'System.Collections.Generic.HashSet[string]'
+    $pending = New-Object 'System.Collections.Generic.Stack[string]'
+    $pending.Push($base)
+    while ($pending.Count -gt 0) {
+        foreach ($entry in [IO.Directory]::GetFileSystemEntries($pending.Pop())) {
+            $relative = $entry.Substring($base.Length).Replace('\', '/')
+            $attributes = [IO.File]::GetAttributes($entry)
+            if ($attributes -band [IO.FileAttributes]::ReparsePoint) { throw "${What}: refusing a link or reparse point in the tree: $relative" }
+            if ($attributes -band [IO.FileAttributes]::Directory) { $pending.Push($entry); continue }
+            if ($Extra -contains $relative) { continue }
+            if (-not $Expected.ContainsKey($relative)) { throw "${What}: $relative is not in the manifest" }
+            $want = $Expected[$relative]
+            $size = (New-Object System.IO.FileInfo $entry).Length
+            if ($size -ne [long]$want['size']) { throw "${What}: $relative is $size bytes, the manifest says $($want['size'])" }
+            $hash = (Get-FileHash -LiteralPath $entry -Algorithm SHA256).Hash.ToLowerInvariant()
+            if ($hash -ne $want['sha256']) { throw "${What}: $relative has sha256 $hash, the manifest says $($want['sha256'])" }
+            $null = $seen.Add($relative)
+        }
+    }
+    $missing = @($Expected.Keys | Where-Object { -not $seen.Contains($_) } | Sort-Object)
+    if ($missing.Count -gt 0) { throw "${What}: $($missing.Count) file(s) of the manifest missing, the first $($missing[0])" }
+    return $seen.Count
+}
