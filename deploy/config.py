@@ -277,6 +277,9 @@ class BuildConfig(Strict):
     collectstatic: bool = True
     settings_module: str | None = None
     wheel_cache: str = ".shipyard/cache/wheels"
+    # a win_amd64 dependency bundle per Windows Python the environments name (pip download from the
+    # index at build time); false: Windows hosts install the wheelhouse themselves, as before
+    windows_bundles: bool = True
 
 
 class ShipyardConfig(Strict):

@@ -103,12 +103,22 @@ class HostConfig(Strict):
     deploy_to: str | None = None
     python: str | None = None
     system_site_packages: bool = False  # Windows: the env sees the base interpreter's packages (pywin32)
+    # Windows: the X.Y of the host's Python, for which `invoke build` makes its win_amd64 dependency
+    # bundle (default: the controller's own); the deploy checks it against the host's real Python first
+    python_version: str | None = Field(default=None, pattern=r"^3\.\d{1,2}$")
     app_port: int | None = Field(default=None, ge=1, le=65535)
     winrm: WinRMOptions | None = None
     smb: SmbOptions | None = None
     psexec: PsExecOptions | None = None
     ssh: SshOptions | None = None
     haproxy_server: str | None = None
+
+    @model_validator(mode="after")
+    def _python_version_is_for_windows(self) -> "HostConfig":
+        if self.python_version is not None and not self.is_windows:
+            raise ValueError("python_version is for Windows hosts: a POSIX host's dependency bundle is built "
+                             "with the controller's Python and checked against the host's before the deploy")
+        return self
 
     @property
     def target(self) -> str:

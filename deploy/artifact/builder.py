@@ -11,13 +11,14 @@ import hashlib
 import json
 import os
 import socket
+import sys
 import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 
-from deploy.artifact import bundle, deps
+from deploy.artifact import bundle, deps, windeps
 from deploy.artifact.manifest import env_key, make_manifest
 from deploy.artifact.source import app_subdir, export_source, hooks_at
 from deploy.artifact.tarball import write_tarball
@@ -100,26 +101,47 @@ def is_dirty_build(vcs: Vcs, subdir: str, rev: str | None, revision: str, allow_
 
 
 def stage_dependencies(cfg: Loaded, staging: Path, log: Log) -> tuple[str | None, dict[str, Any], list[Path]]:
-    """wheelhouse/ from the cache, the dependency bundle (made beside the staging dir, published
+    """wheelhouse/ from the cache, the dependency bundles (made beside the staging dir, published
     into dist/deps/ with the artifact), then static/ via collectstatic. Returns the requirements
     sha256, {platform: bundle} and the bundle files to publish."""
     app, wheelhouse = staging / "app", staging / "wheelhouse"
     wheelhouse.mkdir()
     requirements = app / cfg.build.requirements if cfg.build.requirements else None
-    cached, bundles, made, tree = None, {}, [], None
+    cached, made, tree = None, [], None
     if requirements is not None and requirements.is_file():
         cached = deps.cached_wheels(requirements, wheel_cache_dir(cfg), log)
         log(f"wheelhouse: {len(deps.copy_wheels(cached, wheelhouse))} wheels")
         if any(cached.glob("*.whl")):
-            found, path = bundle.build_bundle(cached, env_key(wheelhouse), cfg.resolve(cfg.build.dist_dir),
-                                              staging.parent, log)
-            bundles[found["platform"]], made = found, [path]
             tree = bundle.installed_tree(cached, log)
+            made = dependency_bundles(cfg, requirements, cached, (tree, env_key(wheelhouse)), staging.parent, log)
     elif requirements is not None:
         log(f"wheelhouse: no {cfg.build.requirements} in app/, empty wheelhouse")
     if cfg.build.collectstatic and (app / "manage.py").is_file():
         deps.collectstatic(app, staging / "static", tree, cfg.build.settings_module, log)
-    return (hashlib.sha256(requirements.read_bytes()).hexdigest() if cached else None), bundles, made
+    bundles = {info["platform"]: info for info, _ in made}
+    return (hashlib.sha256(requirements.read_bytes()).hexdigest() if cached else None), bundles, [p for _, p in made]
+
+
+def windows_pythons(cfg: Loaded) -> list[str]:
+    """X.Y of each Windows host's Python in the config's environments (the controller's own when
+    a host names none); none when build.windows_bundles is off."""
+    if not cfg.build.windows_bundles:
+        return []
+    native = f"{sys.version_info.major}.{sys.version_info.minor}"
+    return sorted({h.python_version or native for env in cfg.all_envs().values() for h in env.hosts if h.is_windows})
+
+
+def dependency_bundles(cfg: Loaded, requirements: Path, cached: Path, native: tuple[Path, str], scratch: Path,
+                       log: Log) -> list[tuple[dict[str, Any], Path]]:
+    """The native bundle (`native`: its installed tree and the wheelhouse's env_key), plus one for
+    win_amd64 per Windows Python of the config (deploy.artifact.windeps)."""
+    dist = cfg.resolve(cfg.build.dist_dir)
+    made = [bundle.build_bundle(*native, bundle.native_platform(), dist, scratch, log)]
+    for version in windows_pythons(cfg):
+        wheels = windeps.windows_wheels(requirements, cached, wheel_cache_dir(cfg), version, log)
+        made.append(bundle.build_bundle(windeps.windows_tree(wheels, version, log), env_key(wheels),
+                                        windeps.windows_platform(version), dist, scratch, log))
+    return made
 
 
 def publish(staging: Path, path: Path, mtime: int) -> str:

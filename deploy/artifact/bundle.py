@@ -5,7 +5,8 @@ Hosts unpack; they never resolve or build. `invoke build` installs the wheelhous
 as PYTHONPATH, the way shared/envs/<key> was always used), once per wheel set and platform
 (cached beside the wheels), and writes it as `dist/deps/<key>.tar.gz` with a
 `deps-manifest.json` at its root. The key is the wheel set's env_key and the platform tag
-(`linux-x86_64-cpython-311`), so a redeploy with the same requirements ships nothing: a
+(`linux-x86_64-cpython-311`; Windows hosts' bundles are made by deploy.artifact.windeps and keyed
+the same way, `win-amd64-cpython-311`), so a redeploy with the same requirements ships nothing: a
 host that has shared/envs/<key> reuses it, after checking it still matches its manifest.
 Why a tree built here rather than an installer run on every host: bench/deps.py and
 docs/linux-farm.md ("Dependencies").
@@ -76,13 +77,12 @@ def write_bundle(tree: Path, text: str, dest: Path) -> None:
         os.replace(part, dest)
 
 
-def build_bundle(wheels: Path, env_key: str, dist: Path, scratch: Path, log: Log) -> tuple[dict[str, Any], Path]:
-    """The native platform's bundle for this wheel set and the file holding it: the one in
+def build_bundle(tree: Path, env_key: str, platform: str, dist: Path, scratch: Path,
+                 log: Log) -> tuple[dict[str, Any], Path]:
+    """The bundle of an installed wheel set for `platform` and the file holding it: the one in
     dist/deps/ when it is already there with this manifest, else a new one under `scratch`
     (moved into dist/ by `publish_bundle` once the artifact itself is published)."""
-    platform = native_platform()
     key = bundle_key(env_key, platform)
-    tree = installed_tree(wheels, log)
     text = deps_manifest(tree, key, platform, env_key)
     dest = dist / "deps" / f"{key}.tar.gz"
     if not dest.is_file() or not _holds(dest, text):

@@ -54,6 +54,8 @@ def env_key(wheelhouse: Path) -> str:
     """One id per set of wheels: the deploy engine installs dependencies once per env_key."""
     h = hashlib.sha256()
     for wheel in sorted(os.listdir(wheelhouse)) if wheelhouse.is_dir() else []:
+        if wheel.startswith("."):  # a wheel cache's .complete marker is not part of the set
+            continue
         h.update(f"{wheel} {sha256_file(wheelhouse / wheel)}\n".encode())
     return h.hexdigest()
 
