@@ -1,10 +1,11 @@
 """Dependency bundles in a deploy: which one each host needs, checked before any host is touched.
 
-A POSIX host reports its Python's platform tag (read-only, first thing in `starting`); the
-artifact must carry a bundle for it (deploy.artifact.bundle), and the bundle in dist/deps/
-must be the one the manifest names. A Windows host installs from the wheelhouse, so every
-wheel there must be for any platform or for Windows. A mismatch stops the deploy while every
-host is still untouched.
+Each host reports its Python's platform tag (read-only, first thing in `starting`: sh on a
+POSIX host, facts.ps1 on a Windows one); the artifact must carry a bundle for it
+(deploy.artifact.bundle, deploy.artifact.windeps), and the bundle in dist/deps/ must be the one
+the manifest names. Built without any Windows bundle (build.windows_bundles = false), a Windows
+host installs from the wheelhouse, so every wheel there must be for any platform or for Windows.
+A mismatch stops the deploy while every host is still untouched.
 """
 
 from __future__ import annotations
@@ -25,27 +26,43 @@ def bundles(ctx: "RunContext") -> dict[str, dict[str, Any]]:
     return ctx.manifest.get("deps") or {}
 
 
+def windows_bundles(ctx: "RunContext") -> dict[str, dict[str, Any]]:
+    return {platform: b for platform, b in bundles(ctx).items() if platform.startswith("win-")}
+
+
 def probe(ctx: "RunContext", t: "Target") -> None:
-    if bundles(ctx) and not t.host.is_windows:
-        t.facts = t.ops.facts(ctx.python(t.host), sorted({b["key"] for b in bundles(ctx).values()}))
+    keys = sorted({b["key"] for b in bundles(ctx).values()})
+    if t.host.is_windows and windows_bundles(ctx):
+        t.facts = t.ops.dependency_facts(ctx.python(t.host), keys)
+    elif bundles(ctx) and not t.host.is_windows:
+        t.facts = t.ops.facts(ctx.python(t.host), keys)
 
 
 def check_platforms(ctx: "RunContext") -> None:
     for t in ctx.targets:
-        if t.host.is_windows:
+        if t.host.is_windows and not windows_bundles(ctx):
             check_windows_wheels(t, ctx.manifest)
         elif bundles(ctx):
             verified_bundle(ctx.artifact.parent, **_file_of(bundle_for(ctx, t)))
 
 
 def bundle_for(ctx: "RunContext", t: "Target") -> dict[str, Any]:
+    if t.facts.get("python_error"):
+        raise ArtifactError(f"{t.name}: its Python ({ctx.python(t.host)}) did not run: {t.facts['python_error']}; "
+                            f"set `python` for the host (no host was changed)")
     platform = t.facts.get("platform", "unknown")
     found = bundles(ctx).get(platform)
     if found is None:
         raise ArtifactError(f"{t.name}: runs Python for {platform}, the artifact's dependencies are built for "
-                            f"{', '.join(sorted(bundles(ctx)))}: build on a machine with the hosts' Python "
-                            f"(no host was changed)")
+                            f"{', '.join(sorted(bundles(ctx)))}: {_how_to_match(t, platform)} (no host was changed)")
     return found
+
+
+def _how_to_match(t: "Target", platform: str) -> str:
+    digits = platform.rsplit("-cpython-", 1)[-1]
+    if t.host.is_windows and platform.startswith("win-amd64-cpython-") and digits.isdigit():
+        return f'set python_version = "{digits[0]}.{digits[1:]}" on {t.name} and build again'
+    return "build on a machine with the hosts' Python"
 
 
 def _file_of(bundle: dict[str, Any]) -> dict[str, str]:
@@ -88,3 +105,14 @@ def deps_upload(ctx: "RunContext", t: "Target") -> "DepsUpload | None":
         return DepsUpload(found["key"], found["manifest_sha256"], None)
     path = verified_bundle(ctx.artifact.parent, **_file_of(found))
     return DepsUpload(found["key"], found["manifest_sha256"], Part("deps", found["sha256"], found["size"], path=path))
+
+
+def windows_bundle(ctx: "RunContext", t: "Target") -> "tuple[dict[str, Any], Path | None] | None":
+    """The bundle a Windows host gets and the file to send (None when the host has the env), or
+    None when the artifact has no Windows bundles (the host installs its wheelhouse)."""
+    if not windows_bundles(ctx):
+        return None
+    found = bundle_for(ctx, t)
+    if found["key"] in t.facts.get("envs", ()):
+        return found, None
+    return found, verified_bundle(ctx.artifact.parent, **_file_of(found))

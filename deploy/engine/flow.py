@@ -154,26 +154,34 @@ def receive(ctx: RunContext, t: Target, info: dict) -> None:
 
 
 def update_in_steps(ctx: RunContext, t: Target, info: dict, files: dict[str, str]) -> None:
-    """Hosts whose transport cannot stream into a command: upload, unpack, link, write, install."""
+    """Hosts whose transport cannot stream into a command: upload, unpack, link, write, install.
+    A Windows host that gets its platform's dependency bundle gets the artifact less its wheelhouse."""
     assert ctx.artifact and ctx.sha256 and ctx.release_id
+    bundled = dependencies.windows_bundle(ctx, t)
+    shipment = ctx.shipments.whole(bundled is not None)
     with step(ctx, t, "updating", "upload"):
-        remote = t.ops.upload(ctx.artifact, ctx.sha256)
+        remote = t.ops.upload(shipment.part.path, shipment.part.sha256)
     with step(ctx, t, "updating", "unpack"):
-        t.ops.unpack(remote, ctx.release_id, info)
+        t.ops.unpack(remote, ctx.release_id, info, omit=tuple(o.rstrip("/") for o in shipment.omit),
+                     manifest_sha256=ctx.shipments.manifest_sha256)
         t.unpacked = True
     with step(ctx, t, "updating", "link_shared"):
         t.ops.link_shared(ctx.release_id, ctx.env.linked_dirs, ctx.env.linked_files)
     if files or ctx.env.site:
         with step(ctx, t, "updating", "write_config"):
             t.ops.write_files(ctx.release_id, files, host_dirs(ctx, t))
-    install(ctx, t)
+    install(ctx, t, bundled)
 
 
-def install(ctx: RunContext, t: Target) -> None:
+def install(ctx: RunContext, t: Target, bundled: tuple | None = None) -> None:
+    """The wheelhouse installed on the host, or (`bundled`) the controller's bundle for its platform."""
     assert ctx.release_id
     with step(ctx, t, "updating", "install"):
-        t.ops.install(ctx.release_id, ctx.python(t.host), ctx.manifest.get("env_key", "default"),
-                      ctx.manifest.get("requirements", "requirements.txt"))
+        if bundled is not None:
+            t.ops.install_bundle(ctx.release_id, ctx.python(t.host), *bundled)
+        else:
+            t.ops.install(ctx.release_id, ctx.python(t.host), ctx.manifest.get("env_key", "default"),
+                          ctx.manifest.get("requirements", "requirements.txt"))
     if t.host.is_windows and ctx.env.site is not None and "iis" in ctx.env.site.servers:
         with step(ctx, t, "updating", "iis"):  # FastCGI application + handler for the env just installed
             t.ops.configure_iis(ctx.env, ctx.loaded.project.name, ctx.release_id)

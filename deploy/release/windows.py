@@ -84,11 +84,19 @@ class WindowsHostOps(HostOps):
             self.transport.put(artifact, remote, sha256=sha256, roots=[self.layout.deploy_to])
         return remote
 
-    def unpack(self, remote_artifact: str, release_id: str, info: dict[str, Any]) -> None:
+    def unpack(self, remote_artifact: str, release_id: str, info: dict[str, Any],
+               omit: tuple[str, ...] = (), manifest_sha256: str = "") -> None:
+        """unpack.ps1 checks the tree against the artifact's manifest before the rename; a payload
+        (the artifact less `omit`) is bound to the verified artifact by its manifest's sha256."""
         _check_id(release_id)
         sha256 = PureWindowsPath(remote_artifact).name.split(".")[0]
-        self._call("unpack", {"Archive": remote_artifact, "Sha256": sha256,
-                              "ReleaseDir": self.layout.release(release_id), "Info": json.dumps(info)})
+        params = {"Archive": remote_artifact, "Sha256": sha256, "ReleaseDir": self.layout.release(release_id),
+                  "Info": json.dumps(info)}
+        if omit:
+            params["Omit"] = list(omit)
+        if manifest_sha256:
+            params["ManifestSha256"] = manifest_sha256
+        self._call("unpack", params)
 
     def link_shared(self, release_id: str, linked_dirs: list[str], linked_files: list[str]) -> None:
         self._call("link_shared", {"ReleaseDir": self.layout.release(release_id), "SharedDir": self.layout.shared,
@@ -102,6 +110,18 @@ class WindowsHostOps(HostOps):
                                "Python": python, "EnvDir": self.layout.dependency_env(env_key),
                                "SystemSitePackages": self.transport.host.system_site_packages,
                                "TimeoutSec": int(self.timeout)}, timeout=self.timeout + 60)
+
+    def install_bundle(self, release_id: str, python: str, bundle: dict[str, Any], local: Path | None) -> Any:
+        """shared/envs/<key> from the controller's dependency bundle for this host's platform: sent
+        (`local`) only when the host lacks the env; install.ps1 unpacks it into a bare venv and checks
+        it against its deps manifest, or checks the env there still has that manifest."""
+        params = {"ReleaseDir": self.layout.release(release_id), "SharedDir": self.layout.shared, "Python": python,
+                  "EnvDir": self.layout.dependency_env(bundle["key"]), "ManifestSha256": bundle["manifest_sha256"],
+                  "SystemSitePackages": self.transport.host.system_site_packages, "TimeoutSec": int(self.timeout)}
+        if local is not None:
+            remote = self.upload(local, bundle["sha256"])
+            params |= {"Bundle": remote, "BundleSha256": PureWindowsPath(remote).name.split(".")[0]}
+        return self._call("install", params, timeout=self.timeout + 60)
 
     def write_files(self, release_id: str, files: dict[str, str], dirs: list[str]) -> None:
         """Each file through the transport's verified put (put_file.ps1 creates parent folders);
@@ -210,8 +230,19 @@ class WindowsHostOps(HostOps):
         return self._call("health", {"Url": url, "TimeoutSec": int(timeout), "Expect": expect,
                                      "CertValidation": cert_validation}, timeout=timeout + 30)
 
-    def facts(self, probe_long_path: bool = True) -> Any:
-        return self._call("facts", {"DeployTo": self.layout.deploy_to, "ProbeLongPath": probe_long_path})
+    def facts(self, probe_long_path: bool = True, python: str = "", env_keys: list[str] = ()) -> Any:
+        params: dict[str, Any] = {"DeployTo": self.layout.deploy_to, "ProbeLongPath": probe_long_path}
+        if python:
+            params["Python"] = python
+        if env_keys:
+            params["EnvKeys"] = list(env_keys)
+        return self._call("facts", params)
+
+    def dependency_facts(self, python: str, env_keys: list[str]) -> dict[str, Any]:
+        """Read-only, before any host is changed: the platform tag of the host's Python and which
+        dependency envs it has (the same answer PosixHostOps.facts gives)."""
+        data = self.facts(probe_long_path=False, python=python, env_keys=env_keys)
+        return {"platform": data.python_platform or "unknown", "envs": list(data.envs), "python_error": data.python_error}
 
     def doctor_facts(self) -> Any:
         return self._call("doctor", {"DeployTo": self.layout.deploy_to, "SitePath": self.layout.current})

@@ -63,6 +63,7 @@ class Linked(Data):
 class Installed(Data):
     env_dir: str
     created: bool
+    verified: int  # files of a dependency bundle checked against its deps manifest (0: reused, or the wheelhouse)
 
 
 class StatusSet(Data):
@@ -159,6 +160,9 @@ class Facts(Data):
     long_path_error: str
     long_paths_enabled: bool  # the LongPathsEnabled registry value
     tar: bool
+    python_platform: str  # what the Python asked about reports ('win-amd64-cpython-311'); '' when not asked or it failed
+    python_error: str
+    envs: list[str]  # the asked-about dependency envs that are complete under shared\envs
 
 
 class IisFacts(Data):

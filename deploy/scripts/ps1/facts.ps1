@@ -7,11 +7,16 @@
     programs whose manifest opts in, so a file is created, read and removed at a >260-character path
     under DeployTo (or its nearest existing parent: doctor creates nothing) and nothing is left behind.
     A deploy's disk check passes ProbeLongPath = $false: it writes nothing, outside DeployTo least of all.
+    With Python, the platform tag that interpreter reports (what the controller's dependency bundle must be
+    built for; its failure to start is answered, not thrown), and which of EnvKeys are complete
+    environments under shared\envs: read before a deploy touches any host.
 #>
 [CmdletBinding()]
 param(
     [Parameter(Mandatory = $true)][string]$DeployTo,
-    [bool]$ProbeLongPath = $true
+    [bool]$ProbeLongPath = $true,
+    [string]$Python = '',
+    [ValidatePattern('^[0-9a-f]{64}$')][string[]]$EnvKeys = @()
 )
 Set-StrictMode -Version Latest
 $ErrorActionPreference = 'Stop'
@@ -39,6 +44,18 @@ function Test-LongPath {
     }
 }
 
+# The interpreter's sysconfig platform + cache tag ('win-amd64-cpython-311'), or '' and why it did not answer.
+function Get-PythonPlatform {
+    if (-not $Python) { return @('', '') }
+    try {
+        $code = "import sys, sysconfig; print(sysconfig.get_platform() + '-' + sys.implementation.cache_tag)"
+        return @((Invoke-Native $Python @('-I', '-c', $code) 120).Trim(), '')
+    }
+    catch { return @('', $_.Exception.GetBaseException().Message) }
+}
+
+$envs = @($EnvKeys | Where-Object { Test-Path -LiteralPath (Join-Path $DeployTo "shared\envs\$_\.shipyard-complete") -PathType Leaf })
+$pythonPlatform, $pythonError = Get-PythonPlatform
 $os = Get-CimInstance -ClassName Win32_OperatingSystem
 $registry = Get-ItemProperty -Path 'HKLM:\SYSTEM\CurrentControlSet\Control\FileSystem' -Name LongPathsEnabled -ErrorAction SilentlyContinue
 $longPathError = 'not probed'
@@ -56,4 +73,7 @@ return [ordered]@{
     long_path_error    = $longPathError
     long_paths_enabled = [bool]($null -ne $registry -and $registry.LongPathsEnabled -eq 1)
     tar                = [bool](Test-Path -LiteralPath (Join-Path $env:SystemRoot 'System32\tar.exe'))
+    python_platform    = $pythonPlatform
+    python_error       = $pythonError
+    envs               = $envs
 }

@@ -14,6 +14,7 @@ import zipfile
 from pathlib import Path, PureWindowsPath
 
 from tests.integration.windows.model_base import IN_USE, RELEASE_ID, ModelError, retry_failure
+from tests.integration.windows.model_deps import assert_deps_manifest, new_bundled_env
 from tests.integration.windows.model_tree import assert_tree_matches, expected_files, read_json_file
 
 ATTEMPTS = 7  # Invoke-WithRetry's attempts before it gives up
@@ -137,7 +138,7 @@ class FileVerbs:
         return {"content": base64.b64encode(data).decode(), "sha256": _sha256(data), "bytes": len(data)}
 
     def do_unpack(self, Archive: str, Sha256: str, ReleaseDir: str, rest: bytes, Info: str = "{}",
-                  Omit: list[str] = ()) -> dict:
+                  Omit: list[str] = (), ManifestSha256: str = "") -> dict:
         actual = _sha256(self.local(Archive).read_bytes())
         if actual != Sha256:
             raise ModelError(f"artifact sha256 mismatch: got {actual}, expected {Sha256}")
@@ -151,6 +152,9 @@ class FileVerbs:
             for required in ("app", "manifest.json"):
                 if not (self.local(temp) / required).exists():
                     raise ModelError(f"artifact has no {required} at its root")
+            manifest_hash = _sha256((self.local(temp) / "manifest.json").read_bytes())
+            if ManifestSha256 and manifest_hash != ManifestSha256:
+                raise ModelError(f"manifest.json is not the verified artifact's: sha256 {manifest_hash}, expected {ManifestSha256}")
             manifest = read_json_file(self.local(temp) / "manifest.json")
             verified = assert_tree_matches(self.local(temp), expected_files(manifest, list(Omit)), ["manifest.json"], "unpack")
             record = {"artifact_sha256": actual, **json.loads(Info), "id": PureWindowsPath(ReleaseDir).name, "status": "pending"}
@@ -200,11 +204,17 @@ class FileVerbs:
         return {"links": links}
 
     def do_install(self, ReleaseDir: str, SharedDir: str, Python: str, EnvDir: str, rest: bytes,
-                   SystemSitePackages: bool = False, TimeoutSec: int = 1800) -> dict:
+                   SystemSitePackages: bool = False, TimeoutSec: int = 1800, ManifestSha256: str = "",
+                   Bundle: str = "", BundleSha256: str = "") -> dict:
         self.assert_inside(EnvDir, [str(PureWindowsPath(SharedDir, "envs"))], "build an environment at")
         env = self.local(EnvDir)
-        created = not (env / ".shipyard-complete").is_file()
-        if created:
+        complete = (env / ".shipyard-complete").is_file()
+        verified = 0
+        if ManifestSha256 and complete:
+            assert_deps_manifest(env, EnvDir, ManifestSha256)
+        elif ManifestSha256:
+            verified = new_bundled_env(self, EnvDir, Python, SystemSitePackages, Bundle, BundleSha256, ManifestSha256)
+        elif not complete:
             if self.exists(env) and not (env / "Scripts" / "python.exe").is_file():
                 self.remove_tree(env)
             if not (env / "Scripts" / "python.exe").is_file():  # `python -m venv EnvDir`: built where it lives
@@ -220,7 +230,7 @@ class FileVerbs:
         if self.exists(self.local(deps)):
             self.remove_tree(self.local(deps))
         self.junction(self.local(deps), env)
-        return {"env_dir": EnvDir, "created": created}
+        return {"env_dir": EnvDir, "created": not complete, "verified": verified}
 
     def do_set_status(self, InfoPath: str, Status: str, rest: bytes, Extra: str = "{}") -> dict:
         self.assert_inside(InfoPath, [str(PureWindowsPath(InfoPath).parent)], "write", follow=True)

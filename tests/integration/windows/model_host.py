@@ -189,10 +189,14 @@ class HostVerbs:
             raise ModelError(f"health check {Url} failed after 3 attempts: {problem or 'HTTP 500'}")
         return {"url": Url, "status": 200, "attempts": 1}
 
-    def do_facts(self, DeployTo: str, rest: bytes, ProbeLongPath: bool = True) -> dict:
+    def do_facts(self, DeployTo: str, rest: bytes, ProbeLongPath: bool = True, Python: str = "",
+                 EnvKeys: list[str] = ()) -> dict:
+        envs = [k for k in EnvKeys if (self.local(DeployTo) / "shared" / "envs" / k / ".shipyard-complete").is_file()]
+        python = self.host_facts.python if Python else {"python_platform": "", "python_error": ""}
+        facts = {**self.host_facts.facts, **python, "envs": envs}
         if not ProbeLongPath:
-            return {**self.host_facts.facts, "long_paths": False, "long_path_error": "not probed"}
-        return dict(self.host_facts.facts)
+            return {**facts, "long_paths": False, "long_path_error": "not probed"}
+        return facts
 
     def do_doctor(self, DeployTo: str, rest: bytes, SitePath: str = "") -> dict:
         facts = dict(self.host_facts.doctor)
@@ -212,6 +216,7 @@ class WindowsFacts:
                       "ps_version": "5.1.20348.2849", "language_mode": "FullLanguage", "is64_os": True,
                       "is64_process": True, "free_bytes": 50 * 2**30, "long_paths": True, "long_path_error": "",
                       "long_paths_enabled": True, "tar": True}
+        self.python = {"python_platform": "win-amd64-cpython-311", "python_error": ""}  # what `Python -c ...` says
         self.doctor = {"account": "CORP\\deployer", "account_kind": "domain", "is_admin": True, "token_filter_policy": 0,
                        "max_envelope_kb": 500, "max_timeout_ms": 60000, "max_memory_per_shell_mb": 2048,
                        "max_shells_per_user": 30, "junction_error": "",

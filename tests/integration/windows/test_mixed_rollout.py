@@ -68,20 +68,63 @@ def test_mixed_environment_rolls_and_reverts_together(mixed):
 READ_ONLY_VERBS = {"facts", "releases", "doctor", "file_hash", "get_file", "health"}
 
 
-@pytest.mark.slow
-def test_linux_wheels_for_a_windows_host_stop_the_deploy_before_any_host_is_touched(mixed):
-    """A binary wheel built for Linux (MarkupSafe's manylinux wheel, which the controller's bundle
-    installs happily) cannot serve the Windows host: the deploy is refused naming win1 and the
-    wheel while neither host has been written to, the POSIX one included."""
-    repo, win = mixed
-    requirements = repo.root / "site" / "requirements.txt"
-    requirements.write_text(requirements.read_text() + "MarkupSafe==3.0.3\n")
-    repo.commit("a Linux binary wheel")
-    proc = repo.invoke("build", "deploy", "--env", "mixed", check=False)
-    assert proc.returncode != 0, proc.stdout + proc.stderr
-    assert "win1: a Windows host cannot install the wheelhouse's markupsafe-3.0.3-cp311-cp311-manylinux" in proc.stderr
-    assert "Traceback" not in proc.stdout + proc.stderr
+def assert_no_host_touched(repo, win) -> None:
     linux_root = repo.root / ".shipyard" / "mixed"
     assert not linux_root.exists() or not any(linux_root.iterdir()), sorted(linux_root.rglob("*"))
     assert {name for name, _ in win.model.calls} <= READ_ONLY_VERBS, win.model.calls
     assert not win.model.local(win.deploy_to).exists() or not any(win.model.local(win.deploy_to).iterdir())
+
+
+def add_markupsafe(repo, build_toml: str = "") -> None:
+    requirements = repo.root / "site" / "requirements.txt"
+    requirements.write_text(requirements.read_text() + "MarkupSafe==3.0.3\n")
+    if build_toml:
+        cfg = repo.root / "shipyard.toml"
+        cfg.write_text(cfg.read_text().replace("[project]", f"[build]\n{build_toml}\n\n[project]"))
+    repo.commit("a binary wheel")
+
+
+@pytest.mark.slow
+def test_a_binary_wheel_reaches_each_host_built_for_its_platform(mixed):
+    """MarkupSafe's C extension: the Linux host's env has the manylinux build, the Windows host's
+    the win_amd64 one, from the bundle the controller made for it (pip download from PyPI)."""
+    repo, win = mixed
+    add_markupsafe(repo)
+    repo.invoke("build", "deploy", "--env", "mixed")
+    linux_env = (repo.root / ".shipyard" / "mixed" / "current" / ".deps").resolve()
+    assert any(p.name.endswith("x86_64-linux-gnu.so") for p in (linux_env / "markupsafe").iterdir())
+    windows_site = win.model.local(win.deploy_to) / "current" / ".deps" / "Lib" / "site-packages"
+    assert [p.name for p in (windows_site / "markupsafe").glob("*.pyd")] == ["_speedups.cp311-win_amd64.pyd"]
+    assert not list((windows_site / "markupsafe").glob("*.so"))
+
+
+@pytest.mark.slow
+def test_linux_wheels_for_a_windows_host_stop_the_deploy_before_any_host_is_touched(mixed):
+    """Without Windows bundles (build.windows_bundles = false) the Windows host installs the wheelhouse,
+    whose MarkupSafe is the manylinux wheel: the deploy is refused naming win1 and the wheel while
+    neither host has been written to, the POSIX one included."""
+    repo, win = mixed
+    add_markupsafe(repo, "windows_bundles = false")
+    proc = repo.invoke("build", "deploy", "--env", "mixed", check=False)
+    assert proc.returncode != 0, proc.stdout + proc.stderr
+    assert "win1: a Windows host cannot install the wheelhouse's markupsafe-3.0.3-cp311-cp311-manylinux" in proc.stderr
+    assert "Traceback" not in proc.stdout + proc.stderr
+    assert_no_host_touched(repo, win)
+
+
+@pytest.mark.slow
+def test_a_windows_python_the_bundle_is_not_for_stops_the_deploy_before_any_host_is_touched(mixed):
+    """The Windows host's Python reports 3.12 while the bundle is for the configured 3.11 (or its
+    Python does not start): refused with what to change, nothing written on either host."""
+    repo, win = mixed
+    win.model.host_facts.python = {"python_platform": "win-amd64-cpython-312", "python_error": ""}
+    proc = repo.invoke("build", "deploy", "--env", "mixed", check=False)
+    assert proc.returncode != 0, proc.stdout + proc.stderr
+    assert ("win1: runs Python for win-amd64-cpython-312, the artifact's dependencies are built for "
+            "linux-x86_64-cpython-311, win-amd64-cpython-311: set python_version = \"3.12\" on win1") in proc.stderr
+    assert "Traceback" not in proc.stdout + proc.stderr
+    assert_no_host_touched(repo, win)
+    win.model.host_facts.python = {"python_platform": "", "python_error": "The system cannot find the file specified"}
+    proc = repo.invoke("deploy", "--env", "mixed", check=False)
+    assert proc.returncode != 0 and "win1: its Python (python3) did not run: The system cannot find the file specified" in proc.stderr
+    assert_no_host_touched(repo, win)

@@ -6,8 +6,10 @@ interpreter through the junction)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
+import tarfile
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -43,6 +45,13 @@ def iis_site(tmp_path, wheel_cache):
         yield repo, win
 
 
+def bundle_of(repo) -> dict:
+    """The win_amd64 bundle the newest artifact's manifest names (read from the tarball)."""
+    artifact = max((repo.root / "dist").glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
+    with tarfile.open(artifact) as tar:
+        return json.loads(tar.extractfile("manifest.json").read())["deps"]["win-amd64-cpython-311"]
+
+
 def calls_since(win, start: int) -> list[str]:
     return [name for name, _ in win.model.calls[start:]]
 
@@ -53,7 +62,14 @@ def test_deploy_rollback_and_switch_back_follow_the_documented_sequences(iis_sit
     model = win.model
     repo.invoke("build", "deploy", "--env", "win")
     assert calls_since(win, 0) == documented("first deploy")
-    assert [p["ProbeLongPath"] for n, p in model.calls if n == "facts"] == [False]  # the disk check writes nothing
+    assert [p["ProbeLongPath"] for n, p in model.calls if n == "facts"] == [False, False]  # the checks write nothing
+    bundle = bundle_of(repo)
+    installs = [p for n, p in model.calls if n == "install"]
+    assert installs[0]["ManifestSha256"] == bundle["manifest_sha256"] and installs[0]["Bundle"].endswith(f"{bundle['sha256']}.tar.gz")
+    site_packages = model.local(win.deploy_to) / "current" / ".deps" / "Lib" / "site-packages"
+    shipped = hashlib.sha256((site_packages / "deps-manifest.json").read_bytes()).hexdigest()
+    assert shipped == bundle["manifest_sha256"] and (site_packages / "tzdata").is_dir()  # Django's Windows-only dependency
+    assert not (model.local(win.deploy_to) / "current" / "wheelhouse").exists()  # the payload, not the wheels
     first = windows_current(win)
     assert model.serving_problem("http://localhost/health/") == ""  # pool started, FastCGI -> current\.deps python
     python = model.handlers["shipsite"]["Shipyard-Django"].split("|")[0]
@@ -67,6 +83,7 @@ def test_deploy_rollback_and_switch_back_follow_the_documented_sequences(iis_sit
     mark = len(model.calls)
     repo.invoke("build", "deploy", "--env", "win")
     assert calls_since(win, mark) == documented("next deploy")
+    assert "Bundle" not in [p for n, p in model.calls[mark:] if n == "install"][0]  # the env is there: nothing sent
     second = windows_current(win)
 
     mark = len(model.calls)

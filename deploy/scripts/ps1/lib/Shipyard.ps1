@@ -278,3 +278,48 @@ function Assert-TreeMatches([string]$Root, $Expected, [string[]]$Extra, [string]
     if ($missing.Count -gt 0) { throw "${What}: $($missing.Count) file(s) of the manifest missing, the first $($missing[0])" }
     return $seen.Count
 }
+
+# An archive entry that would land outside the folder it is extracted into (absolute, drive, '..', control characters).
+function Assert-SafeName([string]$Name) {
+    $parts = $Name -split '[\\/]'
+    if ($Name -match '^[\\/]' -or $Name -match ':' -or $parts -contains '..' -or $Name -match '[\x00-\x1f]') {
+        throw "refusing archive entry that escapes the release dir: $Name"
+    }
+}
+
+# A .tar.gz through the tar.exe (bsdtar) of Windows 10 1803+ / Server 2019+, every entry checked first:
+# unsafe names, links and special files refused.
+function Expand-Tar([string]$Archive, [string]$Target) {
+    $tar = Join-Path $env:SystemRoot 'System32\tar.exe'
+    if (-not (Test-Path -LiteralPath $tar)) { throw "tar.exe not found at $tar (Server 2016 or older): deploy a zip artifact" }
+    foreach ($name in ((Invoke-Native $tar @('-tzf', $Archive)) -split "`r?`n" | Where-Object { $_ })) { Assert-SafeName $name }
+    foreach ($line in ((Invoke-Native $tar @('-tvzf', $Archive)) -split "`r?`n" | Where-Object { $_ })) {
+        if ($line -notmatch '^[-d]' -or $line -match ' (->|link to) ') { throw "refusing link or special entry: $line" }
+    }
+    $null = Invoke-Native $tar @('-xzf', $Archive, '-C', $Target)
+}
+
+# A .zip (hosts without tar.exe) through .NET, each entry checked and placed inside $Target.
+function Expand-Zip([string]$Archive, [string]$Target) {
+    Add-Type -AssemblyName System.IO.Compression.FileSystem
+    $base = [IO.Path]::GetFullPath($Target).TrimEnd('\') + '\'
+    $zip = [IO.Compression.ZipFile]::OpenRead($Archive)
+    try {
+        foreach ($entry in $zip.Entries) {
+            Assert-SafeName $entry.FullName
+            $path = [IO.Path]::GetFullPath([IO.Path]::Combine($Target, $entry.FullName))
+            if (-not $path.StartsWith($base, [StringComparison]::OrdinalIgnoreCase)) { throw "refusing archive entry that escapes the release dir: $($entry.FullName)" }
+            if ($entry.FullName.EndsWith('/')) { $null = [IO.Directory]::CreateDirectory($path); continue }
+            $null = [IO.Directory]::CreateDirectory((Split-Path -Parent $path))
+            [IO.Compression.ZipFileExtensions]::ExtractToFile($entry, $path, $false)
+        }
+    }
+    finally {
+        $zip.Dispose()
+    }
+}
+
+# A release artifact or dependency bundle into $Target: zip by its name, else tar.gz.
+function Expand-ReleaseArchive([string]$Archive, [string]$Target) {
+    if ($Archive -like '*.zip') { Expand-Zip $Archive $Target } else { Expand-Tar $Archive $Target }
+}
