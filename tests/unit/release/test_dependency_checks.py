@@ -58,3 +58,27 @@ def test_a_host_that_has_the_env_gets_no_bundle(tmp_path):
     lacks = dependencies.deps_upload(ctx, target("web2"))
     assert has.bundle is None and has.key == "k" * 64
     assert lacks.bundle is not None and lacks.bundle.path == tmp_path / "deps" / "k.tar.gz" and lacks.bundle.size == 12
+
+
+def test_a_windows_host_gets_its_platforms_bundle_and_a_mismatch_names_the_python_version_to_set(tmp_path):
+    dependencies.verified_bundle.cache_clear()
+    ctx = ctx_with(tmp_path, [], platform="win-amd64-cpython-311")
+    ctx.python = lambda host: "C:\\Python311\\python.exe"
+    found, local = dependencies.windows_bundle(ctx, target("win1", "win-amd64-cpython-311", windows=True))
+    assert found["key"] == "k" * 64 and local == tmp_path / "deps" / "k.tar.gz"
+    assert dependencies.windows_bundle(ctx, target("win1", "win-amd64-cpython-311", windows=True, envs=["k" * 64]))[1] is None
+    ctx.targets = [target("win2", "win-amd64-cpython-312", windows=True)]
+    with pytest.raises(ArtifactError, match=r'win2: runs Python for win-amd64-cpython-312, .* built for win-amd64-cpython-311: '
+                                            r'set python_version = "3.12" on win2 and build again \(no host was changed\)'):
+        dependencies.check_platforms(ctx)
+    broken = target("win3", windows=True)
+    broken.facts = {"platform": "unknown", "envs": [], "python_error": "The system cannot find the file specified"}
+    ctx.targets = [broken]
+    with pytest.raises(ArtifactError, match=r"win3: its Python \(C:\\Python311\\python.exe\) did not run: The system cannot"):
+        dependencies.check_platforms(ctx)
+
+
+def test_linux_bundles_never_serve_a_windows_host_and_without_windows_bundles_it_installs_the_wheelhouse(tmp_path):
+    ctx = ctx_with(tmp_path, [target("win1", windows=True)])
+    assert dependencies.windows_bundle(ctx, ctx.targets[0]) is None  # only a Linux bundle: the wheelhouse path
+    dependencies.check_platforms(ctx)  # pure wheels only: fine
