@@ -23,21 +23,28 @@ def members(path) -> dict[str, bytes | None]:
         return {m.name: (tar.extractfile(m).read() if m.isreg() else None) for m in tar}
 
 
+def read_bundle(dist, entry) -> tuple[dict[str, bytes | None], dict]:
+    """The bundle an artifact's manifest entry names, read back: its members and its deps manifest,
+    both checked against the entry (sha256, size, key, platform)."""
+    bundle = dist / entry["bundle"]
+    assert hashlib.sha256(bundle.read_bytes()).hexdigest() == entry["sha256"] and bundle.stat().st_size == entry["size"]
+    assert bundle.name == f"{entry['key']}.tar.gz"
+    inside = members(bundle)
+    assert hashlib.sha256(inside["deps-manifest.json"]).hexdigest() == entry["manifest_sha256"]
+    listed = json.loads(inside["deps-manifest.json"])
+    assert listed["key"] == entry["key"] and listed["platform"] == entry["platform"]
+    for path, meta in listed["files"].items():
+        assert hashlib.sha256(inside[path]).hexdigest() == meta["sha256"], path
+    return inside, listed
+
+
 def test_bundle_is_the_installed_wheel_set_keyed_by_platform_and_the_payload_drops_the_wheels(git_repo):
     result = build_artifact(load(git_repo.config), rev="v1.0", log=lambda _: None)
     platform = f"{sysconfig.get_platform()}-{sys.implementation.cache_tag}"
     entry = result.manifest["deps"][platform]
-    bundle = result.path.parent / entry["bundle"]
-    assert hashlib.sha256(bundle.read_bytes()).hexdigest() == entry["sha256"] and bundle.stat().st_size == entry["size"]
-    inside = members(bundle)
-    deps_manifest = inside["deps-manifest.json"]
-    assert hashlib.sha256(deps_manifest).hexdigest() == entry["manifest_sha256"]
-    listed = json.loads(deps_manifest)
-    assert listed["key"] == entry["key"] and listed["platform"] == platform
+    inside, listed = read_bundle(result.path.parent, entry)
     assert "django/__init__.py" in listed["files"] and "gunicorn/__init__.py" in listed["files"]
     assert not any("__pycache__" in n for n in inside)  # --no-compile: the tree is reproducible
-    for path, meta in listed["files"].items():
-        assert hashlib.sha256(inside[path]).hexdigest() == meta["sha256"], path
 
     payload = result.path.parent / read_sidecar(result.path)["payload"]["file"]
     assert payload.parent.name == ".payload"

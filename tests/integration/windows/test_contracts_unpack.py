@@ -17,16 +17,8 @@ from deploy.release.windows import WindowsHostOps
 from deploy.transport import open_transport
 from deploy.transport.powershell import ScriptFailed
 from tests.integration.windows.harness import windows_endpoint
-from tests.integration.windows.test_hostops_e2e import RID1, make_artifact
-
-
-@pytest.fixture
-def ops(windows_host):
-    transport = open_transport(windows_host.host, windows_host.env)
-    ops = WindowsHostOps(transport, Layout(windows_host.deploy_to, windows=True), timeout=30)
-    ops.prepare([], [])
-    yield ops
-    transport.close()
+from tests.integration.windows.test_contracts_files import ops  # noqa: F401 (the fixture)
+from tests.integration.windows.test_hostops_e2e import RID1, make_artifact, write_tar
 
 
 def unpack(ops, path, **planted) -> None:
@@ -54,17 +46,9 @@ def test_a_tree_that_is_not_its_manifest_is_refused_and_nothing_is_left(ops, win
 
 
 def test_a_manifest_without_files_is_refused(ops, windows_host, tmp_path):
-    import io
-    import tarfile
-
-    path = tmp_path / "old.tar.gz"
-    with tarfile.open(path, "w:gz") as tar:
-        for name, data in {"app/x": b"x", "manifest.json": b'{"revision": "r"}'}.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
+    sha = write_tar(tmp_path / "old.tar.gz", {"app/x": b"x", "manifest.json": b'{"revision": "r"}'})
     with pytest.raises(ScriptFailed, match="the manifest names no files"):
-        ops.unpack(ops.upload(path, hashlib.sha256(path.read_bytes()).hexdigest()), RID1, {})
+        ops.unpack(ops.upload(tmp_path / "old.tar.gz", sha), RID1, {})
     assert_nothing_unpacked(windows_host)
 
 

@@ -41,7 +41,11 @@ def make_artifact(path: Path, marker: str, extra: dict[str, bytes] | None = None
     manifest = {"revision": marker, "files": {name: {"size": len(data), "sha256": hashlib.sha256(data).hexdigest(),
                                                      "mode": "0644"} for name, data in named.items()}}
     files = {name: data for name, data in files.items() if name.split("/")[0] not in omit}
-    files = {**files, "manifest.json": json.dumps(manifest).encode(), **(unlisted or {})}
+    return write_tar(path, {**files, "manifest.json": json.dumps(manifest).encode(), **(unlisted or {})})
+
+
+def write_tar(path: Path, files: dict[str, bytes]) -> str:
+    """A .tar.gz of regular files, in this order; its sha256."""
     with tarfile.open(path, "w:gz") as tar:
         for name, data in files.items():
             info = tarfile.TarInfo(name)
