@@ -61,7 +61,7 @@ function Assert-DepsManifest([string]$SitePackages) {
     $hash = (Get-FileHash -LiteralPath $path -Algorithm SHA256).Hash.ToLowerInvariant()
     if ($hash -ne $ManifestSha256) { throw "$EnvDir does not match its key (deps-manifest.json sha256 $hash, the artifact names $ManifestSha256): remove it and deploy again" }
     $manifest = Read-JsonFile $path
-    if ($manifest['key'] -ne (Split-Path -Leaf $EnvDir)) { throw "$EnvDir does not match its key (deps-manifest.json is for $($manifest['key'])): remove it and deploy again" }
+    if (-not $manifest.ContainsKey('key') -or $manifest['key'] -ne (Split-Path -Leaf $EnvDir)) { throw "$EnvDir does not match its key (deps-manifest.json is for $($manifest['key'])): remove it and deploy again" }
     return , $manifest
 }
 

@@ -29,7 +29,7 @@ def assert_deps_manifest(env: Path, env_dir: str, manifest_sha256: str) -> dict:
                          f"{manifest_sha256}): remove it and deploy again")
     manifest = read_json_file(path)
     if manifest.get("key") != PureWindowsPath(env_dir).name:
-        raise ModelError(f"{env_dir} does not match its key (deps-manifest.json is for {manifest.get('key')}): "
+        raise ModelError(f"{env_dir} does not match its key (deps-manifest.json is for {manifest.get('key', '')}): "
                          f"remove it and deploy again")
     return manifest
 

@@ -94,7 +94,7 @@ paths = st.sampled_from(["app/a.py", "app/pkg/b.py", "static/c.css", "wheelhouse
 contents = st.binary(max_size=40)
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(tree=st.dictionaries(paths, contents, min_size=1),
        mutation=st.sampled_from(["none", "unlisted", "listed", "changed"]), where=paths, data=contents)
 def test_generated_trees_unpack_exactly_when_they_match_their_manifest(tmp_path_factory, tree, mutation, where, data):

@@ -250,6 +250,14 @@ function Get-ExpectedFiles($Manifest, [string[]]$Omit) {
     return , $expected
 }
 
+# A file's sha256 as lowercase hex through one reused hasher: thousands of files in a tree check, where
+# Get-FileHash's per-call cost adds up.
+function Get-Sha256Hex($Hasher, [string]$Path) {
+    $stream = [IO.File]::OpenRead($Path)
+    try { return ([BitConverter]::ToString($Hasher.ComputeHash($stream)) -replace '-', '').ToLowerInvariant() }
+    finally { $stream.Dispose() }
+}
+
 # The tree under $Root holds exactly the files in $Expected (relative path with '/' -> size, sha256), besides the
 # $Extra names: each size and sha256 checked, a missing file, one the manifest does not name, or any junction,
 # symbolic link or other reparse point (followed by nothing here) refused. Returns the number of files checked.
@@ -258,6 +266,7 @@ function Assert-TreeMatches([string]$Root, $Expected, [string[]]$Extra, [string]
     $seen = New-Object 'System.Collections.Generic.HashSet[string]'
     $pending = New-Object 'System.Collections.Generic.Stack[string]'
     $pending.Push($base)
+    $hasher = [System.Security.Cryptography.SHA256]::Create()
     while ($pending.Count -gt 0) {
         foreach ($entry in [IO.Directory]::GetFileSystemEntries($pending.Pop())) {
             $relative = $entry.Substring($base.Length).Replace('\', '/')
@@ -269,7 +278,7 @@ function Assert-TreeMatches([string]$Root, $Expected, [string[]]$Extra, [string]
             $want = $Expected[$relative]
             $size = (New-Object System.IO.FileInfo $entry).Length
             if ($size -ne [long]$want['size']) { throw "${What}: $relative is $size bytes, the manifest says $($want['size'])" }
-            $hash = (Get-FileHash -LiteralPath $entry -Algorithm SHA256).Hash.ToLowerInvariant()
+            $hash = Get-Sha256Hex $hasher $entry
             if ($hash -ne $want['sha256']) { throw "${What}: $relative has sha256 $hash, the manifest says $($want['sha256'])" }
             $null = $seen.Add($relative)
         }
