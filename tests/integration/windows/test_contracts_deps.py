@@ -26,12 +26,10 @@ WHEELS = Path(__file__).resolve().parents[2] / "fixtures" / "wheels"
 PYTHON = "C:\\Python311\\python.exe"
 
 
-@pytest.fixture(scope="module")
-def real_bundle(tmp_path_factory) -> tuple[dict, Path]:
+def build_real_bundle(root: Path) -> tuple[dict, Path]:
     """win_amd64 tree of click + colorama + MarkupSafe from the vendored wheels, as `invoke build` makes it."""
     import os
 
-    root = tmp_path_factory.mktemp("winbundle")
     (root / "requirements.txt").write_text("click==8.1.8\nMarkupSafe==3.0.3\n")
     old = {k: os.environ.get(k) for k in ("PIP_NO_INDEX", "PIP_FIND_LINKS", "PIP_CONFIG_FILE")}
     os.environ.update(PIP_NO_INDEX="1", PIP_FIND_LINKS=str(WHEELS), PIP_CONFIG_FILE="/dev/null")
@@ -43,6 +41,11 @@ def real_bundle(tmp_path_factory) -> tuple[dict, Path]:
         for k, v in old.items():
             os.environ.pop(k, None) if v is None else os.environ.__setitem__(k, v)
     return bundles.build_bundle(tree, "e" * 64, "win-amd64-cpython-311", root / "dist", root, lambda _: None)
+
+
+@pytest.fixture(scope="module")
+def real_bundle(tmp_path_factory) -> tuple[dict, Path]:
+    return build_real_bundle(tmp_path_factory.mktemp("winbundle"))
 
 
 def handmade_bundle(path: Path, key: str, files: dict[str, bytes], listed: dict[str, bytes] | None = None) -> dict:

@@ -115,3 +115,28 @@ def test_real_hook_runs_apart_with_streams_and_exit_code(real_ops):
 def test_real_long_path_probe_and_language_mode(real_ops):
     facts = real_ops.facts()
     assert facts.language_mode == "FullLanguage" and isinstance(facts.long_paths, bool)
+
+
+def test_real_unpack_refuses_a_tree_that_is_not_its_manifest(real_ops, tmp_path):
+    real_ops.prepare([], [])
+    sha = make_artifact(tmp_path / "extra.tar.gz", "x", unlisted={"app/evil.dll": b"MZ"})
+    with pytest.raises(ScriptFailed, match="unpack: app/evil.dll is not in the manifest"):
+        real_ops.unpack(real_ops.upload(tmp_path / "extra.tar.gz", sha), RID1, {})
+    assert real_ops.releases() == []
+
+
+def test_real_bundle_becomes_a_venv_the_host_python_imports(real_ops, tmp_path):
+    """SHIPYARD_WINDOWS_PYTHON (default C:\\Python311\\python.exe): its platform tag as facts.ps1 reads it,
+    then the win_amd64 bundle of the vendored wheels unpacked into a bare venv that imports MarkupSafe's .pyd."""
+    from tests.integration.windows.test_contracts_deps import PYTHON, build_real_bundle
+
+    python = os.environ.get("SHIPYARD_WINDOWS_PYTHON", PYTHON)
+    info, path = build_real_bundle(tmp_path)
+    real_ops.prepare([], [])
+    assert real_ops.dependency_facts(python, [info["key"]]) == {"platform": "win-amd64-cpython-311", "envs": [],
+                                                               "python_error": ""}
+    sha = make_artifact(tmp_path / "a.tar.gz", "one")
+    real_ops.unpack(real_ops.upload(tmp_path / "a.tar.gz", sha), RID1, {})
+    assert real_ops.install_bundle(RID1, python, info, path).verified > 20
+    probe = f"& '{real_ops.layout.dependency_env(info['key'])}\\Scripts\\python.exe' -c 'import markupsafe._speedups, click, colorama'"
+    assert real_ops.transport.run(probe, timeout=120, check=False).rc == 0
