@@ -201,6 +201,24 @@ def test_receive_blocks_until_a_stdin_reader_gets_end(lab):
     assert protocol.get_command_output_raw(shell, command)[:3] == (b"ran\r\n", b"", 0)
 
 
+def test_a_command_longer_than_operation_timeout_gets_timed_out_receives_until_it_ends():
+    """WinRS answers each Receive within OperationTimeout (w:TimedOut while the command runs), so a slow
+    command never holds a reply past the client's read timeout (5 s here; the command takes 6)."""
+    import time
+
+    def slow(command_line, stdin):
+        time.sleep(6)
+        return b"late\r\n", b"", 0
+
+    with FakeWSMan(slow, password=PASSWORD, config=lab_config()) as fake:
+        protocol = raw(fake)
+        shell = protocol.open_shell()
+        command = protocol.run_command(shell, "cmd.exe", ["/c", "slow"])
+        with pytest.raises(WinRMOperationTimeoutError):
+            protocol.get_command_output_raw(shell, command)
+        assert protocol.get_command_output(shell, command)[:3] == (b"late\r\n", b"", 0)  # pywinrm retries TimedOut
+
+
 def test_send_after_end_or_after_the_command_finished_is_a_fault(lab):
     protocol = raw(lab)
     shell = protocol.open_shell()

@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import base64
 import re
+import threading
 import time
 import uuid
 import xml.etree.ElementTree as ET
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -70,6 +72,7 @@ class CommandRecord:
     delivered: int = 0
     done: bool = False
     timeouts_left: int = 0
+    running: Future | None = None  # the handler's answer while it runs (a thread of its own)
 
     @property
     def script(self) -> str | None:
@@ -126,7 +129,7 @@ class WinRS:
     def _check_headers(self, root: ET.Element) -> None:
         if not _text(root, "s:Header/a:MessageID").startswith("uuid:"):
             raise Fault(INVALID_HEADER, "w:InvalidHeader", "MessageID must be uuid:...")
-        timeout = re.fullmatch(r"PT(\d+(?:\.\d+)?)S", _text(root, "s:Header/w:OperationTimeout"))
+        timeout = _DURATION.fullmatch(_text(root, "s:Header/w:OperationTimeout"))
         if timeout is None:
             raise Fault(INVALID_HEADER, "w:InvalidHeader", "OperationTimeout is not an xs:duration")
         if float(timeout.group(1)) * 1000 > self.config.max_timeout_ms:
@@ -228,8 +231,25 @@ class WinRS:
             record.timeouts_left -= 0 if waiting else 1
             raise Fault(TIMED_OUT, "w:TimedOut", TIMED_OUT_TEXT)
         if record.output is None:
-            record.output = self._run(record)
+            record.output = self._run_within(record, _seconds(root))
         return self._output_chunk(record, self.reply_budget(root))
+
+    def _run_within(self, record: CommandRecord, seconds: float) -> tuple[bytes, bytes, int]:
+        """As WinRS: the command runs on while each Receive answers w:TimedOut after OperationTimeout,
+        so a slow handler never holds a reply past the client's read timeout."""
+        if record.running is None:
+            record.running = Future()
+            threading.Thread(target=self._run_into, args=(record, record.running), daemon=True).start()
+        try:
+            return record.running.result(timeout=seconds)
+        except TimeoutError:
+            raise Fault(TIMED_OUT, "w:TimedOut", TIMED_OUT_TEXT) from None
+
+    def _run_into(self, record: CommandRecord, answer: Future) -> None:
+        try:
+            answer.set_result(self._run(record))
+        except BaseException as e:  # raised again by the Receive that collects it
+            answer.set_exception(e)
 
     def _run(self, record: CommandRecord) -> tuple[bytes, bytes, int]:
         if self.memory_mb(record) > self.config.max_memory_per_shell_mb:  # WinRM ends the process at the quota
@@ -292,3 +312,11 @@ def config_document(config: ServerConfig) -> str:
             f'<cfg:Winrs><cfg:IdleTimeout>{int(config.idle_timeout * 1000)}</cfg:IdleTimeout>'
             f'<cfg:MaxMemoryPerShellMB>{config.max_memory_per_shell_mb}</cfg:MaxMemoryPerShellMB>'
             f'<cfg:MaxShellsPerUser>{config.max_shells_per_user}</cfg:MaxShellsPerUser></cfg:Winrs></cfg:Config>')
+
+
+_DURATION = re.compile(r"PT(\d+(?:\.\d+)?)S")
+
+
+def _seconds(root: ET.Element) -> float:
+    """The request's OperationTimeout (checked well-formed by _check_headers)."""
+    return float(_DURATION.fullmatch(_text(root, "s:Header/w:OperationTimeout")).group(1))
