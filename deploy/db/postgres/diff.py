@@ -9,11 +9,12 @@ from __future__ import annotations
 import heapq
 from dataclasses import dataclass, field
 
+from deploy.db.changes import widening
 from deploy.db.errors import RenderError
 from deploy.db.plan import Change, Plan
-from deploy.db.postgres.alters import alter
+from deploy.db.postgres.alters import alter, recreate_enum
 from deploy.db.postgres.comments import comment_statements
-from deploy.db.postgres.model import Catalog, Key, PgObject, q, qn
+from deploy.db.postgres.model import Catalog, Key, PgObject, literal, q, qn
 from deploy.db.postgres.privileges import privilege_statements
 from deploy.db.postgres.reader import node
 from deploy.db.postgres.stable import stable
@@ -44,6 +45,7 @@ class _Work:
     alters: dict[Key, Alter] = field(default_factory=dict)
     defaults: dict[Key, set[str]] = field(default_factory=dict)  # table -> columns whose default is re-set
     after_alters: set[Key] = field(default_factory=set)  # drops that must wait for the columns that use them to change
+    before_drop: dict[Key, list[str]] = field(default_factory=dict)  # run just before an object's drop
 
 
 def diff_catalogs(current: Catalog, desired: Catalog, with_privileges: bool = False) -> PgPlan:
@@ -59,8 +61,11 @@ def diff_catalogs(current: Catalog, desired: Catalog, with_privileges: bool = Fa
             else:
                 w.alters[key] = change
     w.drop.update({k: a for k, a in current.objects.items() if k not in desired.objects})
+    _recreate_enums_used_at_once(w)
+    _keep_columns_children_declare(w)
     _convert_columns(w)
     _cascade(w)
+    _postpone_what_they_use(w)
     plan = PgPlan(current, desired, _changes(w), unsupported=sorted(set(current.unsupported) | set(desired.unsupported)))
     plan.statements = _statements(w)
     extra = comment_statements(w.cur, w.des, w.create, w.drop)
@@ -80,6 +85,40 @@ def _reverse(deps: dict[Key, set[Key]]) -> tuple[dict[Key, set[Key]], dict[Key, 
             if t[0] == "column":
                 by_column.setdefault(t, set()).add(source)
     return by_node, by_column
+
+
+def _recreate_enums_used_at_once(w: _Work) -> None:
+    """A value ALTER TYPE ... ADD VALUE adds cannot be used in the same transaction (55P04,
+    "unsafe use of new value"): an enum whose new value the script itself writes (a default,
+    a check, a view) is made anew under its own name instead, its columns converted."""
+    added = {k: [v for v in w.des.objects[k].data["labels"] if v not in w.cur.objects[k].data["labels"]]
+             for k, a in w.alters.items() if k[0] == "type" and not a.retype and any(" ADD VALUE " in s for s in a.now)}
+    if not added:
+        return
+    script = [s for o in w.create.values() for s in o.create]
+    script += [s for k, a in w.alters.items() if k not in added for s in (*a.now, *a.late)]
+    for key, values in added.items():
+        uses = [f"{literal(v)}::" for v in values]
+        if any(u in s and key[2] in s for s in script for u in uses):
+            w.alters[key] = recreate_enum(w.cur.objects[key], w.des.objects[key])
+
+
+def _keep_columns_children_declare(w: _Work) -> None:
+    """A column dropped from a parent goes from its inheriting children too, unless the child
+    declares it itself: there ALTER TABLE ONLY drops it from the parent alone and leaves the
+    child's column (and its values) in place, now its own."""
+    for key, change in w.alters.items():
+        dropped = [label.rsplit(".", 1)[1] for kind, label in change.changes if kind == "drop_column"]
+        if key[0] != "table" or not dropped:
+            continue
+        children = [t.data for t in w.des.objects.values() if t.kind == "table" and t.data.get("bound") is None
+                    and list(key[1:]) in [list(p) for p in t.data.get("parents", ())]]
+        target = qn(*key[1:])
+        for column in dropped:
+            if any(c["columns"].get(column, {}).get("local") for c in children):
+                statement = f"ALTER TABLE {target} DROP COLUMN {q(column)}"
+                change.now = [f"ALTER TABLE ONLY {target} DROP COLUMN {q(column)}" if s == statement else s
+                              for s in change.now]
 
 
 def _convert_columns(w: _Work) -> None:
@@ -131,6 +170,9 @@ def _cascade(w: _Work) -> None:
                 if source[0] == "column" and change is not None and source[2] in change.breaking and node(k) not in w.create:
                     w.after_alters.add(node(k))  # the column changes type (or goes) first
                     continue
+                if _through_base_type(w, node(k), source):
+                    pending.append(source)
+                    continue
                 raise RenderError(f"postgres: {w.cur.objects[node(k)].label if node(k) in w.cur.objects else k} must be "
                                   f"re-created, but {source[0]} {'.'.join(str(p) for p in source[1:] if isinstance(p, str))} "
                                   f"of {obj.label} uses it; change it in steps")
@@ -139,6 +181,47 @@ def _cascade(w: _Work) -> None:
             if dependent in w.des.objects:
                 w.create[dependent] = w.des.objects[dependent]
             pending.append(dependent)
+
+
+def _through_base_type(w: _Work, domain: Key, column: Key) -> bool:
+    """A domain that must be re-created (its base type changed) while a column uses it: the
+    column is turned into the old base type just before the drop (the values stay) and into
+    the new domain once it exists; its default is put back after, its dependents re-created."""
+    old, table = w.cur.objects.get(domain), column[1]
+    if old is None or old.data.get("typtype") != "d" or domain not in w.create or table not in w.des.objects:
+        return False
+    before = w.cur.objects[table].data["columns"].get(column[2])
+    after = w.des.objects[table].data["columns"].get(column[2])
+    if before is None or after is None:
+        return False
+    target = f"ALTER TABLE {qn(*table[1:])} ALTER COLUMN {q(column[2])}"
+    base = old.data["base"] + ("[]" if before["type"].endswith("[]") else "")
+    w.before_drop.setdefault(domain, []).append(f"{target} TYPE {base}")
+    change = w.alters.setdefault(table, Alter())
+    change.now.append(f"{target} TYPE {after['type']} USING {q(column[2])}::{after['type']}")
+    label = f"{'.'.join(table[1:])}.{column[2]}"
+    change.changes.append(("alter_column", label))
+    if not widening(old.data["base"], w.des.objects[domain].data.get("base", "")):
+        change.destructive.add(label)  # the new base may not hold every value
+    if before["default"] is not None:
+        w.defaults.setdefault(table, set()).add(column[2])
+    return True
+
+
+def _postpone_what_they_use(w: _Work) -> None:
+    """A drop that waits for the columns using it to change (a domain) keeps what it uses
+    itself (a function its CHECK calls) until it is gone: those drops wait too."""
+    if not w.after_alters:
+        return
+    uses: dict[Key, set[Key]] = {}
+    for source, targets in w.cur.deps.items():
+        uses.setdefault(node(source), set()).update(node(t) for t in targets)
+    pending = list(w.after_alters)
+    while pending:
+        for used in uses.get(pending.pop(), ()):
+            if used in w.drop and used not in w.create and used not in w.after_alters:
+                w.after_alters.add(used)
+                pending.append(used)
 
 
 def _implicit(w: _Work, obj: PgObject) -> bool:
@@ -191,7 +274,7 @@ def _statements(w: _Work) -> list[str]:
     out: list[str] = [s for a in w.alters.values() for s in a.early]
     out += [_drop_default(w, t, c) for t, cols in w.defaults.items() for c in sorted(cols) if t not in w.drop]
     drops = [k for k in reversed(_order(list(w.drop), _with_parents(w), w.cur.objects)) if not _implicit(w, w.drop[k])]
-    out += [s for k in drops if k not in w.after_alters for s in w.drop[k].drop]
+    out += [s for k in drops if k not in w.after_alters for s in (*w.before_drop.get(k, ()), *w.drop[k].drop)]
     for k in _order([*w.create, *w.alters], w.des.deps, w.des.objects):
         made = w.create[k].create if k in w.create else w.alters[k].now
         out += made if k[0] == "function" else [stable(s) for s in made]  # a body is the user's text
