@@ -46,6 +46,7 @@ class _Work:
     defaults: dict[Key, set[str]] = field(default_factory=dict)  # table -> columns whose default is re-set
     after_alters: set[Key] = field(default_factory=set)  # drops that must wait for the columns that use them to change
     before_drop: dict[Key, list[str]] = field(default_factory=dict)  # run just before an object's drop
+    keys_first: list[Key] = field(default_factory=list)  # foreign keys in a cycle of dropped tables
 
 
 def diff_catalogs(current: Catalog, desired: Catalog, with_privileges: bool = False) -> PgPlan:
@@ -66,6 +67,8 @@ def diff_catalogs(current: Catalog, desired: Catalog, with_privileges: bool = Fa
     _convert_columns(w)
     _cascade(w)
     _postpone_what_they_use(w)
+    _keep_owned_sequences(w)
+    w.keys_first = _foreign_key_cycles(w)
     plan = PgPlan(current, desired, _changes(w), unsupported=sorted(set(current.unsupported) | set(desired.unsupported)))
     plan.statements = _statements(w)
     extra = comment_statements(w.cur, w.des, w.create, w.drop)
@@ -173,6 +176,8 @@ def _cascade(w: _Work) -> None:
                 if _through_base_type(w, node(k), source):
                     pending.append(source)
                     continue
+                if _detach_partition(w, node(k), dependent):
+                    continue
                 raise RenderError(f"postgres: {w.cur.objects[node(k)].label if node(k) in w.cur.objects else k} must be "
                                   f"re-created, but {source[0]} {'.'.join(str(p) for p in source[1:] if isinstance(p, str))} "
                                   f"of {obj.label} uses it; change it in steps")
@@ -181,6 +186,20 @@ def _cascade(w: _Work) -> None:
             if dependent in w.des.objects:
                 w.create[dependent] = w.des.objects[dependent]
             pending.append(dependent)
+
+
+def _detach_partition(w: _Work, parent: Key, child: Key) -> bool:
+    """A partitioned table re-created (its key changed): its partitions, where the rows are,
+    are detached before and attached to the new table after, instead of going with it."""
+    old, new = w.cur.objects[child].data, w.des.objects.get(child)
+    if old.get("bound") is None or old["parents"][:1] != [list(parent[1:])] or parent not in w.create:
+        return False
+    if new is None or new.data.get("bound") is None or new.data["parents"][:1] != [list(parent[1:])]:
+        return False
+    change = w.alters.setdefault(child, Alter())
+    change.early.append(f"ALTER TABLE {qn(*parent[1:])} DETACH PARTITION {qn(*child[1:])}")
+    change.late.append(f"ALTER TABLE {qn(*parent[1:])} ATTACH PARTITION {qn(*child[1:])} {new.data['bound']}")
+    return True
 
 
 def _through_base_type(w: _Work, domain: Key, column: Key) -> bool:
@@ -222,6 +241,46 @@ def _postpone_what_they_use(w: _Work) -> None:
             if used in w.drop and used not in w.create and used not in w.after_alters:
                 w.after_alters.add(used)
                 pending.append(used)
+
+
+def _keep_owned_sequences(w: _Work) -> None:
+    """A table re-created drops the sequences it owns (a serial's): one that stays is let go
+    just before (OWNED BY NONE, its value kept) and owned again once the new table exists."""
+    for key, seq in w.cur.objects.items():
+        if seq.kind != "sequence" or seq.parent not in w.drop or seq.parent not in w.create or key in w.drop:
+            continue
+        wanted = w.des.objects.get(key)
+        if wanted is None:
+            continue
+        w.before_drop.setdefault(seq.parent, []).append(f"ALTER SEQUENCE {qn(*key[1:])} OWNED BY NONE")
+        w.alters.setdefault(key, Alter()).late.extend(wanted.late)
+
+
+def _foreign_key_cycles(w: _Work) -> list[Key]:
+    """Tables that reference each other (a cycle of foreign keys, partitions included) can
+    only be dropped once one of those keys is gone: every key of such a cycle is dropped on
+    its own first, and the tables are then ordered as if it did not exist."""
+    refs: dict[Key, tuple[Key, set[Key]]] = {}
+    for k, o in w.drop.items():
+        if o.kind == "constraint" and o.parent in w.drop and o.data.get("type") == "f":
+            refs[k] = (o.parent, {node(t) for t in w.cur.deps.get(k, ()) if node(t) in w.drop
+                                  and node(t)[0] == "table" and node(t) != o.parent})
+    edges: dict[Key, set[Key]] = {}
+    for table, targets in refs.values():
+        edges.setdefault(table, set()).update(targets)
+
+    def reaches(start: Key, goal: Key) -> bool:
+        seen, todo = set(), [start]
+        while todo:
+            t = todo.pop()
+            if t == goal:
+                return True
+            if t not in seen:
+                seen.add(t)
+                todo += edges.get(t, ())
+        return False
+
+    return sorted(k for k, (table, targets) in refs.items() if any(reaches(t, table) for t in targets))
 
 
 def _implicit(w: _Work, obj: PgObject) -> bool:
@@ -273,6 +332,7 @@ def _order(keys: list[Key], deps: dict[Key, set[Key]], objects: dict[Key, PgObje
 def _statements(w: _Work) -> list[str]:
     out: list[str] = [s for a in w.alters.values() for s in a.early]
     out += [_drop_default(w, t, c) for t, cols in w.defaults.items() for c in sorted(cols) if t not in w.drop]
+    out += [s for k in w.keys_first for s in w.drop[k].drop]
     drops = [k for k in reversed(_order(list(w.drop), _with_parents(w), w.cur.objects)) if not _implicit(w, w.drop[k])]
     out += [s for k in drops if k not in w.after_alters for s in (*w.before_drop.get(k, ()), *w.drop[k].drop)]
     for k in _order([*w.create, *w.alters], w.des.deps, w.des.objects):
@@ -293,7 +353,7 @@ def _with_parents(w: _Work) -> dict[Key, set[Key]]:
         if owner in w.drop:  # only what is dropped is ordered here
             deps.setdefault(source, set()).update(targets)
         obj = w.cur.objects.get(owner)
-        if obj is not None and obj.parent in w.drop and _implicit(w, obj):
+        if obj is not None and obj.parent in w.drop and _implicit(w, obj) and owner not in w.keys_first:
             deps.setdefault(obj.parent, set()).update(t for t in targets if node(t) != obj.parent)
     return deps
 
