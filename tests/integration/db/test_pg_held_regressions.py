@@ -12,6 +12,7 @@ from deploy.db.connect import connect
 from deploy.db.execute import run_script
 from deploy.db.introspect import introspect
 from deploy.db.render import render
+from db_live_helpers import live
 from pg_oracle import database, drop, dump
 
 FINITE = """CREATE SCHEMA s;
@@ -91,14 +92,6 @@ def _rows(url, sql: str) -> list[tuple]:
         conn.close()
 
 
-def _catalog(url):
-    conn = connect(url)
-    try:
-        return introspect(conn, "postgres")
-    finally:
-        conn.close()
-
-
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_script_reaches_b_and_keeps_the_rows(pg_server, name: str) -> None:
     a, rows, b, query, expected = CASES[name]
@@ -106,13 +99,13 @@ def test_script_reaches_b_and_keeps_the_rows(pg_server, name: str) -> None:
     try:
         conn = connect(cur)
         try:
-            script = render(plan(introspect(conn, "postgres"), _catalog(want)))
+            script = render(plan(introspect(conn, "postgres"), live(want)))
             assert script.transactional
             run_script(conn, script)
         finally:
             conn.close()
         assert dump(cur) == dump(want), script.text()
         assert _rows(cur, query) == expected, script.text()
-        assert plan(_catalog(cur), _catalog(want)).changes == []
+        assert plan(live(cur), live(want)).changes == []
     finally:
         drop(pg_server, cur, want)
