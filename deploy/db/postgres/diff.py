@@ -9,12 +9,14 @@ from __future__ import annotations
 import heapq
 from dataclasses import dataclass, field
 
-from deploy.db.changes import widening
 from deploy.db.errors import RenderError
 from deploy.db.plan import Change, Plan
-from deploy.db.postgres.alters import alter, recreate_enum
+from deploy.db.postgres.alters import alter
 from deploy.db.postgres.comments import comment_statements
-from deploy.db.postgres.model import Catalog, Key, PgObject, literal, q, qn
+from deploy.db.postgres.keep import (Work, detach_partition, foreign_key_cycles, keep_columns_children_declare,
+                                     keep_owned_sequences, postpone_what_they_use, recreate_enums_used_at_once,
+                                     through_base_type)
+from deploy.db.postgres.model import Catalog, Key, PgObject, q, qn
 from deploy.db.postgres.privileges import privilege_statements
 from deploy.db.postgres.reader import node
 from deploy.db.postgres.stable import stable
@@ -36,21 +38,8 @@ class PgPlan(Plan):
     unsupported: list[str] = field(default_factory=list)
 
 
-@dataclass
-class _Work:
-    cur: Catalog
-    des: Catalog
-    drop: dict[Key, PgObject] = field(default_factory=dict)
-    create: dict[Key, PgObject] = field(default_factory=dict)
-    alters: dict[Key, Alter] = field(default_factory=dict)
-    defaults: dict[Key, set[str]] = field(default_factory=dict)  # table -> columns whose default is re-set
-    after_alters: set[Key] = field(default_factory=set)  # drops that must wait for the columns that use them to change
-    before_drop: dict[Key, list[str]] = field(default_factory=dict)  # run just before an object's drop
-    keys_first: list[Key] = field(default_factory=list)  # foreign keys in a cycle of dropped tables
-
-
 def diff_catalogs(current: Catalog, desired: Catalog, with_privileges: bool = False) -> PgPlan:
-    w = _Work(current, desired)
+    w = Work(current, desired)
     for key, b in desired.objects.items():
         a = current.objects.get(key)
         if a is None:
@@ -62,13 +51,13 @@ def diff_catalogs(current: Catalog, desired: Catalog, with_privileges: bool = Fa
             else:
                 w.alters[key] = change
     w.drop.update({k: a for k, a in current.objects.items() if k not in desired.objects})
-    _recreate_enums_used_at_once(w)
-    _keep_columns_children_declare(w)
+    recreate_enums_used_at_once(w)
+    keep_columns_children_declare(w)
     _convert_columns(w)
     _cascade(w)
-    _postpone_what_they_use(w)
-    _keep_owned_sequences(w)
-    w.keys_first = _foreign_key_cycles(w)
+    postpone_what_they_use(w)
+    keep_owned_sequences(w)
+    w.keys_first = foreign_key_cycles(w)
     plan = PgPlan(current, desired, _changes(w), unsupported=sorted(set(current.unsupported) | set(desired.unsupported)))
     plan.statements = _statements(w)
     extra = comment_statements(w.cur, w.des, w.create, w.drop)
@@ -90,41 +79,7 @@ def _reverse(deps: dict[Key, set[Key]]) -> tuple[dict[Key, set[Key]], dict[Key, 
     return by_node, by_column
 
 
-def _recreate_enums_used_at_once(w: _Work) -> None:
-    """A value ALTER TYPE ... ADD VALUE adds cannot be used in the same transaction (55P04,
-    "unsafe use of new value"): an enum whose new value the script itself writes (a default,
-    a check, a view) is made anew under its own name instead, its columns converted."""
-    added = {k: [v for v in w.des.objects[k].data["labels"] if v not in w.cur.objects[k].data["labels"]]
-             for k, a in w.alters.items() if k[0] == "type" and not a.retype and any(" ADD VALUE " in s for s in a.now)}
-    if not added:
-        return
-    script = [s for o in w.create.values() for s in o.create]
-    script += [s for k, a in w.alters.items() if k not in added for s in (*a.now, *a.late)]
-    for key, values in added.items():
-        uses = [f"{literal(v)}::" for v in values]
-        if any(u in s and key[2] in s for s in script for u in uses):
-            w.alters[key] = recreate_enum(w.cur.objects[key], w.des.objects[key])
-
-
-def _keep_columns_children_declare(w: _Work) -> None:
-    """A column dropped from a parent goes from its inheriting children too, unless the child
-    declares it itself: there ALTER TABLE ONLY drops it from the parent alone and leaves the
-    child's column (and its values) in place, now its own."""
-    for key, change in w.alters.items():
-        dropped = [label.rsplit(".", 1)[1] for kind, label in change.changes if kind == "drop_column"]
-        if key[0] != "table" or not dropped:
-            continue
-        children = [t.data for t in w.des.objects.values() if t.kind == "table" and t.data.get("bound") is None
-                    and list(key[1:]) in [list(p) for p in t.data.get("parents", ())]]
-        target = qn(*key[1:])
-        for column in dropped:
-            if any(c["columns"].get(column, {}).get("local") for c in children):
-                statement = f"ALTER TABLE {target} DROP COLUMN {q(column)}"
-                change.now = [f"ALTER TABLE ONLY {target} DROP COLUMN {q(column)}" if s == statement else s
-                              for s in change.now]
-
-
-def _convert_columns(w: _Work) -> None:
+def _convert_columns(w: Work) -> None:
     """A type re-made under its own name (an enum that lost or reordered values): each column
     of it is converted through text, its default put back, its dependents re-created."""
     retyped = [(k, a) for k, a in w.alters.items() if a.retype]
@@ -146,7 +101,7 @@ def _convert_columns(w: _Work) -> None:
             w.alters.setdefault(table, Alter()).breaking.add(source[2])
 
 
-def _cascade(w: _Work) -> None:
+def _cascade(w: Work) -> None:
     pending: list[Key] = list(w.drop)
     pending += [("column", k, c) for k, a in w.alters.items() for c in a.breaking]
     if not pending:
@@ -173,10 +128,10 @@ def _cascade(w: _Work) -> None:
                 if source[0] == "column" and change is not None and source[2] in change.breaking and node(k) not in w.create:
                     w.after_alters.add(node(k))  # the column changes type (or goes) first
                     continue
-                if _through_base_type(w, node(k), source):
+                if through_base_type(w, node(k), source):
                     pending.append(source)
                     continue
-                if _detach_partition(w, node(k), dependent):
+                if detach_partition(w, node(k), dependent):
                     continue
                 raise RenderError(f"postgres: {w.cur.objects[node(k)].label if node(k) in w.cur.objects else k} must be "
                                   f"re-created, but {source[0]} {'.'.join(str(p) for p in source[1:] if isinstance(p, str))} "
@@ -188,102 +143,7 @@ def _cascade(w: _Work) -> None:
             pending.append(dependent)
 
 
-def _detach_partition(w: _Work, parent: Key, child: Key) -> bool:
-    """A partitioned table re-created (its key changed): its partitions, where the rows are,
-    are detached before and attached to the new table after, instead of going with it."""
-    old, new = w.cur.objects[child].data, w.des.objects.get(child)
-    if old.get("bound") is None or old["parents"][:1] != [list(parent[1:])] or parent not in w.create:
-        return False
-    if new is None or new.data.get("bound") is None or new.data["parents"][:1] != [list(parent[1:])]:
-        return False
-    change = w.alters.setdefault(child, Alter())
-    change.early.append(f"ALTER TABLE {qn(*parent[1:])} DETACH PARTITION {qn(*child[1:])}")
-    change.late.append(f"ALTER TABLE {qn(*parent[1:])} ATTACH PARTITION {qn(*child[1:])} {new.data['bound']}")
-    return True
-
-
-def _through_base_type(w: _Work, domain: Key, column: Key) -> bool:
-    """A domain that must be re-created (its base type changed) while a column uses it: the
-    column is turned into the old base type just before the drop (the values stay) and into
-    the new domain once it exists; its default is put back after, its dependents re-created."""
-    old, table = w.cur.objects.get(domain), column[1]
-    if old is None or old.data.get("typtype") != "d" or domain not in w.create or table not in w.des.objects:
-        return False
-    before = w.cur.objects[table].data["columns"].get(column[2])
-    after = w.des.objects[table].data["columns"].get(column[2])
-    if before is None or after is None:
-        return False
-    target = f"ALTER TABLE {qn(*table[1:])} ALTER COLUMN {q(column[2])}"
-    base = old.data["base"] + ("[]" if before["type"].endswith("[]") else "")
-    w.before_drop.setdefault(domain, []).append(f"{target} TYPE {base}")
-    change = w.alters.setdefault(table, Alter())
-    change.now.append(f"{target} TYPE {after['type']} USING {q(column[2])}::{after['type']}")
-    label = f"{'.'.join(table[1:])}.{column[2]}"
-    change.changes.append(("alter_column", label))
-    if not widening(old.data["base"], w.des.objects[domain].data.get("base", "")):
-        change.destructive.add(label)  # the new base may not hold every value
-    if before["default"] is not None:
-        w.defaults.setdefault(table, set()).add(column[2])
-    return True
-
-
-def _postpone_what_they_use(w: _Work) -> None:
-    """A drop that waits for the columns using it to change (a domain) keeps what it uses
-    itself (a function its CHECK calls) until it is gone: those drops wait too."""
-    if not w.after_alters:
-        return
-    uses: dict[Key, set[Key]] = {}
-    for source, targets in w.cur.deps.items():
-        uses.setdefault(node(source), set()).update(node(t) for t in targets)
-    pending = list(w.after_alters)
-    while pending:
-        for used in uses.get(pending.pop(), ()):
-            if used in w.drop and used not in w.create and used not in w.after_alters:
-                w.after_alters.add(used)
-                pending.append(used)
-
-
-def _keep_owned_sequences(w: _Work) -> None:
-    """A table re-created drops the sequences it owns (a serial's): one that stays is let go
-    just before (OWNED BY NONE, its value kept) and owned again once the new table exists."""
-    for key, seq in w.cur.objects.items():
-        if seq.kind != "sequence" or seq.parent not in w.drop or seq.parent not in w.create or key in w.drop:
-            continue
-        wanted = w.des.objects.get(key)
-        if wanted is None:
-            continue
-        w.before_drop.setdefault(seq.parent, []).append(f"ALTER SEQUENCE {qn(*key[1:])} OWNED BY NONE")
-        w.alters.setdefault(key, Alter()).late.extend(wanted.late)
-
-
-def _foreign_key_cycles(w: _Work) -> list[Key]:
-    """Tables that reference each other (a cycle of foreign keys, partitions included) can
-    only be dropped once one of those keys is gone: every key of such a cycle is dropped on
-    its own first, and the tables are then ordered as if it did not exist."""
-    refs: dict[Key, tuple[Key, set[Key]]] = {}
-    for k, o in w.drop.items():
-        if o.kind == "constraint" and o.parent in w.drop and o.data.get("type") == "f":
-            refs[k] = (o.parent, {node(t) for t in w.cur.deps.get(k, ()) if node(t) in w.drop
-                                  and node(t)[0] == "table" and node(t) != o.parent})
-    edges: dict[Key, set[Key]] = {}
-    for table, targets in refs.values():
-        edges.setdefault(table, set()).update(targets)
-
-    def reaches(start: Key, goal: Key) -> bool:
-        seen, todo = set(), [start]
-        while todo:
-            t = todo.pop()
-            if t == goal:
-                return True
-            if t not in seen:
-                seen.add(t)
-                todo += edges.get(t, ())
-        return False
-
-    return sorted(k for k, (table, targets) in refs.items() if any(reaches(t, table) for t in targets))
-
-
-def _implicit(w: _Work, obj: PgObject) -> bool:
+def _implicit(w: Work, obj: PgObject) -> bool:
     """Dropped by the server with its parent (a table's indexes, a serial's sequence)."""
     if obj.parent is None:
         return False
@@ -329,7 +189,7 @@ def _order(keys: list[Key], deps: dict[Key, set[Key]], objects: dict[Key, PgObje
     return out
 
 
-def _statements(w: _Work) -> list[str]:
+def _statements(w: Work) -> list[str]:
     out: list[str] = [s for a in w.alters.values() for s in a.early]
     out += [_drop_default(w, t, c) for t, cols in w.defaults.items() for c in sorted(cols) if t not in w.drop]
     out += [s for k in w.keys_first for s in w.drop[k].drop]
@@ -345,7 +205,7 @@ def _statements(w: _Work) -> list[str]:
     return [s for s in out if s]
 
 
-def _with_parents(w: _Work) -> dict[Key, set[Key]]:
+def _with_parents(w: Work) -> dict[Key, set[Key]]:
     """Drop order: a table dropped with its constraints goes before what they reference."""
     deps: dict[Key, set[Key]] = {}
     for source, targets in w.cur.deps.items():
@@ -358,18 +218,18 @@ def _with_parents(w: _Work) -> dict[Key, set[Key]]:
     return deps
 
 
-def _drop_default(w: _Work, table: Key, column: str) -> str:
+def _drop_default(w: Work, table: Key, column: str) -> str:
     return f"ALTER TABLE ONLY {qn(*table[1:])} ALTER COLUMN {q(column)} DROP DEFAULT"
 
 
-def _set_default(w: _Work, table: Key, column: str) -> str:
+def _set_default(w: Work, table: Key, column: str) -> str:
     col = w.des.objects[table].data.get("columns", {}).get(column)
     if not col or col.get("default") is None or table in w.create:
         return ""
     return f"ALTER TABLE ONLY {qn(*table[1:])} ALTER COLUMN {q(column)} SET DEFAULT {col['default']}"
 
 
-def _changes(w: _Work) -> list[Change]:
+def _changes(w: Work) -> list[Change]:
     out = []
     for k, o in w.drop.items():
         if k in w.create:
