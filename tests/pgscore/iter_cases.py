@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """List the schema-diff test cases in tests/fixtures/ as JSON lines, one case per line.
-(Vendored from the project's shared scorer, unchanged but for where the corpora live.)
+(Vendored from the project's shared scorer, unchanged but for where the corpora live and the
+held-out-style corpus `pgheld`: tests/fixtures/pgheld/<source>/cases/<name>_original.sql and
+<name>_new.sql, cases taken from other public schema-diff suites, in apgdiff's layout.)
 
-Usage: python3 iter_cases.py apgdiff|sqlite3def|mssqldef|all [--summary]
+Usage: python3 iter_cases.py apgdiff|pgheld|sqlite3def|mssqldef|all [--summary]
 
 Each line is a JSON object whose first four keys are the ones a scorer needs
 (name, current, desired, enable_drop); the rest carry what the source test
@@ -20,7 +22,7 @@ from typing import Any, Iterator
 
 TESTDATA = Path(__file__).resolve().parent.parent / "fixtures"  # vendored: the corpora live in tests/fixtures
 SQLDEF_TOOLS = ("sqlite3def", "mssqldef")
-CORPORA = ("apgdiff", *SQLDEF_TOOLS)
+CORPORA = ("apgdiff", "pgheld", *SQLDEF_TOOLS)
 
 # Owners and grantees that the apgdiff files name (OWNER TO / GRANT / REVOKE / POLICY ... TO).
 # They are cluster-wide, so a scorer creates them once, before loading any case.
@@ -79,9 +81,38 @@ def apgdiff_cases() -> Iterator[dict[str, Any]]:
         }
 
 
+def pgheld_cases() -> Iterator[dict[str, Any]]:
+    """pgheld/<source>/: either apgdiff's layout (cases/<name>_original.sql, _new.sql) or
+    sqldef's YAML (tests_*.yml); source.json names the roles the cases use."""
+    for source_dir in sorted(p for p in (TESTDATA / "pgheld").iterdir() if (p / "source.json").is_file()):
+        meta = json.loads((source_dir / "source.json").read_text())
+        roles = meta.get("roles", [])
+        for case in _pgheld_source(source_dir):
+            case.update(name=f"{source_dir.name}/{case['name']}", corpus=f"pgheld/{source_dir.name}",
+                        up=None, down=None, error=None, requires={"roles": roles})
+            yield case
+
+
+def _pgheld_source(source_dir: Path) -> Iterator[dict[str, Any]]:
+    import yaml  # only the YAML sources need PyYAML
+
+    for original in sorted((source_dir / "cases").glob("*_original.sql")):
+        name = original.name[: -len("_original.sql")]
+        yield {"name": name, "current": original.read_text(),
+               "desired": (source_dir / "cases" / f"{name}_new.sql").read_text(), "enable_drop": True,
+               "file": str(original.parent.relative_to(TESTDATA) / f"{name}_*.sql")}
+    for path in sorted(source_dir.glob("tests*.yml")):
+        for name, case in (yaml.safe_load(path.read_text()) or {}).items():
+            yield {"name": f"{path.stem}/{name}", "current": case.get("current") or "",
+                   "desired": case.get("desired") or "", "enable_drop": case.get("enable_drop", True),
+                   "file": str(path.relative_to(TESTDATA))}
+
+
 def cases_for(corpus: str) -> Iterator[dict[str, Any]]:
     if corpus in SQLDEF_TOOLS:
         return sqldef_cases(corpus)
+    if corpus == "pgheld":
+        return pgheld_cases()
     if corpus == "apgdiff":
         return apgdiff_cases()
     raise SystemExit(f"unknown corpus {corpus!r}; choose one of: {', '.join(CORPORA)}, all")

@@ -7,7 +7,7 @@ from __future__ import annotations
 from deploy.db.changes import widening
 from deploy.db.postgres.model import PgObject, literal, q, qn
 from deploy.db.postgres.read_relations import owned_by_sql, sequence_options
-from deploy.db.postgres.tables import Alter, alter_table
+from deploy.db.postgres.tables import Alter, alter_table, narrower
 
 
 def alter(a: PgObject, b: PgObject) -> Alter | None:
@@ -23,8 +23,7 @@ def _sequence(a: PgObject, b: PgObject) -> Alter:
     out = Alter()
     old, new = a.data["options"], b.data["options"]
     if old != new:
-        narrower = new["min"] > old["min"] or new["max"] < old["max"]  # the current value may fall outside
-        restart = f" RESTART WITH {new['start']}" if narrower else ""
+        restart = f" RESTART WITH {new['start']}" if narrower(old, new) else ""
         out.now.append(f"ALTER SEQUENCE {qn(*b.key[1:])} {sequence_options(new)}{restart}")
     if a.data["owned_by"] != b.data["owned_by"]:
         out.late += owned_by_sql(b) or [f"ALTER SEQUENCE {qn(*b.key[1:])} OWNED BY NONE"]
@@ -46,22 +45,30 @@ def _type(a: PgObject, b: PgObject) -> Alter | None:
 
 def _enum(a: PgObject, b: PgObject) -> Alter | None:
     old, new = a.data["labels"], b.data["labels"]
-    out, target = Alter(), qn(*b.key[1:])
     if [v for v in new if v in old] != old:  # a value removed or moved: only a new type will do
-        parked = qn(b.key[1], f"{b.key[2][:40]}__shipyard_old")
-        out.early.append(f"ALTER TYPE {target} RENAME TO {q(b.key[2][:40] + '__shipyard_old')}")
-        out.now.append(b.create[0])
-        out.late.append(f"DROP TYPE {parked}")
-        out.retype = True
-        if set(old) - set(new):
-            out.destructive.add(f"{b.name} (values {', '.join(sorted(set(old) - set(new)))} go)")
-            out.changes.append(("alter_type", f"{b.name} (values {', '.join(sorted(set(old) - set(new)))} go)"))
-        return out
+        return recreate_enum(a, b)
+    out, target = Alter(), qn(*b.key[1:])
     for i, value in enumerate(new):
         if value in old:
             continue
         where = f" AFTER {literal(new[i - 1])}" if i else f" BEFORE {literal(new[1])}" if len(new) > 1 else ""
         out.now.append(f"ALTER TYPE {target} ADD VALUE {literal(value)}{where}")
+    return out
+
+
+def recreate_enum(a: PgObject, b: PgObject) -> Alter:
+    """The enum made anew under its own name (the old one parked, dropped last); the diff
+    converts every column of it through text."""
+    old, new = a.data["labels"], b.data["labels"]
+    out, target = Alter(), qn(*b.key[1:])
+    parked = qn(b.key[1], f"{b.key[2][:40]}__shipyard_old")
+    out.early.append(f"ALTER TYPE {target} RENAME TO {q(b.key[2][:40] + '__shipyard_old')}")
+    out.now.append(b.create[0])
+    out.late.append(f"DROP TYPE {parked}")
+    out.retype = True
+    if set(old) - set(new):
+        out.destructive.add(f"{b.name} (values {', '.join(sorted(set(old) - set(new)))} go)")
+        out.changes.append(("alter_type", f"{b.name} (values {', '.join(sorted(set(old) - set(new)))} go)"))
     return out
 
 

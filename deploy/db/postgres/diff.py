@@ -13,6 +13,9 @@ from deploy.db.errors import RenderError
 from deploy.db.plan import Change, Plan
 from deploy.db.postgres.alters import alter
 from deploy.db.postgres.comments import comment_statements
+from deploy.db.postgres.keep import (Work, detach_partition, foreign_key_cycles, keep_columns_children_declare,
+                                     keep_owned_sequences, postpone_what_they_use, recreate_enums_used_at_once,
+                                     through_base_type)
 from deploy.db.postgres.model import Catalog, Key, PgObject, q, qn
 from deploy.db.postgres.privileges import privilege_statements
 from deploy.db.postgres.reader import node
@@ -35,19 +38,8 @@ class PgPlan(Plan):
     unsupported: list[str] = field(default_factory=list)
 
 
-@dataclass
-class _Work:
-    cur: Catalog
-    des: Catalog
-    drop: dict[Key, PgObject] = field(default_factory=dict)
-    create: dict[Key, PgObject] = field(default_factory=dict)
-    alters: dict[Key, Alter] = field(default_factory=dict)
-    defaults: dict[Key, set[str]] = field(default_factory=dict)  # table -> columns whose default is re-set
-    after_alters: set[Key] = field(default_factory=set)  # drops that must wait for the columns that use them to change
-
-
 def diff_catalogs(current: Catalog, desired: Catalog, with_privileges: bool = False) -> PgPlan:
-    w = _Work(current, desired)
+    w = Work(current, desired)
     for key, b in desired.objects.items():
         a = current.objects.get(key)
         if a is None:
@@ -59,8 +51,13 @@ def diff_catalogs(current: Catalog, desired: Catalog, with_privileges: bool = Fa
             else:
                 w.alters[key] = change
     w.drop.update({k: a for k, a in current.objects.items() if k not in desired.objects})
+    recreate_enums_used_at_once(w)
+    keep_columns_children_declare(w)
     _convert_columns(w)
     _cascade(w)
+    postpone_what_they_use(w)
+    keep_owned_sequences(w)
+    w.keys_first = foreign_key_cycles(w)
     plan = PgPlan(current, desired, _changes(w), unsupported=sorted(set(current.unsupported) | set(desired.unsupported)))
     plan.statements = _statements(w)
     extra = comment_statements(w.cur, w.des, w.create, w.drop)
@@ -82,7 +79,7 @@ def _reverse(deps: dict[Key, set[Key]]) -> tuple[dict[Key, set[Key]], dict[Key, 
     return by_node, by_column
 
 
-def _convert_columns(w: _Work) -> None:
+def _convert_columns(w: Work) -> None:
     """A type re-made under its own name (an enum that lost or reordered values): each column
     of it is converted through text, its default put back, its dependents re-created."""
     retyped = [(k, a) for k, a in w.alters.items() if a.retype]
@@ -104,7 +101,7 @@ def _convert_columns(w: _Work) -> None:
             w.alters.setdefault(table, Alter()).breaking.add(source[2])
 
 
-def _cascade(w: _Work) -> None:
+def _cascade(w: Work) -> None:
     pending: list[Key] = list(w.drop)
     pending += [("column", k, c) for k, a in w.alters.items() for c in a.breaking]
     if not pending:
@@ -131,6 +128,11 @@ def _cascade(w: _Work) -> None:
                 if source[0] == "column" and change is not None and source[2] in change.breaking and node(k) not in w.create:
                     w.after_alters.add(node(k))  # the column changes type (or goes) first
                     continue
+                if through_base_type(w, node(k), source):
+                    pending.append(source)
+                    continue
+                if detach_partition(w, node(k), dependent):
+                    continue
                 raise RenderError(f"postgres: {w.cur.objects[node(k)].label if node(k) in w.cur.objects else k} must be "
                                   f"re-created, but {source[0]} {'.'.join(str(p) for p in source[1:] if isinstance(p, str))} "
                                   f"of {obj.label} uses it; change it in steps")
@@ -141,7 +143,7 @@ def _cascade(w: _Work) -> None:
             pending.append(dependent)
 
 
-def _implicit(w: _Work, obj: PgObject) -> bool:
+def _implicit(w: Work, obj: PgObject) -> bool:
     """Dropped by the server with its parent (a table's indexes, a serial's sequence)."""
     if obj.parent is None:
         return False
@@ -187,11 +189,12 @@ def _order(keys: list[Key], deps: dict[Key, set[Key]], objects: dict[Key, PgObje
     return out
 
 
-def _statements(w: _Work) -> list[str]:
+def _statements(w: Work) -> list[str]:
     out: list[str] = [s for a in w.alters.values() for s in a.early]
     out += [_drop_default(w, t, c) for t, cols in w.defaults.items() for c in sorted(cols) if t not in w.drop]
+    out += [s for k in w.keys_first for s in w.drop[k].drop]
     drops = [k for k in reversed(_order(list(w.drop), _with_parents(w), w.cur.objects)) if not _implicit(w, w.drop[k])]
-    out += [s for k in drops if k not in w.after_alters for s in w.drop[k].drop]
+    out += [s for k in drops if k not in w.after_alters for s in (*w.before_drop.get(k, ()), *w.drop[k].drop)]
     for k in _order([*w.create, *w.alters], w.des.deps, w.des.objects):
         made = w.create[k].create if k in w.create else w.alters[k].now
         out += made if k[0] == "function" else [stable(s) for s in made]  # a body is the user's text
@@ -202,7 +205,7 @@ def _statements(w: _Work) -> list[str]:
     return [s for s in out if s]
 
 
-def _with_parents(w: _Work) -> dict[Key, set[Key]]:
+def _with_parents(w: Work) -> dict[Key, set[Key]]:
     """Drop order: a table dropped with its constraints goes before what they reference."""
     deps: dict[Key, set[Key]] = {}
     for source, targets in w.cur.deps.items():
@@ -210,23 +213,23 @@ def _with_parents(w: _Work) -> dict[Key, set[Key]]:
         if owner in w.drop:  # only what is dropped is ordered here
             deps.setdefault(source, set()).update(targets)
         obj = w.cur.objects.get(owner)
-        if obj is not None and obj.parent in w.drop and _implicit(w, obj):
+        if obj is not None and obj.parent in w.drop and _implicit(w, obj) and owner not in w.keys_first:
             deps.setdefault(obj.parent, set()).update(t for t in targets if node(t) != obj.parent)
     return deps
 
 
-def _drop_default(w: _Work, table: Key, column: str) -> str:
+def _drop_default(w: Work, table: Key, column: str) -> str:
     return f"ALTER TABLE ONLY {qn(*table[1:])} ALTER COLUMN {q(column)} DROP DEFAULT"
 
 
-def _set_default(w: _Work, table: Key, column: str) -> str:
+def _set_default(w: Work, table: Key, column: str) -> str:
     col = w.des.objects[table].data.get("columns", {}).get(column)
     if not col or col.get("default") is None or table in w.create:
         return ""
     return f"ALTER TABLE ONLY {qn(*table[1:])} ALTER COLUMN {q(column)} SET DEFAULT {col['default']}"
 
 
-def _changes(w: _Work) -> list[Change]:
+def _changes(w: Work) -> list[Change]:
     out = []
     for k, o in w.drop.items():
         if k in w.create:

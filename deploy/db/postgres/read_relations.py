@@ -173,7 +173,12 @@ def read_constraints(r: Reader, rows: list) -> None:
         if table is None:
             continue
         if parent_id or not truthy(local):
-            r.map(PG_CONSTRAINT, oid, table)  # cloned to a partition or inherited: the parent's does it
+            # cloned to a partition or inherited: the parent's does it. A clone's dependencies
+            # (a foreign key to or from each partition) are its parent constraint's, not the
+            # partition's: a partition does not wait for, nor go with, the tables its clones name
+            r.map(PG_CONSTRAINT, oid, r.key_of(PG_CONSTRAINT, parent_id) or table if parent_id else table)
+            if parent_id:
+                r.clone_tables[oid] = table
             continue
         key = ("constraint", table[1], table[2], name)
         r.map(PG_CONSTRAINT, oid, key)

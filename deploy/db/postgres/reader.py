@@ -24,6 +24,7 @@ class Reader:
         self.relations: list[PgObject] = []  # read first, added to the catalog once the rest is known
         self.domains: dict[int, dict] = {}  # pg_type oid -> a domain being read
         self.targets: dict[Key, str] = {}  # object key -> its COMMENT ON target (other than default_target's)
+        self.clone_tables: dict[int, Key] = {}  # pg_constraint oid of a partition's clone -> that partition
 
     def map(self, classid: int, oid: Any, key: Key) -> None:
         if oid is not None:
@@ -75,6 +76,8 @@ class Reader:
             target = resolve(refclassid, refoid, refcolumn)
             if target is None or source == target:
                 continue
+            if classid == PG_CONSTRAINT and self.clone_tables.get(oid) == node(target):
+                continue  # a clone on its own partition: read as its parent key, which does not need the partition
             if deptype == _OWNED_BY and source[0] == "sequence" and target[0] == "column":
                 continue
             if node(source) == node(target):

@@ -226,8 +226,15 @@ def _identity(col: str, old: dict, new: dict, alter: Alter) -> None:
         sets += [f"SET {w} {b[k]}" for k, w in words.items() if k in b and a.get(k) != b[k]]
         if "cycle" in b and a.get("cycle") != b["cycle"]:
             sets.append("SET CYCLE" if b["cycle"] else "SET NO CYCLE")
+        if narrower(a, b):  # the sequence's position may fall outside the new bounds (as a sequence's)
+            sets.append(f"RESTART WITH {b['start']}")
         if sets:
             out.append(f"{col} {' '.join(sets)}")
+
+
+def narrower(old: dict, new: dict) -> bool:
+    """Whether new sequence bounds may leave out the current value (ALTER then refuses)."""
+    return "min" in new and "max" in new and (new["min"] > old.get("min", new["min"]) or new["max"] < old.get("max", new["max"]))
 
 
 def _options(target: str, old: list[str], new: list[str], out: list[str]) -> None:

@@ -6,12 +6,6 @@ vendored scorer: an oracle Shipyard did not write) and re-diff empty."""
 
 from __future__ import annotations
 
-import itertools
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
@@ -21,10 +15,7 @@ from deploy.db.connect import connect
 from deploy.db.execute import run_script
 from deploy.db.introspect import introspect
 from deploy.db.render import render
-from deploy.db.throwaway import PG_BIN
-
-sys.path.insert(0, str(Path(__file__).parents[2] / "pgscore"))
-from score_pg import dump_units  # noqa: E402
+from pg_oracle import database, drop, dump
 
 TABLES = ['"t"', '"a.t"', '"Users"', '"users"', '"o\'brien"', 's."t"', 's."a.t"']
 # each column name keeps to types a USING cast can convert between (no tool turns boolean into integer[])
@@ -35,7 +26,6 @@ COLUMNS = list(COLUMN_TYPES)
 DEFAULTS = {"integer": "7", "bigint": "0", "text": "'it''s'", "varchar(12)": "'a b'", "numeric(8,2)": "1.5",
             "boolean": "true", "mood": "'sad'", "posint": "3", "integer[]": "'{1,2}'"}
 COMMENTS = ["'plain'", "'it''s'", "$$dollar$$"]
-_ids = itertools.count()
 
 
 @st.composite
@@ -84,30 +74,6 @@ PROPERTY = settings(max_examples=25, deadline=None, suppress_health_check=[Healt
                     phases=[Phase.explicit, Phase.reuse, Phase.generate])
 
 
-def _database(server, sql: str):
-    name = f"o{os.getpid()}_{next(_ids)}"
-    admin = connect(server, autocommit=True)
-    admin.execute(f"CREATE DATABASE {name} TEMPLATE template0")
-    admin.close()
-    conn = connect(server.with_database(name), autocommit=True)
-    conn.execute(sql)
-    conn.close()
-    return server.with_database(name)
-
-
-def _dump(url) -> list[str]:
-    out = subprocess.run([str(PG_BIN / "pg_dump"), "--schema-only", "--no-owner", "-h", url.host, "-p", str(url.port),
-                          "-U", "postgres", url.database], capture_output=True, text=True, check=True, timeout=120)
-    return dump_units(out.stdout)[0]
-
-
-def _drop(server, *urls) -> None:
-    admin = connect(server, autocommit=True)
-    for url in urls:
-        admin.execute(f"DROP DATABASE {url.database} WITH (FORCE)")
-    admin.close()
-
-
 def _catalog(url):
     conn = connect(url)
     try:
@@ -120,7 +86,7 @@ def _catalog(url):
 @PROPERTY
 @given(a=schema_sql(), b=schema_sql())
 def test_script_turns_a_into_b_by_pg_dump(pg_server, a: str, b: str) -> None:
-    cur, want = _database(pg_server, a), _database(pg_server, b)
+    cur, want = database(pg_server, a), database(pg_server, b)
     try:
         conn = connect(cur)
         try:
@@ -128,10 +94,10 @@ def test_script_turns_a_into_b_by_pg_dump(pg_server, a: str, b: str) -> None:
             run_script(conn, script)
         finally:
             conn.close()
-        assert _dump(cur) == _dump(want), f"A:\n{a}\nB:\n{b}\nscript:\n{script.text()}"
+        assert dump(cur) == dump(want), f"A:\n{a}\nB:\n{b}\nscript:\n{script.text()}"
         assert plan(_catalog(cur), _catalog(want)).changes == []
     finally:
-        _drop(pg_server, cur, want)
+        drop(pg_server, cur, want)
 
 
 def test_identifiers_over_63_bytes_converge(pg_url) -> None:

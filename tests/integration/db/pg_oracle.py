@@ -1,0 +1,46 @@
+"""PostgreSQL as its own oracle, for acceptance tests: throwaway databases built from SQL
+text, and their normalised pg_dump --schema-only units (the vendored scorer's split, which
+Shipyard's reader never sees)."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from deploy.db.connect import DbUrl, connect
+from deploy.db.throwaway import PG_BIN
+
+sys.path.insert(0, str(Path(__file__).parents[2] / "pgscore"))
+from score_pg import dump_units  # noqa: E402
+
+_ids = itertools.count()
+
+
+def database(server: DbUrl, sql: str) -> DbUrl:
+    """A new database on `server` (from template0) holding `sql`."""
+    name = f"o{os.getpid()}_{next(_ids)}"
+    admin = connect(server, autocommit=True)
+    admin.execute(f"CREATE DATABASE {name} TEMPLATE template0")
+    admin.close()
+    conn = connect(server.with_database(name), autocommit=True)
+    if sql.strip():
+        conn.execute(sql)
+    conn.close()
+    return server.with_database(name)
+
+
+def dump(url: DbUrl) -> list[str]:
+    """The schema units of pg_dump --schema-only --no-owner, column order ignored."""
+    out = subprocess.run([str(PG_BIN / "pg_dump"), "--schema-only", "--no-owner", "-h", url.host, "-p", str(url.port),
+                          "-U", "postgres", url.database], capture_output=True, text=True, check=True, timeout=120)
+    return dump_units(out.stdout)[0]
+
+
+def drop(server: DbUrl, *urls: DbUrl) -> None:
+    admin = connect(server, autocommit=True)
+    for url in urls:
+        admin.execute(f"DROP DATABASE {url.database} WITH (FORCE)")
+    admin.close()
