@@ -49,11 +49,17 @@ def create_table(cur: Cursor) -> MysqlTable:
 
 
 def text_of(cur: Cursor, start: int, end: int) -> str:
-    """The original text of tokens[start:end], whitespace runs folded to one space."""
-    if end <= start:
-        return ""
-    first, last = cur.tokens[start], cur.tokens[end - 1]
-    return " ".join(cur.text[first.start:last.start + len(last.text)].split())
+    """The original text of tokens[start:end], what lies between two tokens (whitespace,
+    comments) folded to one space; the tokens themselves are kept exactly, so a quoted name
+    or string with a run of spaces in it (`a  a`, 'x  y') stays the name or value it was."""
+    parts: list[str] = []
+    previous_end = None
+    for tok in cur.tokens[start:end]:
+        if previous_end is not None and tok.start > previous_end:
+            parts.append(" ")
+        parts.append(tok.text)
+        previous_end = tok.start + len(tok.text)
+    return "".join(parts)
 
 
 def table_item(cur: Cursor, table: QName, parts: TableParts, columns: list[Column], indexes: list[Index]) -> None:

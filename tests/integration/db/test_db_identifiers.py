@@ -9,7 +9,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from deploy.db.connect import DbUrl, connect
@@ -152,6 +152,8 @@ def _mysql_catalog(admin, database: str) -> dict:
 @pytest.mark.slow
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(names=schema_names())
+@example(names={"tables": ["a", "a.a", "aa"], "columns": ["a", "a  a"], "index": "a"})  # a run of spaces in a name
+@example(names={"tables": ["a", "s.a", "a2"], "columns": ["first name", "o'brien"], "index": "a  a"})
 def test_generated_identifiers_on_mariadb(mysql_url, names: dict) -> None:
     """The same on MariaDB: the desired state read back through the shadow database, the
     script run by Shipyard's executor, and information_schema must list exactly the tables,

@@ -104,3 +104,13 @@ def test_which_mysql_changes_lose_data() -> None:
     assert mysql_widening(col("enum('a','b')"), col("enum('a','b','c')")) and not mysql_widening(col("enum('a','b')"), col("enum('b','a')"))
     assert not mysql_widening(col("varchar(9)", "utf8mb4"), col("varchar(9)", "latin1"))
     assert not mysql_widening(col("int"), col("int", computed="a + 1"))
+
+
+def test_runs_of_spaces_inside_names_and_strings_are_kept() -> None:
+    """Whitespace between tokens folds to one space; inside a quoted name or string it is data."""
+    schema = from_text("CREATE TABLE `t  1` (\n  `a  b` varchar(9) NOT NULL DEFAULT 'x  y'  COMMENT 'c   d',\n"
+                       "  KEY `k  1` (`a  b`)   COMMENT 'i  j'\n) ENGINE=InnoDB", "mysql")
+    table = schema.table(QName(None, "t  1"))
+    assert table.column("a  b").source == "NOT NULL DEFAULT 'x  y' COMMENT 'c   d'"
+    index = next(ix for ix in schema.indexes.values() if ix.name == "k  1")
+    assert index.columns[0].column == "a  b" and "COMMENT 'i  j'" in index.source
