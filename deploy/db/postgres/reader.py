@@ -74,13 +74,12 @@ class Reader:
         return None if classid == PG_ATTRDEF else self.keys.get((classid, oid))
 
     def dependencies(self, rows: list) -> None:
-        deps = self.cat.deps
-        resolve = self.resolve
-        for classid, oid, subid, refclassid, refoid, refsubid, deptype in rows:
-            source = resolve(classid, oid, subid)
+        deps, keys, resolve = self.cat.deps, self.keys, self.resolve
+        for classid, oid, subid, refclassid, refoid, refsubid, deptype in rows:  # ~12,000 for 2,000 tables
+            source = resolve(classid, oid, subid) if subid else keys.get((classid, oid))
             if source is None:
                 continue
-            target = resolve(refclassid, refoid, refsubid)
+            target = resolve(refclassid, refoid, refsubid) if refsubid else keys.get((refclassid, refoid))
             if target is None or source == target:
                 continue
             if deptype == _OWNED_BY and source[0] == "sequence" and target[0] == "column":
