@@ -27,7 +27,7 @@ def read_relations(r: Reader, rows: list) -> None:
         r.map(PG_TYPE, reltype, key)
         r.map(PG_TYPE, rowtype_array, key)
         r.rel[oid] = key
-        r.columns[oid] = (names or [], attnums)
+        r.columns[oid] = names or [] if attnums is None else dict(zip(attnums, names))
         r.relations.append(LazyObject(key[0], key, f"{ns}.{name}", None, payload, make))
 
 

@@ -21,7 +21,7 @@ class Reader:
         self.keys: dict[tuple[int, int], Key] = {}
         self.extension_members = extension_members
         self.rel: dict[int, Key] = {}  # pg_class oid -> key of a relation with columns
-        self.columns: dict[int, tuple[list[str], list[int] | None]] = {}  # its column names, attnums (None: 1..n)
+        self.columns: dict[int, list[str] | dict[int, str]] = {}  # its column names (by attnum when some were dropped)
         self.relations: list[PgObject] = []  # read first, added to the catalog once the rest is known
         self.domains: dict[int, dict] = {}  # pg_type oid -> a domain being read
         self.targets: dict[Key, str] = {}  # object key -> its COMMENT ON target (other than default_target's)
@@ -59,10 +59,10 @@ class Reader:
                 obj.comments[target] = text
 
     def column_name(self, relid: int, attnum: int) -> str | None:
-        names, attnums = self.columns.get(relid, ((), None))
-        if attnums is None:
-            return names[attnum - 1] if 0 < attnum <= len(names) else None
-        return names[attnums.index(attnum)] if attnum in attnums else None
+        names = self.columns.get(relid, ())
+        if isinstance(names, dict):
+            return names.get(attnum)
+        return names[attnum - 1] if 0 < attnum <= len(names) else None
 
     def resolve(self, classid: int, oid: int, subid: int) -> Key | None:
         """A pg_depend end as a key: a column (objsubid on pg_class) or a column's default
