@@ -19,7 +19,7 @@ REL_KINDS = {"r": "table", "p": "table", "v": "view", "m": "matview", "c": "type
 
 def read_relations(r: Reader, rows: list) -> None:
     make = functools.partial(_make_relation, r.cat)
-    for oid, ns, name, relkind, reltype, rowtype_array, payload in rows:
+    for oid, ns, name, relkind, reltype, rowtype_array, payload, names, attnums in rows:
         if r.in_extension(PG_CLASS, oid):
             continue
         key = (REL_KINDS[relkind], ns, name)
@@ -27,6 +27,7 @@ def read_relations(r: Reader, rows: list) -> None:
         r.map(PG_TYPE, reltype, key)
         r.map(PG_TYPE, rowtype_array, key)
         r.rel[oid] = key
+        r.columns[oid] = names or [] if attnums is None else dict(zip(attnums, names))
         r.relations.append(LazyObject(key[0], key, f"{ns}.{name}", None, payload, make))
 
 

@@ -1,7 +1,7 @@
 """The bookkeeping the catalog readers share: which catalog row (classid, oid) is which
 object key, which objects an extension owns (never compared: the extension is), and — once
 every object is known — comments and the dependency graph from pg_depend. Columns arrive
-by name (the server resolves objsubid), so no per-column bookkeeping is needed."""
+by number in pg_depend and are named from each relation's column names."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ class Reader:
         self.keys: dict[tuple[int, int], Key] = {}
         self.extension_members = extension_members
         self.rel: dict[int, Key] = {}  # pg_class oid -> key of a relation with columns
+        self.columns: dict[int, list[str] | dict[int, str]] = {}  # its column names (by attnum when some were dropped)
         self.relations: list[PgObject] = []  # read first, added to the catalog once the rest is known
         self.domains: dict[int, dict] = {}  # pg_type oid -> a domain being read
         self.targets: dict[Key, str] = {}  # object key -> its COMMENT ON target (other than default_target's)
@@ -58,22 +59,28 @@ class Reader:
             if obj is not None and target:
                 obj.comments[target] = text
 
-    def resolve(self, classid: int, oid: int, column: str | None) -> Key | None:
-        """A pg_depend end as a key: a column or a column's default by its relation and name."""
-        if column is not None:
-            rel = self.rel.get(oid)
-            if rel is not None:
+    def column_name(self, relid: int, attnum: int) -> str | None:
+        names = self.columns.get(relid, ())
+        if isinstance(names, dict):
+            return names.get(attnum)
+        return names[attnum - 1] if 0 < attnum <= len(names) else None
+
+    def resolve(self, classid: int, oid: int, subid: int) -> Key | None:
+        """A pg_depend end as a key: a column (objsubid on pg_class) or a column's default
+        (pg_attrdef, given as its table and column number) by its relation and name."""
+        if subid and classid in (PG_CLASS, PG_ATTRDEF):
+            rel, column = self.rel.get(oid), self.column_name(oid, subid)
+            if rel is not None and column is not None:
                 return ("default" if classid == PG_ATTRDEF else "column", rel, column)
         return None if classid == PG_ATTRDEF else self.keys.get((classid, oid))
 
     def dependencies(self, rows: list) -> None:
-        deps = self.cat.deps
-        resolve = self.resolve
-        for classid, oid, column, refclassid, refoid, refcolumn, deptype in rows:
-            source = resolve(classid, oid, column)
+        deps, keys, resolve = self.cat.deps, self.keys, self.resolve
+        for classid, oid, subid, refclassid, refoid, refsubid, deptype in rows:  # ~12,000 for 2,000 tables
+            source = resolve(classid, oid, subid) if subid else keys.get((classid, oid))
             if source is None:
                 continue
-            target = resolve(refclassid, refoid, refcolumn)
+            target = resolve(refclassid, refoid, refsubid) if refsubid else keys.get((refclassid, refoid))
             if target is None or source == target:
                 continue
             if classid == PG_CONSTRAINT and self.clone_tables.get(oid) == node(target):

@@ -44,7 +44,12 @@ def statements(text: str, file: str) -> list[tuple[int, str]]:
         start += len(text[start:]) - len(text[start:].lstrip())
         line = text.count("\n", 0, start) + 1
         raise SqlFileError(file, line, text[start:where + 40].strip(), str(message)) from None
-    return [(text.count("\n", 0, s.start) + 1 + _leading_newlines(text[s]), text[s]) for s in slices]
+    out, line, counted = [], 1, 0
+    for s in slices:  # lines counted on from the previous statement: 4,000 statements stay linear
+        line += text.count("\n", counted, s.start)
+        counted = s.start
+        out.append((line + _leading_newlines(text[s]), text[s]))
+    return out
 
 
 def _leading_newlines(stmt: str) -> int:
