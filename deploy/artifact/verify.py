@@ -27,6 +27,7 @@ from deploy.transport.base import sha256_file
 MANIFEST = "manifest.json"
 RESERVED = ("release.json", ".deps")  # written by Shipyard into every release: never taken from an archive
 BLOCK = 512  # every member costs at least a tar header's worth on disk
+_VERIFIED: dict[tuple[str, int, int], bytes] = {}  # manifest.json of the artifacts verified by this process
 DEFAULT_MAX_UNPACKED = 2 << 30
 DEFAULT_MAX_RATIO = 200.0
 RATIO_FLOOR = 64 << 20  # below this, a high ratio (a file of zeros) is harmless
@@ -127,7 +128,23 @@ def check_members(path: Path, limits: Limits = Limits()) -> dict[str, Any]:
     where = f"{path}: {MANIFEST}"
     manifest = checked_manifest(parse_json(manifest_bytes, where), where)
     check_manifest(path, manifest, found)
+    _VERIFIED.clear()  # one artifact per run: keep only the latest
+    _VERIFIED[_file_key(path)] = manifest_bytes
     return manifest
+
+
+def _file_key(path: Path) -> tuple[str, int, int]:
+    st = path.stat()
+    return str(path.resolve()), st.st_size, st.st_mtime_ns
+
+
+def verified_manifest_bytes(path: Path) -> bytes | None:
+    """manifest.json of `path` as read when this process verified it (unchanged since, by size and
+    mtime), so whoever needs its exact text does not decompress the artifact again; None otherwise."""
+    try:
+        return _VERIFIED.get(_file_key(Path(path)))
+    except OSError:
+        return None
 
 
 def check_end(path: Path, tar: tarfile.TarFile) -> None:
