@@ -12,6 +12,7 @@ release, so the controller reads the artifact once per run whatever the number o
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import io
 import json
@@ -80,10 +81,10 @@ def manifest_patch(base: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
 def read_manifest_text(artifact: Path) -> bytes:
     """The artifact's manifest.json: as verified in this run, else out of the archive (it is its
     last member, so this costs a whole decompression: GNU tar's when there is one, else tarfile's)."""
-    from deploy.artifact.verify import verified_manifest_bytes
+    from deploy.artifact.verify import verified
 
-    if (text := verified_manifest_bytes(artifact)) is not None:
-        return text
+    if (seen := verified(artifact)) is not None:
+        return seen.manifest_bytes
     if tar := shutil.which("tar"):
         done = subprocess.run([tar, "-xzOf", str(artifact), "--occurrence=1", MANIFEST], capture_output=True)
         if done.returncode == 0 and done.stdout:
@@ -111,18 +112,32 @@ def delta_paths(manifest: dict[str, Any], base_files: dict[str, Any], omit: tupl
 
 def build_delta(artifact: Path, manifest: dict[str, Any], ship: set[str], omit: tuple[str, ...] = ()) -> bytes:
     """A tar.gz of the shipped files, every symlink and every directory that holds no file
-    (linking or extracting a file creates its directories), in one pass over the artifact."""
+    (linking or extracting a file creates its directories). With the member headers the
+    artifact's verification kept, only the shipped files' bytes are read (the gzip stream
+    decompressed up to each, no header parsed twice); else one pass over the artifact."""
+    from deploy.artifact.verify import verified
+
     parents = {str(parent) for f in manifest["files"] for parent in Path(f).parents}
+
+    def wanted(member: tarfile.TarInfo) -> bool:
+        name = member.name.removeprefix("./").rstrip("/")
+        if omit and f"{name}/".startswith(omit):
+            return False
+        return (member.isreg() and name in ship) or member.issym() or (member.isdir() and name not in parents)
+
     out = io.BytesIO()
-    with tarfile.open(artifact, "r|gz") as src, tarfile.open(fileobj=out, mode="w:gz", compresslevel=6) as tar:
-        for member in src:
-            name = member.name.removeprefix("./").rstrip("/")
-            if omit and f"{name}/".startswith(omit):
-                continue
-            if member.isreg() and name in ship:
-                tar.addfile(member, src.extractfile(member))
-            elif member.issym() or (member.isdir() and name not in parents):
-                tar.addfile(member)
+    seen = verified(artifact)
+    with tarfile.open(fileobj=out, mode="w:gz", compresslevel=6) as tar:
+        if seen is None:
+            with tarfile.open(artifact, "r|gz") as src:
+                for member in filter(wanted, src):
+                    tar.addfile(member, src.extractfile(member) if member.isreg() else None)
+        else:
+            with gzip.open(artifact, "rb") as raw:
+                for member in filter(wanted, seen.members):
+                    if member.isreg():
+                        raw.seek(member.offset_data)  # forward only: members are in archive order
+                    tar.addfile(member, raw if member.isreg() else None)  # copies exactly member.size bytes
     return out.getvalue()
 
 

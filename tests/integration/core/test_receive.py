@@ -236,22 +236,28 @@ def test_a_part_the_controller_did_not_verify_is_hashed_file_by_file(ops, tmp_pa
     assert os.listdir(ops.layout.releases) == []
 
 
-def test_the_manifest_text_is_the_archives_own_verified_or_not(tmp_path, monkeypatch):
-    """read_manifest_text against tarfile's reading of the member: from the verify cache (same bytes,
-    no second decompression) and, for an artifact this process never verified, out of the archive."""
-    from deploy.artifact.verify import verified_manifest_bytes, verify_artifact
-    from deploy.release.delta import read_manifest_text
+def test_the_manifest_text_and_delta_are_the_archives_own_verified_or_not(tmp_path, monkeypatch):
+    """What the controller takes from its verification of the artifact (manifest text, member
+    headers) against tarfile's own reading: the manifest member's bytes, and a delta whose tar
+    is byte for byte the one a fresh pass over the archive builds; none of it once the file changed."""
+    from deploy.artifact.verify import verified, verify_artifact
+    from deploy.release.delta import build_delta, read_manifest_text
 
     monkeypatch.setitem(SOURCE, "revision", "ab" * 20)
     monkeypatch.setitem(SOURCE, "short", "ababab1")  # what verify_artifact accepts
-    a1, sha1, _ = build(tmp_path, "v1", BASE)
+    a1, sha1, m1 = build(tmp_path, "v1", BASE, {"app/latest": "pkg0/m1.py"})
     a2, _, _ = build(tmp_path, "v2", dict(BASE, **{"app/x.txt": "x"}))
     oracle = {a: tarfile.open(a).extractfile("manifest.json").read() for a in (a1, a2)}
+    ship = {"app/pkg1/m12.py", "app/pkg3/m33.py", "app/run.sh"}
+    fresh = gzip.decompress(build_delta(a1, m1, ship))
     verify_artifact(a1, sha1)
-    assert verified_manifest_bytes(a1) == oracle[a1] and verified_manifest_bytes(a2) is None
+    assert verified(a1).manifest_bytes == oracle[a1] and verified(a2) is None
     assert read_manifest_text(a1) == oracle[a1] and read_manifest_text(a2) == oracle[a2]
+    assert gzip.decompress(build_delta(a1, m1, ship)) == fresh
+    with tarfile.open(fileobj=io.BytesIO(fresh)) as delta:
+        assert {m.name for m in delta if m.isreg()} == ship
     os.utime(a1, ns=(1, 1))  # changed since it was verified: not vouched for any more
-    assert verified_manifest_bytes(a1) is None and read_manifest_text(a1) == oracle[a1]
+    assert verified(a1) is None and read_manifest_text(a1) == oracle[a1]
 
 
 def test_a_stream_that_ends_early_or_differs_from_its_sha256_fails(ops, tmp_path):
