@@ -101,6 +101,11 @@ class RunResult:
     def sent_bytes(self) -> dict[str, int]:
         return {e["host"]: e["bytes"] for e in self.events if e["kind"] == "upload.progress"}
 
+    def receive_cpu(self) -> float:
+        """Mean CPU-s per host of the updating stage's receiver (its own report: python + tar), nan if none."""
+        cpu = [e["host_cpu"] for e in self.events if e["kind"] == "upload.progress" and "host_cpu" in e]
+        return sum(cpu) / len(cpu) if cpu else float("nan")
+
 
 class StageCounter:
     """Remote commands per host per stage, read from each transport's counter at stage events;

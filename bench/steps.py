@@ -41,7 +41,7 @@ def breakdown(result) -> list[tuple[str, float, float]]:
 
 def show(case: str, result, floor_s: float) -> None:
     print(f"-- {case}: wall {result.wall:.2f} s = {result.wall / floor_s:.2f}x floor ({floor_s:.2f} s); "
-          f"controller CPU {result.controller_cpu:.2f} s; commands/host "
+          f"controller CPU {result.controller_cpu:.2f} s; receiver CPU per host {result.receive_cpu():.2f} s; commands/host "
           + " ".join(f"{k}={v:g}" for k, v in result.commands_per_host().items()))
     for name, mean, slowest in breakdown(result):
         print(f"{name:<28} mean {mean:6.2f} s  slowest {slowest:6.2f} s  {slowest / floor_s:5.2f}x floor")

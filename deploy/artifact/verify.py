@@ -27,6 +27,7 @@ from deploy.transport.base import sha256_file
 MANIFEST = "manifest.json"
 RESERVED = ("release.json", ".deps")  # written by Shipyard into every release: never taken from an archive
 BLOCK = 512  # every member costs at least a tar header's worth on disk
+_VERIFIED: dict[tuple[str, int, int], "Verified"] = {}  # what this process read verifying an artifact
 DEFAULT_MAX_UNPACKED = 2 << 30
 DEFAULT_MAX_RATIO = 200.0
 RATIO_FLOOR = 64 << 20  # below this, a high ratio (a file of zeros) is harmless
@@ -108,6 +109,7 @@ def check_members(path: Path, limits: Limits = Limits()) -> dict[str, Any]:
     manifest_bytes: bytes | None = None
     with open(path, "rb") as raw, gzip.GzipFile(fileobj=raw, mode="rb") as gz:
         with tarfile.open(fileobj=gz, mode="r|") as tar:
+            members = tar.members  # a stream keeps every header it read: the archive's index, for free
             for member in tar:
                 name = member_name(path, member)
                 budget.add(member)
@@ -127,7 +129,32 @@ def check_members(path: Path, limits: Limits = Limits()) -> dict[str, Any]:
     where = f"{path}: {MANIFEST}"
     manifest = checked_manifest(parse_json(manifest_bytes, where), where)
     check_manifest(path, manifest, found)
+    _VERIFIED.clear()  # one artifact per run: keep only the latest
+    _VERIFIED[_file_key(path)] = Verified(manifest_bytes, members)
     return manifest
+
+
+@dataclass(frozen=True)
+class Verified:
+    """An artifact as its verification read it: manifest.json's exact bytes, and every member's
+    header in archive order (offset_data: where its bytes start in the uncompressed stream)."""
+
+    manifest_bytes: bytes
+    members: list[tarfile.TarInfo]
+
+
+def _file_key(path: Path) -> tuple[str, int, int]:
+    st = path.stat()
+    return str(path.resolve()), st.st_size, st.st_mtime_ns
+
+
+def verified(path: Path) -> Verified | None:
+    """What this process read verifying `path` (unchanged since, by size and mtime), so whoever needs
+    its manifest text or member list does not parse the archive again; None otherwise."""
+    try:
+        return _VERIFIED.get(_file_key(Path(path)))
+    except OSError:
+        return None
 
 
 def check_end(path: Path, tar: tarfile.TarFile) -> None:

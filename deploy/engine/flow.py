@@ -150,7 +150,8 @@ def receive(ctx: RunContext, t: Target, info: dict) -> None:
     with step(ctx, t, "updating", "receive"):
         answer = send_release(t.ops, ctx.shipments, upload, t.previous_artifact)
         t.unpacked = True
-    ctx.bus.emit("upload.progress", host=t.name, bytes=answer["sent"], total=answer["sent"])
+    cpu = {"host_cpu": answer["cpu"]} if isinstance(answer.get("cpu"), (int, float)) else {}
+    ctx.bus.emit("upload.progress", host=t.name, bytes=answer["sent"], total=answer["sent"], **cpu)
 
 
 def update_in_steps(ctx: RunContext, t: Target, info: dict, files: dict[str, str]) -> None:

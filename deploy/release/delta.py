@@ -12,9 +12,12 @@ release, so the controller reads the artifact once per run whatever the number o
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import io
 import json
+import shutil
+import subprocess
 import tarfile
 import threading
 from dataclasses import dataclass
@@ -40,6 +43,7 @@ class Part:
     size: int
     data: bytes | None = None
     path: Path | None = None
+    verified: bool = False  # the bytes are the artifact this run verified member by member (sha256 above)
 
     def chunks(self, size: int = 1 << 18):
         if self.data is not None:
@@ -51,7 +55,7 @@ class Part:
                 yield block
 
     def describe(self) -> dict[str, Any]:
-        return {"kind": self.kind, "size": self.size, "sha256": self.sha256}
+        return {"kind": self.kind, "size": self.size, "sha256": self.sha256, "verified": self.verified}
 
 
 @dataclass(frozen=True)
@@ -74,11 +78,21 @@ def manifest_patch(base: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def read_member(artifact: Path, name: str = MANIFEST) -> bytes:
-    with tarfile.open(artifact, "r:gz") as tar:
-        member = tar.extractfile(name)
+def read_manifest_text(artifact: Path) -> bytes:
+    """The artifact's manifest.json: as verified in this run, else out of the archive (it is its
+    last member, so this costs a whole decompression: GNU tar's when there is one, else tarfile's)."""
+    from deploy.artifact.verify import verified
+
+    if (seen := verified(artifact)) is not None:
+        return seen.manifest_bytes
+    if tar := shutil.which("tar"):
+        done = subprocess.run([tar, "-xzOf", str(artifact), "--occurrence=1", MANIFEST], capture_output=True)
+        if done.returncode == 0 and done.stdout:
+            return done.stdout
+    with tarfile.open(artifact, "r:gz") as archive:
+        member = archive.extractfile(MANIFEST)
         if member is None:
-            raise ArtifactError(f"{artifact}: no {name}")
+            raise ArtifactError(f"{artifact}: no {MANIFEST}")
         return member.read()
 
 
@@ -98,18 +112,32 @@ def delta_paths(manifest: dict[str, Any], base_files: dict[str, Any], omit: tupl
 
 def build_delta(artifact: Path, manifest: dict[str, Any], ship: set[str], omit: tuple[str, ...] = ()) -> bytes:
     """A tar.gz of the shipped files, every symlink and every directory that holds no file
-    (linking or extracting a file creates its directories), in one pass over the artifact."""
+    (linking or extracting a file creates its directories). With the member headers the
+    artifact's verification kept, only the shipped files' bytes are read (the gzip stream
+    decompressed up to each, no header parsed twice); else one pass over the artifact."""
+    from deploy.artifact.verify import verified
+
     parents = {str(parent) for f in manifest["files"] for parent in Path(f).parents}
+
+    def wanted(member: tarfile.TarInfo) -> bool:
+        name = member.name.removeprefix("./").rstrip("/")
+        if omit and f"{name}/".startswith(omit):
+            return False
+        return (member.isreg() and name in ship) or member.issym() or (member.isdir() and name not in parents)
+
     out = io.BytesIO()
-    with tarfile.open(artifact, "r|gz") as src, tarfile.open(fileobj=out, mode="w:gz", compresslevel=6) as tar:
-        for member in src:
-            name = member.name.removeprefix("./").rstrip("/")
-            if omit and f"{name}/".startswith(omit):
-                continue
-            if member.isreg() and name in ship:
-                tar.addfile(member, src.extractfile(member))
-            elif member.issym() or (member.isdir() and name not in parents):
-                tar.addfile(member)
+    seen = verified(artifact)
+    with tarfile.open(fileobj=out, mode="w:gz", compresslevel=6) as tar:
+        if seen is None:
+            with tarfile.open(artifact, "r|gz") as src:
+                for member in filter(wanted, src):
+                    tar.addfile(member, src.extractfile(member) if member.isreg() else None)
+        else:
+            with gzip.open(artifact, "rb") as raw:
+                for member in filter(wanted, seen.members):
+                    if member.isreg():
+                        raw.seek(member.offset_data)  # forward only: members are in archive order
+                    tar.addfile(member, raw if member.isreg() else None)  # copies exactly member.size bytes
     return out.getvalue()
 
 
@@ -118,9 +146,9 @@ class Shipments:
 
     def __init__(self, artifact: Path, sha256: str, manifest: dict[str, Any], payload: dict[str, Any] | None = None):
         self.artifact, self.manifest = artifact, manifest
-        self.manifest_text = read_member(artifact)
+        self.manifest_text = read_manifest_text(artifact)
         self.manifest_sha256 = hashlib.sha256(self.manifest_text).hexdigest()
-        self.full = Shipment(Part("release", sha256, artifact.stat().st_size, path=artifact),
+        self.full = Shipment(Part("release", sha256, artifact.stat().st_size, path=artifact, verified=True),
                              {"sha256": self.manifest_sha256}, None)
         self.payload = self.full
         if payload:  # the artifact less its wheelhouse, for hosts that get the dependency bundle
@@ -152,7 +180,7 @@ class Shipments:
             self._dist = dist_index(self.artifact.parent)
         if sha256 in self._dist:
             try:
-                return json.loads(read_member(self._dist[sha256]))
+                return json.loads(read_manifest_text(self._dist[sha256]))
             except (OSError, ValueError, tarfile.TarError, ArtifactError):
                 pass
         return fetch()

@@ -115,7 +115,7 @@ class PosixHostOps(HostOps):
             "parts": [p.describe() for p in parts], "release_json": _json_line({**upload.info, "id": rid, "status": PENDING}).decode(),
             "deps": {"dir": L.dependency_env(upload.deps.key), "manifest_sha256": upload.deps.manifest_sha256} if upload.deps else None,
         }
-        script = (f"umask 022\n{q(upload.python)} -c {q(receiver_source())}\n"
+        script = (f"umask 022\n{q(upload.python)} -S -c {q(receiver_source())}\n"  # -S: the stdlib is all it needs
                   f"{self._link_shared_script(stage, upload.linked_dirs, upload.linked_files)}"
                   f"mv -T {q(stage)} {q(final)}")
         stdin = itertools.chain([json.dumps(header).encode() + b"\n"], *(p.chunks() for p in parts))

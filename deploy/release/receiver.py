@@ -5,7 +5,11 @@ needs nothing installed. stdin is one JSON header line, then the parts it declar
 back to back. Each part (the release tarball, the dependency bundle) is piped into
 GNU `tar -xz` as it arrives — nothing is staged on disk first — and hashed on the way,
 so a truncated, padded or corrupted stream fails. Then the tree is checked against the
-manifest (files with sha256, size and mode; symlinks with their targets; nothing extra).
+manifest (files with size and mode; symlinks with their targets; nothing extra), and
+with sha256 every file whose bytes the stream's own sha256 does not already prove: a
+part marked `verified` is the very artifact the controller checked member by member
+against the manifest, so its files are not read again; the delta's files and those of
+the artifact less its wheelhouse (a file beside it, never verified member by member) are.
 
 Delta: the release part holds only the files the previous release lacks. Every other
 file is hard-linked from the previous release after a cheap check against the stat
@@ -111,12 +115,49 @@ def untar(source, part, dest):
         raise Refused(f"the {part['kind']} stream has sha256 {digest.hexdigest()}, expected {part['sha256']}")
 
 
-def real_dirs(root):
-    """Relative paths of the directories under `root` reached without following a symlink."""
-    found = set()
-    for dirpath, _dirs, _files in os.walk(root):
-        found.add(os.path.relpath(dirpath, root))
-    return found
+def entries(root):
+    """(relative path, full path, lstat) of everything under `root`, reached without following a
+    symlink: one scandir per directory, paths built by hand (os.walk + relpath cost more than the syscalls)."""
+    pending = [("", root)]
+    while pending:
+        rel, full = pending.pop()
+        with os.scandir(full) as listing:
+            for entry in listing:
+                path = f"{rel}/{entry.name}" if rel else entry.name
+                st = entry.stat(follow_symlinks=False)
+                yield path, entry.path, st
+                if stat.S_ISDIR(st.st_mode):
+                    pending.append((path, entry.path))
+
+
+class Dirs:
+    """Directories under `root` known to be real (no symlink on the way), found or made once each."""
+
+    def __init__(self, root):
+        self.root, self.known = root, {""}
+
+    def is_real(self, rel):
+        if rel in self.known:
+            return True
+        parent = os.path.dirname(rel)
+        try:
+            real = self.is_real(parent) and stat.S_ISDIR(os.lstat(os.path.join(self.root, rel)).st_mode)
+        except OSError:
+            real = False
+        if real:
+            self.known.add(rel)
+        return real
+
+    def make(self, rel):
+        if rel in self.known:
+            return
+        self.make(os.path.dirname(rel))
+        try:
+            os.mkdir(os.path.join(self.root, rel))
+        except FileExistsError:
+            if not self.is_real(rel):
+                raise Refused(f"{rel}: not a directory in the staged release") from None
+        self.known.add(rel)
 
 
 def load_json(path, default):
@@ -145,39 +186,36 @@ def vouched(src, meta, index_entry):
     return "hash" if sha256_of(src) == meta["sha256"] else None
 
 
-def rebuild_manifest(order, previous):
-    """The new manifest's text: sent whole, or as a patch against the previous release's."""
+def rebuild_manifest(order, old):
+    """The new manifest (its text, and as data), from the patch against the previous release's `old`."""
     spec = order["manifest"]
-    old = load_json(os.path.join(previous, "manifest.json"), {"files": {}}) if previous else {"files": {}}
     patch = spec["patch"]
     files = {**old.get("files", {}), **patch["set"]}
     for path in patch["drop"]:
         files.pop(path, None)
-    text = json.dumps({**patch["top"], "files": files}, indent=2, sort_keys=True) + "\n"
+    manifest = {**patch["top"], "files": files}
+    text = json.dumps(manifest, indent=2, sort_keys=True) + "\n"
     if hashlib.sha256(text.encode()).hexdigest() != spec["sha256"]:
         raise NeedFull()
-    return text
+    return text, manifest
 
 
-def link_previous(stage, previous, manifest, shipped):
+def link_previous(stage, previous, old_files, manifest, shipped):
     """Hard-link every file not shipped from a previous-release file with the same content and mode."""
-    old_files = load_json(os.path.join(previous, "manifest.json"), {"files": {}}).get("files", {})
     index = load_json(os.path.join(previous, INDEX), {}).get("files", {})
-    safe_dirs = real_dirs(previous)
+    old_dirs, new_dirs = Dirs(previous), Dirs(stage)
     by_content = {}
     for path, meta in old_files.items():
-        if os.path.dirname(path) in safe_dirs:
-            by_content.setdefault((meta["sha256"], meta["mode"]), []).append(path)
+        by_content.setdefault((meta["sha256"], meta["mode"]), []).append(path)
     counts = {"index": 0, "hash": 0}
-    for path, meta in sorted(manifest["files"].items()):
+    for path, meta in manifest["files"].items():
         if path in shipped:
             continue
         for old in by_content.get((meta["sha256"], meta["mode"]), []):
-            how = vouched(os.path.join(previous, old), meta, index.get(old))
+            how = old_dirs.is_real(os.path.dirname(old)) and vouched(os.path.join(previous, old), meta, index.get(old))
             if how:
-                dest = os.path.join(stage, path)
-                os.makedirs(os.path.dirname(dest), exist_ok=True)
-                place(os.path.join(previous, old), dest)
+                new_dirs.make(os.path.dirname(path))
+                place(os.path.join(previous, old), os.path.join(stage, path))
                 counts[how] += 1
                 break
         else:
@@ -199,21 +237,17 @@ def verify_tree(stage, manifest, hash_paths, extra=("manifest.json",), bytecode=
     Python writes beside the sources it imports); returns the stat index of the files."""
     files, links = manifest["files"], manifest.get("links")
     index, seen = {}, set()
-    for dirpath, dirnames, filenames in os.walk(stage):
-        for name in dirnames + filenames:
-            full = os.path.join(dirpath, name)
-            rel = os.path.relpath(full, stage)
-            seen.add(rel)
-            st = os.lstat(full)
-            if stat.S_ISLNK(st.st_mode):
-                check_link(stage, rel, full, links)
-            elif stat.S_ISDIR(st.st_mode):
-                continue  # a directory carries no content; whatever it holds is checked on its own
-            elif rel in files:
-                check_file(rel, full, st, files[rel], rel in hash_paths)
-                index[rel] = stat_key(st)
-            elif rel not in extra and not (bytecode and is_bytecode(rel)):
-                raise Refused(f"{rel}: not in the manifest")
+    for rel, full, st in entries(stage):
+        seen.add(rel)
+        if stat.S_ISLNK(st.st_mode):
+            check_link(stage, rel, full, links)
+        elif stat.S_ISDIR(st.st_mode):
+            continue  # a directory carries no content; whatever it holds is checked on its own
+        elif rel in files:
+            check_file(rel, full, st, files[rel], rel in hash_paths)
+            index[rel] = stat_key(st)
+        elif rel not in extra and not (bytecode and is_bytecode(rel)):
+            raise Refused(f"{rel}: not in the manifest")
     missing = sorted(set(files) - seen) + sorted(set(links or ()) - seen)
     if missing:
         raise Refused(f"{missing[0]}: in the manifest but not unpacked ({len(missing)} missing)")
@@ -267,17 +301,18 @@ def receive_release(order, source):
     os.makedirs(stage)
     counts = {"index": 0, "hash": 0}
     if delta:
-        text = rebuild_manifest(order, previous)
+        old = load_json(os.path.join(previous, "manifest.json"), {"files": {}}) if previous else {"files": {}}
+        text, manifest = rebuild_manifest(order, old)
         write_json(os.path.join(stage, "manifest.json"), text)
-        manifest = wanted(json.loads(text), order)
-        counts = link_previous(stage, previous, manifest, set(order["ship"]))
+        manifest = wanted(manifest, order)
+        counts = link_previous(stage, previous, old.get("files", {}), manifest, set(order["ship"]))
     untar(source, order["parts"][0], stage)
     if not delta:
         if sha256_of(os.path.join(stage, "manifest.json")) != order["manifest"]["sha256"]:
             raise Refused("manifest.json in the stream is not the manifest the controller verified")
         manifest = wanted(load_json(os.path.join(stage, "manifest.json"), None), order)
     shipped = set(order["ship"]) if delta else set(manifest["files"])
-    index = verify_tree(stage, manifest, shipped)
+    index = verify_tree(stage, manifest, set() if order["parts"][0].get("verified") else shipped)
     write_json(os.path.join(stage, INDEX), {"files": index})
     write_json(os.path.join(stage, "release.json"), order["release_json"], 0o600)
     return {"linked": counts["index"] + counts["hash"], "hashed_to_link": counts["hash"], "written": len(shipped)}
@@ -347,6 +382,7 @@ def main():
             shutil.rmtree(order["deps"]["dir"] + ".tmp", ignore_errors=True)
         print(json.dumps({"error": str(e) or type(e).__name__}))
         return 3
+    result["cpu"] = round(sum(os.times()[:4]), 3)  # this process and its tars: what the update cost the host
     print(json.dumps(result))
     return 0
 

@@ -207,6 +207,59 @@ def test_a_bad_delta_stream_fails_and_leaves_the_previous_release_alone(ops, tmp
     assert tree_of(ops.layout.release("20260101-000001-aaaaaaa")) == before
 
 
+def same_size_other_content(data: bytes) -> bytes:
+    """The artifact rewritten with one file's bytes changed, its size and the manifest kept."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=io.BytesIO(gzip.decompress(data))) as src, tarfile.open(fileobj=buf, mode="w:gz") as out:
+        for m in src:
+            body = src.extractfile(m).read() if m.isreg() else None
+            if m.name.endswith("app/pkg0/m3.py"):
+                body = body.upper()
+            out.addfile(m, io.BytesIO(body) if body is not None else None)
+    return buf.getvalue()
+
+
+def test_a_part_the_controller_did_not_verify_is_hashed_file_by_file(ops, tmp_path):
+    """Only the verified artifact's own bytes skip the per-file sha256 (its stream's sha256 proves
+    them); any other part (the artifact less its wheelhouse is one) with a file that is not the
+    manifest's is refused, even with the right size and a stream sha256 of its own."""
+    a1, sha1, m1 = build(tmp_path, "v1", BASE)
+    s1 = Shipments(a1, sha1, m1)
+    assert s1.full.part.verified and s1.full.part.sha256 == sha1
+    bad = same_size_other_content(a1.read_bytes())
+    part = Part("release", hashlib.sha256(bad).hexdigest(), len(bad), data=bad)
+    with pytest.raises(ArtifactError, match="app/pkg0/m3.py: content differs"):
+        ops.receive(replace(upload("20260101-000001-aaaaaaa", s1), shipment=replace(s1.full, part=part)))
+    forged = replace(part, verified=True, sha256=sha1)  # claims to be the verified artifact: its sha256 says no
+    with pytest.raises(ArtifactError, match="sha256"):
+        ops.receive(replace(upload("20260101-000001-aaaaaaa", s1), shipment=replace(s1.full, part=forged)))
+    assert os.listdir(ops.layout.releases) == []
+
+
+def test_the_manifest_text_and_delta_are_the_archives_own_verified_or_not(tmp_path, monkeypatch):
+    """What the controller takes from its verification of the artifact (manifest text, member
+    headers) against tarfile's own reading: the manifest member's bytes, and a delta whose tar
+    is byte for byte the one a fresh pass over the archive builds; none of it once the file changed."""
+    from deploy.artifact.verify import verified, verify_artifact
+    from deploy.release.delta import build_delta, read_manifest_text
+
+    monkeypatch.setitem(SOURCE, "revision", "ab" * 20)
+    monkeypatch.setitem(SOURCE, "short", "ababab1")  # what verify_artifact accepts
+    a1, sha1, m1 = build(tmp_path, "v1", BASE, {"app/latest": "pkg0/m1.py"})
+    a2, _, _ = build(tmp_path, "v2", dict(BASE, **{"app/x.txt": "x"}))
+    oracle = {a: tarfile.open(a).extractfile("manifest.json").read() for a in (a1, a2)}
+    ship = {"app/pkg1/m12.py", "app/pkg3/m33.py", "app/run.sh"}
+    fresh = gzip.decompress(build_delta(a1, m1, ship))
+    verify_artifact(a1, sha1)
+    assert verified(a1).manifest_bytes == oracle[a1] and verified(a2) is None
+    assert read_manifest_text(a1) == oracle[a1] and read_manifest_text(a2) == oracle[a2]
+    assert gzip.decompress(build_delta(a1, m1, ship)) == fresh
+    with tarfile.open(fileobj=io.BytesIO(fresh)) as delta:
+        assert {m.name for m in delta if m.isreg()} == ship
+    os.utime(a1, ns=(1, 1))  # changed since it was verified: not vouched for any more
+    assert verified(a1) is None and read_manifest_text(a1) == oracle[a1]
+
+
 def test_a_stream_that_ends_early_or_differs_from_its_sha256_fails(ops, tmp_path):
     a1, sha1, m1 = build(tmp_path, "v1", BASE)
     s1 = Shipments(a1, sha1, m1)
