@@ -17,37 +17,13 @@ from deploy.transport import open_transport
 from deploy.transport.powershell import ScriptFailed
 from tests.integration.windows.harness import windows_endpoint
 from tests.integration.windows.test_contracts_deps import PYTHON, handmade_bundle
+from tests.integration.windows.test_contracts_files import RID3
 from tests.integration.windows.test_hostops_e2e import RID1, RID2, make_artifact
 
-RID3 = "20261125-161200-0000abc"
 
-
-@pytest.fixture
-def ops(windows_host):
-    transport = open_transport(windows_host.host, windows_host.env)
-    ops = WindowsHostOps(transport, Layout(windows_host.deploy_to, windows=True), timeout=30)
-    ops.prepare([], [])
-    ops.fs = windows_host.model.local(windows_host.deploy_to)  # the modelled deploy_to, for deploy() below
-    yield ops
-    transport.close()
-
-
-@pytest.fixture
-def fs(windows_host):
-    return windows_host.model.local(windows_host.deploy_to)
-
-
-@pytest.fixture
-def outside(windows_host):
-    path = windows_host.model.local("C:\\Windows\\System32")
-    path.mkdir(parents=True)
-    (path / "drivers.sys").write_text("precious")
-    return path
-
-
-def deploy(ops, tmp_path, rid, payload=False, bundle_key="", send_bundle=True) -> set[str]:
+def deploy(ops, fs, tmp_path, rid, payload=False, bundle_key="", send_bundle=True) -> set[str]:
     """Upload + unpack (+ install_bundle) as update_in_steps does; the names it put in .shipyard\\artifacts."""
-    before = uploads(ops.fs)
+    before = uploads(fs)
     path = tmp_path / f"{rid}.tar.gz"
     omit = ("wheelhouse",) if payload else ()
     ops.unpack(ops.upload(path, make_artifact(path, rid, omit=omit)), rid, {"revision": rid[-7:]}, omit=omit)
@@ -55,7 +31,7 @@ def deploy(ops, tmp_path, rid, payload=False, bundle_key="", send_bundle=True) -
         bundle = tmp_path / f"bundle-{bundle_key[:4]}.tar.gz"
         info = handmade_bundle(bundle, bundle_key, {"m.py": bundle_key[:4].encode()})
         ops.install_bundle(rid, PYTHON, info, bundle if send_bundle else None)
-    return uploads(ops.fs) - before
+    return uploads(fs) - before
 
 
 def uploads(fs) -> set[str]:
@@ -66,9 +42,9 @@ def uploads(fs) -> set[str]:
 @pytest.mark.parametrize("tar", [True, False], ids=["tar", "zip"])
 def test_retention_prunes_exactly_the_uploads_no_remaining_release_uses(ops, fs, outside, tmp_path, tar):
     ops.tar = tar
-    first = deploy(ops, tmp_path, RID1, bundle_key="a" * 64)
-    second = deploy(ops, tmp_path, RID2, payload=True, bundle_key="b" * 64)
-    third = deploy(ops, tmp_path, RID3, bundle_key="b" * 64, send_bundle=False)  # the env is there: nothing sent
+    first = deploy(ops, fs, tmp_path, RID1, bundle_key="a" * 64)
+    second = deploy(ops, fs, tmp_path, RID2, payload=True, bundle_key="b" * 64)
+    third = deploy(ops, fs, tmp_path, RID3, bundle_key="b" * 64, send_bundle=False)  # the env is there: nothing sent
     assert len(first) == len(second) == 2 and len(third) == 1
     artifacts = fs / ".shipyard" / "artifacts"
     (artifacts / ("c" * 64 + ".tar.gz")).write_text("left by an older version")
@@ -88,7 +64,7 @@ def test_retention_prunes_exactly_the_uploads_no_remaining_release_uses(ops, fs,
 
 
 def test_artifacts_linked_out_of_deploy_to_are_refused_before_anything_goes(ops, fs, outside, tmp_path):
-    deploy(ops, tmp_path, RID1)
+    deploy(ops, fs, tmp_path, RID1)
     ops.switch(RID1)
     artifacts = fs / ".shipyard" / "artifacts"
     os.rename(artifacts, tmp_path / "aside")
@@ -99,12 +75,12 @@ def test_artifacts_linked_out_of_deploy_to_are_refused_before_anything_goes(ops,
 
 
 def test_a_release_unpacked_before_unpacked_from_keeps_its_artifact_by_sha(ops, fs, tmp_path):
-    kept = deploy(ops, tmp_path, RID1)
+    kept = deploy(ops, fs, tmp_path, RID1)
     info = fs / "releases" / RID1 / "release.json"
     record = json.loads(info.read_text())
     del record["unpacked_from"]
     info.write_text(json.dumps(record))
-    other = deploy(ops, tmp_path, RID2)
+    other = deploy(ops, fs, tmp_path, RID2)
     (fs / "releases" / RID2 / "release.json").unlink()  # a release that cannot tell what it came from
     assert ops.prune_unused() == [] and uploads(fs) == kept | other
     assert len(ops.left_in_trash) == 1 and "nothing pruned" in ops.left_in_trash[0] and "has no release.json" in ops.left_in_trash[0]
@@ -113,7 +89,7 @@ def test_a_release_unpacked_before_unpacked_from_keeps_its_artifact_by_sha(ops, 
 
 
 def test_an_undeletable_upload_is_reported_and_the_rest_still_go(ops, windows_host, fs, tmp_path):
-    deploy(ops, tmp_path, RID1)
+    deploy(ops, fs, tmp_path, RID1)
     artifacts = fs / ".shipyard" / "artifacts"
     for name in ("d" * 64 + ".zip", "e" * 64 + ".tar.gz"):
         (artifacts / name).write_text("old")
@@ -132,40 +108,46 @@ release_plan = st.tuples(
     st.booleans())  # removed by this retention
 
 
+def plant(fs, files: list[str], plans: list[tuple], env_bundles: list[int | None]) -> tuple[set[str], list[str]]:
+    """Uploads, envs (with the bundle each was made from) and releases as a deploy leaves them; the
+    uploads the kept releases use (the oracle, from the plan) and the releases retention removes."""
+    def pick(i: int) -> str:
+        return files[i] if i < len(files) else f"{'f' * 64}.tar.gz"  # an upload that is not there
+    artifacts = fs / ".shipyard" / "artifacts"
+    artifacts.mkdir(parents=True)
+    for name in files:
+        (artifacts / name).write_text(name)
+    for key, bundle in enumerate(env_bundles):
+        (fs / "shared" / "envs" / str(key)).mkdir(parents=True)
+        if bundle is not None:
+            (fs / "shared" / "envs" / str(key) / ".shipyard-bundle").write_text(pick(bundle))
+    used, doomed = set(), []
+    for n, (how, upload, env, removed) in enumerate(plans):
+        rid = f"20261125-1600{n:02d}-000000{n}"
+        release = fs / "releases" / rid
+        release.mkdir(parents=True)
+        sha = pick(upload).split(".")[0]
+        record = {"unpacked_from": pick(upload)} if how == "name" else {"artifact_sha256": sha}
+        (release / "release.json").write_text(json.dumps({"id": rid, "status": "good", **record}))
+        if env is not None:
+            (release / ".deps").symlink_to(fs / "shared" / "envs" / str(env), target_is_directory=True)
+        if removed:
+            doomed.append(rid)
+            continue
+        used |= {pick(upload)} if how == "name" else {f for f in files if f.startswith(sha + ".")}
+        if env is not None and env_bundles[env] is not None:
+            used.add(pick(env_bundles[env]))
+    return used & set(files), doomed
+
+
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(names=upload_names, plans=st.lists(release_plan, min_size=1, max_size=5),
        env_bundles=st.lists(st.one_of(st.none(), st.integers(0, 20)), min_size=3, max_size=3))
 def test_generated_releases_keep_exactly_the_uploads_they_use(tmp_path_factory, names, plans, env_bundles):
-    """The oracle is built with the plan: each kept release's upload (by name, or every upload of its
-    sha for a legacy release) and the bundle noted in its env; everything else goes."""
     files = sorted(sha + ext for sha, ext in names)
-    pick = lambda i: files[i] if i < len(files) else f"{'f' * 64}.tar.gz"  # noqa: E731 (an upload not there)
     with windows_endpoint(tmp_path_factory.mktemp("gen") / "fs") as win:
         fs = win.model.local(win.deploy_to)
-        artifacts = fs / ".shipyard" / "artifacts"
-        artifacts.mkdir(parents=True)
-        for name in files:
-            (artifacts / name).write_text(name)
-        for key, bundle in enumerate(env_bundles):
-            (fs / "shared" / "envs" / str(key)).mkdir(parents=True)
-            if bundle is not None:
-                (fs / "shared" / "envs" / str(key) / ".shipyard-bundle").write_text(pick(bundle))
-        used, doomed = set(), []
-        for n, (how, upload, env, removed) in enumerate(plans):
-            rid = f"20261125-1600{n:02d}-000000{n}"
-            release = fs / "releases" / rid
-            release.mkdir(parents=True)
-            sha = pick(upload).split(".")[0]
-            record = {"unpacked_from": pick(upload)} if how == "name" else {"artifact_sha256": sha}
-            (release / "release.json").write_text(json.dumps({"id": rid, "status": "good", **record}))
-            if env is not None:
-                (release / ".deps").symlink_to(fs / "shared" / "envs" / str(env), target_is_directory=True)
-            if removed:
-                doomed.append(rid)
-                continue
-            used |= {pick(upload)} if how == "name" else {f for f in files if f.startswith(sha + ".")}
-            if env is not None and env_bundles[env] is not None:
-                used.add(pick(env_bundles[env]))
+        used, doomed = plant(fs, files, plans, env_bundles)
         transport = open_transport(win.host, win.env)
         try:
             ops = WindowsHostOps(transport, Layout(win.deploy_to, windows=True), timeout=30)
@@ -173,6 +155,6 @@ def test_generated_releases_keep_exactly_the_uploads_they_use(tmp_path_factory, 
             pruned = ops.prune_unused()
         finally:
             transport.close()
-        assert uploads(fs) == used & set(files)
+        assert uploads(fs) == used
         assert sorted(pruned) == sorted(f".shipyard\\artifacts\\{n}" for n in set(files) - used)
         assert all((fs / "shared" / "envs" / str(k)).is_dir() for k in range(3))
