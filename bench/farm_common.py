@@ -173,6 +173,44 @@ def sshd_cpu(lab: farm.Lab, settle: float = 10.0) -> dict[str, float]:
     return out
 
 
+def served_cpu(lab: farm.Lab, settle: float = 15.0) -> dict[str, float]:
+    """CPU seconds of what each host serves with: its managed supervisord and every process under
+    it (keeper, gunicorn master and workers; the ones already reaped are in their parents' counters).
+    supervisord daemonizes away from sshd, so sshd_cpu never sees it: a deploy's restarts and the
+    workers' imports are counted here. Waits (up to `settle` s) until the totals stop growing: a
+    health check passes on the first worker that answers while the others may still be booting."""
+    def totals() -> dict[str, float]:
+        return {h.name: sum(tree_cpu(read_pid(p)) for p in h.root.glob("**/supervisord.pid")) for h in lab.hosts}
+
+    deadline, last = time.monotonic() + settle, totals()
+    while time.monotonic() < deadline:
+        time.sleep(0.5)
+        now = totals()
+        if sum(now.values()) - sum(last.values()) < 0.01 * len(now):
+            return now
+        last = now
+    return last
+
+
+def tree_cpu(root: int | None) -> float:
+    """utime+stime+cutime+cstime of `root` and every live descendant (0 when it is gone)."""
+    tick, children, cpu = os.sysconf("SC_CLK_TCK"), {}, {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid = int(stat.parent.name)
+        children.setdefault(int(fields[1]), []).append(pid)
+        cpu[pid] = sum(int(x) for x in fields[11:15]) / tick
+    total, todo = 0.0, [root] if root in cpu else []
+    while todo:
+        pid = todo.pop()
+        total += cpu.get(pid, 0.0)
+        todo += children.get(pid, [])
+    return total
+
+
 def self_cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime

@@ -53,7 +53,7 @@ class HealthConfig(Strict):
     url: str | None = "http://{address}:{app_port}/health/"
     command: str | None = None
     timeout: float = Field(default=30.0, gt=0)
-    interval: float = Field(default=0.25, gt=0)
+    interval: float = Field(default=0.25, gt=0)  # the longest wait between probes (from 50 ms, doubling)
     expect_release: bool = True
     cert_validation: Literal["validate", "ignore"] = "validate"  # HTTPS health URLs; "ignore" is warned about
 

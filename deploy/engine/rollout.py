@@ -41,8 +41,9 @@ def restart(ctx: "RunContext", target: "Target", release_id: str | None) -> None
         if release_id is None:
             sup.stop_program()
         else:
+            checked = bool(ctx.env.health.url or ctx.env.health.command)  # the health step is the real gate
             ctx.bus.emit("step", host=target.name, stage=PUBLISHING, step="serve", result="ok", duration=0,
-                         output=sup.serve(ctx.secrets))
+                         output=sup.serve(ctx.secrets, ready="listening" if checked else "running"))
     if ctx.env.site is not None and release_id is not None:
         from deploy.siteconfig import reload_commands
 

@@ -11,8 +11,10 @@ BACKEND = "web"
 
 
 def render_config(lab_dir: Path, hosts: list[LabHost], frontend_port: int, health_path: str = "/health/") -> str:
-    """Checks every 300 ms so a restarted server is UP again quickly; `redispatch` retries a
-    refused connection on another server (belt and braces: drain already keeps traffic off)."""
+    """Checks every 300 ms, every 100 ms while a server is down or changing state, so a
+    restarted server is UP again quickly (the rollout's `ready` waits for UP); `redispatch`
+    retries a refused connection on another server (belt and braces: drain already keeps
+    traffic off). The lab's own tuning, not a recommendation for production."""
     servers = "".join(f"    server {h.name} {h.address}:{h.app_port}\n" for h in hosts)
     d = lab_dir / "haproxy"
     return (
@@ -29,7 +31,7 @@ def render_config(lab_dir: Path, hosts: list[LabHost], frontend_port: int, healt
         "    balance roundrobin\n"
         "    option httpchk\n"
         f"    http-check send meth GET uri {health_path} ver HTTP/1.1 hdr Host localhost\n"
-        "    default-server check inter 300ms fall 2 rise 1\n"
+        "    default-server check inter 300ms fastinter 100ms downinter 100ms fall 2 rise 1\n"
         f"{servers}"
     )
 
