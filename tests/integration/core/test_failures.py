@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from deploy.engine.lock import TOKEN_VAR
 from deploy.report.schema import assert_events_valid
 
 BROKEN_HEALTH = '''
@@ -103,15 +104,18 @@ def test_concurrent_deploy_refused_first_unaffected(git_site):
     cfg.write_text(cfg.read_text().replace('before_publishing = [', 'before_publishing = ["sleep 4", '))
     git_site.commit("slow hook")
     git_site.invoke("build")
+    git_site.env[TOKEN_VAR] = "a-token-left-in-the-shell"  # a stray token must not let anyone past the lock
     first = subprocess.Popen([sys.executable, "-m", "invoke", "deploy"], cwd=git_site.root, env=git_site.env,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    lock = git_site.deploy_to / ".shipyard" / "lock"
+    lock, record = git_site.deploy_to / ".shipyard" / "lock", git_site.root / ".shipyard" / "runs" / "local.json"
     deadline = time.monotonic() + 60
-    while not lock.exists():
+    while not (lock.exists() and record.exists()):  # the record is written once the lease is held
         assert time.monotonic() < deadline and first.poll() is None, "first deploy never took the lock"
         time.sleep(0.05)
+    first_record = record.read_text()
     second = git_site.invoke("deploy", check=False)
-    assert second.returncode == 1 and "deploy lock is held by" in second.stderr
+    assert second.returncode == 1 and "deploy lock is held by" in second.stderr, second.stderr
+    assert record.read_text() == first_record  # refused: the holder's run record is not its to clear
     out, err = first.communicate(timeout=120)
     assert first.returncode == 0, err
     assert git_site.health()["release"] == git_site.current()
