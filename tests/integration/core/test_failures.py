@@ -122,6 +122,24 @@ def test_concurrent_deploy_refused_first_unaffected(git_site):
     assert [e["outcome"] for e in git_site.journal()] == ["ok"]
 
 
+@pytest.mark.slow
+def test_a_release_id_the_host_already_has_is_refused_untouched(git_site):
+    """Release ids have one-second resolution: a second deploy of the same revision in the same
+    second (a double-triggered CI job that waited on the lock) must not unpack over the first."""
+    git_site.invoke("build", "deploy")
+    rid = git_site.current()
+    before = git_site.release_json(rid)
+    (git_site.root / "tasks.py").write_text(  # the clock stands still: same second, same revision
+        "from deploy.tasks import ns  # noqa: F401\nimport deploy.engine.flow as flow\n"
+        f"flow.new_release_id = lambda *args, **kwargs: {rid!r}\n")
+    proc = git_site.invoke("deploy", check=False)
+    assert proc.returncode == 1 and f"localhost: release {rid} already exists" in proc.stderr, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert git_site.current() == rid and git_site.release_json(rid) == before
+    assert git_site.health()["release"] == rid
+    assert sorted(p.name for p in (git_site.deploy_to / "releases").iterdir()) == [rid]
+
+
 def test_bad_config_exits_2_with_key_path(git_site):
     cfg = git_site.root / "shipyard.toml"
     good = cfg.read_text()
