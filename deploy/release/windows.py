@@ -170,9 +170,21 @@ class WindowsHostOps(HostOps):
     def remove_releases(self, release_ids: list[str]) -> list[str]:
         """Files in use keep a release (returned); a `current` that is not a junction raises
         ScriptFailed instead of disabling retention silently (the flow reports it, never fails on it)."""
-        data = self._call("remove_releases", {"DeployTo": self.layout.deploy_to, "ReleaseIds": release_ids})
+        return [kept.id for kept in self._retention(release_ids, prune=False).kept]
+
+    def prune_unused(self) -> list[str]:
+        """Uploads (artifacts, payloads, dependency bundles) no remaining release came from, deleted by
+        remove_releases.ps1 once retention has removed releases; never during a deploy's own update.
+        What could not go (or why nothing did) lands in left_in_trash."""
+        data = self._retention([], prune=True)
+        self.left_in_trash += [f"{left.path}: {left.error}" for left in data.not_pruned]
+        return [str(PureWindowsPath(".shipyard", "artifacts", name)) for name in data.pruned]
+
+    def _retention(self, release_ids: list[str], prune: bool) -> Any:
+        data = self._call("remove_releases", {"DeployTo": self.layout.deploy_to, "ReleaseIds": release_ids,
+                                              "PruneArtifacts": prune})
         self.left_in_trash = [f"{left.path}: {left.error}" for left in data.left_in_trash]
-        return [kept.id for kept in data.kept]
+        return data
 
     def append_journal(self, entry: dict[str, Any]) -> None:
         self._call("journal", {"Path": self.layout.journal, "Action": "append", "Entry": json.dumps(entry)})

@@ -94,6 +94,8 @@ class Removed(Data):
     removed: list[str]
     kept: list[Kept]
     left_in_trash: list[LeftInTrash]
+    pruned: list[str]  # uploads deleted from .shipyard\artifacts (PruneArtifacts), by file name
+    not_pruned: list[LeftInTrash]  # uploads that could not be deleted, or why none was
 
 
 class JournalAnswer(Data):

@@ -7,7 +7,8 @@
     controller installed for this platform: Bundle (its sha256 checked first) is unpacked there and the tree
     checked against the bundle's deps-manifest.json, whose sha256 and key must be the artifact's; nothing is
     resolved, downloaded or built here. An environment already complete is reused only when its
-    deps-manifest.json is that one (an env that does not match its key is refused, never used).
+    deps-manifest.json is that one (an env that does not match its key is refused, never used). A bundled
+    env names its bundle in .shipyard-bundle: retention keeps that upload while a release uses the env.
     The environment is built where it will live: pip's Scripts\*.exe launchers (celery.exe,
     django-admin.exe) embed the absolute path of python.exe, so a venv built elsewhere and renamed
     would start nothing. A marker file says the build finished; an interrupted build is completed
@@ -44,6 +45,7 @@ function New-BundledEnv([string]$SitePackages) {
         Expand-ReleaseArchive $Bundle $SitePackages
         $manifest = Assert-DepsManifest $SitePackages
         $count = Assert-TreeMatches $SitePackages (Get-ExpectedFiles $manifest @()) @('deps-manifest.json') 'install'
+        [IO.File]::WriteAllText((Join-Path $EnvDir '.shipyard-bundle'), (Split-Path -Leaf $Bundle))  # kept while a release uses this env
         [IO.File]::WriteAllText((Join-Path $EnvDir '.shipyard-complete'), (Get-Date).ToUniversalTime().ToString('o'))
         return $count
     }

@@ -1,6 +1,7 @@
 <#
 .SYNOPSIS
-    Unpack a verified release artifact into releases\<id> and write release.json (status pending).
+    Unpack a verified release artifact into releases\<id> and write release.json (status pending), naming
+    the upload it came from (unpacked_from).
 .DESCRIPTION
     A .tar.gz goes through the tar.exe (bsdtar) of Windows 10 1803+ / Server 2019+; PowerShell 5.1 has no
     tar cmdlet. Where tar.exe is missing the controller sends a .zip instead, read with .NET's
@@ -47,6 +48,7 @@ try {
     $record['id'] = Split-Path -Leaf $ReleaseDir
     $record['status'] = 'pending'
     if (-not $record.Contains('artifact_sha256')) { $record['artifact_sha256'] = $actual }
+    $record['unpacked_from'] = Split-Path -Leaf $Archive  # the upload retention keeps while this release remains
     $infoPath = Join-Path $temp 'release.json'
     Assert-Inside $infoPath @($temp) 'write' -Follow
     [IO.File]::WriteAllText($infoPath, ($record | ConvertTo-Json -Compress -Depth 10), (New-Object System.Text.UTF8Encoding $false))

@@ -11,7 +11,15 @@ from pathlib import Path
 import pytest
 
 from deploy.config import EnvConfig
-from tests.integration.windows.harness import PASSWORD_VAR, WindowsHost, windows_endpoint, winrm_host
+from deploy.release.layout import Layout
+from deploy.release.windows import WindowsHostOps
+from deploy.transport import open_transport
+from tests.integration.windows.harness import (
+    PASSWORD_VAR,
+    WindowsHost,
+    windows_endpoint,
+    winrm_host,
+)
 from tests.integration.windows.model import WindowsHostModel
 from tests.integration.windows.wsman_fake import FakeWSMan, lab_config
 
@@ -20,6 +28,30 @@ from tests.integration.windows.wsman_fake import FakeWSMan, lab_config
 def windows_host(tmp_path) -> WindowsHost:
     with windows_endpoint(tmp_path / "fs") as host:
         yield host
+
+
+@pytest.fixture
+def ops(windows_host):
+    """WindowsHostOps on the modelled host, prepared with one linked dir and file (the file-verb tests')."""
+    transport = open_transport(windows_host.host, windows_host.env)
+    ops = WindowsHostOps(transport, Layout(windows_host.deploy_to, windows=True), timeout=30)
+    ops.prepare(["media"], ["local_settings.py"])
+    yield ops
+    transport.close()
+
+
+@pytest.fixture
+def fs(windows_host):
+    return windows_host.model.local(windows_host.deploy_to)
+
+
+@pytest.fixture
+def outside(windows_host):
+    """A directory outside deploy_to with a file an escape would touch."""
+    path = windows_host.model.local("C:\\Windows\\System32")
+    path.mkdir(parents=True)
+    (path / "drivers.sys").write_text("precious")
+    return path
 
 
 @pytest.fixture(scope="session")

@@ -52,6 +52,7 @@ def new_bundled_env(model, env_dir: str, python: str, system_site_packages: bool
         model._extract(bundle, model.local(site))
         manifest = assert_deps_manifest(env, env_dir, manifest_sha256)
         count = assert_tree_matches(model.local(site), expected_files(manifest, []), ["deps-manifest.json"], "install")
+        (env / ".shipyard-bundle").write_text(PureWindowsPath(bundle).name)
         (env / ".shipyard-complete").write_text("done")
         return count
     except BaseException:

@@ -15,6 +15,7 @@ from pathlib import Path, PureWindowsPath
 
 from tests.integration.windows.model_base import IN_USE, RELEASE_ID, ModelError, retry_failure
 from tests.integration.windows.model_deps import assert_deps_manifest, new_bundled_env
+from tests.integration.windows.model_prune import assert_artifacts_inside, prune_uploads
 from tests.integration.windows.model_tree import assert_tree_matches, expected_files, read_json_file
 
 ATTEMPTS = 7  # Invoke-WithRetry's attempts before it gives up
@@ -157,7 +158,8 @@ class FileVerbs:
                 raise ModelError(f"manifest.json is not the verified artifact's: sha256 {manifest_hash}, expected {ManifestSha256}")
             manifest = read_json_file(self.local(temp) / "manifest.json")
             verified = assert_tree_matches(self.local(temp), expected_files(manifest, list(Omit)), ["manifest.json"], "unpack")
-            record = {"artifact_sha256": actual, **json.loads(Info), "id": PureWindowsPath(ReleaseDir).name, "status": "pending"}
+            record = {"artifact_sha256": actual, **json.loads(Info), "id": PureWindowsPath(ReleaseDir).name, "status": "pending",
+                      "unpacked_from": PureWindowsPath(Archive).name}
             (self.local(temp) / "release.json").write_text(json.dumps(record))
             self.move(temp, ReleaseDir)
         except BaseException:
@@ -298,10 +300,11 @@ class FileVerbs:
             self.junction(self.local(current), self.local(old_target))
             return f"putting the old current back failed ({e}); current was made again at {old_target}"
 
-    def do_remove_releases(self, DeployTo: str, rest: bytes, ReleaseIds: list[str] = ()) -> dict:
+    def do_remove_releases(self, DeployTo: str, rest: bytes, ReleaseIds: list[str] = (), PruneArtifacts: bool = False) -> dict:
         current_path = str(PureWindowsPath(DeployTo, "current"))
         if self.exists(self.local(current_path)) and not self.link_target(current_path):
             raise ModelError(f"{current_path} is not a junction: retention cannot tell which release is live, nothing removed")
+        assert_artifacts_inside(self, DeployTo, PruneArtifacts)
         current = self.current_id(DeployTo)
         trash = self.local(DeployTo) / ".shipyard" / "trash"
         self.assert_inside(self.windows(trash), [DeployTo], "empty the trash", follow=True)
@@ -329,7 +332,8 @@ class FileVerbs:
                 self.remove_tree(leftover)
             except ModelError as e:
                 left.append({"path": self.windows(leftover), "error": str(e)})
-        return {"removed": removed, "kept": kept, "left_in_trash": left}
+        pruned, not_pruned = prune_uploads(self, DeployTo) if PruneArtifacts else ([], [])
+        return {"removed": removed, "kept": kept, "left_in_trash": left, "pruned": pruned, "not_pruned": not_pruned}
 
     def do_journal(self, Path: str, Action: str, rest: bytes, Entry: str = "{}") -> dict:
         path = self.local(Path)

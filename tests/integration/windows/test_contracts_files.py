@@ -22,29 +22,6 @@ from tests.integration.windows.test_hostops_e2e import RID1, RID2, make_artifact
 RID3 = "20261125-161200-0000abc"
 
 
-@pytest.fixture
-def ops(windows_host):
-    transport = open_transport(windows_host.host, windows_host.env)
-    ops = WindowsHostOps(transport, Layout(windows_host.deploy_to, windows=True), timeout=30)
-    ops.prepare(["media"], ["local_settings.py"])
-    yield ops
-    transport.close()
-
-
-@pytest.fixture
-def fs(windows_host):
-    return windows_host.model.local(windows_host.deploy_to)
-
-
-@pytest.fixture
-def outside(windows_host):
-    """A directory outside deploy_to with a file an escape would touch."""
-    path = windows_host.model.local("C:\\Windows\\System32")
-    path.mkdir(parents=True)
-    (path / "drivers.sys").write_text("precious")
-    return path
-
-
 def release(ops, tmp_path, rid=RID1, marker="one", extra=None) -> None:
     sha = make_artifact(tmp_path / f"{rid}.tar.gz", marker, extra)
     ops.unpack(ops.upload(tmp_path / f"{rid}.tar.gz", sha), rid, {"revision": rid[-7:]})

@@ -17,7 +17,6 @@ from deploy.release.windows import WindowsHostOps
 from deploy.transport import open_transport
 from deploy.transport.powershell import ScriptFailed
 from tests.integration.windows.harness import windows_endpoint
-from tests.integration.windows.test_contracts_files import ops  # noqa: F401 (the fixture)
 from tests.integration.windows.test_hostops_e2e import RID1, make_artifact, write_tar
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from pathlib import PureWindowsPath
 
 import pytest
 
@@ -70,15 +71,19 @@ def test_real_deploy_switch_retention(real_ops, tmp_path):
     ops = real_ops
     ops.prepare(["media"], [])
     ops.acquire_lock({"token": "real", "user": "pytest"})
+    uploaded = {}
     for rid, marker in ((RID1, "one"), (RID2, "two")):
         sha = make_artifact(tmp_path / f"{marker}.tar.gz", marker)
-        ops.unpack(ops.upload(tmp_path / f"{marker}.tar.gz", sha), rid, {"revision": marker})
+        uploaded[rid] = ops.upload(tmp_path / f"{marker}.tar.gz", sha)
+        ops.unpack(uploaded[rid], rid, {"revision": marker})
         ops.link_shared(rid, ["media"], [])
         ops.switch(rid)
     assert ops.current() == RID2
     ops.switch(RID1)  # rollback
     assert [(r.id, r.current) for r in ops.releases()] == [(RID1, True), (RID2, False)]
     assert ops.remove_releases([RID1, RID2]) == [RID1]  # current is kept
+    pruned = {PureWindowsPath(p).name for p in ops.prune_unused()}  # RID2's upload goes, the current one's stays
+    assert PureWindowsPath(uploaded[RID2]).name in pruned and PureWindowsPath(uploaded[RID1]).name not in pruned
     ops.append_journal({"event": "real"})
     assert ops.read_journal() == [{"event": "real"}]
     ops.release_lock("real")
