@@ -108,9 +108,11 @@ class RunContext:
 
 
 def new_owner(command: str, revision: str = "", reason: str = "") -> dict[str, Any]:
-    """Who runs: the lock and run records carry it, so a dead holder can be proven dead (liveness)."""
+    """Who runs: the lock and run records carry it, so a dead holder can be proven dead (liveness).
+    The token is always fresh, never SHIPYARD_LOCK_TOKEN: a run the lock refuses must not be able
+    to clear the holder's run record or release its lease (an inherited lease is the lock's call)."""
     return {
-        "token": os.environ.get("SHIPYARD_LOCK_TOKEN") or uuid.uuid4().hex,
+        "token": uuid.uuid4().hex,
         "user": os.environ.get("SHIPYARD_USER") or getpass.getuser(),
         **identity(),
         "since": datetime.now(timezone.utc).isoformat(timespec="seconds"),

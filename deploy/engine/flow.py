@@ -41,6 +41,8 @@ def deploy(ctx: RunContext, artifact: Path, resume: dict | None = None) -> None:
             if resume:
                 take_over(ctx, resume)
             lock_env(ctx)
+            if not resume:
+                refuse_existing_release(ctx)
             ctx.for_each(lambda t: t.ops.clean_leftovers())  # what a crashed run left, now that the lease is ours
             if resume:
                 mark_done(ctx, resume)
@@ -82,6 +84,16 @@ def take_over(ctx: RunContext, record: dict) -> None:
                          f"{record['machine']}): wait for it, or stop it first")
     for t in ctx.targets:
         t.ops.release_lock(record["token"])
+
+
+def refuse_existing_release(ctx: RunContext) -> None:
+    """Release ids have one-second resolution: a deploy of the same revision started in the same
+    second as one that ran before it (a double-triggered CI job waiting with --lock-wait) would
+    unpack over that release. Read under the lock, so no other run can add it meanwhile."""
+    for t in ctx.targets:
+        if any(r.id == ctx.release_id for r in t.releases):
+            raise ShipyardError(f"{t.name}: release {ctx.release_id} already exists (a deploy of the same revision "
+                             f"started in the same second); nothing was changed: deploy again")
 
 
 def mark_done(ctx: RunContext, record: dict) -> None:

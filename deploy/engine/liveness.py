@@ -24,13 +24,24 @@ def boot_id() -> str:
         return ""
 
 
+def _stat_fields(pid: int) -> list[str]:
+    """/proc/<pid>/stat from field 3 on (the command name, field 2, may hold spaces), [] if unknown."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return []
+
+
 def start_time(pid: int) -> str:
     """The process's start time in clock ticks since boot (/proc/<pid>/stat field 22), "" if unknown."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return ""
-    return stat.rpartition(")")[2].split()[19]
+    fields = _stat_fields(pid)
+    return fields[19] if len(fields) > 19 else ""
+
+
+def parent_of(pid: int) -> int:
+    """The parent's pid (/proc/<pid>/stat field 4), 0 if unknown."""
+    fields = _stat_fields(pid)
+    return int(fields[1]) if len(fields) > 1 else 0
 
 
 def identity() -> dict[str, Any]:
@@ -47,6 +58,26 @@ def alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def started_us(record: dict[str, Any]) -> bool:
+    """Whether the writer of `record` is provably this process or one of its ancestors (the run
+    whose hook started us): same machine and boot, a pid on our chain of parents, started when
+    the record says. A token in the environment alone proves nothing: it leaks into shells, CI
+    steps and test runners that no hook started."""
+    if record.get("machine") != socket.gethostname() or not record.get("boot_id") or record["boot_id"] != boot_id():
+        return False
+    try:
+        pid = int(record["pid"])
+    except (KeyError, TypeError, ValueError):
+        return False
+    current, seen = os.getpid(), set()
+    while current > 0 and current not in seen:
+        if current == pid:
+            return start_time(pid) == record.get("pid_started")
+        seen.add(current)
+        current = parent_of(current)
+    return False
 
 
 def stale_reason(record: dict[str, Any]) -> str | None:

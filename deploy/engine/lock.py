@@ -9,7 +9,8 @@ per host. Any host refused: every host taken is given back (also in parallel).
 A lease records who (user or CI job), the revision, a reason, when, and a TTL: an
 expired lease is reported and may be taken over (with a journal entry). Nested
 Shipyard runs started by hooks find SHIPYARD_LOCK_TOKEN in their environment and
-inherit the lease instead of deadlocking on it.
+inherit the lease instead of deadlocking on it — only when the holder is provably
+their ancestor on this machine; anyone else with the token is refused like any run.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
-from deploy.engine.liveness import stale_reason
+from deploy.engine.liveness import stale_reason, started_us
 from deploy.errors import LockHeld
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -205,14 +206,19 @@ def _acquire_one(ops: "HostOps", mine: dict[str, Any], break_stale: bool) -> Non
 
 
 def _inherit(ordered: list["HostOps"], parallel: int) -> LockLease | None:
-    """The lease of the Shipyard run that started us (a hook), if it holds every host."""
+    """The lease of the Shipyard run that started us (a hook), if it holds every host and its
+    holder is provably our own process or an ancestor (liveness.started_us): a stray token
+    in some other process's environment must meet the lock like any other run."""
     token = os.environ.get(TOKEN_VAR)
     if not token:
         return None
     records = read_all(ordered, parallel)
     if not all(r and r.get("token") == token for r in records.values()):
         return None
-    return LockLease(dict(records[ordered[0].host] or {}), ordered, inherited=True, parallel=parallel)
+    holder = dict(records[ordered[0].host] or {})
+    if not started_us(holder):
+        return None
+    return LockLease(holder, ordered, inherited=True, parallel=parallel)
 
 
 def read_all(ops_list: list["HostOps"], parallel: int = DEFAULT_PARALLEL) -> dict[str, dict[str, Any] | None]:

@@ -74,9 +74,12 @@ def report_stuck(ctx: "RunContext", stuck: list[str]) -> None:
 
 
 def mark_failed(ctx: "RunContext", t: "Target", reason: str) -> None:
-    """Wherever the host has the new release (whatever the run's flags say), it is `failed`, never `pending`."""
+    """Wherever the host has the new release (whatever the run's flags say), it is `failed`, never
+    `pending` — but a release the host already had when the lock was taken is not this run's to mark."""
     rid = ctx.release_id
     if ctx.command != "deploy" or not rid or rid == t.previous:
+        return
+    if not t.unpacked and any(r.id == rid for r in t.releases):
         return
     if any(r.id == rid for r in t.ops.releases()):
         t.ops.set_status(rid, FAILED, {"error": reason[:2000]})

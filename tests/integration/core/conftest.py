@@ -107,6 +107,7 @@ def make_repo(root: Path, kind: str, wheel_cache: Path) -> SiteRepo:
     env = {**os.environ, **IDENT, "SHIPYARD_WHEEL_CACHE": str(wheel_cache),
            "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT), os.environ.get("PYTHONPATH")]))}
     env.pop("SHIPYARD_CONFIG", None)
+    env.pop("SHIPYARD_LOCK_TOKEN", None)  # a lease held in-process by an earlier test is not this site's
     env["SHIPYARD_EVENTS"] = str(root / "all-events.jsonl")  # every run's events, validated at teardown
     repo = SiteRepo(root, kind, env, port)
     repo.sh(*(["git", "init", "-q", "-b", "main"] if kind == "git" else ["hg", "init"]))

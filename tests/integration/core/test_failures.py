@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from deploy.engine.lock import TOKEN_VAR
 from deploy.report.schema import assert_events_valid
 
 BROKEN_HEALTH = '''
@@ -103,19 +104,40 @@ def test_concurrent_deploy_refused_first_unaffected(git_site):
     cfg.write_text(cfg.read_text().replace('before_publishing = [', 'before_publishing = ["sleep 4", '))
     git_site.commit("slow hook")
     git_site.invoke("build")
+    git_site.env[TOKEN_VAR] = "a-token-left-in-the-shell"  # a stray token must not let anyone past the lock
     first = subprocess.Popen([sys.executable, "-m", "invoke", "deploy"], cwd=git_site.root, env=git_site.env,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    lock = git_site.deploy_to / ".shipyard" / "lock"
+    lock, record = git_site.deploy_to / ".shipyard" / "lock", git_site.root / ".shipyard" / "runs" / "local.json"
     deadline = time.monotonic() + 60
-    while not lock.exists():
+    while not (lock.exists() and record.exists()):  # the record is written once the lease is held
         assert time.monotonic() < deadline and first.poll() is None, "first deploy never took the lock"
         time.sleep(0.05)
+    first_record = record.read_text()
     second = git_site.invoke("deploy", check=False)
-    assert second.returncode == 1 and "deploy lock is held by" in second.stderr
+    assert second.returncode == 1 and "deploy lock is held by" in second.stderr, second.stderr
+    assert record.read_text() == first_record  # refused: the holder's run record is not its to clear
     out, err = first.communicate(timeout=120)
     assert first.returncode == 0, err
     assert git_site.health()["release"] == git_site.current()
     assert [e["outcome"] for e in git_site.journal()] == ["ok"]
+
+
+@pytest.mark.slow
+def test_a_release_id_the_host_already_has_is_refused_untouched(git_site):
+    """Release ids have one-second resolution: a second deploy of the same revision in the same
+    second (a double-triggered CI job that waited on the lock) must not unpack over the first."""
+    git_site.invoke("build", "deploy")
+    rid = git_site.current()
+    before = git_site.release_json(rid)
+    (git_site.root / "tasks.py").write_text(  # the clock stands still: same second, same revision
+        "from deploy.tasks import ns  # noqa: F401\nimport deploy.engine.flow as flow\n"
+        f"flow.new_release_id = lambda *args, **kwargs: {rid!r}\n")
+    proc = git_site.invoke("deploy", check=False)
+    assert proc.returncode == 1 and f"localhost: release {rid} already exists" in proc.stderr, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert git_site.current() == rid and git_site.release_json(rid) == before
+    assert git_site.health()["release"] == rid
+    assert sorted(p.name for p in (git_site.deploy_to / "releases").iterdir()) == [rid]
 
 
 def test_bad_config_exits_2_with_key_path(git_site):

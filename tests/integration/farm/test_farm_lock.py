@@ -25,7 +25,8 @@ from deploy.transport.local import LocalTransport
 
 @pytest.fixture
 def hosts(tmp_path, monkeypatch) -> list[PosixHostOps]:
-    monkeypatch.delenv(TOKEN_VAR, raising=False)
+    monkeypatch.setenv(TOKEN_VAR, "")
+    monkeypatch.delenv(TOKEN_VAR)  # and removed again after the test: later tests' subprocesses must not inherit it
     ops = []
     for name in ("web1", "web2"):
         o = PosixHostOps(LocalTransport(HostConfig(name=name, transport="local")), Layout(str(tmp_path / name)), 30)
@@ -110,6 +111,7 @@ def test_break_lock_records_who_broke_it(hosts):
     entry = hosts[1].read_journal()[-1]
     assert (entry["action"], entry["user"], entry["reason"], entry["lease"]["token"]) == (
         "lock.break", "ops-oncall", "job died", lease.token)
+    lease.release()  # its lock is gone: gives back the SIGTERM handler and the token in os.environ
 
 
 def test_sigterm_releases_the_lease_on_the_way_out(tmp_path, hosts):

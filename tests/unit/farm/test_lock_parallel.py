@@ -10,6 +10,7 @@ import time
 import pytest
 from hypothesis import given, settings, strategies as st
 
+from deploy.engine.liveness import identity
 from deploy.engine.lock import TOKEN_VAR, acquire_env_lock, lease_record
 from deploy.errors import LockHeld
 
@@ -74,7 +75,10 @@ def owner(user: str, token: str | None = None) -> dict:
 
 @pytest.fixture(autouse=True)
 def no_inherited_token(monkeypatch):
-    monkeypatch.delenv(TOKEN_VAR, raising=False)
+    """No token before the test, none after it: a lease left in os.environ would be inherited
+    by every later test's subprocesses (monkeypatch.delenv of an unset variable restores nothing)."""
+    monkeypatch.setenv(TOKEN_VAR, "")
+    monkeypatch.delenv(TOKEN_VAR)
 
 
 def fleet(n: int, gauge: Gauge, **kw) -> list[MemoryHost]:
@@ -112,6 +116,7 @@ def test_racing_runs_meet_at_the_gate_host_one_wins():
     winners = [u for u, r in results.items() if not isinstance(r, LockHeld)]
     assert len(winners) == 1
     assert all(h.lock and h.lock["user"] == winners[0] for h in hosts)
+    results[winners[0]].release()  # type: ignore[union-attr]
 
 
 @settings(max_examples=60, deadline=None)
@@ -167,8 +172,8 @@ def test_a_host_that_cannot_be_released_is_reported_the_rest_released():
 def test_a_nested_run_inherits_a_lease_held_on_every_host(monkeypatch):
     gauge = Gauge()
     hosts = fleet(8, gauge)
-    outer = acquire_env_lock(hosts, owner("alice"))
-    nested = acquire_env_lock(hosts, owner("alice", token=outer.token))
+    outer = acquire_env_lock(hosts, {**owner("alice"), **identity()})  # this very process holds it
+    nested = acquire_env_lock(hosts, owner("alice", token="a-fresh-one"))
     assert nested.inherited
     nested.release()
     assert all(h.lock and h.lock["token"] == outer.token for h in hosts)
