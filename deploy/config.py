@@ -277,9 +277,7 @@ class BuildConfig(Strict):
     collectstatic: bool = True
     settings_module: str | None = None
     wheel_cache: str = ".shipyard/cache/wheels"
-    # a win_amd64 dependency bundle per Windows Python the environments name (pip download from the
-    # index at build time); false: Windows hosts install the wheelhouse themselves, as before
-    windows_bundles: bool = True
+    windows_bundles: bool = True  # a win_amd64 bundle per Windows Python named (false: hosts install wheels)
 
 
 class ShipyardConfig(Strict):
