@@ -146,6 +146,7 @@ class DbConfig(Strict):
     # database to reuse (default, both: a throwaway database beside the live one)
     shadow_database: str | None = Field(default=None, pattern=r"^(local|(postgres(ql)?|mysql|mariadb)://.+)$")
     with_privileges: bool = False  # PostgreSQL: compare and sync GRANT/REVOKE too
+    concurrently: bool = False  # PostgreSQL: indexes on tables that stay built/dropped CONCURRENTLY after the transaction
     # SQL Server only: the version scripts are written for (default: what the server reports, else 2016)
     server_version: Literal["2008R2", "2012", "2014", "2016", "2017", "2019", "2022"] | None = None
     schema_dialect: Literal["postgres", "sqlite", "tsql"] | None = None  # what sql/schema is written for (default: the target's)

@@ -17,6 +17,7 @@ from deploy.db.postgres.keep import (Work, detach_partition, foreign_key_cycles,
                                      keep_owned_sequences, postpone_what_they_use, recreate_enums_used_at_once,
                                      through_base_type)
 from deploy.db.postgres.model import Catalog, Key, PgObject, q, qn
+from deploy.db.postgres.online import split_comments, take_online
 from deploy.db.postgres.privileges import privilege_statements
 from deploy.db.postgres.reader import node
 from deploy.db.postgres.stable import stable
@@ -36,9 +37,13 @@ class PgPlan(Plan):
 
     statements: list[str] = field(default_factory=list)
     unsupported: list[str] = field(default_factory=list)
+    online: list[tuple[str, str]] = field(default_factory=list)  # after the transaction: see online.py
 
 
-def diff_catalogs(current: Catalog, desired: Catalog, with_privileges: bool = False) -> PgPlan:
+def diff_catalogs(current: Catalog, desired: Catalog, with_privileges: bool = False,
+                  concurrently: bool = False) -> PgPlan:
+    """With `concurrently`, index builds and drops on tables that stay are taken out of the
+    transaction into `plan.online` (CREATE/DROP INDEX CONCURRENTLY)."""
     w = Work(current, desired)
     for key, b in desired.objects.items():
         a = current.objects.get(key)
@@ -59,11 +64,14 @@ def diff_catalogs(current: Catalog, desired: Catalog, with_privileges: bool = Fa
     keep_owned_sequences(w)
     w.keys_first = foreign_key_cycles(w)
     plan = PgPlan(current, desired, _changes(w), unsupported=sorted(set(current.unsupported) | set(desired.unsupported)))
-    plan.statements = _statements(w)
     extra = comment_statements(w.cur, w.des, w.create, w.drop)
     extra += privilege_statements(w.cur, w.des, w.create) if with_privileges else []
-    plan.statements += extra
     plan.changes += [Change(s.split(" ", 1)[0].lower(), s.split(" IS ", 1)[0]) for s in extra]
+    if concurrently:
+        online = take_online(w)
+        extra, later = split_comments(extra, online)
+        plan.online = online.tail + [(s, "") for s in later]
+    plan.statements = _statements(w) + extra
     return plan
 
 

@@ -95,7 +95,8 @@ FROM pg_constraint k JOIN pg_namespace n ON n.oid = k.connamespace WHERE {USER_N
 
 # Indexes that are objects of their own: a constraint's index is the constraint's, and a
 # partition's copy of its parent's index is the parent's.
-INDEXES = f"""SELECT json_build_array(i.indexrelid::int8, i.indrelid::int8, c.relname, pg_get_indexdef(i.indexrelid))
+INDEXES = f"""SELECT json_build_array(i.indexrelid::int8, i.indrelid::int8, c.relname, pg_get_indexdef(i.indexrelid),
+ i.indisvalid)
 FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE {USER_NS} AND NOT EXISTS (SELECT 1 FROM pg_inherits h WHERE h.inhrelid = i.indexrelid)
 AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid AND k.contype IN ('p', 'u', 'x'))

@@ -8,9 +8,12 @@ import itertools
 import os
 import subprocess
 import sys
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, Iterator
 
 from deploy.db.connect import DbUrl, connect
+from deploy.db.execute import run_script
 from deploy.db.throwaway import PG_BIN
 
 sys.path.insert(0, str(Path(__file__).parents[2] / "pgscore"))
@@ -44,3 +47,31 @@ def drop(server: DbUrl, *urls: DbUrl) -> None:
     for url in urls:
         admin.execute(f"DROP DATABASE {url.database} WITH (FORCE)")
     admin.close()
+
+
+@contextmanager
+def databases(server: DbUrl, *sqls: str) -> Iterator[list[DbUrl]]:
+    """One new database per SQL text, dropped afterwards."""
+    urls = [database(server, sql) for sql in sqls]
+    try:
+        yield urls
+    finally:
+        drop(server, *urls)
+
+
+def apply(url: DbUrl, script: Any) -> None:
+    """Run a rendered script on `url` as db.sync --apply does."""
+    conn = connect(url)
+    try:
+        run_script(conn, script)
+    finally:
+        conn.close()
+
+
+def values(url: DbUrl, sql: str) -> list:
+    """The first column of a query's rows: what the server's own catalog says."""
+    conn = connect(url)
+    try:
+        return [r[0] for r in conn.execute(sql).fetchall()]
+    finally:
+        conn.close()
