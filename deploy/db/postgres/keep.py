@@ -29,6 +29,7 @@ class Work:
     after_alters: set[Key] = field(default_factory=set)  # drops that must wait for the columns that use them to change
     before_drop: dict[Key, list[str]] = field(default_factory=dict)  # run just before an object's drop
     keys_first: list[Key] = field(default_factory=list)  # foreign keys in a cycle of dropped tables
+    after: dict[Key, set[Key]] = field(default_factory=dict)  # creates/alters that must wait for others
 
 
 def recreate_enums_used_at_once(w: Work) -> None:
@@ -63,6 +64,29 @@ def keep_columns_children_declare(w: Work) -> None:
                 statement = f"ALTER TABLE {target} DROP COLUMN {q(column)}"
                 change.now = [f"ALTER TABLE ONLY {target} DROP COLUMN {q(column)}" if s == statement else s
                               for s in change.now]
+
+
+def inherit_before_leaving(w: Work) -> None:
+    """A child that moves from one parent to another keeps the columns both give it inherited
+    (NO INHERIT alone would leave them the child's own, as `attislocal`): it inherits from the
+    new parent first, in its place among the alters, then leaves the old one — before the old
+    parent's own alters, so a column the old parent drops is no longer the child's to lose. A
+    parent that is dropped is still left first (DROP TABLE needs it without children)."""
+    for key, change in w.alters.items():
+        if key[0] != "table" or key not in w.cur.objects:
+            continue
+        target = qn(*key[1:])
+        leave = [s for s in change.early if s.startswith(f"ALTER TABLE {target} NO INHERIT ")]
+        join = [s for s in change.late if s.startswith(f"ALTER TABLE {target} INHERIT ")]
+        staying = [p for p in w.cur.objects[key].data.get("parents", ()) if ("table", *p) not in w.drop]
+        moved = [s for s in leave if any(s.endswith(f" NO INHERIT {qn(*p)}") for p in staying)]
+        if not moved or not join:
+            continue
+        change.early = [s for s in change.early if s not in moved]
+        change.late = [s for s in change.late if s not in join]
+        change.now += join + moved
+        for p in staying:
+            w.after.setdefault(("table", *p), set()).add(key)
 
 
 def detach_partition(w: Work, parent: Key, child: Key) -> bool:
