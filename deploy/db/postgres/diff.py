@@ -19,7 +19,7 @@ from deploy.db.postgres.keep import (Work, detach_partition, foreign_key_cycles,
                                      recreate_enums_used_at_once, through_base_type)
 from deploy.db.postgres.model import Catalog, Key, PgObject, q, qn
 from deploy.db.postgres.online import split_comments, take_online
-from deploy.db.postgres.privileges import privilege_statements
+from deploy.db.postgres.privileges import default_privilege_statements, privilege_statements
 from deploy.db.postgres.reader import node
 from deploy.db.postgres.stable import stable
 from deploy.db.postgres.tables import Alter
@@ -67,7 +67,8 @@ def diff_catalogs(current: Catalog, desired: Catalog, with_privileges: bool = Fa
     w.keys_first = foreign_key_cycles(w)
     plan = PgPlan(current, desired, _changes(w), unsupported=sorted(set(current.unsupported) | set(desired.unsupported)))
     extra = comment_statements(w.cur, w.des, w.create, w.drop)
-    extra += privilege_statements(w.cur, w.des, w.create) if with_privileges else []
+    if with_privileges:
+        extra += privilege_statements(w.cur, w.des, w.create) + default_privilege_statements(w.cur, w.des)
     plan.changes += [Change(s.split(" ", 1)[0].lower(), s.split(" IS ", 1)[0]) for s in extra]
     if concurrently:
         online = take_online(w)

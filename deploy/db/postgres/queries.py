@@ -187,8 +187,12 @@ WHERE d.objid >= 16384 AND d.refobjid >= 16384 AND d.deptype IN ('n', 'a') AND N
 EXTENSION_MEMBERS = """SELECT json_build_array(d.classid::int8, d.objid::int8) FROM pg_depend d
 WHERE d.deptype = 'e' AND d.objid >= 16384 AND d.refobjid >= 16384"""
 
+# [role, schema (NULL: the role's own defaults), object type, aclitems, and for the role's own
+# defaults what the server grants without any row (acldefault, whose code for sequences is 's'):
+# what removing the row goes back to]
 DEFAULT_ACLS = """SELECT json_build_array(pg_get_userbyid(d.defaclrole), n.nspname, d.defaclobjtype,
-array_to_json(d.defaclacl::text[])::text)
+array_to_json(d.defaclacl::text[])::text, CASE WHEN d.defaclnamespace = 0 THEN array_to_json(acldefault(
+CASE d.defaclobjtype WHEN 'S' THEN 's' ELSE d.defaclobjtype END, d.defaclrole)::text[])::text END)
 FROM pg_default_acl d LEFT JOIN pg_namespace n ON n.oid = d.defaclnamespace"""
 
 _NOT_EXT = "NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = '{catalog}'::regclass AND e.objid = x.oid AND e.deptype = 'e')"

@@ -35,11 +35,12 @@ def database(server: DbUrl, sql: str) -> DbUrl:
     return server.with_database(name)
 
 
-def dump(url: DbUrl) -> list[str]:
-    """The schema units of pg_dump --schema-only --no-owner, column order ignored."""
+def dump(url: DbUrl, part: int = 0) -> list[str]:
+    """The schema units of pg_dump --schema-only --no-owner, column order ignored (part 1: its
+    GRANT, REVOKE and ALTER DEFAULT PRIVILEGES statements)."""
     out = subprocess.run([str(PG_BIN / "pg_dump"), "--schema-only", "--no-owner", "-h", url.host, "-p", str(url.port),
                           "-U", "postgres", url.database], capture_output=True, text=True, check=True, timeout=120)
-    return dump_units(out.stdout)[0]
+    return dump_units(out.stdout)[part]
 
 
 def drop(server: DbUrl, *urls: DbUrl) -> None:
