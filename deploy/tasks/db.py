@@ -130,8 +130,12 @@ def _plan(c: Any, config: str | None, env: str, from_: str, to: str | None, rena
             desired_f = pool.submit(_load, to, loaded, envc, dialect, shadow)
             current, desired = current_f.result(), desired_f.result()
         hints = _renames([*settings.renames, *rename], desired.dialect)
-        result = plan(current, desired, hints, with_privileges or settings.with_privileges, skip_destructive,
-                      concurrently or settings.concurrently)
+        online = concurrently or settings.concurrently
+        result = plan(current, desired, hints, with_privileges or settings.with_privileges, skip_destructive, online)
+        if online and desired.dialect != "postgres":
+            import sys
+
+            print(f"shipyard: --concurrently is for PostgreSQL; {desired.dialect} indexes are built in the script", file=sys.stderr)
     finally:
         gc.freeze()  # nor walking them later (~1/3 of reading both catalogs, ~20 ms after)
         gc.enable()

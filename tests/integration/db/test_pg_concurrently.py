@@ -161,3 +161,16 @@ def test_sync_applies_the_tail_through_the_cli_with_the_config_option(pg_url, tm
     diff = subprocess.run([str(shipyard), "db.diff", "--config", str(tmp_path / "shipyard.toml")],
                           capture_output=True, text=True, timeout=120)
     assert diff.returncode == 0 and "no differences" in diff.stdout
+
+
+def test_other_engines_say_the_option_is_not_theirs(tmp_path) -> None:
+    (tmp_path / "sql" / "schema").mkdir(parents=True)
+    (tmp_path / "sql" / "schema" / "t.sql").write_text("CREATE TABLE t (id integer PRIMARY KEY, a integer);\n"
+                                                       "CREATE INDEX t_a ON t (a);\n")
+    (tmp_path / "shipyard.toml").write_text('[env.local]\ndatabase = "sqlite:///site.db"\n')
+    shipyard = Path(sys.executable).parent / "shipyard"
+    run = subprocess.run([str(shipyard), "db.diff", "--config", str(tmp_path / "shipyard.toml"), "--concurrently"],
+                         capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert run.returncode == 2, run.stdout + run.stderr
+    assert "--concurrently is for PostgreSQL; sqlite indexes are built in the script" in run.stderr
+    assert 'CREATE INDEX "t_a"' in run.stdout and "CONCURRENTLY" not in run.stdout
