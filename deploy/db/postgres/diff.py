@@ -19,6 +19,7 @@ from deploy.db.postgres.keep import (Work, detach_partition, foreign_key_cycles,
                                      recreate_enums_used_at_once, through_base_type)
 from deploy.db.postgres.model import Catalog, Key, PgObject, q, qn
 from deploy.db.postgres.online import split_comments, take_online
+from deploy.db.postgres.owners import owner_statements
 from deploy.db.postgres.privileges import default_privilege_statements, privilege_statements
 from deploy.db.postgres.reader import node
 from deploy.db.postgres.stable import stable
@@ -42,9 +43,10 @@ class PgPlan(Plan):
 
 
 def diff_catalogs(current: Catalog, desired: Catalog, with_privileges: bool = False,
-                  concurrently: bool = False) -> PgPlan:
+                  concurrently: bool = False, with_owners: bool = False) -> PgPlan:
     """With `concurrently`, index builds and drops on tables that stay are taken out of the
-    transaction into `plan.online` (CREATE/DROP INDEX CONCURRENTLY)."""
+    transaction into `plan.online` (CREATE/DROP INDEX CONCURRENTLY); with `with_owners`,
+    owners are compared and set (ALTER ... OWNER TO)."""
     w = Work(current, desired)
     for key, b in desired.objects.items():
         a = current.objects.get(key)
@@ -67,6 +69,7 @@ def diff_catalogs(current: Catalog, desired: Catalog, with_privileges: bool = Fa
     w.keys_first = foreign_key_cycles(w)
     plan = PgPlan(current, desired, _changes(w), unsupported=sorted(set(current.unsupported) | set(desired.unsupported)))
     extra = comment_statements(w.cur, w.des, w.create, w.drop)
+    extra += owner_statements(w.cur, w.des, w.create) if with_owners else []  # before GRANTs: a new owner's come with it
     if with_privileges:
         extra += privilege_statements(w.cur, w.des, w.create) + default_privilege_statements(w.cur, w.des)
     plan.changes += [Change(s.split(" ", 1)[0].lower(), s.split(" IS ", 1)[0]) for s in extra]

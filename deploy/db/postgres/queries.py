@@ -195,6 +195,18 @@ array_to_json(d.defaclacl::text[])::text, CASE WHEN d.defaclnamespace = 0 THEN a
 CASE d.defaclobjtype WHEN 'S' THEN 's' ELSE d.defaclobjtype END, d.defaclrole)::text[])::text END)
 FROM pg_default_acl d LEFT JOIN pg_namespace n ON n.oid = d.defaclnamespace"""
 
+# [catalog, oid, owner] of every object an ALTER ... OWNER TO can name (a catalog of 0: the
+# login reading them, who will own what a script creates); extension members are left out
+# by the reader, which knows no key for them
+OWNERS = f"""SELECT json_build_array(0, 0, current_user)
+UNION ALL SELECT json_build_array(1259, c.oid::int8, pg_get_userbyid(c.relowner)) FROM pg_class c
+ JOIN pg_namespace n ON n.oid = c.relnamespace WHERE {USER_NS} AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'c')
+UNION ALL SELECT json_build_array(1255, p.oid::int8, pg_get_userbyid(p.proowner)) FROM pg_proc p
+ JOIN pg_namespace n ON n.oid = p.pronamespace WHERE {USER_NS} AND p.prokind IN ('f', 'p', 'w')
+UNION ALL SELECT json_build_array(1247, t.oid::int8, pg_get_userbyid(t.typowner)) FROM pg_type t
+ JOIN pg_namespace n ON n.oid = t.typnamespace WHERE {USER_NS} AND t.typtype IN ('d', 'e', 'r')
+UNION ALL SELECT json_build_array(2615, n.oid::int8, pg_get_userbyid(n.nspowner)) FROM pg_namespace n WHERE {USER_NS}"""
+
 _NOT_EXT = "NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = '{catalog}'::regclass AND e.objid = x.oid AND e.deptype = 'e')"
 _UNSUPPORTED_KINDS = [  # (kind, catalog, name expression, extra condition)
     ("foreign data wrapper", "pg_foreign_data_wrapper", "x.fdwname", "x.oid >= 16384"),
@@ -227,7 +239,7 @@ ALL = {
     "indexes": INDEXES, "sequences": SEQUENCES, "types": TYPES, "functions": FUNCTIONS, "triggers": TRIGGERS,
     "policies": POLICIES, "rules": RULES, "statistics": STATISTICS, "event_triggers": EVENT_TRIGGERS,
     "collations": COLLATIONS, "comments": COMMENTS, "depends": DEPENDS, "extension_members": EXTENSION_MEMBERS,
-    "default_acls": DEFAULT_ACLS, "unsupported": UNSUPPORTED,
+    "default_acls": DEFAULT_ACLS, "unsupported": UNSUPPORTED, "owners": OWNERS,
 }
 
 CATALOGS = {  # what a failing query was reading, for the message
@@ -240,4 +252,5 @@ CATALOGS = {  # what a failing query was reading, for the message
     "comments": "pg_description (comments)", "depends": "pg_depend (dependencies)",
     "extension_members": "pg_depend (extension members)",
     "default_acls": "pg_default_acl (default privileges)", "unsupported": "catalogs of unsupported object kinds",
+    "owners": "pg_class/pg_proc/pg_type/pg_namespace (owners)",
 }

@@ -74,6 +74,16 @@ class Reader:
                 return ("default" if classid == PG_ATTRDEF else "column", rel, column)
         return None if classid == PG_ATTRDEF else self.keys.get((classid, oid))
 
+    def owners(self, rows: list) -> None:
+        """Who owns each object read; the row of catalog 0 is the login reading them."""
+        objects, owners = self.cat.objects, self.cat.owners
+        for classid, oid, role in rows:
+            key = self.keys.get((classid, oid))
+            if classid == 0:
+                self.cat.login = role
+            elif key is not None and key in objects:
+                owners[key] = role
+
     def dependencies(self, rows: list) -> None:
         deps, keys, resolve = self.cat.deps, self.keys, self.resolve
         for classid, oid, subid, refclassid, refoid, refsubid, deptype in rows:  # ~12,000 for 2,000 tables
