@@ -12,6 +12,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
+from hypothesis import HealthCheck, Phase, settings
+
 from deploy.db.connect import DbUrl, connect
 from deploy.db.execute import run_script
 from deploy.db.throwaway import PG_BIN
@@ -76,3 +78,20 @@ def values(url: DbUrl, sql: str) -> list:
         return [r[0] for r in conn.execute(sql).fetchall()]
     finally:
         conn.close()
+
+
+def ensure_roles(server: DbUrl, *names: str) -> DbUrl:
+    """Roles are the cluster's: created once (any name, quoted), kept for the session."""
+    conn = connect(server, autocommit=True)
+    for role in names:
+        conn.execute(f"DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{role}') THEN "
+                     f"CREATE ROLE \"{role}\"; END IF; END $$")
+    conn.close()
+    return server
+
+
+def examples(n: int) -> settings:
+    """Hypothesis settings for tests whose examples build databases: no deadline, and no
+    shrinking (each example is costly; an unshrunk failure is printed whole)."""
+    return settings(max_examples=n, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture],
+                    phases=[Phase.explicit, Phase.reuse, Phase.generate])

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from deploy.db.compare import plan
@@ -21,7 +21,7 @@ from deploy.db.connect import connect
 from deploy.db.errors import TailFailed
 from deploy.db.render import render
 from db_live_helpers import live, want
-from pg_oracle import apply, databases, dump, values
+from pg_oracle import apply, databases, dump, examples, values
 
 TABLES = ("CREATE TABLE t1 (id integer PRIMARY KEY, a integer, b text, c integer);\n"
           "INSERT INTO t1 SELECT g, g, 'v' || g, g % 7 FROM generate_series(1, 200) g;\n"
@@ -60,8 +60,7 @@ def schema_sql(draw, with_new_table: bool) -> str:
     return "".join(stmts)
 
 
-PROPERTY = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture],
-                    phases=[Phase.explicit, Phase.reuse, Phase.generate])
+PROPERTY = examples(30)
 
 
 def _on(statement: str) -> str:

@@ -7,16 +7,14 @@ not touched."""
 from __future__ import annotations
 
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from deploy.db.compare import plan
-from deploy.db.connect import connect
 from deploy.db.render import render
 from db_live_helpers import live
-from pg_oracle import apply, databases, dump, values
+from pg_oracle import apply, databases, dump, examples, values
 
-ROLES = ("dp_reader", "dp writer")  # one name that needs quoting
 GRANTS = ["GRANT SELECT ON TABLES TO dp_reader", "GRANT SELECT, INSERT ON TABLES TO \"dp writer\"",
           "GRANT USAGE ON SEQUENCES TO dp_reader", "REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC",
           "GRANT EXECUTE ON FUNCTIONS TO \"dp writer\" WITH GRANT OPTION", "REVOKE USAGE ON TYPES FROM PUBLIC",
@@ -38,22 +36,11 @@ def defaults_sql(draw) -> str:
     return ";\n".join(stmts) + ";\n"
 
 
-@pytest.fixture(scope="module")
-def roles(pg_server):
-    conn = connect(pg_server, autocommit=True)
-    for role in ROLES:
-        conn.execute(f"DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{role}') THEN "
-                     f"CREATE ROLE \"{role}\"; END IF; END $$")
-    conn.close()
-    return pg_server
-
-
 @pytest.mark.slow
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture],
-          phases=[Phase.explicit, Phase.reuse, Phase.generate])
+@examples(25)
 @given(a=defaults_sql(), b=defaults_sql())
-def test_default_privileges_are_synced(roles, a: str, b: str) -> None:
-    with databases(roles, a, b) as (cur, goal):
+def test_default_privileges_are_synced(pg_with_roles, a: str, b: str) -> None:
+    with databases(pg_with_roles, a, b) as (cur, goal):
         untouched = render(plan(live(cur), live(goal)))
         assert "DEFAULT PRIVILEGES" not in untouched.text()
         script = render(plan(live(cur), live(goal), with_privileges=True))

@@ -7,13 +7,13 @@ and a second compare must be empty."""
 from __future__ import annotations
 
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from deploy.db.compare import plan
 from deploy.db.render import render
 from db_live_helpers import live
-from pg_oracle import apply, databases, dump, values
+from pg_oracle import apply, databases, dump, examples, values
 
 COLUMNS = {"id": "bigint", "a": "integer", "b": "text"}
 PARENTS = {"p1": ["id", "a"], "p2": ["id", "a", "b"], "p3": ["id"]}
@@ -44,8 +44,7 @@ def pair(draw) -> tuple[str, str]:
 
 
 @pytest.mark.slow
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture],
-          phases=[Phase.explicit, Phase.reuse, Phase.generate])
+@examples(25)
 @given(case=pair())
 def test_a_child_moves_between_parents(pg_server, case: tuple[str, str]) -> None:
     a, b = case

@@ -8,16 +8,14 @@ is written."""
 from __future__ import annotations
 
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from deploy.db.compare import plan
-from deploy.db.connect import connect
 from deploy.db.render import render
 from db_live_helpers import live
-from pg_oracle import apply, databases, values
+from pg_oracle import apply, databases, examples, values
 
-ROLES = ("own_a", "own b")
 WHO = ["postgres", "own_a", '"own b"']
 OBJECTS = [("SCHEMA", "s", "CREATE SCHEMA s"),
            ("TABLE", "s.t", "CREATE TABLE s.t (id integer)"),
@@ -51,22 +49,11 @@ def owners_sql(draw, desired: bool) -> str:
     return ";\n".join(stmts) + ";\n"
 
 
-@pytest.fixture(scope="module")
-def roles(pg_server):
-    conn = connect(pg_server, autocommit=True)
-    for role in ROLES:
-        conn.execute(f"DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{role}') THEN "
-                     f"CREATE ROLE \"{role}\"; END IF; END $$")
-    conn.close()
-    return pg_server
-
-
 @pytest.mark.slow
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture],
-          phases=[Phase.explicit, Phase.reuse, Phase.generate])
+@examples(20)
 @given(a=owners_sql(desired=False), b=owners_sql(desired=True))
-def test_owners_are_synced(roles, a: str, b: str) -> None:
-    with databases(roles, a, b) as (cur, goal):
+def test_owners_are_synced(pg_with_roles, a: str, b: str) -> None:
+    with databases(pg_with_roles, a, b) as (cur, goal):
         assert "OWNER TO" not in render(plan(live(cur), live(goal))).text()
         script = render(plan(live(cur), live(goal), with_owners=True))
         apply(cur, script)
