@@ -195,17 +195,20 @@ array_to_json(d.defaclacl::text[])::text, CASE WHEN d.defaclnamespace = 0 THEN a
 CASE d.defaclobjtype WHEN 'S' THEN 's' ELSE d.defaclobjtype END, d.defaclrole)::text[])::text END)
 FROM pg_default_acl d LEFT JOIN pg_namespace n ON n.oid = d.defaclnamespace"""
 
-# [catalog, oid, owner] of every object an ALTER ... OWNER TO can name (a catalog of 0: the
-# login reading them, who will own what a script creates); extension members are left out
-# by the reader, which knows no key for them
-OWNERS = f"""SELECT json_build_array(0, 0, current_user)
-UNION ALL SELECT json_build_array(1259, c.oid::int8, pg_get_userbyid(c.relowner)) FROM pg_class c
+# [catalog, owner, the oids it owns there] for every object an ALTER ... OWNER TO can name,
+# grouped by owner (most share one: a few arrays, not one per object); a catalog of 0 gives
+# the login reading them, who will own what a script creates. Extension members are left
+# out by the reader, which knows no key for them
+OWNERS = f"""SELECT json_build_array(0, current_user, '[]'::json)
+UNION ALL SELECT json_build_array(1259, pg_get_userbyid(c.relowner), json_agg(c.oid::int8)) FROM pg_class c
  JOIN pg_namespace n ON n.oid = c.relnamespace WHERE {USER_NS} AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'c')
-UNION ALL SELECT json_build_array(1255, p.oid::int8, pg_get_userbyid(p.proowner)) FROM pg_proc p
- JOIN pg_namespace n ON n.oid = p.pronamespace WHERE {USER_NS} AND p.prokind IN ('f', 'p', 'w')
-UNION ALL SELECT json_build_array(1247, t.oid::int8, pg_get_userbyid(t.typowner)) FROM pg_type t
- JOIN pg_namespace n ON n.oid = t.typnamespace WHERE {USER_NS} AND t.typtype IN ('d', 'e', 'r')
-UNION ALL SELECT json_build_array(2615, n.oid::int8, pg_get_userbyid(n.nspowner)) FROM pg_namespace n WHERE {USER_NS}"""
+ GROUP BY c.relowner
+UNION ALL SELECT json_build_array(1255, pg_get_userbyid(p.proowner), json_agg(p.oid::int8)) FROM pg_proc p
+ JOIN pg_namespace n ON n.oid = p.pronamespace WHERE {USER_NS} AND p.prokind IN ('f', 'p', 'w') GROUP BY p.proowner
+UNION ALL SELECT json_build_array(1247, pg_get_userbyid(t.typowner), json_agg(t.oid::int8)) FROM pg_type t
+ JOIN pg_namespace n ON n.oid = t.typnamespace WHERE {USER_NS} AND t.typtype IN ('d', 'e', 'r') GROUP BY t.typowner
+UNION ALL SELECT json_build_array(2615, pg_get_userbyid(n.nspowner), json_agg(n.oid::int8)) FROM pg_namespace n
+ WHERE {USER_NS} GROUP BY n.nspowner"""
 
 _NOT_EXT = "NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = '{catalog}'::regclass AND e.objid = x.oid AND e.deptype = 'e')"
 _UNSUPPORTED_KINDS = [  # (kind, catalog, name expression, extra condition)

@@ -76,13 +76,14 @@ class Reader:
 
     def owners(self, rows: list) -> None:
         """Who owns each object read; the row of catalog 0 is the login reading them."""
-        objects, owners = self.cat.objects, self.cat.owners
-        for classid, oid, role in rows:
-            key = self.keys.get((classid, oid))
+        objects, owners, keys = self.cat.objects, self.cat.owners, self.keys
+        for classid, role, oids in rows:
             if classid == 0:
                 self.cat.login = role
-            elif key is not None and key in objects:
-                owners[key] = role
+            for oid in oids:
+                key = keys.get((classid, oid))
+                if key is not None and key in objects:
+                    owners[key] = role
 
     def dependencies(self, rows: list) -> None:
         deps, keys, resolve = self.cat.deps, self.keys, self.resolve
