@@ -8,8 +8,8 @@ next compare rebuilds (an invalid index never equals a valid one).
 What stays in the transaction, because building it online gains nothing or cannot work:
 indexes on tables (or materialized views) the script creates or re-creates, indexes on
 partitioned tables (the server refuses CONCURRENTLY there), indexes re-made only because a
-column they use changes type or goes (the ALTER rewrites the table under its lock anyway),
-an index something else in the script needs (a foreign key on its columns, CLUSTER ON,
+column they use changes type or goes (the ALTER rewrites the table under its lock anyway) and
+a changed index whose old one must go inside the transaction, an index something else in the script needs (a foreign key on its columns, CLUSTER ON,
 REPLICA IDENTITY USING INDEX), and a drop whose index something still uses or whose name
 the script gives to another relation."""
 
@@ -43,15 +43,18 @@ def take_online(w: Work) -> Online:
     out = Online()
     creates = {k for k, o in w.create.items() if o.kind == "index" and _create_online(w, k, o, _used(w.des.deps))}
     drops = {k for k, o in w.drop.items() if o.kind == "index" and _drop_online(w, k, o, _used(w.cur.deps))}
-    drops -= {k for k in drops if k in w.create and k not in creates}  # the new one takes the name in the transaction
+    # a changed index is made in one place: where its old one goes (never a moment without it)
+    creates -= {k for k in creates if k in w.drop and k not in drops}
+    drops -= {k for k in drops if k in w.create and k not in creates}
     for k in sorted(creates, key=str):
         out.creates[k] = w.create.pop(k)
     for k in sorted(drops, key=str):
         out.drops[k] = w.drop.pop(k)
-    taken = _names_in_use(w)
+    taken: set[tuple[str, str]] = set()
     for k, new in out.creates.items():
         old = out.drops.pop(k, None)
         if old is not None and _valid(old):  # build the new one beside the old, then swap: never without it
+            taken = taken or _names_in_use(w)
             spare = _spare_name(k, taken)
             out.tail.append((f"ALTER INDEX {qn(*k[1:])} RENAME TO {q(spare)}", ""))
             out.tail.append((_concurrently(new.create[0]), _invalid_query(k[1], k[2])))

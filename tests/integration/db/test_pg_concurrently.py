@@ -126,6 +126,9 @@ def test_a_failed_build_is_named_invalid_and_the_next_sync_rebuilds_it(pg_url) -
     # a column whose type changes takes its index: re-made under the same lock
     ("CREATE TABLE t (id integer, u integer); CREATE INDEX t_u ON t (u)",
      "CREATE TABLE t (id integer, u bigint); CREATE INDEX t_u ON t (u)"),
+    # ... and a changed index on it is made anew where the old one goes: never a moment without it
+    ("CREATE TABLE t (id integer, u integer); CREATE UNIQUE INDEX t_u ON t (u)",
+     "CREATE TABLE t (id integer, u bigint); CREATE UNIQUE INDEX t_u ON t (u DESC)"),
     # CLUSTER ON names the new index
     ("CREATE TABLE t (id integer, u integer)",
      "CREATE TABLE t (id integer, u integer); CREATE INDEX t_u ON t (u); ALTER TABLE t CLUSTER ON t_u"),
