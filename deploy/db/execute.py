@@ -38,8 +38,8 @@ def run_script(conn: Any, script: Script, log: Callable[[str], None] = lambda _:
             if in_transaction:
                 conn.rollback()
             conn.autocommit = True
-            for step in script.after:  # put session settings back even after a failure
-                conn.cursor().execute(step.sql)
+            for restore in script.after:  # put session settings back even after a failure
+                conn.cursor().execute(restore.sql)
             if phase == "tail" and isinstance(e, StatementFailed):
                 raise TailFailed(e, len(script.before) + len(script.steps), _left_behind(conn, step)) from None
             raise
