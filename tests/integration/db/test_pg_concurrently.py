@@ -144,7 +144,8 @@ def test_what_the_transaction_needs_stays_in_it(pg_server, before: str, after: s
         assert dump(cur) == dump(goal)
 
 
-def test_sync_applies_the_tail_through_the_cli_with_the_config_option(pg_url, tmp_path) -> None:
+def _project(pg_url, tmp_path: Path, steps: str = "[]") -> Path:
+    """A live table t and a sql/ tree that wants an index on it, with `concurrently = true`."""
     conn = connect(pg_url, autocommit=True)
     conn.execute("CREATE TABLE t (id integer PRIMARY KEY, a integer)")
     conn.close()
@@ -153,7 +154,23 @@ def test_sync_applies_the_tail_through_the_cli_with_the_config_option(pg_url, tm
                                                        "CREATE INDEX t_a ON t (a);\n")
     (tmp_path / "shipyard.toml").write_text(
         f'[env.local]\ndatabase = "postgresql://postgres@127.0.0.1:{pg_url.port}/{pg_url.database}"\n'
-        f'[env.local.db]\nconcurrently = true\n')
+        f'[env.local.db]\nconcurrently = true\ndeploy_steps = {steps}\n')
+    return tmp_path / "shipyard.toml"
+
+
+def test_the_deploy_step_builds_online_too(pg_url, tmp_path) -> None:
+    from deploy import config as cfg
+    from deploy.db import deploy_step
+
+    loaded = cfg.load(_project(pg_url, tmp_path, '["sync"]'))
+    summary = deploy_step.before_switch(loaded, loaded.environment("local"), "r1", lambda _: None)
+    assert "CREATE INDEX CONCURRENTLY t_a ON public.t" in summary["script"]
+    assert values(pg_url, "SELECT indexrelid::regclass::text FROM pg_index WHERE indisvalid AND "
+                          "indrelid = 'public.t'::regclass ORDER BY 1") == ["t_a", "t_pkey"]
+
+
+def test_sync_applies_the_tail_through_the_cli_with_the_config_option(pg_url, tmp_path) -> None:
+    _project(pg_url, tmp_path)
     shipyard = Path(sys.executable).parent / "shipyard"
     run = subprocess.run([str(shipyard), "db.sync", "--config", str(tmp_path / "shipyard.toml"), "--apply"],
                          capture_output=True, text=True, timeout=120)
