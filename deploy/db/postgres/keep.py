@@ -71,7 +71,8 @@ def inherit_before_leaving(w: Work) -> None:
     (NO INHERIT alone would leave them the child's own, as `attislocal`): it inherits from the
     new parent first, in its place among the alters, then leaves the old one — before the old
     parent's own alters, so a column the old parent drops is no longer the child's to lose. A
-    parent that is dropped is still left first (DROP TABLE needs it without children)."""
+    parent that is dropped is still left first (DROP TABLE needs it without children). A
+    column only the parents it leaves gave it, and that it is not to have, is dropped after."""
     for key, change in w.alters.items():
         if key[0] != "table" or key not in w.cur.objects:
             continue
@@ -80,13 +81,35 @@ def inherit_before_leaving(w: Work) -> None:
         join = [s for s in change.late if s.startswith(f"ALTER TABLE {target} INHERIT ")]
         staying = [p for p in w.cur.objects[key].data.get("parents", ()) if ("table", *p) not in w.drop]
         moved = [s for s in leave if any(s.endswith(f" NO INHERIT {qn(*p)}") for p in staying)]
-        if not moved or not join:
+        if moved and join:
+            change.early = [s for s in change.early if s not in moved]
+            change.late = [s for s in change.late if s not in join]
+            change.now += join + moved
+            for p in staying:
+                w.after.setdefault(("table", *p), set()).add(key)
+        if leave:  # after the NO INHERIT and after the drops of what uses the columns
+            change.now.extend(_left_with_parents(w, key, change))
+
+
+def _left_with_parents(w: Work, key: Key, change: Alter) -> list[str]:
+    """DROP COLUMN for each inherited column of `key` that none of the parents it keeps gives
+    it and that it is not to have (NO INHERIT would leave it behind as its own)."""
+    old, new = w.cur.objects[key].data, w.des.objects[key].data
+    if not new["parents"]:
+        return []  # a table with no parent left drops what it is not to have itself (alter_table)
+    kept = [p for p in old["parents"] if p in new["parents"]]
+    out = []
+    for name, column in old["columns"].items():
+        if column["local"] or name in new["columns"]:
             continue
-        change.early = [s for s in change.early if s not in moved]
-        change.late = [s for s in change.late if s not in join]
-        change.now += join + moved
-        for p in staying:
-            w.after.setdefault(("table", *p), set()).add(key)
+        if any(name in w.cur.objects[("table", *p)].data["columns"] for p in kept if ("table", *p) in w.cur.objects):
+            continue  # a parent it keeps drops it, and the child's with it
+        label = f"{'.'.join(key[1:])}.{name}"
+        out.append(f"ALTER TABLE {qn(*key[1:])} DROP COLUMN {q(name)}")
+        change.breaking.add(name)
+        change.changes.append(("drop_column", label))
+        change.destructive.add(label)
+    return out
 
 
 def detach_partition(w: Work, parent: Key, child: Key) -> bool:

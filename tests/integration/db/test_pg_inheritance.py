@@ -29,8 +29,8 @@ def _sql(parents: dict[str, list[str]], inherits: list[str], own: list[str]) -> 
 
 @st.composite
 def pair(draw) -> tuple[str, str]:
-    """A: the child inherits some parents; B: others, keeping as its own the columns none of its
-    new parents gives it (what NO INHERIT leaves), while p1 may drop `a`."""
+    """A: the child inherits some parents; B: others, keeping as its own some of the columns
+    none of its new parents gives it (the others go), while p1 may drop `a`."""
     before = sorted(draw(st.lists(st.sampled_from(sorted(PARENTS)), min_size=1, max_size=3, unique=True)))
     after = draw(st.lists(st.sampled_from(sorted(PARENTS)), min_size=1, max_size=3, unique=True))
     parents_b = dict(PARENTS, p1=["id"] if draw(st.booleans()) else PARENTS["p1"])
@@ -39,7 +39,8 @@ def pair(draw) -> tuple[str, str]:
     after = [p for p in after if set(parents_b[p]) <= had] or ["p3"]
     # INHERIT appends a parent: the parents kept come first, in their order (reordering is not done)
     after = [p for p in before if p in after] + sorted(p for p in after if p not in before)
-    own = sorted(had - {c for p in after for c in parents_b[p]})
+    left = sorted(had - {c for p in after for c in parents_b[p]})
+    own = [c for c in left if draw(st.booleans())]
     return _sql(PARENTS, before, []), _sql(parents_b, after, own)
 
 
