@@ -41,8 +41,14 @@ class Online:
 def take_online(w: Work) -> Online:
     """Moves the index creates and drops that can run concurrently out of `w`."""
     out = Online()
-    creates = {k for k, o in w.create.items() if o.kind == "index" and _create_online(w, k, o, _used(w.des.deps))}
-    drops = {k for k, o in w.drop.items() if o.kind == "index" and _drop_online(w, k, o, _used(w.cur.deps))}
+    creates = {k for k, o in w.create.items() if o.kind == "index"}
+    drops = {k for k, o in w.drop.items() if o.kind == "index"}
+    if creates:
+        used = _used(w.des.deps)
+        creates = {k for k in creates if _create_online(w, k, w.create[k], used)}
+    if drops:
+        used = _used(w.cur.deps)
+        drops = {k for k in drops if _drop_online(w, k, w.drop[k], used)}
     # a changed index is made in one place: where its old one goes (never a moment without it)
     creates -= {k for k in creates if k in w.drop and k not in drops}
     drops -= {k for k in drops if k in w.create and k not in creates}
