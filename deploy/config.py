@@ -142,10 +142,11 @@ class DbConfig(Strict):
     deploy_steps: list[Literal["migrate", "sync", "data"]] = []
     renames: list[str] = []
     timeout: int = Field(default=10, ge=1, le=600)
-    # where sql/schema is loaded to be read back. PostgreSQL: an admin URL or "local"; MySQL: a
-    # database to reuse (default, both: a throwaway database beside the live one)
+    # sql/schema read back in: PostgreSQL an admin URL or "local", MySQL a database to reuse (default: a throwaway one)
     shadow_database: str | None = Field(default=None, pattern=r"^(local|(postgres(ql)?|mysql|mariadb)://.+)$")
     with_privileges: bool = False  # PostgreSQL: compare and sync GRANT/REVOKE too
+    with_owners: bool = False  # PostgreSQL: and owners (ALTER ... OWNER TO)
+    concurrently: bool = False  # PostgreSQL: indexes on tables that stay built CONCURRENTLY after the transaction
     # SQL Server only: the version scripts are written for (default: what the server reports, else 2016)
     server_version: Literal["2008R2", "2012", "2014", "2016", "2017", "2019", "2022"] | None = None
     schema_dialect: Literal["postgres", "sqlite", "tsql"] | None = None  # what sql/schema is written for (default: the target's)

@@ -84,6 +84,23 @@ class PartlyApplied(StatementFailed):
         self.take_place_of(failed)
 
 
+class TailFailed(StatementFailed):
+    """A statement of the non-transactional tail (CREATE INDEX CONCURRENTLY...) failed after
+    the transaction committed: what it committed stays, and what the step left is named."""
+
+    def __init__(self, failed: StatementFailed, committed: int, left_behind: list[str]):
+        self.committed, self.left_behind = committed, left_behind
+        invalid = "".join(f"\n  index {name} was left INVALID (no query uses it): run the sync again once the "
+                          f"cause is fixed (it rebuilds invalid indexes), or drop it with DROP INDEX CONCURRENTLY"
+                          for name in left_behind)
+        ShipyardError.__init__(self, (
+            f"{failed.source}: batch {failed.batch} (outside the transaction) failed: {failed.server_message}\n"
+            f"  statement: {failed.statement.strip()[:500]}\n"
+            f"  the transaction before it committed ({committed} statement(s)); the online index changes before "
+            f"this one are done, the ones after it did not run{invalid}"))
+        self.take_place_of(failed)
+
+
 class MigrationPartlyApplied(StatementFailed):
     """A MySQL migration failed after a statement that commits implicitly (DDL): what ran
     before it stays, and the script is not journaled."""

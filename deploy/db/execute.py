@@ -1,15 +1,17 @@
 """Run a rendered Script: the `before` steps outside any transaction, the body in one
-transaction (rolled back whole on the first failure), then the `after` steps. A failure
-names the statement, its batch number and the server's message. A script that cannot be
-transactional (MySQL DDL) runs each statement on its own and reports each one done
-(`on_step`), so a caller can checkpoint."""
+transaction (rolled back whole on the first failure), then the `tail` (each statement
+committing on its own, after the body committed), then the `after` steps. A failure names
+the statement, its batch number and the server's message; a failure in the tail also says
+that the body stays committed and names what the step left behind (an INVALID index). A
+script that cannot be transactional (MySQL DDL) runs each statement on its own and reports
+each one done (`on_step`), so a caller can checkpoint."""
 
 from __future__ import annotations
 
 import time
 from typing import Any, Callable
 
-from deploy.db.errors import StatementFailed
+from deploy.db.errors import StatementFailed, TailFailed
 from deploy.db.render.base import Script, Step
 from deploy.db.sqltext import Statement
 
@@ -19,7 +21,8 @@ def run_script(conn: Any, script: Script, log: Callable[[str], None] = lambda _:
     """Returns one record per statement (sql, batch, seconds) for reports."""
     records: list[dict] = []
     batch = 0
-    for phase, steps in (("before", script.before), ("body", script.steps), ("after", script.after)):
+    phases = (("before", script.before), ("body", script.steps), ("tail", script.tail), ("after", script.after))
+    for phase, steps in phases:
         if not steps:
             continue
         in_transaction = phase == "body" and script.transactional
@@ -31,14 +34,28 @@ def run_script(conn: Any, script: Script, log: Callable[[str], None] = lambda _:
                 on_step(records[-1])
             if in_transaction:
                 conn.commit()
-        except BaseException:
+        except BaseException as e:
             if in_transaction:
                 conn.rollback()
             conn.autocommit = True
-            for step in script.after:  # put session settings back even after a failure
-                conn.cursor().execute(step.sql)
+            for restore in script.after:  # put session settings back even after a failure
+                conn.cursor().execute(restore.sql)
+            if phase == "tail" and isinstance(e, StatementFailed):
+                raise TailFailed(e, len(script.before) + len(script.steps), _left_behind(conn, step)) from None
             raise
     return records
+
+
+def _left_behind(conn: Any, step: Step) -> list[str]:
+    """What the failed step's own query names (an index its failed build left INVALID)."""
+    import pyodbc
+
+    if not step.leftover:
+        return []
+    try:
+        return [str(row[0]) for row in conn.cursor().execute(step.leftover).fetchall()]
+    except pyodbc.Error as e:  # the report of the first failure matters more than this one
+        return [f"(could not check what was left behind: {e})"]
 
 
 def _run_step(conn: Any, step: Step, batch: int, source: str, log: Callable[[str], None]) -> dict:

@@ -23,6 +23,8 @@ HELP = {
     "output": "file to write (default: stdout)",
     "baseline": "record existing scripts as applied without running them",
     "with-privileges": "PostgreSQL: compare GRANT/REVOKE too",
+    "with-owners": "PostgreSQL: compare owners too (ALTER ... OWNER TO)",
+    "concurrently": "PostgreSQL: build and drop indexes on existing tables with CONCURRENTLY, after the transaction",
     "skip-destructive": "leave out what would lose data (drops of tables, columns, sequences; narrowing) and do the rest",
     "check": "only compare: exit 1 when the file is not what the models create (for CI)",
 }
@@ -109,7 +111,8 @@ def _shadow(loaded: Any, env: Any, specs: list[str], settings: Any) -> Any:
 
 
 def _plan(c: Any, config: str | None, env: str, from_: str, to: str | None, rename: list[str],
-          with_privileges: bool = False, skip_destructive: bool = False) -> tuple[Any, Any, Any]:
+          with_privileges: bool = False, skip_destructive: bool = False, concurrently: bool = False,
+          with_owners: bool = False) -> tuple[Any, Any, Any]:
     import gc
     from concurrent.futures import ThreadPoolExecutor
 
@@ -129,7 +132,13 @@ def _plan(c: Any, config: str | None, env: str, from_: str, to: str | None, rena
             desired_f = pool.submit(_load, to, loaded, envc, dialect, shadow)
             current, desired = current_f.result(), desired_f.result()
         hints = _renames([*settings.renames, *rename], desired.dialect)
-        result = plan(current, desired, hints, with_privileges or settings.with_privileges, skip_destructive)
+        online = concurrently or settings.concurrently
+        result = plan(current, desired, hints, with_privileges or settings.with_privileges, skip_destructive, online,
+                      with_owners or settings.with_owners)
+        if online and desired.dialect != "postgres":
+            import sys
+
+            print(f"shipyard: --concurrently is for PostgreSQL; {desired.dialect} indexes are built in the script", file=sys.stderr)
     finally:
         gc.freeze()  # nor walking them later (~1/3 of reading both catalogs, ~20 ms after)
         gc.enable()
@@ -145,14 +154,15 @@ def _renames(hints: list[str], dialect: str) -> list[Any]:
 
 
 @shipyard_task(help=_help("env", "from_", "to", "allow-destructive", "rename", "config", "with-privileges",
-                          "skip-destructive"), iterable=["rename"])
+                          "skip-destructive", "concurrently", "with-owners"), iterable=["rename"])
 def diff(c, env="local", from_="live", to=None, allow_destructive=False, rename=None, config=None, with_privileges=False,
-         skip_destructive=False):
+         skip_destructive=False, concurrently=False, with_owners=False):
     """Print the script that takes FROM to TO (default: the live database to sql/)."""
     from deploy.db.errors import DestructiveRefused, SchemaDifferences
     from deploy.db.render import render
 
-    plan, settings, _ = _plan(c, config, env, from_, to, rename or [], with_privileges, skip_destructive)
+    plan, settings, _ = _plan(c, config, env, from_, to, rename or [], with_privileges, skip_destructive, concurrently,
+                              with_owners)
     _warn_unsupported(plan)
     if not plan.changes:
         print("-- no differences")
@@ -165,16 +175,17 @@ def diff(c, env="local", from_="live", to=None, allow_destructive=False, rename=
 
 
 @shipyard_task(help=_help("env", "apply", "allow-destructive", "rename", "config", "with-privileges", "skip-destructive",
-                          "to"), iterable=["rename"])
+                          "to", "concurrently", "with-owners"), iterable=["rename"])
 def sync(c, env="local", apply=False, allow_destructive=False, rename=None, config=None, with_privileges=False,
-         skip_destructive=False, to=None):
+         skip_destructive=False, to=None, concurrently=False, with_owners=False):
     """Make the live database match sql/schema (or --to); prints the script, runs it with --apply."""
     from deploy.db.checkpoint import run_checkpointed
     from deploy.db.errors import DestructiveRefused, SchemaDifferences
     from deploy.db.render import render
     from deploy.db.session import target
 
-    plan, settings, (loaded, envc) = _plan(c, config, env, "live", to, rename or [], with_privileges, skip_destructive)
+    plan, settings, (loaded, envc) = _plan(c, config, env, "live", to, rename or [], with_privileges, skip_destructive,
+                                           concurrently, with_owners)
     _warn_unsupported(plan)
     if not plan.changes:
         print("-- no differences")

@@ -7,17 +7,20 @@ of the desired one, and last what needs everything in place (comments, OWNED BY,
 from __future__ import annotations
 
 import heapq
+import itertools
 from dataclasses import dataclass, field
 
 from deploy.db.errors import RenderError
 from deploy.db.plan import Change, Plan
 from deploy.db.postgres.alters import alter
 from deploy.db.postgres.comments import comment_statements
-from deploy.db.postgres.keep import (Work, detach_partition, foreign_key_cycles, keep_columns_children_declare,
-                                     keep_owned_sequences, postpone_what_they_use, recreate_enums_used_at_once,
-                                     through_base_type)
+from deploy.db.postgres.keep import (Work, detach_partition, foreign_key_cycles, inherit_before_leaving,
+                                     keep_columns_children_declare, keep_owned_sequences, postpone_what_they_use,
+                                     recreate_enums_used_at_once, through_base_type)
 from deploy.db.postgres.model import Catalog, Key, PgObject, q, qn
-from deploy.db.postgres.privileges import privilege_statements
+from deploy.db.postgres.online import split_comments, take_online
+from deploy.db.postgres.owners import owner_statements
+from deploy.db.postgres.privileges import default_privilege_statements, privilege_statements
 from deploy.db.postgres.reader import node
 from deploy.db.postgres.stable import stable
 from deploy.db.postgres.tables import Alter
@@ -36,9 +39,14 @@ class PgPlan(Plan):
 
     statements: list[str] = field(default_factory=list)
     unsupported: list[str] = field(default_factory=list)
+    online: list[tuple[str, str]] = field(default_factory=list)  # after the transaction: see online.py
 
 
-def diff_catalogs(current: Catalog, desired: Catalog, with_privileges: bool = False) -> PgPlan:
+def diff_catalogs(current: Catalog, desired: Catalog, with_privileges: bool = False,
+                  concurrently: bool = False, with_owners: bool = False) -> PgPlan:
+    """With `concurrently`, index builds and drops on tables that stay are taken out of the
+    transaction into `plan.online` (CREATE/DROP INDEX CONCURRENTLY); with `with_owners`,
+    owners are compared and set (ALTER ... OWNER TO)."""
     w = Work(current, desired)
     for key, b in desired.objects.items():
         a = current.objects.get(key)
@@ -53,17 +61,23 @@ def diff_catalogs(current: Catalog, desired: Catalog, with_privileges: bool = Fa
     w.drop.update({k: a for k, a in current.objects.items() if k not in desired.objects})
     recreate_enums_used_at_once(w)
     keep_columns_children_declare(w)
+    inherit_before_leaving(w)
     _convert_columns(w)
     _cascade(w)
     postpone_what_they_use(w)
     keep_owned_sequences(w)
     w.keys_first = foreign_key_cycles(w)
     plan = PgPlan(current, desired, _changes(w), unsupported=sorted(set(current.unsupported) | set(desired.unsupported)))
-    plan.statements = _statements(w)
     extra = comment_statements(w.cur, w.des, w.create, w.drop)
-    extra += privilege_statements(w.cur, w.des, w.create) if with_privileges else []
-    plan.statements += extra
+    extra += owner_statements(w.cur, w.des, w.create) if with_owners else []  # before GRANTs: a new owner's come with it
+    if with_privileges:
+        extra += privilege_statements(w.cur, w.des, w.create) + default_privilege_statements(w.cur, w.des)
     plan.changes += [Change(s.split(" ", 1)[0].lower(), s.split(" IS ", 1)[0]) for s in extra]
+    if concurrently:
+        online = take_online(w)
+        extra, later = split_comments(extra, online)
+        plan.online = online.tail + [(s, "") for s in later]
+    plan.statements = _statements(w) + extra
     return plan
 
 
@@ -155,11 +169,13 @@ def _implicit(w: Work, obj: PgObject) -> bool:
     return bool(owned and change and owned[1] in change.breaking and owned[1] not in w.des.objects.get(obj.parent, obj).data.get("columns", {}))
 
 
-def _order(keys: list[Key], deps: dict[Key, set[Key]], objects: dict[Key, PgObject]) -> list[Key]:
-    """Topological order (Kahn), ties broken by kind then name; a cycle yields its first."""
+def _order(keys: list[Key], deps: dict[Key, set[Key]], objects: dict[Key, PgObject],
+           after: dict[Key, set[Key]] | None = None) -> list[Key]:
+    """Topological order (Kahn), ties broken by kind then name; a cycle yields its first.
+    `after`: more of what each key waits for, beyond the catalog's dependencies."""
     wanted = set(keys)
     needs: dict[Key, set[Key]] = {k: set() for k in keys}
-    for source, targets in deps.items():
+    for source, targets in itertools.chain(deps.items(), (after or {}).items()):
         n = node(source)
         if n in wanted:
             needs[n] |= {node(t) for t in targets if node(t) in wanted and node(t) != n}
@@ -195,7 +211,7 @@ def _statements(w: Work) -> list[str]:
     out += [s for k in w.keys_first for s in w.drop[k].drop]
     drops = [k for k in reversed(_order(list(w.drop), _with_parents(w), w.cur.objects)) if not _implicit(w, w.drop[k])]
     out += [s for k in drops if k not in w.after_alters for s in (*w.before_drop.get(k, ()), *w.drop[k].drop)]
-    for k in _order([*w.create, *w.alters], w.des.deps, w.des.objects):
+    for k in _order([*w.create, *w.alters], w.des.deps, w.des.objects, w.after):
         made = w.create[k].create if k in w.create else w.alters[k].now
         out += made if k[0] == "function" else [stable(s) for s in made]  # a body is the user's text
     out += [s for k in drops if k in w.after_alters for s in w.drop[k].drop]

@@ -65,6 +65,7 @@ def build(rows: dict[str, list]) -> Catalog:
     read_event_triggers(r, rows["event_triggers"])
     r.comments(rows["comments"])
     r.dependencies(rows["depends"])
+    r.owners(rows["owners"])
     r.cat.default_acls = [list(row) for row in rows["default_acls"]]
     r.cat.unsupported = sorted(f"{kind} {name}" for kind, name in rows["unsupported"])
     return r.cat

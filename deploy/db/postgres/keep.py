@@ -29,6 +29,7 @@ class Work:
     after_alters: set[Key] = field(default_factory=set)  # drops that must wait for the columns that use them to change
     before_drop: dict[Key, list[str]] = field(default_factory=dict)  # run just before an object's drop
     keys_first: list[Key] = field(default_factory=list)  # foreign keys in a cycle of dropped tables
+    after: dict[Key, set[Key]] = field(default_factory=dict)  # creates/alters that must wait for others
 
 
 def recreate_enums_used_at_once(w: Work) -> None:
@@ -63,6 +64,52 @@ def keep_columns_children_declare(w: Work) -> None:
                 statement = f"ALTER TABLE {target} DROP COLUMN {q(column)}"
                 change.now = [f"ALTER TABLE ONLY {target} DROP COLUMN {q(column)}" if s == statement else s
                               for s in change.now]
+
+
+def inherit_before_leaving(w: Work) -> None:
+    """A child that moves from one parent to another keeps the columns both give it inherited
+    (NO INHERIT alone would leave them the child's own, as `attislocal`): it inherits from the
+    new parent first, in its place among the alters, then leaves the old one — before the old
+    parent's own alters, so a column the old parent drops is no longer the child's to lose. A
+    parent that is dropped is still left first (DROP TABLE needs it without children). A
+    column only the parents it leaves gave it, and that it is not to have, is dropped after."""
+    for key, change in w.alters.items():
+        if key[0] != "table" or key not in w.cur.objects:
+            continue
+        target = qn(*key[1:])
+        leave = [s for s in change.early if s.startswith(f"ALTER TABLE {target} NO INHERIT ")]
+        join = [s for s in change.late if s.startswith(f"ALTER TABLE {target} INHERIT ")]
+        staying = [p for p in w.cur.objects[key].data.get("parents", ()) if ("table", *p) not in w.drop]
+        moved = [s for s in leave if any(s.endswith(f" NO INHERIT {qn(*p)}") for p in staying)]
+        if moved and join:
+            change.early = [s for s in change.early if s not in moved]
+            change.late = [s for s in change.late if s not in join]
+            change.now += join + moved
+            for p in staying:
+                w.after.setdefault(("table", *p), set()).add(key)
+        if leave:  # after the NO INHERIT and after the drops of what uses the columns
+            change.now.extend(_left_with_parents(w, key, change))
+
+
+def _left_with_parents(w: Work, key: Key, change: Alter) -> list[str]:
+    """DROP COLUMN for each inherited column of `key` that none of the parents it keeps gives
+    it and that it is not to have (NO INHERIT would leave it behind as its own)."""
+    old, new = w.cur.objects[key].data, w.des.objects[key].data
+    if not new["parents"]:
+        return []  # a table with no parent left drops what it is not to have itself (alter_table)
+    kept = [p for p in old["parents"] if p in new["parents"]]
+    out = []
+    for name, column in old["columns"].items():
+        if column["local"] or name in new["columns"]:
+            continue
+        if any(name in w.cur.objects[("table", *p)].data["columns"] for p in kept if ("table", *p) in w.cur.objects):
+            continue  # a parent it keeps drops it, and the child's with it
+        label = f"{'.'.join(key[1:])}.{name}"
+        out.append(f"ALTER TABLE {qn(*key[1:])} DROP COLUMN {q(name)}")
+        change.breaking.add(name)
+        change.changes.append(("drop_column", label))
+        change.destructive.add(label)
+    return out
 
 
 def detach_partition(w: Work, parent: Key, child: Key) -> bool:

@@ -112,6 +112,8 @@ class Catalog:
     deps: dict[Key, set[Key]] = field(default_factory=dict)
     unsupported: list[str] = field(default_factory=list)
     default_acls: list[list[Any]] = field(default_factory=list)
+    owners: dict[Key, str] = field(default_factory=dict)  # object -> its owner (ALTER ... OWNER TO)
+    login: str | None = None  # who read it: the owner of what a script run by the same login creates
     dialect: str = "postgres"
 
     def add(self, obj: PgObject) -> PgObject:
@@ -122,11 +124,13 @@ class Catalog:
         return {"dialect": "postgres", "format": "catalog",
                 "objects": [asdict(o) for o in self.objects.values()],
                 "deps": [[list(k), [list(d) for d in sorted(v)]] for k, v in self.deps.items()],
-                "unsupported": self.unsupported, "default_acls": self.default_acls}
+                "unsupported": self.unsupported, "default_acls": self.default_acls,
+                "owners": [[list(k), v] for k, v in self.owners.items()], "login": self.login}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "Catalog":
-        cat = cls(unsupported=list(data.get("unsupported", [])), default_acls=data.get("default_acls", []))
+        cat = cls(unsupported=list(data.get("unsupported", [])), default_acls=data.get("default_acls", []),
+                  owners={_tuple(k): v for k, v in data.get("owners", [])}, login=data.get("login"))
         for o in data.get("objects", []):
             o = dict(o, key=_tuple(o["key"]), parent=_tuple(o["parent"]) if o.get("parent") else None)
             cat.add(PgObject(**o))

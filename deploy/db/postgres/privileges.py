@@ -1,9 +1,13 @@
 """GRANT / REVOKE, only with --with-privileges (as migra's option): the aclitem lists of
-each object compared grantee by grantee; default privileges are reported, not changed."""
+each object compared grantee by grantee, and default privileges (ALTER DEFAULT PRIVILEGES,
+pg_default_acl) the same way, per role, schema and kind of object."""
 
 from __future__ import annotations
 
-from deploy.db.postgres.model import Catalog, Key, PgObject
+import json
+from typing import Any
+
+from deploy.db.postgres.model import Catalog, Key, PgObject, q
 
 _WORDS = {"r": "SELECT", "a": "INSERT", "w": "UPDATE", "d": "DELETE", "D": "TRUNCATE", "x": "REFERENCES",
           "t": "TRIGGER", "X": "EXECUTE", "U": "USAGE", "C": "CREATE", "c": "CONNECT", "T": "TEMPORARY",
@@ -29,6 +33,9 @@ def _grant_target(target: str) -> tuple[str, str]:
         column, _, table = target[len("COLUMN "):].partition(" ON ")
         return table, f" ({column})"
     return target, ""
+
+
+_DEFAULT_KINDS = {"r": "TABLES", "S": "SEQUENCES", "f": "FUNCTIONS", "T": "TYPES", "n": "SCHEMAS"}
 
 
 def acl_statements(target: str, old: list[str] | None, new: list[str] | None) -> list[str]:
@@ -58,3 +65,35 @@ def privilege_statements(cur: Catalog, des: Catalog, created: dict[Key, PgObject
             if old.get(target) != obj.acl.get(target):
                 out += acl_statements(target, old.get(target), obj.acl.get(target))
     return out
+
+
+def default_privilege_statements(cur: Catalog, des: Catalog) -> list[str]:
+    """ALTER DEFAULT PRIVILEGES for each (role, schema, kind) whose entries differ. A role's
+    own defaults without a row are what the server grants by itself (acldefault, read beside
+    the row on the side that has one); a schema's without a row grant nothing more."""
+    before, after = _default_acls(cur), _default_acls(des)
+    out = []
+    for key in sorted(set(before) | set(after), key=lambda k: (k[0], k[1] or "", k[2])):
+        role, schema, kind = key
+        old, builtin = before.get(key, (None, None))
+        new, builtin_new = after.get(key, (None, None))
+        builtin = builtin or builtin_new or []
+        old, new = builtin if old is None else old, builtin if new is None else new
+        if sorted(old) == sorted(new) or kind not in _DEFAULT_KINDS:
+            continue
+        where = f"ALTER DEFAULT PRIVILEGES FOR ROLE {q(role)}" + (f" IN SCHEMA {q(schema)}" if schema else "")
+        out += [f"{where} {s}" for s in acl_statements(_DEFAULT_KINDS[kind], old, new)]
+    return out
+
+
+def _default_acls(cat: Catalog) -> dict[tuple, tuple[list[str], Any]]:
+    out = {}
+    for row in cat.default_acls:
+        role, schema, kind, acl = row[:4]
+        builtin = row[4] if len(row) > 4 else None  # a snapshot by an older Shipyard has none
+        out[(role, schema, kind)] = (_items(acl), [] if schema else None if builtin is None else _items(builtin))
+    return out
+
+
+def _items(value: Any) -> list[str]:
+    return list(json.loads(value) if isinstance(value, str) else value or [])

@@ -95,7 +95,8 @@ FROM pg_constraint k JOIN pg_namespace n ON n.oid = k.connamespace WHERE {USER_N
 
 # Indexes that are objects of their own: a constraint's index is the constraint's, and a
 # partition's copy of its parent's index is the parent's.
-INDEXES = f"""SELECT json_build_array(i.indexrelid::int8, i.indrelid::int8, c.relname, pg_get_indexdef(i.indexrelid))
+INDEXES = f"""SELECT json_build_array(i.indexrelid::int8, i.indrelid::int8, c.relname, pg_get_indexdef(i.indexrelid),
+ i.indisvalid)
 FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE {USER_NS} AND NOT EXISTS (SELECT 1 FROM pg_inherits h WHERE h.inhrelid = i.indexrelid)
 AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid AND k.contype IN ('p', 'u', 'x'))
@@ -186,9 +187,28 @@ WHERE d.objid >= 16384 AND d.refobjid >= 16384 AND d.deptype IN ('n', 'a') AND N
 EXTENSION_MEMBERS = """SELECT json_build_array(d.classid::int8, d.objid::int8) FROM pg_depend d
 WHERE d.deptype = 'e' AND d.objid >= 16384 AND d.refobjid >= 16384"""
 
+# [role, schema (NULL: the role's own defaults), object type, aclitems, and for the role's own
+# defaults what the server grants without any row (acldefault, whose code for sequences is 's'):
+# what removing the row goes back to]
 DEFAULT_ACLS = """SELECT json_build_array(pg_get_userbyid(d.defaclrole), n.nspname, d.defaclobjtype,
-array_to_json(d.defaclacl::text[])::text)
+array_to_json(d.defaclacl::text[])::text, CASE WHEN d.defaclnamespace = 0 THEN array_to_json(acldefault(
+CASE d.defaclobjtype WHEN 'S' THEN 's' ELSE d.defaclobjtype END, d.defaclrole)::text[])::text END)
 FROM pg_default_acl d LEFT JOIN pg_namespace n ON n.oid = d.defaclnamespace"""
+
+# [catalog, owner, the oids it owns there] for every object an ALTER ... OWNER TO can name,
+# grouped by owner (most share one: a few arrays, not one per object); a catalog of 0 gives
+# the login reading them, who will own what a script creates. Extension members are left
+# out by the reader, which knows no key for them
+OWNERS = f"""SELECT json_build_array(0, current_user, '[]'::json)
+UNION ALL SELECT json_build_array(1259, pg_get_userbyid(c.relowner), json_agg(c.oid::int8)) FROM pg_class c
+ JOIN pg_namespace n ON n.oid = c.relnamespace WHERE {USER_NS} AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'c')
+ GROUP BY c.relowner
+UNION ALL SELECT json_build_array(1255, pg_get_userbyid(p.proowner), json_agg(p.oid::int8)) FROM pg_proc p
+ JOIN pg_namespace n ON n.oid = p.pronamespace WHERE {USER_NS} AND p.prokind IN ('f', 'p', 'w') GROUP BY p.proowner
+UNION ALL SELECT json_build_array(1247, pg_get_userbyid(t.typowner), json_agg(t.oid::int8)) FROM pg_type t
+ JOIN pg_namespace n ON n.oid = t.typnamespace WHERE {USER_NS} AND t.typtype IN ('d', 'e', 'r') GROUP BY t.typowner
+UNION ALL SELECT json_build_array(2615, pg_get_userbyid(n.nspowner), json_agg(n.oid::int8)) FROM pg_namespace n
+ WHERE {USER_NS} GROUP BY n.nspowner"""
 
 _NOT_EXT = "NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = '{catalog}'::regclass AND e.objid = x.oid AND e.deptype = 'e')"
 _UNSUPPORTED_KINDS = [  # (kind, catalog, name expression, extra condition)
@@ -222,7 +242,7 @@ ALL = {
     "indexes": INDEXES, "sequences": SEQUENCES, "types": TYPES, "functions": FUNCTIONS, "triggers": TRIGGERS,
     "policies": POLICIES, "rules": RULES, "statistics": STATISTICS, "event_triggers": EVENT_TRIGGERS,
     "collations": COLLATIONS, "comments": COMMENTS, "depends": DEPENDS, "extension_members": EXTENSION_MEMBERS,
-    "default_acls": DEFAULT_ACLS, "unsupported": UNSUPPORTED,
+    "default_acls": DEFAULT_ACLS, "unsupported": UNSUPPORTED, "owners": OWNERS,
 }
 
 CATALOGS = {  # what a failing query was reading, for the message
@@ -235,4 +255,5 @@ CATALOGS = {  # what a failing query was reading, for the message
     "comments": "pg_description (comments)", "depends": "pg_depend (dependencies)",
     "extension_members": "pg_depend (extension members)",
     "default_acls": "pg_default_acl (default privileges)", "unsupported": "catalogs of unsupported object kinds",
+    "owners": "pg_class/pg_proc/pg_type/pg_namespace (owners)",
 }

@@ -148,18 +148,22 @@ def owned_by_sql(seq: PgObject) -> list[str]:
 
 
 def read_indexes(r: Reader, rows: list) -> None:
-    for oid, rel, name, definition in rows:
+    for oid, rel, name, definition, valid in rows:
         table = r.rel.get(rel)
         if table is None or r.in_extension(PG_CLASS, oid):
             continue
         key = ("index", table[1], name)
         r.map(PG_CLASS, oid, key)
-        r.cat.add(LazyObject("index", key, f"{table[1]}.{name}", table, definition, _make_index))
+        # an INVALID index (a failed CREATE INDEX CONCURRENTLY) serves no query: it never equals a valid one
+        digest = definition if truthy(valid) else ["INVALID", definition]
+        r.cat.add(LazyObject("index", key, f"{table[1]}.{name}", table, digest, _make_index))
 
 
 def _make_index(obj: LazyObject) -> None:
-    obj.create, obj.drop = [obj.digest.replace(" ON ONLY ", " ON ", 1)], [f"DROP INDEX {qn(*obj.key[1:])}"]
-    obj.compare, obj.late, obj.data, obj.acl = obj.digest, [], {}, {}
+    definition = obj.digest if isinstance(obj.digest, str) else obj.digest[1]
+    obj.create, obj.drop = [definition.replace(" ON ONLY ", " ON ", 1)], [f"DROP INDEX {qn(*obj.key[1:])}"]
+    obj.compare, obj.late, obj.acl = obj.digest, [], {}
+    obj.data = {} if isinstance(obj.digest, str) else {"invalid": True}
 
 
 def read_constraints(r: Reader, rows: list) -> None:

@@ -74,6 +74,17 @@ class Reader:
                 return ("default" if classid == PG_ATTRDEF else "column", rel, column)
         return None if classid == PG_ATTRDEF else self.keys.get((classid, oid))
 
+    def owners(self, rows: list) -> None:
+        """Who owns each object read; the row of catalog 0 is the login reading them."""
+        objects, owners, keys = self.cat.objects, self.cat.owners, self.keys
+        for classid, role, oids in rows:
+            if classid == 0:
+                self.cat.login = role
+            for oid in oids:
+                key = keys.get((classid, oid))
+                if key is not None and key in objects:
+                    owners[key] = role
+
     def dependencies(self, rows: list) -> None:
         deps, keys, resolve = self.cat.deps, self.keys, self.resolve
         for classid, oid, subid, refclassid, refoid, refsubid, deptype in rows:  # ~12,000 for 2,000 tables

@@ -22,25 +22,29 @@ class Step:
     note: str = ""
     statements: int = 1
     verbatim: bool = False
+    leftover: str = ""  # a query whose rows name what a failure of this step left behind
 
 
 @dataclass
 class Script:
-    """Statements in order. `before`/`after` cannot run inside the transaction."""
+    """Statements in order. `before`/`after` cannot run inside the transaction; `tail` runs
+    after it has committed, each statement on its own (PostgreSQL's CONCURRENTLY index work),
+    and is not rolled back when one of them fails."""
 
     dialect: str
     before: list[Step] = field(default_factory=list)
     steps: list[Step] = field(default_factory=list)
     after: list[Step] = field(default_factory=list)
+    tail: list[Step] = field(default_factory=list)
     server_version: str | None = None  # T-SQL: the SQL Server version the text is written for
     transactional: bool = True  # False: each step commits on its own (MySQL DDL)
 
     @property
     def statements(self) -> list[Step]:
-        return [*self.before, *self.steps, *self.after]
+        return [*self.before, *self.steps, *self.tail, *self.after]
 
     def __bool__(self) -> bool:
-        return bool(self.steps or self.before or self.after)
+        return bool(self.steps or self.before or self.tail or self.after)
 
     def text(self) -> str:
         from deploy.db.render import renderer

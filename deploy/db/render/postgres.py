@@ -1,4 +1,5 @@
-"""PostgreSQL: all of it runs in one transaction (DDL is transactional there). Live
+"""PostgreSQL: all of it runs in one transaction (DDL is transactional there), but for the
+online index changes `--concurrently` asks for, which follow it in a marked tail. Live
 databases are compared catalog to catalog (deploy/db/postgres), whose plans carry their
 statements; the generic model's changes are rendered here for snapshots and golden files."""
 
@@ -11,6 +12,10 @@ from deploy.db.plan import Change, Plan
 from deploy.db.render.base import Renderer, Script, Step
 
 
+ONLINE_MARK = ("-- online index changes (--concurrently), outside any transaction: each statement commits on its own,\n"
+               "-- after the transaction above (if any); a failed build leaves an INVALID index behind")
+
+
 class PostgresRenderer(Renderer):
     dialect = "postgres"
 
@@ -19,7 +24,8 @@ class PostgresRenderer(Renderer):
         statements = getattr(plan, "statements", None)
         if statements is None:
             return super().render(plan)
-        return Script(self.dialect, steps=[Step(s) for s in statements])
+        tail = [Step(s, transactional=False, note="online", leftover=check) for s, check in getattr(plan, "online", [])]
+        return Script(self.dialect, steps=[Step(s) for s in statements], tail=tail)
 
     def column_def(self, col: Column, table: Table | None) -> str:
         out = f"{self.q(col.name)} {col.type}"
@@ -69,5 +75,8 @@ class PostgresRenderer(Renderer):
     def script_text(self, script: Script) -> str:
         lines = [f"{s.sql};" for s in script.before]
         lines += ["BEGIN;", *[f"{s.sql};" for s in script.steps], "COMMIT;"] if script.steps else []
+        if script.tail:
+            lines.append(ONLINE_MARK)
+            lines += [f"{s.sql};" for s in script.tail]
         lines += [f"{s.sql};" for s in script.after]
         return "\n\n".join(lines) + "\n" if lines else ""

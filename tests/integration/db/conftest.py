@@ -22,6 +22,14 @@ def pg_server():
         yield url
 
 
+@pytest.fixture(scope="session")
+def pg_with_roles(pg_server):
+    """The session's server with the roles the privilege and owner tests name (one needs quoting)."""
+    from pg_oracle import ensure_roles
+
+    return ensure_roles(pg_server, "dp_reader", "dp writer", "own_a", "own b")
+
+
 @pytest.fixture
 def pg_url(pg_server):
     """A fresh database per test, dropped afterwards."""

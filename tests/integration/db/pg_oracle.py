@@ -8,9 +8,14 @@ import itertools
 import os
 import subprocess
 import sys
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, Iterator
+
+from hypothesis import HealthCheck, Phase, settings
 
 from deploy.db.connect import DbUrl, connect
+from deploy.db.execute import run_script
 from deploy.db.throwaway import PG_BIN
 
 sys.path.insert(0, str(Path(__file__).parents[2] / "pgscore"))
@@ -32,11 +37,12 @@ def database(server: DbUrl, sql: str) -> DbUrl:
     return server.with_database(name)
 
 
-def dump(url: DbUrl) -> list[str]:
-    """The schema units of pg_dump --schema-only --no-owner, column order ignored."""
+def dump(url: DbUrl, part: int = 0) -> list[str]:
+    """The schema units of pg_dump --schema-only --no-owner, column order ignored (part 1: its
+    GRANT, REVOKE and ALTER DEFAULT PRIVILEGES statements)."""
     out = subprocess.run([str(PG_BIN / "pg_dump"), "--schema-only", "--no-owner", "-h", url.host, "-p", str(url.port),
                           "-U", "postgres", url.database], capture_output=True, text=True, check=True, timeout=120)
-    return dump_units(out.stdout)[0]
+    return dump_units(out.stdout)[part]
 
 
 def drop(server: DbUrl, *urls: DbUrl) -> None:
@@ -44,3 +50,48 @@ def drop(server: DbUrl, *urls: DbUrl) -> None:
     for url in urls:
         admin.execute(f"DROP DATABASE {url.database} WITH (FORCE)")
     admin.close()
+
+
+@contextmanager
+def databases(server: DbUrl, *sqls: str) -> Iterator[list[DbUrl]]:
+    """One new database per SQL text, dropped afterwards."""
+    urls = [database(server, sql) for sql in sqls]
+    try:
+        yield urls
+    finally:
+        drop(server, *urls)
+
+
+def apply(url: DbUrl, script: Any) -> None:
+    """Run a rendered script on `url` as db.sync --apply does."""
+    conn = connect(url)
+    try:
+        run_script(conn, script)
+    finally:
+        conn.close()
+
+
+def values(url: DbUrl, sql: str) -> list:
+    """The first column of a query's rows: what the server's own catalog says."""
+    conn = connect(url)
+    try:
+        return [r[0] for r in conn.execute(sql).fetchall()]
+    finally:
+        conn.close()
+
+
+def ensure_roles(server: DbUrl, *names: str) -> DbUrl:
+    """Roles are the cluster's: created once (any name, quoted), kept for the session."""
+    conn = connect(server, autocommit=True)
+    for role in names:
+        conn.execute(f"DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{role}') THEN "
+                     f"CREATE ROLE \"{role}\"; END IF; END $$")
+    conn.close()
+    return server
+
+
+def examples(n: int) -> settings:
+    """Hypothesis settings for tests whose examples build databases: no deadline, and no
+    shrinking (each example is costly; an unshrunk failure is printed whole)."""
+    return settings(max_examples=n, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture],
+                    phases=[Phase.explicit, Phase.reuse, Phase.generate])
