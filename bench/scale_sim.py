@@ -21,7 +21,7 @@ from deploy.artifact.bundle import native_platform
 from deploy.config import EnvConfig, HealthConfig, HostConfig, Loaded, RolloutConfig
 from deploy.engine.context import RunContext, Target, new_owner
 from deploy.errors import LockHeld
-from deploy.release.hostops import GOOD, HostOps, ReleaseInfo
+from deploy.release.hostops import GOOD, Finished, HostOps, ReleaseInfo
 from deploy.release.layout import Layout
 from deploy.report.outputs import make_bus
 from deploy.transport.base import Result, Transport
@@ -134,7 +134,32 @@ class SimHostOps(HostOps):
 
     def releases(self) -> list[ReleaseInfo]:
         self._cost()
+        return self._listing()
+
+    def _listing(self) -> list[ReleaseInfo]:
         return [ReleaseInfo(r, s, current=r == self.cur) for r, s in sorted(self.rel.items())]
+
+    def begin(self, owner, linked_dirs, linked_files) -> list[ReleaseInfo]:
+        """One round trip, as PosixHostOps.begin: prepare, lock, leftovers, listing."""
+        self.acquire_lock(owner)
+        return self._listing()
+
+    def finish(self, release_id, marks, entry, doomed):
+        """One round trip, as PosixHostOps.finish."""
+        self._cost()
+        if self.cur != release_id:
+            return None
+        for rid, record in marks.items():
+            self.rel[rid] = record["status"]
+        self.journal.append(entry)
+        for i in doomed:
+            self.rel.pop(i, None)
+        return Finished(removed=list(doomed))
+
+    def probe(self, env_key, python="", bundle_keys=None):
+        """One round trip, as PosixHostOps.probe."""
+        self._cost()
+        return 1 << 40, False, None if bundle_keys is None else {"platform": native_platform(), "envs": []}
 
     def switch(self, release_id) -> None:
         self._cost()

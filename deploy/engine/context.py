@@ -36,6 +36,7 @@ class Target:
     previous_artifact: str = ""  # that release's artifact sha256 (what a delta is computed against)
     facts: dict[str, Any] = field(default_factory=dict)  # POSIX: Python platform tag, dependency envs present
     releases: list[Any] = field(default_factory=list)  # the host's releases once the lock is held
+    written: dict[str, dict[str, Any]] = field(default_factory=dict)  # release.json records this run wrote, by release
     switched: bool = False
     unpacked: bool = False
     locked: bool = False

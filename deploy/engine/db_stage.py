@@ -39,7 +39,7 @@ def report_drift(ctx: "RunContext", target: "Target") -> None:
     """Live schema against what the host's current release recorded; reported, never fatal."""
     if not ctx.env.database or target.previous is None:
         return
-    recorded = next((r.data.get("schema") for r in target.ops.releases() if r.id == target.previous), None)
+    recorded = next((r.data.get("schema") for r in target.releases if r.id == target.previous), None)
     from deploy.db.deploy_step import check_drift
 
     try:

@@ -30,11 +30,21 @@ def windows_bundles(ctx: "RunContext") -> dict[str, dict[str, Any]]:
     return {platform: b for platform, b in bundles(ctx).items() if platform.startswith("win-")}
 
 
+def facts_keys(ctx: "RunContext", t: "Target") -> list[str] | None:
+    """The env keys a POSIX host is asked about with its disk check (HostOps.probe), or None."""
+    return None if t.host.is_windows or not bundles(ctx) else _keys(ctx)
+
+
+def _keys(ctx: "RunContext") -> list[str]:
+    return sorted({b["key"] for b in bundles(ctx).values()})
+
+
 def probe(ctx: "RunContext", t: "Target") -> None:
-    keys = sorted({b["key"] for b in bundles(ctx).values()})
+    """The host's facts, unless its disk check brought them already."""
+    keys = _keys(ctx)
     if t.host.is_windows and windows_bundles(ctx):
         t.facts = t.ops.dependency_facts(ctx.python(t.host), keys)
-    elif bundles(ctx) and not t.host.is_windows:
+    elif bundles(ctx) and not t.host.is_windows and not t.facts:
         t.facts = t.ops.facts(ctx.python(t.host), keys)
 
 

@@ -8,15 +8,16 @@ from deploy.artifact.metadata import checked_manifest, manifest_hooks
 from deploy.artifact.verify import Limits, read_sidecar, verify_artifact
 from deploy.engine import db_stage, dependencies, run_record
 from deploy.engine.context import RunContext, Target
-from deploy.engine.journal import journal, now
+from deploy.engine.finish import finishing
+from deploy.engine.journal import now
 from deploy.engine.outcome import guarded_run
 from deploy.engine.rollout import publish
 from deploy.engine.space import check_space
 from deploy.engine.stages import stage, step
-from deploy.errors import ShipyardError, UsageError
-from deploy.release.hostops import GOOD, ROLLED_BACK, ReleaseInfo
+from deploy.errors import LockHeld, ShipyardError, UsageError
+from deploy.release.hostops import ReleaseInfo, pending_record
 from deploy.release.layout import new_release_id
-from deploy.release.retention import next_rollback_target, releases_to_prune
+from deploy.release.retention import next_rollback_target
 from deploy.release.site_files import files_per_host, host_dirs
 from deploy.transport.insecure import emit_events
 
@@ -37,13 +38,11 @@ def deploy(ctx: RunContext, artifact: Path, resume: dict | None = None) -> None:
         with stage(ctx, "starting", before_unpack):
             ctx.for_each(lambda t: dependencies.probe(ctx, t))  # reads only: a platform mismatch stops here
             dependencies.check_platforms(ctx)
-            ctx.for_each(lambda t: prepare(ctx, t))
             if resume:
                 take_over(ctx, resume)
-            lock_env(ctx)
+            lock_env(ctx)  # with what a crashed run left removed, now that the lease is ours
             if not resume:
                 refuse_existing_release(ctx)
-            ctx.for_each(lambda t: t.ops.clean_leftovers())  # what a crashed run left, now that the lease is ours
             if resume:
                 mark_done(ctx, resume)
             run_record.write(ctx)
@@ -55,7 +54,7 @@ def deploy(ctx: RunContext, artifact: Path, resume: dict | None = None) -> None:
             db_stage.before_switch(ctx)  # a database failure stops the deploy before any host switches
             publish(ctx, new)
         with stage(ctx, "finishing", new):
-            ctx.for_each(lambda t: finishing(ctx, t, "deploy"))
+            ctx.for_each(lambda t: finishing(ctx, t, "deploy", new))
             cache_hooks(ctx)
     run_record.clear(ctx)
 
@@ -108,27 +107,39 @@ def mark_done(ctx: RunContext, record: dict) -> None:
             t.ops.remove_releases([ctx.release_id])
 
 
+def lock_env(ctx: RunContext) -> None:
+    """The environment's lease (deploy.engine.lock): every host or none. Taking it is each host's
+    whole `starting` in one round trip (HostOps.begin: dirs, lock, leftovers, releases listing);
+    an inherited lease takes nothing, so those steps run on their own."""
+    from deploy.engine.lock import acquire_env_lock
+
+    by_host = {t.ops.host: t for t in ctx.targets}
+    ctx.lease = acquire_env_lock([t.ops for t in ctx.targets], ctx.owner, wait=ctx.lock_wait, ttl=ctx.env.lock_ttl,
+                                 break_stale=ctx.break_stale, parallel=ctx.env.parallel,
+                                 take=lambda ops, record: begin(ctx, by_host[ops.host], record))
+    if ctx.lease.inherited:
+        ctx.for_each(lambda t: prepare(ctx, t))
+        ctx.for_each(lambda t: t.ops.clean_leftovers())
+        ctx.for_each(lambda t: setattr(t, "releases", t.ops.releases()))  # every host at once: listings overlap
+    for t in ctx.targets:
+        t.locked = True
+        ctx.bus.emit("lock", host=t.name, action="inherited" if ctx.lease.inherited else "acquired",
+                     holder=ctx.owner["user"])
+        note_current(t)
+
+
+def begin(ctx: RunContext, t: Target, record: dict) -> None:
+    with step(ctx, t, "starting", "prepare", passthrough=(LockHeld,)):  # a held lock is the lease's to wait for
+        t.releases = t.ops.begin(record, ctx.env.linked_dirs, ctx.env.linked_files)
+
+
 def prepare(ctx: RunContext, t: Target) -> None:
     with step(ctx, t, "starting", "prepare"):
         t.ops.prepare(ctx.env.linked_dirs, ctx.env.linked_files)
 
 
-def lock_env(ctx: RunContext) -> None:
-    """The environment's lease (deploy.engine.lock): every host or none, then each host's current release."""
-    from deploy.engine.lock import acquire_env_lock
-
-    ctx.lease = acquire_env_lock([t.ops for t in ctx.targets], ctx.owner, wait=ctx.lock_wait, ttl=ctx.env.lock_ttl,
-                                 break_stale=ctx.break_stale, parallel=ctx.env.parallel)
-    for t in ctx.targets:
-        t.locked = True
-        ctx.bus.emit("lock", host=t.name, action="inherited" if ctx.lease.inherited else "acquired",
-                     holder=ctx.owner["user"])
-    ctx.for_each(read_releases)  # every host at once: a fleet's listings overlap
-
-
-def read_releases(t: Target) -> None:
-    """The host's releases once the lock is held: its current one is what a failure goes back to."""
-    t.releases = t.ops.releases()
+def note_current(t: Target) -> None:
+    """The host's current release once the lock is held: what a failure goes back to."""
     current = next((r for r in t.releases if r.current), None)
     t.previous = current.id if current else None
     t.previous_artifact = current.artifact_sha256 if current else ""
@@ -141,6 +152,7 @@ def updating(ctx: RunContext, t: Target, files: dict[str, str], schema: dict) ->
             "deployed_at": now(), "deployed_by": ctx.owner["user"], "previous": t.previous}
     if schema:
         info["schema"] = schema  # what this release's code expects: the rollback guard reads it
+    t.written[ctx.release_id] = pending_record(info, ctx.release_id)  # what the host's release.json will say
     if t.host.is_windows:
         update_in_steps(ctx, t, info, files)
         return
@@ -200,19 +212,6 @@ def install(ctx: RunContext, t: Target, bundled: tuple | None = None) -> None:
             t.ops.configure_iis(ctx.env, ctx.loaded.project.name, ctx.release_id)
 
 
-def finishing(ctx: RunContext, t: Target, action: str) -> None:
-    """Mark the served release good; a rollback marks the release it left `rolled_back` only when it
-    went back in time (rolling forward leaves it good), and never prunes it."""
-    rid = t.ops.current()
-    left = t.previous if action == "rollback" and t.previous and t.previous != rid else None
-    with step(ctx, t, "finishing", "mark"):
-        t.ops.set_status(rid, GOOD)
-        if left and rid and left > rid:
-            t.ops.set_status(left, ROLLED_BACK)
-    journal(ctx, t, action, "ok", rid)
-    prune(ctx, t, protect={left} if left else set())
-
-
 def cache_hooks(ctx: RunContext) -> None:
     """Varnish bans / memcached flushes once the whole farm serves the new release."""
     if ctx.env.site is None or not (ctx.env.site.cache.varnish or ctx.env.site.cache.memcached):
@@ -221,18 +220,6 @@ def cache_hooks(ctx: RunContext) -> None:
 
     for line in run_cache_hooks(ctx.env):
         ctx.bus.emit("step", host="-", stage="finishing", step="cache", result="ok", duration=0, output=line)
-
-
-def prune(ctx: RunContext, t: Target, protect: set[str]) -> None:
-    """Retention never fails a deploy: problems are reported, not raised."""
-    try:
-        doomed = releases_to_prune(t.ops.releases(), ctx.env.keep_releases, protect)
-        left = t.ops.remove_releases(doomed)
-        removed = [r for r in doomed if r not in left] + t.ops.prune_unused()
-        ctx.bus.emit("step", host=t.name, stage="finishing", step="prune", result="ok", duration=0,
-                     output=f"removed {', '.join(removed) or 'nothing'}" + (f"; could not remove {', '.join(left)}" if left else ""))
-    except ShipyardError as e:
-        ctx.bus.emit("step", host=t.name, stage="finishing", step="prune", result="skipped", duration=0, output=str(e))
 
 
 def rollback_target(t: Target, releases: list[ReleaseInfo], to: str | None) -> str:
@@ -266,7 +253,6 @@ def rollback(ctx: RunContext, to: str | None, force: bool = False) -> None:
     dest = lambda t: targets_release[t.name]  # noqa: E731
     with guarded_run(ctx):
         with stage(ctx, "starting", lambda t: None):
-            ctx.for_each(lambda t: prepare(ctx, t))
             lock_env(ctx)
             for t in ctx.targets:
                 targets_release[t.name] = rollback_target(t, t.releases, to)
@@ -279,4 +265,4 @@ def rollback(ctx: RunContext, to: str | None, force: bool = False) -> None:
         with stage(ctx, "publishing", dest):
             publish(ctx, dest)
         with stage(ctx, "finishing", dest):
-            ctx.for_each(lambda t: finishing(ctx, t, "rollback"))
+            ctx.for_each(lambda t: finishing(ctx, t, "rollback", dest))

@@ -34,6 +34,7 @@ if TYPE_CHECKING:  # pragma: no cover
 TOKEN_VAR = "SHIPYARD_LOCK_TOKEN"
 DEFAULT_PARALLEL = 32
 T = TypeVar("T")
+Take = Callable[["HostOps", dict[str, Any]], None]
 
 
 class Terminated(KeyboardInterrupt):
@@ -137,10 +138,13 @@ def on_each(fn: Callable[[T], object], items: list[T], parallel: int) -> list[Ba
 
 
 def acquire_env_lock(ops_list: list["HostOps"], owner: dict[str, Any], wait: float = 0.0, ttl: float = 3600.0,
-                     break_stale: bool = False, parallel: int = DEFAULT_PARALLEL) -> LockLease:
+                     break_stale: bool = False, parallel: int = DEFAULT_PARALLEL,
+                     take: Take | None = None) -> LockLease:
     """Take the lock on every host, or raise LockHeld naming the holder (after `wait` seconds of retries).
     `owner` needs a unique `token`; it is what only the owner can release with. A holder that is
-    provably gone (deploy.engine.liveness) is named as stale, and its lock broken with `break_stale`."""
+    provably gone (deploy.engine.liveness) is named as stale, and its lock broken with `break_stale`.
+    `take(ops, record)` takes one host's lock (default `ops.acquire_lock(record)`, raising LockHeld):
+    a deploy passes one that does the rest of its `starting` in the same round trip (HostOps.begin)."""
     ordered = sorted(ops_list, key=lambda o: o.host)
     inherited = _inherit(ordered, parallel)
     if inherited is not None:
@@ -149,7 +153,7 @@ def acquire_env_lock(ops_list: list["HostOps"], owner: dict[str, Any], wait: flo
     delay = 0.2
     while True:
         try:
-            _acquire_all(ordered, lease_record(owner, ttl), break_stale, parallel)
+            _acquire_all(ordered, lease_record(owner, ttl), break_stale, parallel, take or _take_lock)
             break
         except LockHeld:
             if time.monotonic() + delay > deadline:
@@ -162,18 +166,22 @@ def acquire_env_lock(ops_list: list["HostOps"], owner: dict[str, Any], wait: flo
     return lease
 
 
-def _acquire_all(ordered: list["HostOps"], record: dict[str, Any], break_stale: bool, parallel: int) -> None:
+def _take_lock(ops: "HostOps", record: dict[str, Any]) -> None:
+    ops.acquire_lock(record)
+
+
+def _acquire_all(ordered: list["HostOps"], record: dict[str, Any], break_stale: bool, parallel: int, take: Take) -> None:
     """The gate host alone, then the rest at once; the first refusal in name order is raised
     once every host taken is given back."""
     taken: list[HostOps] = []
 
-    def take(ops: "HostOps") -> None:
-        _acquire_one(ops, record, break_stale)
+    def take_one(ops: "HostOps") -> None:
+        _acquire_one(ops, record, break_stale, take)
         taken.append(ops)
 
     try:
-        take(ordered[0])
-        errors = [e for e in on_each(take, ordered[1:], parallel) if e is not None]
+        take_one(ordered[0])
+        errors = [e for e in on_each(take_one, ordered[1:], parallel) if e is not None]
         if errors:
             raise errors[0]
     except BaseException:
@@ -181,13 +189,13 @@ def _acquire_all(ordered: list["HostOps"], record: dict[str, Any], break_stale: 
         raise
 
 
-def _acquire_one(ops: "HostOps", mine: dict[str, Any], break_stale: bool) -> None:
+def _acquire_one(ops: "HostOps", mine: dict[str, Any], break_stale: bool, take: Take) -> None:
     try:
-        ops.acquire_lock(mine)
+        take(ops, mine)
     except LockHeld:
         held = ops.read_lock()
         if held is None:  # released between our attempt and the read: try once more
-            ops.acquire_lock(mine)
+            take(ops, mine)
             return
         stale = stale_reason(held)
         if expired(held):
@@ -202,7 +210,7 @@ def _acquire_one(ops: "HostOps", mine: dict[str, Any], break_stale: bool) -> Non
         ops.release_lock(str(held.get("token", "")))
         ops.append_journal({"ts": _now(), "action": action, "outcome": "ok", "host": ops.host,
                             "user": mine.get("user"), "reason": why, key: held})
-        ops.acquire_lock(mine)
+        take(ops, mine)
 
 
 def _inherit(ordered: list["HostOps"], parallel: int) -> LockLease | None:

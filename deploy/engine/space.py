@@ -42,10 +42,16 @@ def needed_bytes(manifest: dict[str, Any], artifact_size: int, env_installed: bo
 
 
 def check_space(ctx: "RunContext") -> None:
-    """Ask every host (read-only) for its free space; raise for the first that is short."""
+    """Ask every host (read-only) for its free space — and, in the same round trip where the host
+    can, its dependency facts (deploy.engine.dependencies) — and raise for the first that is short."""
+    from deploy.engine.dependencies import facts_keys
+
     assert ctx.artifact is not None
     size, key = ctx.artifact.stat().st_size, ctx.manifest.get("env_key", "default")
-    for t, (have, env_installed) in zip(ctx.targets, ctx.for_each(lambda t: t.ops.disk_space(key))):
+    answers = ctx.for_each(lambda t: t.ops.probe(key, ctx.python(t.host), facts_keys(ctx, t)))
+    for t, (have, env_installed, facts) in zip(ctx.targets, answers):
+        if facts is not None:
+            t.facts = facts
         needed = needed_bytes(ctx.manifest, size, env_installed)
         if have < needed:
             raise NotEnoughSpace(t.name, have, needed, t.ops.layout.deploy_to)

@@ -116,11 +116,15 @@ def end_failed_stage(ctx: "RunContext", name: str, error: BaseException, duratio
 
 
 @contextmanager
-def step(ctx: "RunContext", target: "Target", stage_name: str, name: str) -> Iterator[None]:
-    """Time one host step, report it, and name host and step in any failure."""
+def step(ctx: "RunContext", target: "Target", stage_name: str, name: str,
+         passthrough: tuple[type[BaseException], ...] = ()) -> Iterator[None]:
+    """Time one host step, report it, and name host and step in any failure — but exceptions of the
+    `passthrough` types, which the caller handles (a held lock, waited for or reported as it is)."""
     started = time.monotonic()
     try:
         yield
+    except passthrough:
+        raise
     except StepFailed as e:
         ctx.bus.emit("step", host=target.name, stage=stage_name, step=name, result="failed",
                      duration=round(time.monotonic() - started, 3), output=str(e.cause)[-2000:])

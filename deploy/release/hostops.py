@@ -7,11 +7,13 @@ them with scripts/ps1 over WinRM/PsExec. Each verb is one round trip where it ca
 
 from __future__ import annotations
 
+import contextlib
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from deploy.errors import ShipyardError
 from deploy.release.layout import Layout
 from deploy.secrets import Secret
 from deploy.transport.base import Result, Transport
@@ -37,6 +39,23 @@ class ReleaseInfo:
     def from_json(cls, data: dict[str, Any], current: bool) -> "ReleaseInfo":
         keys = ("id", "status", "revision", "artifact_sha256", "deployed_at", "deployed_by")
         return cls(**{k: str(data.get(k, "")) for k in keys}, current=current, data=dict(data))
+
+
+def pending_record(info: dict[str, Any], release_id: str) -> dict[str, Any]:
+    """The release.json a deploy writes with a release it unpacks (status pending until finishing)."""
+    return {**info, "id": release_id, "status": PENDING}
+
+
+@dataclass
+class Finished:
+    """What a host's `finishing` did (HostOps.finish): what retention removed (releases, then unused
+    uploads and envs), the releases it had to keep, and the journal or retention problem it met
+    (never fatal: reported)."""
+
+    removed: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)
+    journal_error: str = ""
+    prune_error: str = ""
 
 
 class HostOps(ABC):
@@ -139,6 +158,47 @@ class HostOps(ABC):
         """Remove uploaded artifacts and dependency envs no remaining release uses; return what went.
         Hosts that keep neither (or cannot tell) remove nothing."""
         return []
+
+    def probe(self, env_key: str, python: str = "", bundle_keys: list[str] | None = None) -> tuple[int, bool, dict[str, Any] | None]:
+        """Read-only, before any host is touched: disk_space, and the dependency facts (the Python's
+        platform tag, the envs there) when `bundle_keys` is given and the host answers both at once;
+        None for the facts means: ask for them apart."""
+        return (*self.disk_space(env_key), None)
+
+    def begin(self, owner: dict[str, Any], linked_dirs: list[str], linked_files: list[str]) -> list[ReleaseInfo]:
+        """The host's `starting`: prepare, take the lock (LockHeld when another run has it) and, once it
+        is ours, remove leftovers and list the releases. A host that can do it in one round trip does."""
+        self.prepare(linked_dirs, linked_files)
+        self.acquire_lock(owner)
+        try:
+            self.clean_leftovers()
+            return self.releases()
+        except BaseException:
+            with contextlib.suppress(Exception):
+                self.release_lock(str(owner["token"]))
+            raise
+
+    def finish(self, release_id: str, marks: dict[str, dict[str, Any]], entry: dict[str, Any],
+               doomed: list[str]) -> Finished | None:
+        """The host's `finishing`, while `current` is still `release_id` (else None, nothing done):
+        each release's release.json as `marks` has it (the controller's record, new status), `entry`
+        in the journal, `doomed` removed with what no remaining release uses. Only the marks can
+        fail it; journal and retention problems are reported in the answer."""
+        if self.current() != release_id:
+            return None
+        for rid, record in marks.items():
+            self.set_status(rid, str(record["status"]))
+        done = Finished()
+        try:
+            self.append_journal(entry)
+        except ShipyardError as e:
+            done.journal_error = str(e)
+        try:
+            done.kept = self.remove_releases(doomed) if doomed else []
+            done.removed = [r for r in doomed if r not in done.kept] + self.prune_unused()
+        except ShipyardError as e:
+            done.prune_error = str(e)
+        return done
 
     def current(self) -> str | None:
         return next((r.id for r in self.releases() if r.current), None)

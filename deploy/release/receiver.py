@@ -116,18 +116,23 @@ def untar(source, part, dest):
 
 
 def entries(root):
-    """(relative path, full path, lstat) of everything under `root`, reached without following a
-    symlink: one scandir per directory, paths built by hand (os.walk + relpath cost more than the syscalls)."""
+    """(relative path, DirEntry) of everything under `root`, reached without following a symlink:
+    one scandir per directory, the kind from the listing itself (d_type: no stat per entry), paths
+    built by hand (os.walk + relpath cost more than the syscalls)."""
     pending = [("", root)]
     while pending:
         rel, full = pending.pop()
         with os.scandir(full) as listing:
             for entry in listing:
                 path = f"{rel}/{entry.name}" if rel else entry.name
-                st = entry.stat(follow_symlinks=False)
-                yield path, entry.path, st
-                if stat.S_ISDIR(st.st_mode):
+                yield path, entry
+                if entry.is_dir(follow_symlinks=False):
                     pending.append((path, entry.path))
+
+
+def parent_of(rel):
+    """os.path.dirname of a clean relative path (the manifest's), without its generality's cost."""
+    return rel.rpartition("/")[0]
 
 
 class Dirs:
@@ -139,9 +144,8 @@ class Dirs:
     def is_real(self, rel):
         if rel in self.known:
             return True
-        parent = os.path.dirname(rel)
         try:
-            real = self.is_real(parent) and stat.S_ISDIR(os.lstat(os.path.join(self.root, rel)).st_mode)
+            real = self.is_real(parent_of(rel)) and stat.S_ISDIR(os.lstat(f"{self.root}/{rel}").st_mode)
         except OSError:
             real = False
         if real:
@@ -151,9 +155,9 @@ class Dirs:
     def make(self, rel):
         if rel in self.known:
             return
-        self.make(os.path.dirname(rel))
+        self.make(parent_of(rel))
         try:
-            os.mkdir(os.path.join(self.root, rel))
+            os.mkdir(f"{self.root}/{rel}")
         except FileExistsError:
             if not self.is_real(rel):
                 raise Refused(f"{rel}: not a directory in the staged release") from None
@@ -173,8 +177,8 @@ def stat_key(st):
 
 
 def vouched(src, meta, index_entry):
-    """"index" when the stat index vouches that `src` still holds `meta`'s content, "hash" when
-    hashing it had to, None when it does not (or is not a regular file)."""
+    """("index", its lstat) when the stat index vouches that `src` still holds `meta`'s content,
+    ("hash", lstat) when hashing it had to, None when it does not (or is not a regular file)."""
     try:
         st = os.lstat(src)
     except OSError:
@@ -182,8 +186,8 @@ def vouched(src, meta, index_entry):
     if not stat.S_ISREG(st.st_mode) or st.st_size != meta["size"] or stat.S_IMODE(st.st_mode) != int(meta["mode"], 8):
         return None
     if index_entry == stat_key(st):
-        return "index"
-    return "hash" if sha256_of(src) == meta["sha256"] else None
+        return "index", st
+    return ("hash", st) if sha256_of(src) == meta["sha256"] else None
 
 
 def rebuild_manifest(order, old):
@@ -201,26 +205,29 @@ def rebuild_manifest(order, old):
 
 
 def link_previous(stage, previous, old_files, manifest, shipped):
-    """Hard-link every file not shipped from a previous-release file with the same content and mode."""
+    """Hard-link every file not shipped from a previous-release file with the same content and mode;
+    returns the counts and, by path, the lstat of the inode each link now shares."""
     index = load_json(os.path.join(previous, INDEX), {}).get("files", {})
     old_dirs, new_dirs = Dirs(previous), Dirs(stage)
     by_content = {}
     for path, meta in old_files.items():
         by_content.setdefault((meta["sha256"], meta["mode"]), []).append(path)
-    counts = {"index": 0, "hash": 0}
+    counts, linked = {"index": 0, "hash": 0}, {}
     for path, meta in manifest["files"].items():
         if path in shipped:
             continue
         for old in by_content.get((meta["sha256"], meta["mode"]), []):
-            how = old_dirs.is_real(os.path.dirname(old)) and vouched(os.path.join(previous, old), meta, index.get(old))
-            if how:
-                new_dirs.make(os.path.dirname(path))
-                place(os.path.join(previous, old), os.path.join(stage, path))
-                counts[how] += 1
+            src = f"{previous}/{old}"
+            found = old_dirs.is_real(parent_of(old)) and vouched(src, meta, index.get(old))
+            if found:
+                new_dirs.make(parent_of(path))
+                place(src, f"{stage}/{path}")
+                counts[found[0]] += 1
+                linked[path] = found[1]
                 break
         else:
             raise NeedFull()  # the previous release lost its copy: the controller sends everything
-    return counts
+    return counts, linked
 
 
 def place(src, dest):
@@ -231,20 +238,25 @@ def place(src, dest):
         shutil.copy2(src, dest, follow_symlinks=False)
 
 
-def verify_tree(stage, manifest, hash_paths, extra=("manifest.json",), bytecode=False):
+def verify_tree(stage, manifest, hash_paths, extra=("manifest.json",), bytecode=False, linked=None):
     """The unpacked tree is exactly the manifest: files (sha256 for `hash_paths`, size and mode for
     all), symlinks and their targets, nothing else (but, with `bytecode`, the __pycache__/*.pyc
-    Python writes beside the sources it imports); returns the stat index of the files."""
-    files, links = manifest["files"], manifest.get("links")
+    Python writes beside the sources it imports); returns the stat index of the files. A file in
+    `linked` (path: the lstat vouched for before linking it) that is still that very inode, by the
+    listing's own inode number and type, is judged by that lstat: no second stat of the same inode."""
+    files, links, linked = manifest["files"], manifest.get("links"), linked or {}
     index, seen = {}, set()
-    for rel, full, st in entries(stage):
+    for rel, entry in entries(stage):
         seen.add(rel)
-        if stat.S_ISLNK(st.st_mode):
-            check_link(stage, rel, full, links)
-        elif stat.S_ISDIR(st.st_mode):
+        if entry.is_symlink():
+            check_link(stage, rel, entry.path, links)
+        elif entry.is_dir(follow_symlinks=False):
             continue  # a directory carries no content; whatever it holds is checked on its own
         elif rel in files:
-            check_file(rel, full, st, files[rel], rel in hash_paths)
+            known = linked.get(rel)
+            same = known is not None and entry.inode() == known.st_ino and entry.is_file(follow_symlinks=False)
+            st = known if same else entry.stat(follow_symlinks=False)
+            check_file(rel, entry.path, st, files[rel], rel in hash_paths)
             index[rel] = stat_key(st)
         elif rel not in extra and not (bytecode and is_bytecode(rel)):
             raise Refused(f"{rel}: not in the manifest")
@@ -299,20 +311,20 @@ def receive_release(order, source):
     stage, previous, delta = order["stage"], order.get("previous"), order.get("ship") is not None
     shutil.rmtree(stage, ignore_errors=True)
     os.makedirs(stage)
-    counts = {"index": 0, "hash": 0}
+    counts, linked = {"index": 0, "hash": 0}, {}
     if delta:
         old = load_json(os.path.join(previous, "manifest.json"), {"files": {}}) if previous else {"files": {}}
         text, manifest = rebuild_manifest(order, old)
         write_json(os.path.join(stage, "manifest.json"), text)
         manifest = wanted(manifest, order)
-        counts = link_previous(stage, previous, old.get("files", {}), manifest, set(order["ship"]))
+        counts, linked = link_previous(stage, previous, old.get("files", {}), manifest, set(order["ship"]))
     untar(source, order["parts"][0], stage)
     if not delta:
         if sha256_of(os.path.join(stage, "manifest.json")) != order["manifest"]["sha256"]:
             raise Refused("manifest.json in the stream is not the manifest the controller verified")
         manifest = wanted(load_json(os.path.join(stage, "manifest.json"), None), order)
     shipped = set(order["ship"]) if delta else set(manifest["files"])
-    index = verify_tree(stage, manifest, set() if order["parts"][0].get("verified") else shipped)
+    index = verify_tree(stage, manifest, set() if order["parts"][0].get("verified") else shipped, linked=linked)
     write_json(os.path.join(stage, INDEX), {"files": index})
     write_json(os.path.join(stage, "release.json"), order["release_json"], 0o600)
     return {"linked": counts["index"] + counts["hash"], "hashed_to_link": counts["hash"], "written": len(shipped)}

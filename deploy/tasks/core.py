@@ -44,13 +44,17 @@ def _context(command: str, env: str, config: str | None, events=None, junit=None
 
 
 def _summary(ctx: "RunContext") -> None:
+    """What each host serves, as the host says (every host at once: one round trip for the fleet)."""
     from deploy.secrets import redact
 
-    for t in ctx.targets:
+    def line(t) -> str:
         try:
-            print(f"{t.name}: current release {t.ops.current() or '(none)'}")
+            return f"{t.name}: current release {t.ops.current() or '(none)'}"
         except Exception as e:  # a summary must never hide the real outcome
-            print(redact(f"{t.name}: release unknown ({e})"))
+            return redact(f"{t.name}: release unknown ({e})")
+
+    for text in ctx.for_each(line):
+        print(text)
 
 
 def _run(ctx: "RunContext", action) -> None:

@@ -46,6 +46,15 @@ def said(e: BaseException) -> str:
     return str(e)
 
 
+def no_delay(sock: object) -> None:
+    """Turn Nagle off, as OpenSSH's client does: a command is a few small packets each way
+    (channel open, exec, eof, exit status), and with Nagle on, each waits for the host's
+    delayed ACK — ~50 ms per command on the lab, ~5 ms without. Bulk streams send whole
+    packets, so they lose nothing. A socket that is not TCP (a proxy command) is left alone."""
+    with contextlib.suppress(OSError, AttributeError):
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # type: ignore[attr-defined]
+
+
 @dataclass
 class SshTransport(Transport):
     options: SshOptions = field(default_factory=SshOptions)
@@ -98,6 +107,7 @@ class SshTransport(Transport):
             raise TransportError(self.name, f"cannot connect to {self._where}: {said(e)}") from None
         if opts.keepalive:
             conn.transport.set_keepalive(opts.keepalive)
+        no_delay(conn.transport.sock)
         self._conn = conn
 
     def _connection(self) -> Connection:

@@ -381,3 +381,25 @@ def test_a_bundle_whose_tree_is_not_its_deps_manifest_is_refused(ops, tmp_path, 
     assert not os.path.exists(ops.layout.dependency_env("k" * 64))
     assert not os.path.exists(ops.layout.dependency_env("k" * 64) + ".tmp")
     assert not os.path.exists(ops.layout.release("20260101-000001-aaaaaaa"))
+
+
+def test_a_linked_file_is_judged_by_its_own_stat_once_it_is_no_longer_the_inode_linked(tmp_path):
+    """verify_tree takes the lstat vouched for before linking only while the listing still shows
+    that very inode as a regular file: a file swapped in between is stat'ed and judged itself.
+    (The old inode is kept alive so the new file cannot reuse its number: a writer racing the
+    receiver inside its own staging dir is not what this check is for, see docs/linux-farm.md.)"""
+    from deploy.release.receiver import Refused, verify_tree
+
+    stage, other = tmp_path / "stage", tmp_path / "other"
+    stage.mkdir()
+    (stage / "a.py").write_text("right\n")
+    other.write_text("right\n")
+    meta = {"a.py": {"size": 6, "mode": "0644", "sha256": hashlib.sha256(b"right\n").hexdigest()}}
+    os.chmod(stage / "a.py", 0o644)
+    vouched_for = os.lstat(stage / "a.py")
+    assert verify_tree(str(stage), {"files": meta}, set(), extra=(), linked={"a.py": vouched_for})["a.py"][2] == vouched_for.st_ino
+    os.link(stage / "a.py", tmp_path / "kept")
+    (stage / "a.py").unlink()
+    (stage / "a.py").write_text("wrong size\n")  # a new inode where the link was
+    with pytest.raises(Refused, match="a.py: size 11"):
+        verify_tree(str(stage), {"files": meta}, set(), extra=(), linked={"a.py": vouched_for})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import socket
 import subprocess
 import time
 from pathlib import Path
@@ -59,6 +60,14 @@ def test_one_connection_is_reused_for_every_command(env):
             t.run(["true"], timeout=10)
         assert t._conn.client.get_transport() is first
         assert time.monotonic() - started < 2.0  # ~10 ms a command: no handshake, no ~/.bashrc
+
+
+def test_the_connection_does_not_wait_on_nagle(env):
+    """Each command is a few small packets each way: with Nagle on, each command waited for the
+    host's delayed ACK (~50 ms on the lab). The socket the kernel holds says whether it is off."""
+    with SshTransport.connect(env.hosts[0], env) as t:
+        sock = t._conn.client.get_transport().sock
+        assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
 
 
 def test_command_timeout_names_host_and_command(env):
