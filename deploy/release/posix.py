@@ -194,12 +194,15 @@ class PosixHostOps(HostOps):
         return result.stdout.split() if result.rc == 0 else list(release_ids)
 
     def facts(self, python: str, env_keys: list[str]) -> dict[str, Any]:
-        """Read-only: the platform tag of the host's Python, and which dependency envs it has."""
+        """Read-only: the platform tag and bytecode magic of the host's Python, and which dependency
+        envs it has."""
         have = "".join(f"[ -f {q(self.layout.dependency_env(k))}/deps-manifest.json ] && echo ENV {k}\n" for k in env_keys)
         out = self.transport.run(f"{q(python)} -c {q(PLATFORM_TAG)} || true\n{have}true", timeout=self.timeout).stdout
         words = [line.split(" ", 1) for line in out.splitlines() if " " in line]
-        return {"platform": next((v for k, v in words if k == "PLATFORM"), "unknown"),
-                "envs": [v for k, v in words if k == "ENV"]}
+        facts = {"platform": next((v for k, v in words if k == "PLATFORM"), "unknown"),
+                 "envs": [v for k, v in words if k == "ENV"]}
+        facts.update(("bytecode", v) for k, v in words if k == "BYTECODE")
+        return facts
 
     def prune_unused(self) -> list[str]:
         """Artifacts no release was unpacked from and envs no release links as .deps (retention
@@ -253,7 +256,8 @@ class PosixHostOps(HostOps):
         return self.transport.run(script, timeout=self.timeout, stdin=data)
 
 
-PLATFORM_TAG = "import sys, sysconfig; print('PLATFORM', sysconfig.get_platform() + '-' + sys.implementation.cache_tag)"
+PLATFORM_TAG = ("import importlib.util, sys, sysconfig; print('PLATFORM', sysconfig.get_platform() + '-' + "
+                "sys.implementation.cache_tag); print('BYTECODE', importlib.util.MAGIC_NUMBER.hex())")
 
 
 @functools.cache
