@@ -96,6 +96,10 @@ def check_windows_wheels(t: "Target", manifest: dict[str, Any]) -> None:
                             f"(built for another platform); no host was changed")
 
 
+def has_wheels(manifest: dict[str, Any]) -> bool:
+    return any(p.startswith("wheelhouse/") and p.endswith(".whl") for p in manifest.get("files", {}))
+
+
 def _windows_ok(wheel: str) -> bool:
     platform = wheel[: -len(".whl")].rsplit("-", 1)[-1]
     return platform == "any" or platform.startswith("win")

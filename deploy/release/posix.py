@@ -104,7 +104,8 @@ class PosixHostOps(HostOps):
     def receive(self, upload: ReleaseUpload) -> dict[str, Any]:
         """The whole update of one host in one command: the release part (and the dependency
         bundle when the host lacks it) streamed into deploy/release/receiver.py, which unpacks,
-        links and verifies into a staging dir; then shared links, and the rename into place.
+        links and verifies into a staging dir; then shared links, the rename into place and, for
+        an artifact without wheels (`upload.install`), its empty env linked as .deps.
         Raises NeedFull when the host cannot use the delta (send the whole artifact instead)."""
         L, rid = self.layout, upload.release_id
         stage, final = L.release(f".{rid}.tmp"), L.release(rid)
@@ -117,7 +118,8 @@ class PosixHostOps(HostOps):
         }
         script = (f"umask 022\n{q(upload.python)} -S -c {q(receiver_source())}\n"  # -S: the stdlib is all it needs
                   f"{self._link_shared_script(stage, upload.linked_dirs, upload.linked_files)}"
-                  f"mv -T {q(stage)} {q(final)}")
+                  f"mv -T {q(stage)} {q(final)}\n"
+                  f"{self._install_script(final, upload.python, *upload.install) if upload.install else ''}")
         stdin = itertools.chain([json.dumps(header).encode() + b"\n"], *(p.chunks() for p in parts))
         result = self.sh(script, stdin=stdin, check=False)
         answer = _answer(result.stdout)
@@ -129,10 +131,14 @@ class PosixHostOps(HostOps):
         return {**answer, "sent": sum(p.size for p in parts)}
 
     def install(self, release_id: str, python: str, env_key: str, requirements: str = "requirements.txt") -> None:
-        envdir, rel = self.layout.dependency_env(env_key), self.layout.release(release_id)
+        self.sh(self._install_script(self.layout.release(release_id), python, env_key, requirements))
+
+    def _install_script(self, rel: str, python: str, env_key: str, requirements: str) -> str:
+        """shared/envs/<env_key> from the release's wheelhouse unless it is complete, linked as .deps."""
+        envdir = self.layout.dependency_env(env_key)
         tmp = f"{envdir}.tmp"
         reqs = f"{rel}/app/{requirements}"
-        self.sh(
+        return (
             f"{all_inside([envdir, tmp], self.layout.shared)}{inside(f'{rel}/.deps', rel, self.layout.shared)}"
             f"if [ ! -f {q(envdir)}/.complete ]; then\n"
             f"  rm -rf {q(tmp)}; mkdir -p {q(tmp)}\n"
@@ -140,7 +146,7 @@ class PosixHostOps(HostOps):
             f" --no-index --find-links {q(rel)}/wheelhouse --target {q(tmp)} -r {q(reqs)}; fi\n"
             f"  touch {q(tmp)}/.complete; rm -rf {q(envdir)}; mv -T {q(tmp)} {q(envdir)}\n"
             f"fi\n"
-            f"ln -sfn {q(envdir)} {q(rel)}/.deps"
+            f"ln -sfn {q(envdir)} {q(rel)}/.deps\n"
         )
 
     def write_files(self, release_id: str, files: dict[str, str], dirs: list[str]) -> None:

@@ -113,6 +113,20 @@ def test_whole_artifact_then_delta_links_unchanged_files_and_ships_only_changes(
     assert second["sent"] < a2.stat().st_size / 2
 
 
+
+def test_an_artifact_without_wheels_gets_its_env_in_the_receiving_command(ops, tmp_path):
+    """No requirements: the empty env and the .deps link come with the stream (what `install`
+    did in a command of its own), a redeploy links the same env, and it is still one command."""
+    a1, sha1, m1 = build(tmp_path, "v1", BASE)
+    s1 = Shipments(a1, sha1, m1)
+    env = Path(ops.layout.dependency_env("e" * 64))
+    for rid in ("20260101-000001-aaaaaaa", "20260101-000002-bbbbbbb"):
+        commands = ops.transport.commands
+        send_release(ops, s1, replace(upload(rid, s1), install=("e" * 64, "requirements.txt")), "")
+        assert ops.transport.commands - commands == 1
+        assert os.readlink(f"{ops.layout.release(rid)}/.deps") == str(env)
+    assert sorted(os.listdir(env)) == [".complete"] and not os.path.exists(f"{env}.tmp")
+
 def test_a_previous_file_changed_in_place_is_not_linked(ops, tmp_path):
     a1, sha1, m1 = build(tmp_path, "v1", BASE)
     s1 = Shipments(a1, sha1, m1)
