@@ -133,10 +133,10 @@ def windows_pythons(cfg: Loaded) -> list[str]:
 
 def dependency_bundles(cfg: Loaded, requirements: Path, cached: Path, native: tuple[Path, str], scratch: Path,
                        log: Log) -> list[tuple[dict[str, Any], Path]]:
-    """The native bundle (`native`: its installed tree and the wheelhouse's env_key), plus one for
-    win_amd64 per Windows Python of the config (deploy.artifact.windeps)."""
+    """The native bundle (`native`: its installed, compiled tree and the wheelhouse's env_key), plus
+    one for win_amd64 per Windows Python of the config (deploy.artifact.windeps, without bytecode)."""
     dist = cfg.resolve(cfg.build.dist_dir)
-    made = [bundle.build_bundle(*native, bundle.native_platform(), dist, scratch, log)]
+    made = [bundle.build_bundle(*native, bundle.native_platform(), dist, scratch, log, bundle.bytecode_tag())]
     for version in windows_pythons(cfg):
         wheels = windeps.windows_wheels(requirements, cached, wheel_cache_dir(cfg), version, log)
         made.append(bundle.build_bundle(windeps.windows_tree(wheels, version, log), env_key(wheels),

@@ -3,8 +3,9 @@ requirements neither downloads nor installs anything.
 
 Cache layout (`wheel_cache`, or $SHIPYARD_WHEEL_CACHE):
     <key>/                 wheels for one requirements file + interpreter, with a `.complete` marker
-    <key>-tree/            those wheels installed with --target (deploy.artifact.bundle): what
-                           collectstatic runs with and what dependency bundles are made of
+    <key>-compiled/        those wheels installed with --target and compiled (deploy.artifact.bundle):
+                           what collectstatic runs with and what dependency bundles are made of
+                           (`<key>-tree/`, the same without bytecode, is what older builds left)
 Both are built under a temporary name and renamed into place, so a crashed or
 concurrent build never leaves a half-filled cache entry that looks complete.
 """

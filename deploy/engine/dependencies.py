@@ -1,7 +1,9 @@
 """Dependency bundles in a deploy: which one each host needs, checked before any host is touched.
 
 Each host reports its Python's platform tag (read-only, first thing in `starting`: sh on a
-POSIX host, facts.ps1 on a Windows one); the artifact must carry a bundle for it
+POSIX host, facts.ps1 on a Windows one) and, on POSIX, the magic number of the bytecode it reads
+(the Linux bundle carries .pyc: a Python of the same tag that read others would recompile the
+shared env in place); the artifact must carry a bundle for both
 (deploy.artifact.bundle, deploy.artifact.windeps), and the bundle in dist/deps/ must be the one
 the manifest names. Built without any Windows bundle (build.windows_bundles = false), a Windows
 host installs from the wheelhouse, so every wheel there must be for any platform or for Windows.
@@ -65,6 +67,11 @@ def bundle_for(ctx: "RunContext", t: "Target") -> dict[str, Any]:
     if found is None:
         raise ArtifactError(f"{t.name}: runs Python for {platform}, the artifact's dependencies are built for "
                             f"{', '.join(sorted(bundles(ctx)))}: {_how_to_match(t, platform)} (no host was changed)")
+    reads = t.facts.get("bytecode")
+    if found.get("bytecode") and reads and reads != found["bytecode"]:
+        raise ArtifactError(f"{t.name}: its Python ({ctx.python(t.host)}) reads bytecode {reads}, the dependency "
+                            f"bundle's .pyc are compiled for {found['bytecode']} ({platform}): build on a machine "
+                            f"with the hosts' Python (no host was changed)")
     return found
 
 
@@ -97,6 +104,10 @@ def check_windows_wheels(t: "Target", manifest: dict[str, Any]) -> None:
     if wrong:
         raise ArtifactError(f"{t.name}: a Windows host cannot install the wheelhouse's {', '.join(wrong[:3])} "
                             f"(built for another platform); no host was changed")
+
+
+def has_wheels(manifest: dict[str, Any]) -> bool:
+    return any(p.startswith("wheelhouse/") and p.endswith(".whl") for p in manifest.get("files", {}))
 
 
 def _windows_ok(wheel: str) -> bool:

@@ -156,21 +156,25 @@ def updating(ctx: RunContext, t: Target, files: dict[str, str], schema: dict) ->
     if t.host.is_windows:
         update_in_steps(ctx, t, info, files)
         return
-    receive(ctx, t, info)
+    wheelless = not ctx.manifest.get("deps") and not dependencies.has_wheels(ctx.manifest)
+    receive(ctx, t, info, wheelless)
     if files or ctx.env.site:
         with step(ctx, t, "updating", "write_config"):
             t.ops.write_files(ctx.release_id, files, host_dirs(ctx, t))
-    if not ctx.manifest.get("deps"):
-        install(ctx, t)  # an artifact built without dependency bundles: the host installs its wheelhouse
+    if not ctx.manifest.get("deps") and not wheelless:
+        install(ctx, t)  # an artifact with wheels but no dependency bundle: the host installs its wheelhouse
 
 
-def receive(ctx: RunContext, t: Target, info: dict) -> None:
-    """A POSIX host's update in one streamed command: delta or whole artifact, verified, linked."""
+def receive(ctx: RunContext, t: Target, info: dict, wheelless: bool = False) -> None:
+    """A POSIX host's update in one streamed command: delta or whole artifact, verified, linked;
+    `wheelless` (nothing to install), its empty dependency env made and linked in the same command."""
     from deploy.release.upload import ReleaseUpload, send_release
 
     assert ctx.artifact and ctx.sha256 and ctx.release_id
+    empty_env = (ctx.manifest.get("env_key", "default"), ctx.manifest.get("requirements", "requirements.txt"))
     upload = ReleaseUpload(ctx.release_id, info, ctx.python(t.host), t.previous, ctx.shipments.full,
-                           ctx.env.linked_dirs, ctx.env.linked_files, dependencies.deps_upload(ctx, t))
+                           ctx.env.linked_dirs, ctx.env.linked_files, dependencies.deps_upload(ctx, t),
+                           empty_env if wheelless else None)
     with step(ctx, t, "updating", "receive"):
         answer = send_release(t.ops, ctx.shipments, upload, t.previous_artifact)
         t.unpacked = True

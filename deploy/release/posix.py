@@ -128,7 +128,8 @@ class PosixHostOps(HostOps):
     def receive(self, upload: ReleaseUpload) -> dict[str, Any]:
         """The whole update of one host in one command: the release part (and the dependency
         bundle when the host lacks it) streamed into deploy/release/receiver.py, which unpacks,
-        links and verifies into a staging dir; then shared links, and the rename into place.
+        links and verifies into a staging dir; then shared links, the rename into place and, for
+        an artifact without wheels (`upload.install`), its empty env linked as .deps.
         Raises NeedFull when the host cannot use the delta (send the whole artifact instead)."""
         L, rid = self.layout, upload.release_id
         stage, final = L.release(f".{rid}.tmp"), L.release(rid)
@@ -141,7 +142,8 @@ class PosixHostOps(HostOps):
         }
         script = (f"umask 022\n{q(upload.python)} -S -c {q(receiver_source())}\n"  # -S: the stdlib is all it needs
                   f"{self._link_shared_script(stage, upload.linked_dirs, upload.linked_files)}"
-                  f"mv -T {q(stage)} {q(final)}")
+                  f"mv -T {q(stage)} {q(final)}\n"
+                  f"{self._install_script(final, upload.python, *upload.install) if upload.install else ''}")
         stdin = itertools.chain([json.dumps(header).encode() + b"\n"], *(p.chunks() for p in parts))
         result = self.sh(script, stdin=stdin, check=False)
         answer = _answer(result.stdout)
@@ -153,10 +155,14 @@ class PosixHostOps(HostOps):
         return {**answer, "sent": sum(p.size for p in parts)}
 
     def install(self, release_id: str, python: str, env_key: str, requirements: str = "requirements.txt") -> None:
-        envdir, rel = self.layout.dependency_env(env_key), self.layout.release(release_id)
+        self.sh(self._install_script(self.layout.release(release_id), python, env_key, requirements))
+
+    def _install_script(self, rel: str, python: str, env_key: str, requirements: str) -> str:
+        """shared/envs/<env_key> from the release's wheelhouse unless it is complete, linked as .deps."""
+        envdir = self.layout.dependency_env(env_key)
         tmp = f"{envdir}.tmp"
         reqs = f"{rel}/app/{requirements}"
-        self.sh(
+        return (
             f"{all_inside([envdir, tmp], self.layout.shared)}{inside(f'{rel}/.deps', rel, self.layout.shared)}"
             f"if [ ! -f {q(envdir)}/.complete ]; then\n"
             f"  rm -rf {q(tmp)}; mkdir -p {q(tmp)}\n"
@@ -164,7 +170,7 @@ class PosixHostOps(HostOps):
             f" --no-index --find-links {q(rel)}/wheelhouse --target {q(tmp)} -r {q(reqs)}; fi\n"
             f"  touch {q(tmp)}/.complete; rm -rf {q(envdir)}; mv -T {q(tmp)} {q(envdir)}\n"
             f"fi\n"
-            f"ln -sfn {q(envdir)} {q(rel)}/.deps"
+            f"ln -sfn {q(envdir)} {q(rel)}/.deps\n"
         )
 
     def write_files(self, release_id: str, files: dict[str, str], dirs: list[str]) -> None:
@@ -252,7 +258,8 @@ class PosixHostOps(HostOps):
         )
 
     def facts(self, python: str, env_keys: list[str]) -> dict[str, Any]:
-        """Read-only: the platform tag of the host's Python, and which dependency envs it has."""
+        """Read-only: the platform tag and bytecode magic of the host's Python, and which dependency
+        envs it has."""
         return _facts_of(self.transport.run(self._facts_script(python, env_keys), timeout=self.timeout).stdout)
 
     def _facts_script(self, python: str, env_keys: list[str]) -> str:
@@ -325,7 +332,8 @@ class PosixHostOps(HostOps):
         return self.transport.run(script, timeout=self.timeout, stdin=data)
 
 
-PLATFORM_TAG = "import sys, sysconfig; print('PLATFORM', sysconfig.get_platform() + '-' + sys.implementation.cache_tag)"
+PLATFORM_TAG = ("import importlib.util, sys, sysconfig; print('PLATFORM', sysconfig.get_platform() + '-' + "
+                "sys.implementation.cache_tag); print('BYTECODE', importlib.util.MAGIC_NUMBER.hex())")
 
 
 @functools.cache
@@ -335,8 +343,10 @@ def receiver_source() -> str:
 
 def _facts_of(out: str) -> dict[str, Any]:
     words = [line.split(" ", 1) for line in out.splitlines() if " " in line]
-    return {"platform": next((v for k, v in words if k == "PLATFORM"), "unknown"),
-            "envs": [v for k, v in words if k == "ENV"]}
+    facts = {"platform": next((v for k, v in words if k == "PLATFORM"), "unknown"),
+             "envs": [v for k, v in words if k == "ENV"]}
+    facts.update(("bytecode", v) for k, v in words if k == "BYTECODE")
+    return facts
 
 
 def _answer(stdout: str) -> dict[str, Any]:

@@ -238,12 +238,13 @@ def place(src, dest):
         shutil.copy2(src, dest, follow_symlinks=False)
 
 
-def verify_tree(stage, manifest, hash_paths, extra=("manifest.json",), bytecode=False, linked=None):
+def verify_tree(stage, manifest, hash_paths, extra=("manifest.json",), bytecode=None, linked=None):
     """The unpacked tree is exactly the manifest: files (sha256 for `hash_paths`, size and mode for
-    all), symlinks and their targets, nothing else (but, with `bytecode`, the __pycache__/*.pyc
-    Python writes beside the sources it imports); returns the stat index of the files. A file in
-    `linked` (path: the lstat vouched for before linking it) that is still that very inode, by the
-    listing's own inode number and type, is judged by that lstat: no second stat of the same inode."""
+    all), symlinks and their targets, nothing else (but the unlisted __pycache__/*.pyc the
+    `bytecode` test accepts: what Python writes beside the sources it imports); returns the stat
+    index of the files. A file in `linked` (path: the lstat vouched for before linking it) that is
+    still that very inode, by the listing's own inode number and type, is judged by that lstat: no
+    second stat of the same inode."""
     files, links, linked = manifest["files"], manifest.get("links"), linked or {}
     index, seen = {}, set()
     for rel, entry in entries(stage):
@@ -258,7 +259,7 @@ def verify_tree(stage, manifest, hash_paths, extra=("manifest.json",), bytecode=
             st = known if same else entry.stat(follow_symlinks=False)
             check_file(rel, entry.path, st, files[rel], rel in hash_paths)
             index[rel] = stat_key(st)
-        elif rel not in extra and not (bytecode and is_bytecode(rel)):
+        elif rel not in extra and not (bytecode and bytecode(rel)):
             raise Refused(f"{rel}: not in the manifest")
     missing = sorted(set(files) - seen) + sorted(set(links or ()) - seen)
     if missing:
@@ -269,6 +270,17 @@ def verify_tree(stage, manifest, hash_paths, extra=("manifest.json",), bytecode=
 def is_bytecode(rel):
     parent = os.path.dirname(rel)
     return os.path.basename(parent) == "__pycache__" and rel.endswith(".pyc")
+
+
+def is_optimized_bytecode(rel):
+    return is_bytecode(rel) and ".opt-" in os.path.basename(rel)
+
+
+def written_by_python(manifest):
+    """What importing an env may have added to it: any bytecode when the env ships none; when it
+    ships its own (compiled for the host's Python, loaded unchecked), only `python -O`'s variants —
+    a plain .pyc it does not list would be loaded in place of its source."""
+    return is_optimized_bytecode if manifest.get("bytecode") else is_bytecode
 
 
 def check_file(rel, full, st, meta, hash_it):
@@ -365,7 +377,8 @@ def check_env(envdir, deps, fresh):
         write_json(os.path.join(envdir, INDEX), {"files": index})
         return
     try:
-        now = verify_tree(envdir, manifest, set(), extra=("deps-manifest.json", INDEX), bytecode=True)
+        now = verify_tree(envdir, manifest, set(), extra=("deps-manifest.json", INDEX),
+                          bytecode=written_by_python(manifest))
     except Refused as e:
         raise Refused(f"{envdir}: {e}; remove it and deploy again") from None
     index = load_json(os.path.join(envdir, INDEX), {}).get("files", {})

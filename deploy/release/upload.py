@@ -29,6 +29,7 @@ class ReleaseUpload:
     linked_dirs: list[str]
     linked_files: list[str]
     deps: DepsUpload | None = None
+    install: tuple[str, str] | None = None  # (env_key, requirements): `install` in the same command
 
 
 class Receiving(Protocol):

@@ -86,3 +86,23 @@ def test_retention_removes_artifacts_and_envs_no_remaining_release_uses(ops, tmp
     assert sorted(os.listdir(f"{L.meta}/artifacts")) == [f"{kept}.tar.gz"]
     assert os.listdir(L.shared_path("envs")) == ["used"]
     assert sorted(removed) == [f".shipyard/artifacts/{gone}.tar.gz", "shared/envs/unused"]
+
+
+
+def test_facts_report_the_python_platform_tag_and_bytecode_magic_the_bundle_is_matched_on(ops, tmp_path):
+    """Read by running the host's own Python (the venv's and Debian's /usr/bin/python3 here): the
+    magic it reports is the one that interpreter writes into a .pyc header, read back from a file
+    it compiled; the tag is the one it names its .pyc with."""
+    import subprocess
+    import sys
+    import sysconfig
+
+    (tmp_path / "m.py").write_text("x = 1\n")
+    for n, python in enumerate(sorted({sys.executable, "/usr/bin/python3"})):
+        subprocess.run([python, "-c", f"import py_compile; py_compile.compile('m.py', cfile='m{n}.pyc')"], cwd=tmp_path, check=True)
+        tag = subprocess.run([python, "-c", "import sys; print(sys.implementation.cache_tag)"], capture_output=True,
+                             text=True, check=True).stdout.strip()
+        facts = ops.facts(python, ["k" * 64])
+        assert facts == {"platform": f"{sysconfig.get_platform()}-{tag}", "envs": [],
+                         "bytecode": (tmp_path / f"m{n}.pyc").read_bytes()[:4].hex()}
+    assert ops.facts("/nonexistent/python3", []) == {"platform": "unknown", "envs": []}

@@ -113,6 +113,20 @@ def test_whole_artifact_then_delta_links_unchanged_files_and_ships_only_changes(
     assert second["sent"] < a2.stat().st_size / 2
 
 
+
+def test_an_artifact_without_wheels_gets_its_env_in_the_receiving_command(ops, tmp_path):
+    """No requirements: the empty env and the .deps link come with the stream (what `install`
+    did in a command of its own), a redeploy links the same env, and it is still one command."""
+    a1, sha1, m1 = build(tmp_path, "v1", BASE)
+    s1 = Shipments(a1, sha1, m1)
+    env = Path(ops.layout.dependency_env("e" * 64))
+    for rid in ("20260101-000001-aaaaaaa", "20260101-000002-bbbbbbb"):
+        commands = ops.transport.commands
+        send_release(ops, s1, replace(upload(rid, s1), install=("e" * 64, "requirements.txt")), "")
+        assert ops.transport.commands - commands == 1
+        assert os.readlink(f"{ops.layout.release(rid)}/.deps") == str(env)
+    assert sorted(os.listdir(env)) == [".complete"] and not os.path.exists(f"{env}.tmp")
+
 def test_a_previous_file_changed_in_place_is_not_linked(ops, tmp_path):
     a1, sha1, m1 = build(tmp_path, "v1", BASE)
     s1 = Shipments(a1, sha1, m1)
@@ -308,13 +322,19 @@ def test_delta_result_equals_a_whole_unpack_for_any_change(tmp_path_factory, old
     assert tree_of(ops.layout.release("20260101-000001-aaaaaaa")) == before
 
 
+PYC = f"lib/__pycache__/__init__.{sys.implementation.cache_tag}.pyc"
+
+
 def make_bundle(tmp: Path) -> tuple[Path, str, str]:
-    from deploy.artifact.bundle import deps_manifest, write_bundle
+    """A bundle as the build makes it: a tree compiled by compile_tree, its .pyc in its deps manifest."""
+    from deploy.artifact.bundle import bytecode_tag, compile_tree, deps_manifest, write_bundle
 
     tree = tmp / "tree"
     (tree / "lib").mkdir(parents=True)
     (tree / "lib" / "__init__.py").write_text("VERSION = 1\n")
-    text = deps_manifest(tree, "k" * 64, "test-platform", "e" * 64)
+    compile_tree(tree)
+    text = deps_manifest(tree, "k" * 64, "test-platform", "e" * 64, bytecode_tag())
+    assert PYC in json.loads(text)["files"]
     bundle = tmp / "dist" / "deps" / "k.tar.gz"
     write_bundle(tree, text, bundle)
     return bundle, hashlib.sha256(bundle.read_bytes()).hexdigest(), hashlib.sha256(text.encode()).hexdigest()
@@ -333,8 +353,8 @@ def test_the_dependency_env_is_unpacked_once_shared_and_refused_when_it_no_longe
     assert os.readlink(f"{ops.layout.release('20260101-000001-aaaaaaa')}/.deps") == str(env)
 
     shared = DepsUpload("k" * 64, manifest_sha, None)
-    (env / "lib" / "__pycache__").mkdir()  # what importing the env leaves: accepted
-    (env / "lib" / "__pycache__" / "__init__.cpython-311.pyc").write_bytes(b"bytecode")
+    optimized = env / PYC.replace(".pyc", ".opt-1.pyc")  # what `python -O` would write beside ours: accepted
+    optimized.write_bytes(b"bytecode")
     second = send_release(ops, s1, replace(upload("20260101-000002-bbbbbbb", s1), deps=shared), "")
     assert second["deps"] == "shared" and second["sent"] == a1.stat().st_size  # nothing sent for dependencies
 
@@ -345,14 +365,50 @@ def test_the_dependency_env_is_unpacked_once_shared_and_refused_when_it_no_longe
     (env / "lib" / "__init__.py").write_text("VERSION = 2\n")  # same size, new content: the index notices
     with pytest.raises(ArtifactError, match="changed since it was verified"):
         send_release(ops, s1, replace(upload("20260101-000003-ccccccc", s1), deps=shared), "")
+    (env / "lib" / "__init__.py").write_text("VERSION = 1\n")
+    with pytest.raises(ArtifactError, match="changed since it was verified"):  # rewritten: not the verified file
+        send_release(ops, s1, replace(upload("20260101-000003-ccccccc", s1), deps=shared), "")
     wrong = DepsUpload("k" * 64, "0" * 64, None)
     with pytest.raises(ArtifactError, match="does not match its key"):
         send_release(ops, s1, replace(upload("20260101-000003-ccccccc", s1), deps=wrong), "")
     assert not os.path.exists(ops.layout.release("20260101-000003-ccccccc"))
 
 
+def flip_last_byte(path: Path) -> None:
+    """Same size, other content, written in place (same inode): what a tampered .pyc looks like."""
+    data = bytearray(path.read_bytes())
+    data[-1] ^= 0xFF
+    with open(path, "r+b") as f:
+        f.write(data)
+
+
+@pytest.mark.parametrize("tamper, says", [
+    (lambda env: flip_last_byte(env / PYC), "__init__.*changed since it was verified"),
+    (lambda env: (env / PYC).write_bytes((env / PYC).read_bytes() + b"\0"), "__init__.*size"),
+    (lambda env: (env / PYC).unlink(), "__init__.*not unpacked"),
+    (lambda env: (env / PYC.replace("__init__", "planted")).write_bytes(b"bytecode"), "planted.*not in the manifest"),
+])
+def test_a_tampered_pyc_in_a_shared_env_is_refused(ops, tmp_path, tamper, says):
+    """The env's bytecode is loaded without a look at its source (unchecked-hash .pyc), so it is
+    held to its manifest like any other file: rewritten, resized, removed or planted, it is refused."""
+    from deploy.release.upload import DepsUpload
+
+    bundle, sha, manifest_sha = make_bundle(tmp_path)
+    a1, sha1, m1 = build(tmp_path, "v1", BASE)
+    s1 = Shipments(a1, sha1, m1)
+    first = DepsUpload("k" * 64, manifest_sha, Part("deps", sha, bundle.stat().st_size, path=bundle))
+    send_release(ops, s1, replace(upload("20260101-000001-aaaaaaa", s1), deps=first), "")
+    tamper(Path(ops.layout.dependency_env("k" * 64)))
+    with pytest.raises(ArtifactError, match=says):
+        send_release(ops, s1, replace(upload("20260101-000002-bbbbbbb", s1), deps=DepsUpload("k" * 64, manifest_sha, None)), "")
+    assert not os.path.exists(ops.layout.release("20260101-000002-bbbbbbb"))
+
+
 @pytest.mark.parametrize("tamper, says", [
     (lambda root: (root / "lib" / "__init__.py").write_text("VERSION = 10\n"), "size"),
+    (lambda root: (root / PYC).write_bytes((root / PYC).read_bytes() + b"\0"), "__init__.*size"),
+    (lambda root: (root / PYC).unlink(), "__init__.*not unpacked"),
+    (lambda root: (root / PYC.replace("__init__", "planted")).write_bytes(b"bytecode"), "planted.*not in the manifest"),
     (lambda root: (root / "lib" / "__init__.py").chmod(0o755), "mode"),
     (lambda root: (root / "lib" / "planted.py").write_text("x = 1\n"), "not in the manifest"),
     (lambda root: (root / "lib" / "__init__.py").unlink(), "not unpacked"),

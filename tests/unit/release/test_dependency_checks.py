@@ -82,3 +82,20 @@ def test_linux_bundles_never_serve_a_windows_host_and_without_windows_bundles_it
     ctx = ctx_with(tmp_path, [target("win1", windows=True)])
     assert dependencies.windows_bundle(ctx, ctx.targets[0]) is None  # only a Linux bundle: the wheelhouse path
     dependencies.check_platforms(ctx)  # pure wheels only: fine
+
+
+def test_a_host_whose_python_reads_other_bytecode_is_refused_before_anything_is_sent(tmp_path):
+    """The Linux bundle's .pyc are for the builder's magic number; a host of the same platform tag
+    whose Python reads another would recompile the shared env in place: refused by name."""
+    dependencies.verified_bundle.cache_clear()
+    ctx = ctx_with(tmp_path, [])
+    ctx.manifest["deps"]["linux-x86_64-cpython-311"]["bytecode"] = "a70d0d0a"
+    ctx.python = lambda host: "/usr/bin/python3"
+    same, other, silent = target("web1"), target("web2"), target("web3")
+    same.facts["bytecode"], other.facts["bytecode"] = "a70d0d0a", "a60d0d0a"
+    assert dependencies.deps_upload(ctx, same).key == "k" * 64
+    assert dependencies.deps_upload(ctx, silent).key == "k" * 64  # a host that reports no magic: its tag decides
+    ctx.targets = [same, other]
+    with pytest.raises(ArtifactError, match=r"web2: its Python \(/usr/bin/python3\) reads bytecode a60d0d0a, the dependency "
+                                            r"bundle's .pyc are compiled for a70d0d0a .*\(no host was changed\)"):
+        dependencies.check_platforms(ctx)
