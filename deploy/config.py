@@ -70,6 +70,7 @@ class SupervisorConfig(Strict):
     program: str = Field(default="web", pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")  # a section name and a file name
     workers: int = Field(default=2, ge=1, le=64)
     wsgi: str = Field(default="shipsite.wsgi", pattern=r"^[A-Za-z_][A-Za-z0-9_.]*(:[A-Za-z_][A-Za-z0-9_]*)?$")
+    preload: bool = False  # gunicorn --preload: the master imports the app once; each deploy is then a new master (USR2)
 
 
 class HaproxyConfig(Strict):

@@ -65,6 +65,45 @@ def alive(pid: int) -> bool:
         return False
 
 
+def children(pid: int) -> set[int]:
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            return {int(p) for p in f.read().split()}
+    except OSError:
+        return set()
+
+
+class NewMaster:
+    """The master an old one forks and execs on USR2, from the signal until it serves (its
+    pidfile.2 names it): it loads the app before that when the app is preloaded, so a release
+    that cannot even be imported ends it there — seen here at once, not after the timeout."""
+
+    def __init__(self, old: int, pidfile: str):
+        self.old, self.pidfile, self.before, self.seen = old, pidfile, children(old), None
+
+    def serving(self) -> int | None:
+        pid = read_pid(f"{self.pidfile}.2")
+        if pid and pid != self.old and alive(pid):
+            return pid
+        self.seen = self.seen or self.exec_child()
+        if self.seen and not alive(self.seen):
+            raise RuntimeError(f"the new master (pid {self.seen}) exited while starting: see the program's log")
+        return None
+
+    def exec_child(self) -> int | None:
+        """The old master's new child whose environment names the old master as GUNICORN_PID
+        (gunicorn sets it for the exec; a worker carries the old master's own environment)."""
+        mark = f"GUNICORN_PID={self.old}".encode()
+        for pid in children(self.old) - self.before:
+            try:
+                with open(f"/proc/{pid}/environ", "rb") as f:
+                    if mark in f.read().split(b"\0"):
+                        return pid
+            except OSError:
+                continue
+        return None
+
+
 class Keeper:
     def __init__(self, pidfile: str, status: str, gunicorn_args: list[str]):
         self.pidfile, self.status = pidfile, status
@@ -93,8 +132,9 @@ class Keeper:
         try:
             if not self.until(lambda: read_pid(self.pidfile) == old or None):  # a master from the last upgrade
                 raise RuntimeError(f"master {old} never took over {self.pidfile}")  # is promoted once its parent ends
+            watch = NewMaster(old, self.pidfile)
             os.kill(old, signal.SIGUSR2)
-            new = self.until(lambda: (p := read_pid(f"{self.pidfile}.2")) and p != old and alive(p) and p)
+            new = self.until(watch.serving)
             if new is None:
                 raise RuntimeError(f"no new master wrote {self.pidfile}.2 within {UPGRADE_TIMEOUT:g}s")
             self.master = new
