@@ -23,6 +23,7 @@ Signals it takes (`supervisorctl signal SIG web`):
 from __future__ import annotations
 
 import ctypes
+import gc
 import json
 import os
 import signal
@@ -44,9 +45,28 @@ def run_gunicorn() -> None:
     if "--" in args:
         args = args[args.index("--") + 1:]
     sys.argv = [sys.argv[0], *args]
-    from gunicorn.app.wsgiapp import run
+    from gunicorn.app.wsgiapp import WSGIApplication
 
-    run()
+    class KeptApplication(WSGIApplication):
+        def load_config(self) -> None:  # on start and on every HUP: the hook survives reloads
+            super().load_config()
+            if self.cfg.preload_app:
+                self.cfg.set("pre_fork", freezing(self.cfg.pre_fork))
+
+    KeptApplication("%(prog)s [OPTIONS] [APP_MODULE]").run()
+
+
+def freezing(pre_fork):  # noqa: ANN001, ANN201 - gunicorn's hook signature
+    """A preloaded app's pre_fork hook: gc.freeze() before each fork, Python's own advice for a
+    fork without exec. The import the workers share is then never traversed by their garbage
+    collections, nor by the final one of their exit, so it is not copied page by page into
+    each of them (an exiting worker of the example site: ~0.11 CPU-s, 0.03 frozen); the app's
+    own pre_fork (a gunicorn.conf.py) still runs after it."""
+    def hook(server, worker):  # noqa: ANN001, ANN202
+        gc.freeze()
+        pre_fork(server, worker)
+
+    return hook
 
 
 def read_pid(path: str) -> int | None:

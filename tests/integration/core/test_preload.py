@@ -27,14 +27,16 @@ from deploy.transport.local import LocalTransport
 
 pytestmark = pytest.mark.slow
 
-APP = '''import os
+APP = '''import gc
+import os
 import depmark  # from current/.deps: which dependency env this process imported
 
 RELEASE = {release!r}
 
 
 def application(environ, start_response):
-    body = ("{{\\"release\\": \\"%s\\", \\"deps\\": \\"%s\\", \\"pid\\": %d}}" % (RELEASE, depmark.KEY, os.getpid())).encode()
+    body = ("{{\\"release\\": \\"%s\\", \\"deps\\": \\"%s\\", \\"pid\\": %d, \\"frozen\\": %d}}"
+            % (RELEASE, depmark.KEY, os.getpid(), gc.get_freeze_count())).encode()
     start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
     return [body]
 '''
@@ -125,6 +127,12 @@ def test_a_preloaded_app_serves_each_new_release_through_a_new_master(hosts):
     how = h.serve_and_wait(second, "envA")
     assert "USR2" in how and "preloaded" in how
     assert master_of(h.served()["pid"]) != master
+    # the workers fork from a frozen import (gc.freeze in the keeper's pre_fork hook), after a HUP too
+    assert h.served()["frozen"] > 1000
+    h.sup.ops.transport.run([sys.executable, "-m", "supervisor.supervisorctl", "-c",
+                             str(h.root / "shared/supervisor/supervisord.conf"), "signal", "HUP", "web"], timeout=30)
+    time.sleep(1.5)
+    assert h.served()["frozen"] > 1000 and h.served()["release"] == second
 
 
 def test_the_oracle_sees_a_stale_preloaded_master(hosts):
@@ -133,6 +141,7 @@ def test_the_oracle_sees_a_stale_preloaded_master(hosts):
     h = hosts(preload=True)
     first = h.release("envA")
     h.serve_and_wait(first, "envA")
+    assert h.served()["frozen"] > 1000
     h.release("envA")
     sv = h.root / "shared" / "supervisor"
     h.sup.ops.transport.run([sys.executable, "-m", "supervisor.supervisorctl", "-c", str(sv / "supervisord.conf"),
