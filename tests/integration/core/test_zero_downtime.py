@@ -1,5 +1,6 @@
-"""Zero refused requests on a single host: a deploy of new code (gunicorn HUP) and one of new
-dependencies (USR2 binary upgrade through the keeper) under bounded load on loopback.
+"""Zero refused requests on a single host: a deploy of new code (gunicorn HUP), one of new
+dependencies (USR2 binary upgrade through the keeper) and one of new code into a preloaded app
+(USR2 too) under bounded load on loopback.
 Not timed: the load must span the switch (both releases answer) and nothing may fail."""
 
 from __future__ import annotations
@@ -50,3 +51,17 @@ def test_new_code_and_new_dependencies_refuse_no_request(git_site):
     assert loop.failures == [] and loop.ok > 0
     assert loop.releases[0] == second and loop.releases[-1] == git_site.current()
     assert "USR2 binary upgrade" in how
+
+
+def test_a_preloaded_app_takes_new_code_refusing_no_request(git_site):
+    """preload = true: each new release is a new master (a HUP would keep the old import)."""
+    toml = git_site.root / "shipyard.toml"
+    toml.write_text(toml.read_text().replace('workers = 1 }', 'workers = 2, preload = true }'))
+    git_site.invoke("build", "deploy")
+    first = git_site.current()
+    (git_site.root / "site" / "notes" / "CHANGES.txt").write_text("v2\n")
+    git_site.commit("v2: code only, preloaded")
+    loop, how = deploy_under_load(git_site, "preloaded")
+    assert loop.failures == [] and loop.ok > 0
+    assert loop.releases[0] == first and loop.releases[-1] == git_site.current()
+    assert "USR2 binary upgrade (the app is preloaded" in how
