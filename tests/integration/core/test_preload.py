@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import sys
 import time
 import urllib.request
@@ -20,6 +19,7 @@ from hypothesis import strategies as st
 
 from deploy.config import EnvConfig
 from deploy.errors import StepFailed
+from deploy.lab.proc import free_port
 from deploy.release.layout import Layout
 from deploy.release.posix import PosixHostOps
 from deploy.services.managed_supervisor import ManagedSupervisor
@@ -40,12 +40,6 @@ def application(environ, start_response):
     start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
     return [body]
 '''
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Host:
