@@ -2,8 +2,9 @@
 errors counted), each figure against a baseline measured in the same run:
 
   single host  the local environment on 127.0.0.1 (supervisord + gunicorn, no balancer):
-               Shipyard's redeploy of new code (gunicorn HUP) and of new dependencies (USR2
-               binary upgrade) versus a plain `supervisorctl restart` (stop, then start).
+               Shipyard's redeploy of new code (gunicorn HUP), of new dependencies (USR2
+               binary upgrade) and of new code with `preload = true` (USR2: a new master
+               imports it) versus a plain `supervisorctl restart` (stop, then start).
   farm         3 lab hosts behind HAProxy: the rolling deploy (batch 1, drain) versus a
                naive "restart all at once" (batch 100 %, no drain).
 
@@ -94,6 +95,10 @@ class LocalSite:
         self.invoke("build")
         return lambda: self.invoke("deploy")
 
+    def preload(self) -> None:
+        toml = self.root / "shipyard.toml"
+        toml.write_text(toml.read_text().replace("workers = 2 }", "workers = 2, preload = true }"))
+
     def naive_restart(self) -> None:
         conf = self.root / ".shipyard" / "local" / "shared" / "supervisor" / "supervisord.conf"
         self.sh(sys.executable, "-m", "supervisor.supervisorctl", "-c", str(conf), "restart", "web")
@@ -120,9 +125,12 @@ def single_host(seconds: int) -> list[Row]:
         requirements = site.root / "site" / "requirements.txt"
         deps = site.redeploy(lambda: requirements.write_text(requirements.read_text() + "six\n"), "v3: a dependency")
         usr2 = under_load(site.url, seconds, deps)
+        site.redeploy(site.preload, "preload the app")()  # a program setting: restarts, so not measured
+        preloaded = under_load(site.url, seconds, site.redeploy(
+            lambda: (site.root / "site" / "CHANGES.txt").write_text("v4\n"), "v4: code, preloaded"))
         naive = under_load(site.url, seconds, site.naive_restart)
     return [("Shipyard redeploy, new code (HUP)", *hup), ("Shipyard redeploy, new deps (USR2)", *usr2),
-            ("baseline: supervisorctl restart", *naive)]
+            ("Shipyard redeploy, preloaded (USR2)", *preloaded), ("baseline: supervisorctl restart", *naive)]
 
 
 def farm(seconds: int) -> list[Row]:

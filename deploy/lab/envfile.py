@@ -30,6 +30,8 @@ def render_env(lab: Lab) -> str:
         "rollout = { batch = 1, drain = \"haproxy\", max_fail = \"0%\" }\n"
         "# the hosts share this machine's filesystem, so they run the interpreter that built the lab\n"
         f"python = {_q(sys.executable)}\n"
-        f"supervisor = {{ program = \"web\", workers = 2, wsgi = {_q(lab.wsgi)} }}\n"
+        "# preload: gunicorn's master imports the site once and its workers fork from it; every new\n"
+        "# release is then served by a new master (USR2), see docs/linux-farm.md\n"
+        f"supervisor = {{ program = \"web\", workers = 2, wsgi = {_q(lab.wsgi)}, preload = true }}\n"
         "health = { url = \"http://{address}:{app_port}/health/\", timeout = 30 }\n"
     )

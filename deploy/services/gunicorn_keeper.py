@@ -23,6 +23,7 @@ Signals it takes (`supervisorctl signal SIG web`):
 from __future__ import annotations
 
 import ctypes
+import gc
 import json
 import os
 import signal
@@ -44,9 +45,28 @@ def run_gunicorn() -> None:
     if "--" in args:
         args = args[args.index("--") + 1:]
     sys.argv = [sys.argv[0], *args]
-    from gunicorn.app.wsgiapp import run
+    from gunicorn.app.wsgiapp import WSGIApplication
 
-    run()
+    class KeptApplication(WSGIApplication):
+        def load_config(self) -> None:  # on start and on every HUP: the hook survives reloads
+            super().load_config()
+            if self.cfg.preload_app:
+                self.cfg.set("pre_fork", freezing(self.cfg.pre_fork))
+
+    KeptApplication("%(prog)s [OPTIONS] [APP_MODULE]").run()
+
+
+def freezing(pre_fork):  # noqa: ANN001, ANN201 - gunicorn's hook signature
+    """A preloaded app's pre_fork hook: gc.freeze() before each fork, Python's own advice for a
+    fork without exec. The import the workers share is then never traversed by their garbage
+    collections, nor by the final one of their exit, so it is not copied page by page into
+    each of them (an exiting worker of the example site: ~0.11 CPU-s, 0.03 frozen); the app's
+    own pre_fork (a gunicorn.conf.py) still runs after it."""
+    def hook(server, worker):  # noqa: ANN001, ANN202
+        gc.freeze()
+        pre_fork(server, worker)
+
+    return hook
 
 
 def read_pid(path: str) -> int | None:
@@ -63,6 +83,45 @@ def alive(pid: int) -> bool:
             return "\nState:\tZ" not in f.read()
     except OSError:
         return False
+
+
+def children(pid: int) -> set[int]:
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            return {int(p) for p in f.read().split()}
+    except OSError:
+        return set()
+
+
+class NewMaster:
+    """The master an old one forks and execs on USR2, from the signal until it serves (its
+    pidfile.2 names it): it loads the app before that when the app is preloaded, so a release
+    that cannot even be imported ends it there — seen here at once, not after the timeout."""
+
+    def __init__(self, old: int, pidfile: str):
+        self.old, self.pidfile, self.before, self.seen = old, pidfile, children(old), None
+
+    def serving(self) -> int | None:
+        pid = read_pid(f"{self.pidfile}.2")
+        if pid and pid != self.old and alive(pid):
+            return pid
+        self.seen = self.seen or self.exec_child()
+        if self.seen and not alive(self.seen):
+            raise RuntimeError(f"the new master (pid {self.seen}) exited while starting: see the program's log")
+        return None
+
+    def exec_child(self) -> int | None:
+        """The old master's new child whose environment names the old master as GUNICORN_PID
+        (gunicorn sets it for the exec; a worker carries the old master's own environment)."""
+        mark = f"GUNICORN_PID={self.old}".encode()
+        for pid in children(self.old) - self.before:
+            try:
+                with open(f"/proc/{pid}/environ", "rb") as f:
+                    if mark in f.read().split(b"\0"):
+                        return pid
+            except OSError:
+                continue
+        return None
 
 
 class Keeper:
@@ -93,8 +152,9 @@ class Keeper:
         try:
             if not self.until(lambda: read_pid(self.pidfile) == old or None):  # a master from the last upgrade
                 raise RuntimeError(f"master {old} never took over {self.pidfile}")  # is promoted once its parent ends
+            watch = NewMaster(old, self.pidfile)
             os.kill(old, signal.SIGUSR2)
-            new = self.until(lambda: (p := read_pid(f"{self.pidfile}.2")) and p != old and alive(p) and p)
+            new = self.until(watch.serving)
             if new is None:
                 raise RuntimeError(f"no new master wrote {self.pidfile}.2 within {UPGRADE_TIMEOUT:g}s")
             self.master = new

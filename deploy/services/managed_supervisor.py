@@ -9,8 +9,10 @@ A deploy never stops the server: supervisord's program is a small keeper
 XML-RPC socket by one standard-library script per action (services/supervisor_agent.py:
 one remote command, no `supervisorctl` start per poll) — HUP for new code (new workers, old ones finish their
 requests), USR2 binary upgrade when the interpreter or the release's dependency
-env changed. Only a change of the program's own settings (python, workers, bind,
-environment: its launcher script) restarts it.
+env changed, or for every new release when the app is preloaded (`supervisor.preload`:
+the master imports the app once and its workers fork from that import, so a HUP would fork
+them from the old code). Only a change of the program's own settings (python, workers,
+preload, bind, environment: its launcher script) restarts it.
 """
 
 from __future__ import annotations
@@ -105,7 +107,8 @@ class ManagedSupervisor:
         pidfile = f"{self.dir}/{self.settings.program}.pid"
         argv = [self.python, f"{self.dir}/{KEEPER}", pidfile, f"{self.dir}/{self.settings.program}.upgrade", "--",
                 "--bind", bind, "--workers", str(self.settings.workers), "--no-control-socket",
-                "--chdir", f"{layout.current}/app", "--pid", pidfile, self.settings.wsgi]
+                "--chdir", f"{layout.current}/app", "--pid", pidfile,
+                *(["--preload"] if self.settings.preload else []), self.settings.wsgi]
         return f"{env_file(environment)}cd {q(layout.current + '/app')} || exit 1\nexec {shlex.join(argv)}\n"
 
     def _agent(self, op: str, **fields: object) -> dict:
@@ -136,6 +139,7 @@ class ManagedSupervisor:
         files = {self.conf: self.render(), launcher: self.launcher(secrets),
                  f"{self.dir}/{KEEPER}": (Path(__file__).parent / KEEPER).read_text(encoding="utf-8")}
         answer = self._agent("serve", files=files, launcher=launcher, ready=ready, current=layout.current,
+                             preload=self.settings.preload,
                              runtime_file=f"{self.dir}/{program}.runtime", upgrade_status=f"{self.dir}/{program}.upgrade",
                              bind=[self.host.address or "127.0.0.1", self.env.host_app_port(self.host)])
         return answer["how"]

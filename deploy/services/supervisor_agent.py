@@ -90,16 +90,36 @@ def write_changed(directory: str, files: dict) -> set:
     return changed
 
 
+PRELOADED = "preloaded "
+
+
 def runtime(req: dict) -> str:
     """What serves the new release: its dependency env and the interpreter binary (the text
     `readlink -f` and `stat -L -c %d:%i:%Y:%s` printed in earlier versions, so a host they
-    deployed compares equal)."""
+    deployed compares equal) and, when the app is preloaded (gunicorn `--preload`: the master
+    imported it, a HUP only forks new workers from that import), the release itself."""
     lines = [os.path.realpath(req["current"] + "/.deps")]
     found = shutil.which(req["python"])
     if found:
         st = os.stat(found)
         lines += [os.path.realpath(found), f"{st.st_dev}:{st.st_ino}:{int(st.st_mtime)}:{st.st_size}"]
+    if req.get("preload"):
+        lines.append(PRELOADED + os.path.realpath(req["current"]))
     return "".join(line + "\n" for line in lines)
+
+
+def without_release(text: str) -> list[str]:
+    return [line for line in text.splitlines() if not line.startswith(PRELOADED)]
+
+
+def upgrade_reason(now: str, before: str) -> str | None:
+    """Why the running master cannot serve `now` and a new one must (USR2); None when new
+    workers of the running master will do (HUP)."""
+    if now == before:
+        return None
+    if without_release(now) == without_release(before):
+        return "the app is preloaded: a new master imports the new release"
+    return "the interpreter or the dependency env changed"
 
 
 def recorded(req: dict) -> str:
@@ -175,10 +195,21 @@ def binary_upgrade(req: dict) -> None:
         if said:
             verdict = json.loads(said)
             if verdict.get("upgrade") != "ok":
-                raise Refused(f"binary upgrade failed: {verdict.get('detail')}")
+                raise Refused(f"binary upgrade failed: {verdict.get('detail')}{last_logged(req)}")
             return
         time.sleep(POLL)
     raise Refused(f"binary upgrade gave no answer within {req['timeout']:g}s")
+
+
+def last_logged(req: dict) -> str:
+    """The program log's last line (an import error's own words), to name why it failed."""
+    try:
+        with open(f"{req['dir']}/{req['program']}.log", "rb") as f:
+            f.seek(max(0, f.seek(0, os.SEEK_END) - 4096))
+            lines = [line.strip() for line in f.read().decode("utf-8", "replace").splitlines() if line.strip()]
+    except OSError:
+        return ""
+    return f" (last line of {req['program']}.log: {lines[-1][:300]})" if lines else ""
 
 
 def listening(req: dict) -> bool:
@@ -206,7 +237,8 @@ def wait_up(req: dict, how: str) -> str:
 def serve(req: dict) -> dict:
     """Serve `current` without refusing a request: start supervisord (or the program) when it
     is not running, apply a changed program section, restart after a changed launcher, USR2
-    when the dependency env or interpreter changed, else HUP (new workers on the new code)."""
+    when the dependency env or interpreter changed or the app is preloaded and the release
+    changed, else HUP (new workers on the new code)."""
     program, now, before = req["program"], runtime(req), recorded(req)
     changed = write_changed(req["dir"], req["files"])
     if not answering(req):
@@ -220,9 +252,9 @@ def serve(req: dict) -> dict:
     elif settled_state(req) != "RUNNING":
         tolerating("ALREADY_STARTED", rpc(req).startProcess, program, False)
         how = f"{program} started"
-    elif now != before:
+    elif (reason := upgrade_reason(now, before)) is not None:
         binary_upgrade(req)
-        how = f"{program}: USR2 binary upgrade (the interpreter or the dependency env changed)"
+        how = f"{program}: USR2 binary upgrade ({reason})"
     else:
         rpc(req).signalProcess(program, "HUP")
         how = f"{program}: HUP, new workers on the new code"

@@ -45,6 +45,7 @@ def test_lab_env_file_is_a_valid_environment_found_by_name(tmp_path):
     assert env.host_deploy_to(env.hosts[1]) == str(tmp_path / "hosts/lab2/site")
     assert env.rollout.drain == "haproxy" and env.haproxy.backend == "web"
     assert env.ssh.known_hosts == str(tmp_path / "known_hosts") and env.ssh.agent is False
+    assert env.supervisor.preload is True and env.supervisor.workers == 2  # the lab serves a preloaded site
 
 
 def test_a_broken_generated_env_is_reported_with_its_file(tmp_path):
