@@ -88,6 +88,8 @@ def activate(ctx: "RunContext", target: "Target", release_id: str | None, lb) ->
     healthy = False
     try:
         with step(ctx, target, PUBLISHING, "switch"):
+            if release_id != target.previous:  # from the moment it is asked: an interrupt or a dropped
+                target.switched = True  # link can land after the host switched, and revert is idempotent
             target.ops.switch(release_id)
             target.switched = release_id != target.previous
         with step(ctx, target, PUBLISHING, "restart"):
