@@ -19,6 +19,7 @@ from typing import Any
 from deploy.errors import ArtifactError, CommandFailed, ContainmentError, LockHeld, ShipyardError
 from deploy.release.contain import GUARD, REFUSED, all_inside, inside
 from deploy.release.delta import NeedFull
+from deploy.release.host_program import one_program
 from deploy.release.hostops import Finished, HostOps, ReleaseInfo, pending_record
 from deploy.release.upload import ReleaseUpload
 from deploy.secrets import Secret, scrub, stdin_exports
@@ -338,7 +339,8 @@ PLATFORM_TAG = ("import importlib.util, sys, sysconfig; print('PLATFORM', syscon
 
 @functools.cache
 def receiver_source() -> str:
-    return Path(__file__).with_name("receiver.py").read_text(encoding="utf-8")
+    """receiver.py with the tree checks it imports embedded: one `-c` program (host_program.py)."""
+    return one_program("deploy.release.receiver")
 
 
 def _facts_of(out: str) -> dict[str, Any]:

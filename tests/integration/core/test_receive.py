@@ -444,7 +444,7 @@ def test_a_linked_file_is_judged_by_its_own_stat_once_it_is_no_longer_the_inode_
     that very inode as a regular file: a file swapped in between is stat'ed and judged itself.
     (The old inode is kept alive so the new file cannot reuse its number: a writer racing the
     receiver inside its own staging dir is not what this check is for, see docs/linux-farm.md.)"""
-    from deploy.release.receiver import Refused, verify_tree
+    from deploy.release.tree_check import Refused, verify_tree
 
     stage, other = tmp_path / "stage", tmp_path / "other"
     stage.mkdir()
