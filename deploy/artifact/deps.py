@@ -73,7 +73,11 @@ def pip(*args: str) -> list[str]:
 def cached_wheels(requirements: Path, cache: Path, log: Log) -> Path:
     """The cache dir holding wheels for `requirements` (built with `pip wheel` the first time)."""
     wheels = cache / cache_key(requirements)
-    fill = lambda tmp: run_step("wheelhouse", pip("wheel", "-q", "-r", str(requirements), "-w", str(tmp)), cwd=requirements.parent, timeout=PIP_TIMEOUT)
+    # --use-pep517: a setup.py-only sdist (wfastcgi) builds in pip's isolated env with a current
+    # setuptools from the index, not with the controller venv's own (Debian's: setuptools 66 and no
+    # `wheel`, so "invalid command 'bdist_wheel'")
+    fill = lambda tmp: run_step("wheelhouse", pip("wheel", "-q", "--use-pep517", "-r", str(requirements), "-w", str(tmp)),
+                                cwd=requirements.parent, timeout=PIP_TIMEOUT)
     if filled_once(wheels, fill):
         log(f"wheelhouse: pip wheel -r {requirements.name} -> {wheels}")
     else:
