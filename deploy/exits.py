@@ -6,7 +6,6 @@ asks for one, and then it is redacted too."""
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
 import traceback
@@ -25,7 +24,9 @@ def exit_code_of(error: BaseException) -> int:
 
 
 def debugging() -> bool:
-    return os.environ.get(DEBUG_VAR, "") not in ("", "0") or logging.getLogger().isEnabledFor(logging.DEBUG)
+    logging = sys.modules.get("logging")  # never imported: nobody turned debug logging on
+    return os.environ.get(DEBUG_VAR, "") not in ("", "0") or (
+        logging is not None and logging.getLogger().isEnabledFor(logging.DEBUG))
 
 
 def message_of(error: BaseException) -> str:

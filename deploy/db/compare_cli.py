@@ -96,8 +96,11 @@ def plan_sides(loaded: Any, env: Any, from_: str, to: str | None, rename: list[s
         with ThreadPoolExecutor(2) as pool:  # two databases (or a database and a shadow) are read at the same time
             current_f = pool.submit(_load, from_, loaded, env, dialect, shadow, owners)
             desired_f = pool.submit(_load, to, loaded, env, dialect, shadow, owners)
-            from deploy.db.compare import plan  # imported while the servers work
+            from deploy.db.compare import plan  # imported while the servers work (the thread reads)
 
+            if dialect == "postgres":
+                import deploy.db.postgres.diff  # noqa: F401
+                import deploy.db.render.postgres  # noqa: F401
             current, desired = current_f.result(), desired_f.result()
         hints = _renames([*settings.renames, *rename], desired.dialect)
         online = concurrently or settings.concurrently

@@ -11,8 +11,6 @@ from invoke import Exit, Task, task as invoke_task
 from invoke.exceptions import ParseError
 from invoke.parser import Argument
 
-from deploy.exits import DEBUG_VAR, debugging, exit_code_of, failure, message_of  # noqa: F401 (re-exported)
-
 
 class CheckedArgument(Argument):
     """An invoke Argument whose INT value must be a whole number: a clear parse error, not
@@ -45,6 +43,8 @@ def shipyard_task(*dargs: Any, **dkwargs: Any) -> Any:
             except Exit:
                 raise
             except (Exception, KeyboardInterrupt) as e:  # noqa: BLE001 - the one place every failure turns into an exit
+                from deploy.exits import failure  # imported when a task fails: `invoke --list` stays light
+
                 message, code = failure(e)
                 raise Exit(message, code=code) from None
 
