@@ -84,7 +84,6 @@ def plan_sides(loaded: Any, env: Any, from_: str, to: str | None, rename: list[s
                skip_destructive: bool = False, concurrently: bool = False, with_owners: bool = False) -> tuple[Any, Any]:
     """(the plan from FROM to TO, the environment's db settings); both sides are read at once."""
     import gc
-    from concurrent.futures import ThreadPoolExecutor
 
     settings = db_settings(env)
     to = to or settings.sql_dir
@@ -93,15 +92,15 @@ def plan_sides(loaded: Any, env: Any, from_: str, to: str | None, rename: list[s
     shadow = _shadow(loaded, env, [from_, to], settings)
     gc.disable()  # the two models are ~100,000 objects that live to the end: collecting them finds nothing
     try:
-        with ThreadPoolExecutor(2) as pool:  # two databases (or a database and a shadow) are read at the same time
-            current_f = pool.submit(_load, from_, loaded, env, dialect, shadow, owners)
-            desired_f = pool.submit(_load, to, loaded, env, dialect, shadow, owners)
-            from deploy.db.compare import plan  # imported while the servers work (the thread reads)
+        readers = [_Call(_load, spec, loaded, env, dialect, shadow, owners) for spec in (from_, to)]
+        from deploy.db.compare import plan  # imported while the servers work (the threads read)
 
-            if dialect == "postgres":
-                import deploy.db.postgres.diff  # noqa: F401
-                import deploy.db.render.postgres  # noqa: F401
-            current, desired = current_f.result(), desired_f.result()
+        if dialect == "postgres":
+            import deploy.db.postgres.diff  # noqa: F401
+            import deploy.db.render.postgres  # noqa: F401
+        for reader in readers:  # both end before either's error is raised
+            reader.wait()
+        current, desired = (reader.result() for reader in readers)
         hints = _renames([*settings.renames, *rename], desired.dialect)
         online = concurrently or settings.concurrently
         result = plan(current, desired, hints, with_privileges or settings.with_privileges, skip_destructive, online,
@@ -114,6 +113,34 @@ def plan_sides(loaded: Any, env: Any, from_: str, to: str | None, rename: list[s
         gc.freeze()  # nor walking them later (~1/3 of reading both catalogs, ~20 ms after)
         gc.enable()
     return result, settings
+
+
+class _Call:
+    """A call run in a thread of its own, its result (or exception) collected with `result()`
+    once `wait()` has seen it end: two databases (or a database and a shadow) are read at the
+    same time (a thread each: concurrent.futures would add its import and logging's)."""
+
+    def __init__(self, function: Any, *args: Any) -> None:
+        import threading
+
+        self._function, self._args, self._outcome = function, args, None
+        self._thread = threading.Thread(target=self._run)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self._outcome = (True, self._function(*self._args))
+        except BaseException as e:  # noqa: BLE001 - handed to the caller of result()
+            self._outcome = (False, e)
+
+    def wait(self) -> None:
+        self._thread.join()
+
+    def result(self) -> Any:
+        ok, value = self._outcome
+        if not ok:
+            raise value
+        return value
 
 
 def _renames(hints: list[str], dialect: str) -> list[Any]:
