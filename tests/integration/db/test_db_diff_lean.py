@@ -55,7 +55,8 @@ def project(pg_server, tmp_path_factory):
     pg = f"postgresql://postgres@127.0.0.1:{pg_server.port}"
     sides = {"pg_a": f"{pg}/lean_a", "pg_b": f"{pg}/lean_b", "sqlite_a": f"sqlite:///{root / 'a.db'}",
              "sqlite_b": f"sqlite:///{root / 'b.db'}", "live": "live", "schema": "schema", "bad_url": "nope://x/y",
-             "missing": "missing.json", "pg_nodb": f"{pg}/no_such_db"}
+             "missing": "missing.json", "pg_nodb": f"{pg}/no_such_db", "task_name": "db.sync", "dash": "-x",
+             "empty": ""}
     return root, sides
 
 
@@ -100,7 +101,7 @@ def db_diff_args(draw, sides: dict[str, str], root: Path) -> list[str]:
 def test_lean_db_diff_prints_what_invoke_prints(project):
     root, sides = project
 
-    @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+    @settings(max_examples=50, deadline=None, suppress_health_check=list(HealthCheck))
     @given(args=db_diff_args(sides, root))
     def check(args):
         lean = _run([str(SHIPYARD), "db.diff", *args], root)
