@@ -98,17 +98,22 @@ class LeanLoaded:
         return resolve_under(self.root, relative)
 
 
+def chosen_file(config: str | Path | None) -> Path | None:
+    """The file a config is read from: --config, else $SHIPYARD_CONFIG, else the nearest
+    shipyard.toml (None: there is none)."""
+    if config:
+        return Path(config)
+    if os.environ.get("SHIPYARD_CONFIG"):
+        return Path(os.environ["SHIPYARD_CONFIG"])
+    return find_config()
+
+
 def _located(config: str | None, standalone: bool) -> Path | None | bool:
     """The config file deploy.config.load would read; None for "no file, and none is needed";
     False when that is not something this module answers (the file is missing, ...)."""
-    if config:
-        file: Path | None = Path(config)
-    elif os.environ.get("SHIPYARD_CONFIG"):
-        file = Path(os.environ["SHIPYARD_CONFIG"])
-    else:
-        file = find_config()
-        if file is None:
-            return None if standalone else False
+    file = chosen_file(config)
+    if file is None:
+        return None if standalone else False
     return file if file.is_file() else False
 
 
