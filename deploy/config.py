@@ -6,7 +6,6 @@ Unknown keys are errors: a typo must never be silently ignored.
 
 from __future__ import annotations
 
-import os
 import re
 import tomllib
 from pathlib import Path
@@ -15,6 +14,7 @@ from typing import Literal
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from deploy.config_base import Strict
+from deploy.config_lean import DEFAULT_FILE, chosen_file, find_config as nearest_config, resolve_under
 from deploy.config_messages import describe, key_path, looks_like_a_variable_name, problems  # noqa: F401 (re-exported)
 from deploy.config_rules import deploy_to_problem, linked_path_problem, overlapping, root_problems
 from deploy.config_hosts import HostConfig, PsExecOptions, SmbOptions, SshOptions, WinRMOptions  # noqa: F401 (re-exported)
@@ -23,7 +23,6 @@ from deploy.errors import ConfigError
 from deploy.secrets import Secret, load_secret, withhold
 from deploy.siteconfig.model import SiteConfig
 
-DEFAULT_FILE = "shipyard.toml"
 STAGES = ("starting", "updating", "publishing", "finishing", "failed")
 
 
@@ -255,8 +254,7 @@ class Loaded:
         return self.model.build
 
     def resolve(self, relative: str) -> Path:
-        p = Path(os.path.expanduser(relative))
-        return p if p.is_absolute() else (self.root / p).resolve()
+        return resolve_under(self.root, relative)
 
     def environment(self, name: str) -> EnvConfig:
         if name in self.model.env:
@@ -333,15 +331,15 @@ def parse(text: str, file: str) -> ShipyardConfig:
 
 
 def find_config(start: Path | None = None) -> Path:
+    found = nearest_config(start)
+    if found is not None:
+        return found
     here = (start or Path.cwd()).resolve()
-    for d in (here, *here.parents):
-        if (d / DEFAULT_FILE).is_file():
-            return d / DEFAULT_FILE
     raise ConfigError(DEFAULT_FILE, [f"not found in {here} or any parent directory (use --config PATH)"])
 
 
 def load(path: str | Path | None = None) -> Loaded:
-    file = Path(path) if path else Path(os.environ.get("SHIPYARD_CONFIG", "")) if os.environ.get("SHIPYARD_CONFIG") else find_config()
+    file = chosen_file(path) or find_config()  # none found: find_config says where it looked
     if not file.is_file():
         raise ConfigError(str(file), ["file not found"])
     loaded = Loaded(file.resolve(), parse(file.read_text(encoding="utf-8"), file.name))

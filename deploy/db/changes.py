@@ -9,6 +9,7 @@ from deploy.db.model import Check, Column, ForeignKey, Index, IndexPart, Key, QN
 from deploy.db.mysql.types import mysql_widening
 from deploy.db.normal import expr_key
 from deploy.db.plan import Change
+from deploy.db.widening import widening  # noqa: F401 (re-exported)
 
 
 def table_changes(cur: Table, des: Table, dialect: str) -> list[Change]:
@@ -66,38 +67,6 @@ def columns_equal(a: Column, b: Column, dialect: str) -> bool:
         and expr_key(a.computed, dialect) == expr_key(b.computed, dialect) and a.stored == b.stored
         and (b.collation is None or (a.collation or "").lower() == b.collation.lower())
     )
-
-
-_WIDER = {("smallint", "integer"), ("smallint", "bigint"), ("integer", "bigint"), ("int", "bigint"),
-          ("tinyint", "smallint"), ("tinyint", "int"), ("smallint", "int"), ("real", "double precision"),
-          ("varchar", "text"), ("char", "varchar"), ("char", "text"), ("nchar", "nvarchar"), ("varchar", "nvarchar")}
-
-
-def widening(old: str, new: str) -> bool:
-    """Whether every value of `old` fits `new` (so the change cannot lose data)."""
-    ob, oa = _split_type(old)
-    nb, na = _split_type(new)
-    if (ob, nb) in _WIDER or (nb == "text" and ob in ("varchar", "char")):
-        return not (oa and na and _size(na) < _size(oa))
-    if ob != nb:
-        return False
-    if not na or na == ["max"]:
-        return True
-    if not oa or oa == ["max"]:
-        return False
-    if len(oa) == 2 and len(na) == 2:  # numeric(p,s): more integer digits and same or more scale
-        return int(na[1]) >= int(oa[1]) and int(na[0]) - int(na[1]) >= int(oa[0]) - int(oa[1])
-    return _size(na) >= _size(oa)
-
-
-def _split_type(t: str) -> tuple[str, list[str]]:
-    m = re.fullmatch(r"([^(]*)(?:\(([^)]*)\))?(.*)", t.strip().lower())
-    base = (m.group(1) + m.group(3)).strip() if m else t
-    return base, [a.strip() for a in (m.group(2) or "").split(",") if a.strip()] if m else []
-
-
-def _size(args: list[str]) -> float:
-    return float("inf") if args and args[0] == "max" else float(args[0]) if args and args[0].isdigit() else 0.0
 
 
 def _same_key(a: Key, b: Key) -> bool:

@@ -7,8 +7,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from deploy.db.model import Schema
-
 
 def is_catalog(side: Any) -> bool:
     from deploy.db.postgres.model import Catalog
@@ -55,6 +53,7 @@ def plan(current: Any, desired: Any, renames: list | None = None, with_privilege
 
 
 def from_json(data: dict) -> Any:
+    from deploy.db.model import Schema
     from deploy.db.postgres.model import Catalog, is_catalog_json
 
     return Catalog.from_json(data) if is_catalog_json(data) else Schema.from_json(data)

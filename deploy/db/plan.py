@@ -4,9 +4,10 @@ and whether the previous release's code would break on it (contract)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from deploy.db.model import Schema
+if TYPE_CHECKING:  # the PostgreSQL plan holds catalogs: the generic model is not loaded for it
+    from deploy.db.model import Schema
 
 
 @dataclass(frozen=True)

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from deploy.config import DbConfig, EnvConfig, Loaded
 from deploy.db.connect import DbUrl, connect, parse_url
-from deploy.db.model import Schema
 from deploy.errors import UsageError
+
+if TYPE_CHECKING:  # the config models (pydantic) are not needed to use a loaded config
+    from deploy.config import DbConfig, EnvConfig, Loaded
+    from deploy.db.model import Schema
 
 
 @dataclass(frozen=True)
@@ -36,7 +38,11 @@ class DbTarget:
 
 
 def db_settings(env: EnvConfig) -> DbConfig:
-    return env.db or DbConfig()
+    if env.db is not None:
+        return env.db
+    from deploy.config import DbConfig
+
+    return DbConfig()
 
 
 def target(loaded: Loaded, env: EnvConfig, url: str | None = None) -> DbTarget:

@@ -64,7 +64,7 @@ def _run(ctx: "RunContext", action) -> None:
 
     from deploy.engine.context import close_targets
     from deploy.errors import one_line
-    from deploy.tasks._task import exit_code_of
+    from deploy.exits import exit_code_of
 
     started, result, code, error = time.monotonic(), "ok", 0, None
     try:

@@ -49,129 +49,16 @@ def _env(config: str | None, env: str, standalone: bool = False) -> tuple[Any, A
     return loaded, loaded.environment(env)
 
 
-def _load(spec: str, loaded: Any, env: Any, dialect: str | None, shadow: Any) -> Any:
-    from deploy.db.compare import desired, from_json
-    from deploy.db.introspect import introspect
-    from deploy.db.session import target
-
-    if spec == "live" or "://" in spec:
-        tgt = target(loaded, env, None if spec == "live" else spec)
-        conn = tgt.connect()
-        try:
-            return introspect(conn, tgt.url.dialect)
-        finally:
-            conn.close()
-    path = loaded.resolve(spec)
-    if path.suffix == ".json":
-        return from_json(json.loads(path.read_text()))
-    schema_dir = path / "schema" if (path / "schema").is_dir() else path
-    if dialect == "mysql" and hasattr(shadow, "mysql_desired"):  # read back on the MySQL side's server
-        return shadow.mysql_desired(schema_dir)
-    if (dialect or "postgres") == "postgres":
-        return desired(schema_dir, "postgres", shadow)
-    if path.is_file():  # one .sql file
-        from deploy.db.desired import from_text
-
-        return from_text(path.read_text(encoding="utf-8-sig"), dialect, str(path))
-    from deploy.db.typemap import read_desired
-
-    schema, notes = read_desired(schema_dir, dialect, env.db.schema_dialect if env.db else None)
-    for note in notes:
-        print(f"-- note: {note}")
-    return schema
-
-
-def _dialect(spec: str, loaded: Any, env: Any) -> str | None:
-    """The engine a side names without reading it (a URL's scheme, a snapshot's dialect)."""
-    from deploy.db.connect import parse_url
-
-    url = env.database if spec == "live" else spec if "://" in spec else None
-    if url:
-        return parse_url(url, loaded.root).dialect
-    path = loaded.resolve(spec)
-    if path.suffix == ".json" and path.is_file():
-        return json.loads(path.read_text()).get("dialect")
-    return None
-
-
-def _shadow(loaded: Any, env: Any, specs: list[str], settings: Any) -> Any:
-    """Where a PostgreSQL `sql/` side is loaded: beside the first live PostgreSQL side; a
-    MySQL one: on the first live MySQL side's server (its DbTarget)."""
-    from deploy.db.postgres.shadow import ShadowSource
-    from deploy.db.session import target
-
-    for spec in specs:
-        if (spec == "live" and env.database) or "://" in spec:
-            tgt = target(loaded, env, None if spec == "live" else spec)
-            if tgt.url.dialect == "postgres":
-                return ShadowSource(tgt.url, tgt.password, settings.shadow_database, settings.timeout)
-            if tgt.url.dialect == "mysql":
-                return tgt
-    return ShadowSource(None, None, settings.shadow_database, settings.timeout)
-
-
-def _plan(c: Any, config: str | None, env: str, from_: str, to: str | None, rename: list[str],
-          with_privileges: bool = False, skip_destructive: bool = False, concurrently: bool = False,
-          with_owners: bool = False) -> tuple[Any, Any, Any]:
-    import gc
-    from concurrent.futures import ThreadPoolExecutor
-
-    from deploy.db.compare import plan
-    from deploy.db.session import db_settings
-
-    standalone = from_ != "live" and to is not None and to != "live"
-    loaded, envc = _env(config, env, standalone)
-    settings = db_settings(envc)
-    to = to or settings.sql_dir
-    dialect = next((d for d in (_dialect(s, loaded, envc) for s in (from_, to)) if d), None)
-    shadow = _shadow(loaded, envc, [from_, to], settings)
-    gc.disable()  # the two models are ~100,000 objects that live to the end: collecting them finds nothing
-    try:
-        with ThreadPoolExecutor(2) as pool:  # two databases (or a database and a shadow) are read at the same time
-            current_f = pool.submit(_load, from_, loaded, envc, dialect, shadow)
-            desired_f = pool.submit(_load, to, loaded, envc, dialect, shadow)
-            current, desired = current_f.result(), desired_f.result()
-        hints = _renames([*settings.renames, *rename], desired.dialect)
-        online = concurrently or settings.concurrently
-        result = plan(current, desired, hints, with_privileges or settings.with_privileges, skip_destructive, online,
-                      with_owners or settings.with_owners)
-        if online and desired.dialect != "postgres":
-            import sys
-
-            print(f"shipyard: --concurrently is for PostgreSQL; {desired.dialect} indexes are built in the script", file=sys.stderr)
-    finally:
-        gc.freeze()  # nor walking them later (~1/3 of reading both catalogs, ~20 ms after)
-        gc.enable()
-    return result, settings, (loaded, envc)
-
-
-def _renames(hints: list[str], dialect: str) -> list[Any]:
-    if not hints:  # the hint parser (a SQL tokenizer) is only imported when there are hints
-        return []
-    from deploy.db.renames import Rename
-
-    return [Rename.parse(h, dialect) for h in hints]
-
-
 @shipyard_task(help=_help("env", "from_", "to", "allow-destructive", "rename", "config", "with-privileges",
                           "skip-destructive", "concurrently", "with-owners"), iterable=["rename"])
 def diff(c, env="local", from_="live", to=None, allow_destructive=False, rename=None, config=None, with_privileges=False,
          skip_destructive=False, concurrently=False, with_owners=False):
     """Print the script that takes FROM to TO (default: the live database to sql/)."""
-    from deploy.db.errors import DestructiveRefused, SchemaDifferences
-    from deploy.db.render import render
+    from deploy.db.compare_cli import compare_cli
 
-    plan, settings, _ = _plan(c, config, env, from_, to, rename or [], with_privileges, skip_destructive, concurrently,
-                              with_owners)
-    _warn_unsupported(plan)
-    if not plan.changes:
-        print("-- no differences")
-        return
-    print(render(plan, server_version=settings.server_version).text(), end="")
-    print(f"-- {len(plan.changes)} change(s), {plan.classification}")
-    if plan.destructive and not (allow_destructive or settings.allow_destructive):
-        raise DestructiveRefused([ch.describe() for ch in plan.destructive])
-    raise SchemaDifferences(len(plan.changes))
+    loaded, envc = _env(config, env, standalone=from_ != "live" and to is not None and to != "live")
+    compare_cli(loaded, envc, from_, to, allow_destructive, rename, with_privileges, skip_destructive, concurrently,
+                with_owners)
 
 
 @shipyard_task(help=_help("env", "apply", "allow-destructive", "rename", "config", "with-privileges", "skip-destructive",
@@ -180,13 +67,15 @@ def sync(c, env="local", apply=False, allow_destructive=False, rename=None, conf
          skip_destructive=False, to=None, concurrently=False, with_owners=False):
     """Make the live database match sql/schema (or --to); prints the script, runs it with --apply."""
     from deploy.db.checkpoint import run_checkpointed
+    from deploy.db.compare_cli import plan_sides, warn_unsupported
     from deploy.db.errors import DestructiveRefused, SchemaDifferences
     from deploy.db.render import render
     from deploy.db.session import target
 
-    plan, settings, (loaded, envc) = _plan(c, config, env, "live", to, rename or [], with_privileges, skip_destructive,
-                                           concurrently, with_owners)
-    _warn_unsupported(plan)
+    loaded, envc = _env(config, env)
+    plan, settings = plan_sides(loaded, envc, "live", to, rename or [], with_privileges, skip_destructive, concurrently,
+                                with_owners)
+    warn_unsupported(plan)
     if not plan.changes:
         print("-- no differences")
         return
@@ -205,16 +94,6 @@ def sync(c, env="local", apply=False, allow_destructive=False, rename=None, conf
     finally:
         conn.close()
     print(f"-- applied {len(script.statements)} statement(s)")
-
-
-def _warn_unsupported(plan: Any) -> None:
-    """Objects of kinds Shipyard does not compare are named, never silently dropped."""
-    import sys
-
-    for name in getattr(plan, "unsupported", []):
-        print(f"shipyard: not compared (unsupported kind): {name}", file=sys.stderr)
-    for what in getattr(plan, "withheld", []):
-        print(f"-- withheld (--skip-destructive): {what}")
 
 
 def _data(config: str | None, env: str, apply: bool, allow_destructive: bool) -> None:

@@ -10,10 +10,14 @@ from typing import Any
 JOURNAL_TABLE = "shipyard_migrations"  # Shipyard's own; never part of a compare
 
 
-def introspect(conn: Any, dialect: str) -> Any:
+def introspect(conn: Any, dialect: str, with_owners: bool = True) -> Any:
+    """The live schema; `with_owners=False` (PostgreSQL) skips reading who owns what, for a
+    compare that does not sync owners."""
     if dialect == "postgres":
-        from deploy.db.postgres.introspect import introspect_catalog as run
-    elif dialect == "sqlite":
+        from deploy.db.postgres.introspect import introspect_catalog
+
+        return introspect_catalog(conn, with_owners)
+    if dialect == "sqlite":
         from deploy.db.introspect.sqlite import introspect_sqlite as run
     elif dialect == "mysql":
         from deploy.db.introspect.mysql import introspect_mysql as run

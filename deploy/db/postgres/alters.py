@@ -4,7 +4,7 @@ are then re-created too)."""
 
 from __future__ import annotations
 
-from deploy.db.changes import widening
+from deploy.db.widening import widening
 from deploy.db.postgres.model import PgObject, literal, q, qn
 from deploy.db.postgres.read_relations import owned_by_sql, sequence_options
 from deploy.db.postgres.tables import Alter, alter_table, narrower

@@ -17,8 +17,9 @@ from deploy.db.postgres.read_relations import build_relations, read_constraints,
 from deploy.db.postgres.reader import Reader
 
 
-def fetch(conn: Any) -> dict[str, list]:
-    """Every query's rows, each query handed over by the server as one JSON text."""
+def fetch(conn: Any, with_owners: bool = True) -> dict[str, list]:
+    """Every query's rows, each query handed over by the server as one JSON text; the owners
+    only `with_owners` (a compare that does not sync them never reads them)."""
     import pyodbc
 
     cur = conn.cursor()
@@ -30,6 +31,8 @@ def fetch(conn: Any) -> dict[str, list]:
     rows: dict[str, list] = {}
     try:
         for name, sql in queries.ALL.items():
+            if name == "owners" and not with_owners:
+                continue
             try:
                 rows[name] = json.loads(cur.execute(queries.aggregated(sql)).fetchone()[0])
             except pyodbc.Error as e:
@@ -41,8 +44,8 @@ def fetch(conn: Any) -> dict[str, list]:
     return rows
 
 
-def introspect_catalog(conn: Any) -> Catalog:
-    return build(fetch(conn))
+def introspect_catalog(conn: Any, with_owners: bool = True) -> Catalog:
+    return build(fetch(conn, with_owners))
 
 
 def build(rows: dict[str, list]) -> Catalog:
@@ -65,7 +68,7 @@ def build(rows: dict[str, list]) -> Catalog:
     read_event_triggers(r, rows["event_triggers"])
     r.comments(rows["comments"])
     r.dependencies(rows["depends"])
-    r.owners(rows["owners"])
+    r.owners(rows.get("owners", []))
     r.cat.default_acls = [list(row) for row in rows["default_acls"]]
     r.cat.unsupported = sorted(f"{kind} {name}" for kind, name in rows["unsupported"])
     return r.cat

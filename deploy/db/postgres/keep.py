@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from deploy.db.changes import widening
+from deploy.db.widening import widening
 from deploy.db.postgres.alters import recreate_enum
 from deploy.db.postgres.model import Catalog, Key, PgObject, literal, q, qn
 from deploy.db.postgres.reader import node

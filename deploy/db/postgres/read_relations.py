@@ -15,6 +15,9 @@ from deploy.db.postgres.tables import create_table, table_data
 
 PG_TYPE = 1247
 REL_KINDS = {"r": "table", "p": "table", "v": "view", "m": "matview", "c": "type"}
+# the rest of a column the relations query sends as [name, type, notnull, default]: no identity,
+# not generated, the type's collation, local, default statistics target and storage, no ACL, no enum
+_PLAIN = ("", "", None, True, -1, None, None, False, None)
 
 
 def read_relations(r: Reader, rows: list) -> None:
@@ -48,7 +51,7 @@ def relation_info(key: tuple, payload: str) -> dict[str, Any]:
          "local": local, "stattarget": stattarget, "storage": storage, "acl": acl, "enum": enum,
          "identity_options": identity_options}
         for (name, typ, notnull, default, identity, generated, collation, local, stattarget, storage, acl, enum,
-             identity_options) in info["columns"] or []]
+             identity_options) in (c if len(c) > 4 else (*c, *_PLAIN) for c in info["columns"] or [])]
     return info
 
 

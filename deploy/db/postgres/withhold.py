@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import copy
 
-from deploy.db.changes import widening
+from deploy.db.widening import widening
 from deploy.db.postgres.model import Catalog
 
 

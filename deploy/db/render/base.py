@@ -5,10 +5,13 @@ per kind of change)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from deploy.db.errors import RenderError
-from deploy.db.model import Check, Column, ForeignKey, Index, IndexPart, Key, QName, Routine, Sequence, Table
 from deploy.db.plan import Change, Plan
+
+if TYPE_CHECKING:  # a catalog plan (PostgreSQL) is rendered without loading the generic model
+    from deploy.db.model import Column, ForeignKey, Index, IndexPart, Key, Routine, Sequence, Table
 
 
 @dataclass(frozen=True)
@@ -153,6 +156,8 @@ class Renderer:
         return ""
 
     def r_drop_index(self, c: Change, plan: Plan) -> list[str]:
+        from deploy.db.model import QName
+
         return [f"DROP INDEX {self.qn(QName(c.old.table.schema, c.old.name))}"]
 
     def r_create_routine(self, c: Change, plan: Plan) -> list[str]:
@@ -190,6 +195,8 @@ class Renderer:
         return [f"ALTER TABLE {self.qn(c.table)} DROP CONSTRAINT {self.q(self.require_name(c))}"]
 
     def r_add_constraint(self, c: Change, plan: Plan) -> list[str]:
+        from deploy.db.model import Check
+
         table = plan.desired.table(c.table)
         if isinstance(c.new, Check):
             body = self.check_def(c.new, table)

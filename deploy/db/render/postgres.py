@@ -5,11 +5,14 @@ statements; the generic model's changes are rendered here for snapshots and gold
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from deploy.db.errors import RenderError
-from deploy.db.model import Column, Index, Routine, Table
-from deploy.db.normal import expr_key
 from deploy.db.plan import Change, Plan
 from deploy.db.render.base import Renderer, Script, Step
+
+if TYPE_CHECKING:  # only the generic model's changes need it (see render)
+    from deploy.db.model import Column, Index, Routine, Table
 
 
 ONLINE_MARK = ("-- online index changes (--concurrently), outside any transaction: each statement commits on its own,\n"
@@ -43,6 +46,8 @@ class PostgresRenderer(Renderer):
         return f" USING {ix.method}" if ix.method else ""
 
     def r_alter_column(self, c: Change, plan: Plan) -> list[str]:
+        from deploy.db.normal import expr_key
+
         old, new = c.old, c.new
         if expr_key(old.computed, self.dialect) != expr_key(new.computed, self.dialect):
             raise RenderError(f"postgres: {c.describe()}: a generated column's expression cannot be altered; drop and add it")
