@@ -25,6 +25,18 @@ from deploy.siteconfig.model import SiteConfig
 
 DEFAULT_FILE = "shipyard.toml"
 STAGES = ("starting", "updating", "publishing", "finishing", "failed")
+_LOCK_UNITS = {"": 1, "ms": 1, "s": 1000, "min": 60_000, "h": 3_600_000, "d": 86_400_000}
+
+
+def lock_timeout_problem(text: str) -> str | None:
+    """Why PostgreSQL's lock_timeout would refuse `text` (milliseconds, or a whole number with
+    one of the server's units, at most INT_MAX ms), or None: checked before a script is made."""
+    m = re.fullmatch(r"([0-9]{1,10})(ms|s|min|h|d)?", text)
+    if m is None:
+        return f"{text!r} is not a duration like 500ms, 5s or 1min"
+    if int(m.group(1)) * _LOCK_UNITS[m.group(2) or ""] > 2**31 - 1:
+        return f"{text!r} is longer than PostgreSQL's limit (2147483647ms, about 24 days)"
+    return None
 
 
 class RolloutConfig(Strict):
@@ -97,12 +109,22 @@ class DbConfig(Strict):
     with_privileges: bool = False  # PostgreSQL: compare and sync GRANT/REVOKE too
     with_owners: bool = False  # PostgreSQL: and owners (ALTER ... OWNER TO)
     concurrently: bool = False  # PostgreSQL: indexes on tables that stay built CONCURRENTLY after the transaction
+    # PostgreSQL: how long a statement of the script waits for a lock (default 3s with concurrently, else the server's)
+    lock_timeout: str | None = None
     # SQL Server only: the version scripts are written for (default: what the server reports, else 2016)
     server_version: Literal["2008R2", "2012", "2014", "2016", "2017", "2019", "2022"] | None = None
     schema_dialect: Literal["postgres", "sqlite", "tsql"] | None = None  # what sql/schema is written for (default: the target's)
     data: list[DataTableConfig] = []  # reference data compare (db.data-diff / db.data-sync)
     data_batch: int = Field(default=1000, ge=10, le=100000)  # rows per keyed page of a live table
     data_merge: bool = False  # SQL Server: inserts and updates as MERGE statements
+
+    @field_validator("lock_timeout")
+    @classmethod
+    def _lock_timeout(cls, v: str | None) -> str | None:
+        problem = None if v is None else lock_timeout_problem(v)
+        if problem:
+            raise ValueError(problem)
+        return v
 
 
 class EnvConfig(Strict):

@@ -25,6 +25,7 @@ HELP = {
     "with-privileges": "PostgreSQL: compare GRANT/REVOKE too",
     "with-owners": "PostgreSQL: compare owners too (ALTER ... OWNER TO)",
     "concurrently": "PostgreSQL: build and drop indexes on existing tables with CONCURRENTLY, after the transaction",
+    "lock-timeout": "PostgreSQL: SET lock_timeout for the script, e.g. 5s or 500ms (default 3s with --concurrently)",
     "skip-destructive": "leave out what would lose data (drops of tables, columns, sequences; narrowing) and do the rest",
     "check": "only compare: exit 1 when the file is not what the models create (for CI)",
 }
@@ -112,13 +113,14 @@ def _shadow(loaded: Any, env: Any, specs: list[str], settings: Any) -> Any:
 
 def _plan(c: Any, config: str | None, env: str, from_: str, to: str | None, rename: list[str],
           with_privileges: bool = False, skip_destructive: bool = False, concurrently: bool = False,
-          with_owners: bool = False) -> tuple[Any, Any, Any]:
+          with_owners: bool = False, lock_timeout: str | None = None) -> tuple[Any, Any, Any]:
     import gc
     from concurrent.futures import ThreadPoolExecutor
 
     from deploy.db.compare import plan
     from deploy.db.session import db_settings
 
+    _check_lock_timeout(lock_timeout)
     standalone = from_ != "live" and to is not None and to != "live"
     loaded, envc = _env(config, env, standalone)
     settings = db_settings(envc)
@@ -133,16 +135,29 @@ def _plan(c: Any, config: str | None, env: str, from_: str, to: str | None, rena
             current, desired = current_f.result(), desired_f.result()
         hints = _renames([*settings.renames, *rename], desired.dialect)
         online = concurrently or settings.concurrently
+        lock_timeout = lock_timeout or settings.lock_timeout
         result = plan(current, desired, hints, with_privileges or settings.with_privileges, skip_destructive, online,
-                      with_owners or settings.with_owners)
-        if online and desired.dialect != "postgres":
+                      with_owners or settings.with_owners, lock_timeout)
+        if (online or lock_timeout) and desired.dialect != "postgres":
             import sys
 
-            print(f"shipyard: --concurrently is for PostgreSQL; {desired.dialect} indexes are built in the script", file=sys.stderr)
+            if online:
+                print(f"shipyard: --concurrently is for PostgreSQL; {desired.dialect} indexes are built in the script", file=sys.stderr)
+            if lock_timeout:
+                print(f"shipyard: --lock-timeout is for PostgreSQL; not set on {desired.dialect}", file=sys.stderr)
     finally:
         gc.freeze()  # nor walking them later (~1/3 of reading both catalogs, ~20 ms after)
         gc.enable()
     return result, settings, (loaded, envc)
+
+
+def _check_lock_timeout(value: str | None) -> None:
+    """A bad value fails before anything is read (the same rule as the config's)."""
+    from deploy.config import lock_timeout_problem
+    from deploy.errors import UsageError
+
+    if value is not None and (problem := lock_timeout_problem(value)):
+        raise UsageError(f"--lock-timeout: {problem}")
 
 
 def _renames(hints: list[str], dialect: str) -> list[Any]:
@@ -154,15 +169,15 @@ def _renames(hints: list[str], dialect: str) -> list[Any]:
 
 
 @shipyard_task(help=_help("env", "from_", "to", "allow-destructive", "rename", "config", "with-privileges",
-                          "skip-destructive", "concurrently", "with-owners"), iterable=["rename"])
+                          "skip-destructive", "concurrently", "with-owners", "lock-timeout"), iterable=["rename"])
 def diff(c, env="local", from_="live", to=None, allow_destructive=False, rename=None, config=None, with_privileges=False,
-         skip_destructive=False, concurrently=False, with_owners=False):
+         skip_destructive=False, concurrently=False, with_owners=False, lock_timeout=None):
     """Print the script that takes FROM to TO (default: the live database to sql/)."""
     from deploy.db.errors import DestructiveRefused, SchemaDifferences
     from deploy.db.render import render
 
     plan, settings, _ = _plan(c, config, env, from_, to, rename or [], with_privileges, skip_destructive, concurrently,
-                              with_owners)
+                              with_owners, lock_timeout)
     _warn_unsupported(plan)
     if not plan.changes:
         print("-- no differences")
@@ -175,9 +190,9 @@ def diff(c, env="local", from_="live", to=None, allow_destructive=False, rename=
 
 
 @shipyard_task(help=_help("env", "apply", "allow-destructive", "rename", "config", "with-privileges", "skip-destructive",
-                          "to", "concurrently", "with-owners"), iterable=["rename"])
+                          "to", "concurrently", "with-owners", "lock-timeout"), iterable=["rename"])
 def sync(c, env="local", apply=False, allow_destructive=False, rename=None, config=None, with_privileges=False,
-         skip_destructive=False, to=None, concurrently=False, with_owners=False):
+         skip_destructive=False, to=None, concurrently=False, with_owners=False, lock_timeout=None):
     """Make the live database match sql/schema (or --to); prints the script, runs it with --apply."""
     from deploy.db.checkpoint import run_checkpointed
     from deploy.db.errors import DestructiveRefused, SchemaDifferences
@@ -185,7 +200,7 @@ def sync(c, env="local", apply=False, allow_destructive=False, rename=None, conf
     from deploy.db.session import target
 
     plan, settings, (loaded, envc) = _plan(c, config, env, "live", to, rename or [], with_privileges, skip_destructive,
-                                           concurrently, with_owners)
+                                           concurrently, with_owners, lock_timeout)
     _warn_unsupported(plan)
     if not plan.changes:
         print("-- no differences")

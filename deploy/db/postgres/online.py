@@ -24,6 +24,7 @@ from deploy.db.postgres.model import Key, PgObject, literal, q, qn
 from deploy.db.postgres.reader import node
 from deploy.db.postgres.stable import stable
 
+DEFAULT_LOCK_TIMEOUT = "3s"  # pg-schema-diff's lock timeout for its online statements
 _CREATE = re.compile(r"^CREATE (UNIQUE )?INDEX ")
 _RELATIONS = ("table", "view", "matview", "sequence", "index", "type")  # kinds that take a pg_class name
 
