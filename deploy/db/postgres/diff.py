@@ -80,6 +80,7 @@ def diff_catalogs(current: Catalog, desired: Catalog, with_privileges: bool = Fa
         online = take_online(w)
         extra, later = split_comments(extra, online)
         plan.online = online.tail + [(s, "") for s in later]
+        plan.changes = [c for c in plan.changes if not (c.kind == "drop_index" and c.old.key in online.kept)]
     plan.statements = _statements(w) + extra
     plan.lock_timeout = lock_timeout or (DEFAULT_LOCK_TIMEOUT if concurrently else None)
     return plan
