@@ -217,7 +217,11 @@ UNION ALL SELECT json_build_array(1255, pg_get_userbyid(p.proowner), json_agg(p.
 UNION ALL SELECT json_build_array(1247, pg_get_userbyid(t.typowner), json_agg(t.oid::int8)) FROM pg_type t
  JOIN pg_namespace n ON n.oid = t.typnamespace WHERE {USER_NS} AND t.typtype IN ('d', 'e', 'r') GROUP BY t.typowner
 UNION ALL SELECT json_build_array(2615, pg_get_userbyid(n.nspowner), json_agg(n.oid::int8)) FROM pg_namespace n
- WHERE {USER_NS} GROUP BY n.nspowner"""
+ WHERE {USER_NS} GROUP BY n.nspowner
+UNION ALL SELECT json_build_array(3456, pg_get_userbyid(c.collowner), json_agg(c.oid::int8)) FROM pg_collation c
+ JOIN pg_namespace n ON n.oid = c.collnamespace WHERE {USER_NS} GROUP BY c.collowner
+UNION ALL SELECT json_build_array(3466, pg_get_userbyid(e.evtowner), json_agg(e.oid::int8)) FROM pg_event_trigger e
+ GROUP BY e.evtowner"""
 
 _NOT_EXT = "NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = '{catalog}'::regclass AND e.objid = x.oid AND e.deptype = 'e')"
 _UNSUPPORTED_KINDS = [  # (kind, catalog, name expression, extra condition)
@@ -264,5 +268,5 @@ CATALOGS = {  # what a failing query was reading, for the message
     "comments": "pg_description (comments)", "depends": "pg_depend (dependencies)",
     "extension_members": "pg_depend (extension members)",
     "default_acls": "pg_default_acl (default privileges)", "unsupported": "catalogs of unsupported object kinds",
-    "owners": "pg_class/pg_proc/pg_type/pg_namespace (owners)",
+    "owners": "pg_class/pg_proc/pg_type/pg_namespace/pg_collation/pg_event_trigger (owners)",
 }
