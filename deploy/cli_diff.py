@@ -19,6 +19,7 @@ OPTIONS = {
     "rename": ("rename", True), "allow-destructive": ("allow_destructive", False),
     "with-privileges": ("with_privileges", False), "skip-destructive": ("skip_destructive", False),
     "concurrently": ("concurrently", False), "with-owners": ("with_owners", False),
+    "lock-timeout": ("lock_timeout", True),
 }
 REPEATABLE = {"rename"}
 

@@ -16,7 +16,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from deploy.config_base import Strict
 from deploy.config_lean import DEFAULT_FILE, chosen_file, find_config as nearest_config, resolve_under
 from deploy.config_messages import describe, key_path, looks_like_a_variable_name, problems  # noqa: F401 (re-exported)
-from deploy.config_rules import deploy_to_problem, linked_path_problem, overlapping, root_problems
+from deploy.config_rules import deploy_to_problem, linked_path_problem, lock_timeout_problem, overlapping, root_problems
 from deploy.config_hosts import HostConfig, PsExecOptions, SmbOptions, SshOptions, WinRMOptions  # noqa: F401 (re-exported)
 from deploy.config_services import HaproxyConfig, HealthConfig, ServiceConfig, SupervisorConfig  # noqa: F401 (re-exported)
 from deploy.errors import ConfigError
@@ -24,8 +24,6 @@ from deploy.secrets import Secret, load_secret, withhold
 from deploy.siteconfig.model import SiteConfig
 
 STAGES = ("starting", "updating", "publishing", "finishing", "failed")
-
-
 class RolloutConfig(Strict):
     batch: int | str = 1
     drain: Literal["none", "haproxy"] = "none"
@@ -96,12 +94,22 @@ class DbConfig(Strict):
     with_privileges: bool = False  # PostgreSQL: compare and sync GRANT/REVOKE too
     with_owners: bool = False  # PostgreSQL: and owners (ALTER ... OWNER TO)
     concurrently: bool = False  # PostgreSQL: indexes on tables that stay built CONCURRENTLY after the transaction
+    # PostgreSQL: how long a statement of the script waits for a lock (default 3s with concurrently, else the server's)
+    lock_timeout: str | None = None
     # SQL Server only: the version scripts are written for (default: what the server reports, else 2016)
     server_version: Literal["2008R2", "2012", "2014", "2016", "2017", "2019", "2022"] | None = None
     schema_dialect: Literal["postgres", "sqlite", "tsql"] | None = None  # what sql/schema is written for (default: the target's)
     data: list[DataTableConfig] = []  # reference data compare (db.data-diff / db.data-sync)
     data_batch: int = Field(default=1000, ge=10, le=100000)  # rows per keyed page of a live table
     data_merge: bool = False  # SQL Server: inserts and updates as MERGE statements
+
+    @field_validator("lock_timeout")
+    @classmethod
+    def _lock_timeout(cls, v: str | None) -> str | None:
+        problem = None if v is None else lock_timeout_problem(v)
+        if problem:
+            raise ValueError(problem)
+        return v
 
 
 class EnvConfig(Strict):

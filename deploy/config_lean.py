@@ -50,6 +50,7 @@ class DbDefaults:
     with_privileges: bool = False
     with_owners: bool = False
     concurrently: bool = False
+    lock_timeout: str | None = None
     server_version: str | None = None
     schema_dialect: str | None = None
     data: tuple = ()

@@ -13,6 +13,7 @@ other's releases. linked_dirs/linked_files are replaced by links on every deploy
 from __future__ import annotations
 
 import os
+import re
 import unicodedata
 from pathlib import PurePosixPath, PureWindowsPath
 from string import Formatter
@@ -130,3 +131,17 @@ def known_placeholders(text: str | None, allowed: tuple[str, ...]) -> str | None
             shown = "{" + field + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "") + "}"
             raise ValueError(f"unknown placeholder {shown} (placeholders: {known}; write {{{{ and }}}} for literal braces)")
     return text
+
+
+_LOCK_UNITS = {"": 1, "ms": 1, "s": 1000, "min": 60_000, "h": 3_600_000, "d": 86_400_000}
+
+
+def lock_timeout_problem(text: str) -> str | None:
+    """Why PostgreSQL's lock_timeout would refuse `text` (milliseconds, or a whole number with
+    one of the server's units, at most INT_MAX ms), or None: checked before a script is made."""
+    m = re.fullmatch(r"([0-9]{1,10})(ms|s|min|h|d)?", text)
+    if m is None:
+        return f"{text!r} is not a duration like 500ms, 5s or 1min"
+    if int(m.group(1)) * _LOCK_UNITS[m.group(2) or ""] > 2**31 - 1:
+        return f"{text!r} is longer than PostgreSQL's limit (2147483647ms, about 24 days)"
+    return None

@@ -15,11 +15,13 @@ def is_catalog(side: Any) -> bool:
 
 
 def plan(current: Any, desired: Any, renames: list | None = None, with_privileges: bool = False,
-         skip_destructive: bool = False, concurrently: bool = False, with_owners: bool = False) -> Any:
+         skip_destructive: bool = False, concurrently: bool = False, with_owners: bool = False,
+         lock_timeout: str | None = None) -> Any:
     """The ordered plan from `current` to `desired` (a Plan; a PgPlan for PostgreSQL). With
     `skip_destructive`, what would lose data is left out (and listed in `plan.withheld`); with
     `concurrently` (PostgreSQL), indexes on tables that stay are built and dropped online;
-    with `with_owners` (PostgreSQL), owners are synced too."""
+    with `with_owners` (PostgreSQL), owners are synced too; `lock_timeout` (PostgreSQL) bounds
+    each statement's wait for a lock (3s by default with `concurrently`)."""
     if is_catalog(current) != is_catalog(desired):
         from deploy.errors import UsageError
 
@@ -35,7 +37,7 @@ def plan(current: Any, desired: Any, renames: list | None = None, with_privilege
             from deploy.db.postgres.withhold import keep_data
 
             desired, withheld = keep_data(current, desired)
-        result = diff_catalogs(current, desired, with_privileges, concurrently, with_owners)
+        result = diff_catalogs(current, desired, with_privileges, concurrently, with_owners, lock_timeout)
         result.statements[:0] = statements
         result.changes[:0] = changes
         result.withheld = withheld

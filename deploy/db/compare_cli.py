@@ -81,10 +81,12 @@ def _shadow(loaded: Any, env: Any, specs: list[str], settings: Any) -> Any:
 
 
 def plan_sides(loaded: Any, env: Any, from_: str, to: str | None, rename: list[str], with_privileges: bool = False,
-               skip_destructive: bool = False, concurrently: bool = False, with_owners: bool = False) -> tuple[Any, Any]:
+               skip_destructive: bool = False, concurrently: bool = False, with_owners: bool = False,
+               lock_timeout: str | None = None) -> tuple[Any, Any]:
     """(the plan from FROM to TO, the environment's db settings); both sides are read at once."""
     import gc
 
+    _check_lock_timeout(lock_timeout)
     settings = db_settings(env)
     to = to or settings.sql_dir
     owners = with_owners or settings.with_owners
@@ -103,12 +105,16 @@ def plan_sides(loaded: Any, env: Any, from_: str, to: str | None, rename: list[s
         current, desired = (reader.result() for reader in readers)
         hints = _renames([*settings.renames, *rename], desired.dialect)
         online = concurrently or settings.concurrently
+        lock_timeout = lock_timeout or settings.lock_timeout
         result = plan(current, desired, hints, with_privileges or settings.with_privileges, skip_destructive, online,
-                      owners)
-        if online and desired.dialect != "postgres":
+                      owners, lock_timeout)
+        if (online or lock_timeout) and desired.dialect != "postgres":
             import sys
 
-            print(f"shipyard: --concurrently is for PostgreSQL; {desired.dialect} indexes are built in the script", file=sys.stderr)
+            if online:
+                print(f"shipyard: --concurrently is for PostgreSQL; {desired.dialect} indexes are built in the script", file=sys.stderr)
+            if lock_timeout:
+                print(f"shipyard: --lock-timeout is for PostgreSQL; not set on {desired.dialect}", file=sys.stderr)
     finally:
         gc.freeze()  # nor walking them later (~1/3 of reading both catalogs, ~20 ms after)
         gc.enable()
@@ -143,6 +149,15 @@ class _Call:
         return value
 
 
+def _check_lock_timeout(value: str | None) -> None:
+    """A bad value fails before anything is read (the same rule as the config's)."""
+    from deploy.config_rules import lock_timeout_problem
+    from deploy.errors import UsageError
+
+    if value is not None and (problem := lock_timeout_problem(value)):
+        raise UsageError(f"--lock-timeout: {problem}")
+
+
 def _renames(hints: list[str], dialect: str) -> list[Any]:
     if not hints:  # the hint parser (a SQL tokenizer) is only imported when there are hints
         return []
@@ -163,13 +178,13 @@ def warn_unsupported(plan: Any) -> None:
 
 def compare_cli(loaded: Any, env: Any, from_: str = "live", to: str | None = None, allow_destructive: bool = False,
                 rename: list[str] | None = None, with_privileges: bool = False, skip_destructive: bool = False,
-                concurrently: bool = False, with_owners: bool = False) -> None:
+                concurrently: bool = False, with_owners: bool = False, lock_timeout: str | None = None) -> None:
     """db.diff: print the script that takes FROM to TO; raises SchemaDifferences (exit 2) when
     there is one, DestructiveRefused (exit 3) when it drops data and that is not allowed."""
     from deploy.db.errors import DestructiveRefused, SchemaDifferences
 
     plan, settings = plan_sides(loaded, env, from_, to, rename or [], with_privileges, skip_destructive, concurrently,
-                                with_owners)
+                                with_owners, lock_timeout)
     warn_unsupported(plan)
     if not plan.changes:
         print("-- no differences")

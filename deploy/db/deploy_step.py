@@ -38,7 +38,8 @@ def plan_for(conn: Any, tgt: Any) -> Any:
     dialect = tgt.url.dialect
     renames = [Rename.parse(h, dialect) for h in tgt.settings.renames]
     return plan(introspect(conn, dialect), expected(tgt), renames, tgt.settings.with_privileges,
-                concurrently=tgt.settings.concurrently, with_owners=tgt.settings.with_owners)
+                concurrently=tgt.settings.concurrently, with_owners=tgt.settings.with_owners,
+                lock_timeout=tgt.settings.lock_timeout)
 
 
 def before_switch(loaded: Loaded, env: EnvConfig, release_id: str, log: Callable[[str], None]) -> dict:

@@ -59,14 +59,17 @@ class DbConnectError(ShipyardError):
 class StatementFailed(ShipyardError):
     """A statement of a script failed on the server; nothing after it ran."""
 
-    def __init__(self, statement: str, batch: int, message: str, source: str = "script"):
+    def __init__(self, statement: str, batch: int, message: str, source: str = "script", hint: str = ""):
         self.statement, self.batch, self.server_message, self.source = statement, batch, message, source
-        super().__init__(f"{source}: batch {batch} failed: {message}\n  statement: {statement.strip()[:500]}")
+        self.hint = hint  # what the server's error means for this script, and what to do
+        super().__init__(f"{source}: batch {batch} failed: {message}\n  statement: {statement.strip()[:500]}"
+                         + (f"\n  {hint}" if hint else ""))
 
     def take_place_of(self, failed: StatementFailed) -> None:
         """For a subclass that says more about a failure: the same statement, batch and message."""
         self.statement, self.batch, self.server_message, self.source = (failed.statement, failed.batch,
                                                                         failed.server_message, failed.source)
+        self.hint = failed.hint
 
 
 class PartlyApplied(StatementFailed):
@@ -97,7 +100,7 @@ class TailFailed(StatementFailed):
             f"{failed.source}: batch {failed.batch} (outside the transaction) failed: {failed.server_message}\n"
             f"  statement: {failed.statement.strip()[:500]}\n"
             f"  the transaction before it committed ({committed} statement(s)); the online index changes before "
-            f"this one are done, the ones after it did not run{invalid}"))
+            f"this one are done, the ones after it did not run{invalid}" + (f"\n  {failed.hint}" if failed.hint else "")))
         self.take_place_of(failed)
 
 

@@ -15,6 +15,12 @@ from deploy.db.errors import StatementFailed, TailFailed
 from deploy.db.render.base import Script, Step
 from deploy.db.sqltext import Statement
 
+_HINTS = {  # SQLSTATE -> what it means for a schema script
+    "55P03": ("lock timeout: another session holds a lock this statement needs (see pg_locks and pg_stat_activity); "
+              "it gave up instead of queueing all traffic on the table behind it. Run the sync again when that "
+              "session is done, or allow a longer wait with --lock-timeout"),
+}
+
 
 def run_script(conn: Any, script: Script, log: Callable[[str], None] = lambda _: None, source: str = "schema sync",
                on_step: Callable[[dict], None] = lambda _: None) -> list[dict]:
@@ -68,7 +74,8 @@ def _run_step(conn: Any, step: Step, batch: int, source: str, log: Callable[[str
         if step.note == "check" and cursor.description is not None and (rows := cursor.fetchall()):
             raise StatementFailed(step.sql, batch, f"foreign key check found {len(rows)} violation(s): {rows[:3]}", source)
     except pyodbc.Error as e:
-        raise StatementFailed(step.sql, batch, " ".join(str(a) for a in e.args), source) from None
+        hint = _HINTS.get(str(e.args[0]) if e.args else "", "")
+        raise StatementFailed(step.sql, batch, " ".join(str(a) for a in e.args), source, hint) from None
     seconds = time.monotonic() - started
     log(f"  [{batch}] {step.sql.splitlines()[0][:100]} ({seconds:.3f}s)")
     return {"sql": step.sql, "batch": batch, "seconds": round(seconds, 4)}

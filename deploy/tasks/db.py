@@ -25,6 +25,7 @@ HELP = {
     "with-privileges": "PostgreSQL: compare GRANT/REVOKE too",
     "with-owners": "PostgreSQL: compare owners too (ALTER ... OWNER TO)",
     "concurrently": "PostgreSQL: build and drop indexes on existing tables with CONCURRENTLY, after the transaction",
+    "lock-timeout": "PostgreSQL: SET lock_timeout for the script, e.g. 5s or 500ms (default 3s with --concurrently)",
     "skip-destructive": "leave out what would lose data (drops of tables, columns, sequences; narrowing) and do the rest",
     "check": "only compare: exit 1 when the file is not what the models create (for CI)",
 }
@@ -50,21 +51,21 @@ def _env(config: str | None, env: str, standalone: bool = False) -> tuple[Any, A
 
 
 @shipyard_task(help=_help("env", "from_", "to", "allow-destructive", "rename", "config", "with-privileges",
-                          "skip-destructive", "concurrently", "with-owners"), iterable=["rename"])
+                          "skip-destructive", "concurrently", "with-owners", "lock-timeout"), iterable=["rename"])
 def diff(c, env="local", from_="live", to=None, allow_destructive=False, rename=None, config=None, with_privileges=False,
-         skip_destructive=False, concurrently=False, with_owners=False):
+         skip_destructive=False, concurrently=False, with_owners=False, lock_timeout=None):
     """Print the script that takes FROM to TO (default: the live database to sql/)."""
     from deploy.db.compare_cli import compare_cli
 
     loaded, envc = _env(config, env, standalone=from_ != "live" and to is not None and to != "live")
     compare_cli(loaded, envc, from_, to, allow_destructive, rename, with_privileges, skip_destructive, concurrently,
-                with_owners)
+                with_owners, lock_timeout)
 
 
 @shipyard_task(help=_help("env", "apply", "allow-destructive", "rename", "config", "with-privileges", "skip-destructive",
-                          "to", "concurrently", "with-owners"), iterable=["rename"])
+                          "to", "concurrently", "with-owners", "lock-timeout"), iterable=["rename"])
 def sync(c, env="local", apply=False, allow_destructive=False, rename=None, config=None, with_privileges=False,
-         skip_destructive=False, to=None, concurrently=False, with_owners=False):
+         skip_destructive=False, to=None, concurrently=False, with_owners=False, lock_timeout=None):
     """Make the live database match sql/schema (or --to); prints the script, runs it with --apply."""
     from deploy.db.checkpoint import run_checkpointed
     from deploy.db.compare_cli import plan_sides, warn_unsupported
@@ -74,7 +75,7 @@ def sync(c, env="local", apply=False, allow_destructive=False, rename=None, conf
 
     loaded, envc = _env(config, env)
     plan, settings = plan_sides(loaded, envc, "live", to, rename or [], with_privileges, skip_destructive, concurrently,
-                                with_owners)
+                                with_owners, lock_timeout)
     warn_unsupported(plan)
     if not plan.changes:
         print("-- no differences")

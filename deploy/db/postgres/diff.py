@@ -18,7 +18,7 @@ from deploy.db.postgres.keep import (Work, detach_partition, foreign_key_cycles,
                                      keep_columns_children_declare, keep_owned_sequences, postpone_what_they_use,
                                      recreate_enums_used_at_once, through_base_type)
 from deploy.db.postgres.model import Catalog, Key, PgObject, q, qn
-from deploy.db.postgres.online import split_comments, take_online
+from deploy.db.postgres.online import DEFAULT_LOCK_TIMEOUT, split_comments, take_online
 from deploy.db.postgres.owners import owner_statements
 from deploy.db.postgres.privileges import default_privilege_statements, privilege_statements
 from deploy.db.postgres.reader import node
@@ -40,12 +40,15 @@ class PgPlan(Plan):
     statements: list[str] = field(default_factory=list)
     unsupported: list[str] = field(default_factory=list)
     online: list[tuple[str, str]] = field(default_factory=list)  # after the transaction: see online.py
+    lock_timeout: str | None = None  # SET lock_timeout for the whole script (None: the server's own)
 
 
 def diff_catalogs(current: Catalog, desired: Catalog, with_privileges: bool = False,
-                  concurrently: bool = False, with_owners: bool = False) -> PgPlan:
+                  concurrently: bool = False, with_owners: bool = False, lock_timeout: str | None = None) -> PgPlan:
     """With `concurrently`, index builds and drops on tables that stay are taken out of the
-    transaction into `plan.online` (CREATE/DROP INDEX CONCURRENTLY); with `with_owners`,
+    transaction into `plan.online` (CREATE/DROP INDEX CONCURRENTLY), and no statement waits
+    longer than `lock_timeout` (default 3s) for a lock: an online migration must not queue
+    behind a long-running query and block all traffic behind itself. With `with_owners`,
     owners are compared and set (ALTER ... OWNER TO)."""
     w = Work(current, desired)
     for key, b in desired.objects.items():
@@ -77,7 +80,9 @@ def diff_catalogs(current: Catalog, desired: Catalog, with_privileges: bool = Fa
         online = take_online(w)
         extra, later = split_comments(extra, online)
         plan.online = online.tail + [(s, "") for s in later]
+        plan.changes = [c for c in plan.changes if not (c.kind == "drop_index" and c.old.key in online.kept)]
     plan.statements = _statements(w) + extra
+    plan.lock_timeout = lock_timeout or (DEFAULT_LOCK_TIMEOUT if concurrently else None)
     return plan
 
 

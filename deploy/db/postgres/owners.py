@@ -1,6 +1,7 @@
 """ALTER ... OWNER TO, only with --with-owners (pg-schema-diff syncs owners; migra does not):
-each table, view, materialized view, sequence, type, domain, function, procedure and schema
-whose owner differs. An object the script creates is owned by the login that runs it (the
+each table, view, materialized view, sequence, type, domain, function, procedure, schema,
+collation and event trigger whose owner differs (an event trigger's must be a superuser: the
+server says so if not). An object the script creates is owned by the login that runs it (the
 one that read the live database), so it is given its owner only when that is someone else.
 A sequence a column owns (a serial's) follows its table, as the server insists."""
 
@@ -33,4 +34,8 @@ def _target(obj: PgObject) -> str | None:
         return f"ROUTINE {qn(key[1], key[2])}({key[3]})"
     if obj.kind == "schema":
         return f"SCHEMA {q(key[1])}"
+    if obj.kind == "collation":
+        return f"COLLATION {qn(key[1], key[2])}"
+    if obj.kind == "event_trigger":
+        return f"EVENT TRIGGER {q(key[1])}"
     return None

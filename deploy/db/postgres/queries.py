@@ -101,9 +101,18 @@ pg_get_constraintdef(k.oid), k.conislocal, k.coninhcount, k.conparentid::int8, k
 FROM pg_constraint k JOIN pg_namespace n ON n.oid = k.connamespace WHERE {USER_NS} ORDER BY k.oid"""
 
 # Indexes that are objects of their own: a constraint's index is the constraint's, and a
-# partition's copy of its parent's index is the parent's.
+# partition's copy of its parent's index is the parent's. An index on a partitioned table
+# comes with its tree of copies, each [parent index's schema, its name, schema, name, table,
+# definition, partitioned], parents first, and whether every partition has its copy (a
+# foreign table has none): what an online build makes one by one (online.py).
+_INDEX_TREE = """(SELECT json_agg(json_build_array(pn.nspname, p.relname, cn.nspname, ci.relname, tc.relname,
+ pg_get_indexdef(t.relid), ci.relkind = 'I') ORDER BY t.level, ci.relname)
+ FROM pg_partition_tree(i.indexrelid) t JOIN pg_class ci ON ci.oid = t.relid JOIN pg_namespace cn ON cn.oid = ci.relnamespace
+ JOIN pg_index x ON x.indexrelid = t.relid JOIN pg_class tc ON tc.oid = x.indrelid
+ JOIN pg_class p ON p.oid = t.parentrelid JOIN pg_namespace pn ON pn.oid = p.relnamespace WHERE t.level > 0),
+ (SELECT count(*) FROM pg_partition_tree(i.indrelid)) = (SELECT count(*) FROM pg_partition_tree(i.indexrelid))"""
 INDEXES = f"""SELECT json_build_array(i.indexrelid::int8, i.indrelid::int8, c.relname, pg_get_indexdef(i.indexrelid),
- i.indisvalid)
+ i.indisvalid, CASE WHEN c.relkind = 'I' THEN json_build_array({_INDEX_TREE}) END)
 FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE {USER_NS} AND NOT EXISTS (SELECT 1 FROM pg_inherits h WHERE h.inhrelid = i.indexrelid)
 AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid AND k.contype IN ('p', 'u', 'x'))
@@ -215,7 +224,11 @@ UNION ALL SELECT json_build_array(1255, pg_get_userbyid(p.proowner), json_agg(p.
 UNION ALL SELECT json_build_array(1247, pg_get_userbyid(t.typowner), json_agg(t.oid::int8)) FROM pg_type t
  JOIN pg_namespace n ON n.oid = t.typnamespace WHERE {USER_NS} AND t.typtype IN ('d', 'e', 'r') GROUP BY t.typowner
 UNION ALL SELECT json_build_array(2615, pg_get_userbyid(n.nspowner), json_agg(n.oid::int8)) FROM pg_namespace n
- WHERE {USER_NS} GROUP BY n.nspowner"""
+ WHERE {USER_NS} GROUP BY n.nspowner
+UNION ALL SELECT json_build_array(3456, pg_get_userbyid(c.collowner), json_agg(c.oid::int8)) FROM pg_collation c
+ JOIN pg_namespace n ON n.oid = c.collnamespace WHERE {USER_NS} GROUP BY c.collowner
+UNION ALL SELECT json_build_array(3466, pg_get_userbyid(e.evtowner), json_agg(e.oid::int8)) FROM pg_event_trigger e
+ GROUP BY e.evtowner"""
 
 _NOT_EXT = "NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = '{catalog}'::regclass AND e.objid = x.oid AND e.deptype = 'e')"
 _UNSUPPORTED_KINDS = [  # (kind, catalog, name expression, extra condition)
@@ -262,5 +275,5 @@ CATALOGS = {  # what a failing query was reading, for the message
     "comments": "pg_description (comments)", "depends": "pg_depend (dependencies)",
     "extension_members": "pg_depend (extension members)",
     "default_acls": "pg_default_acl (default privileges)", "unsupported": "catalogs of unsupported object kinds",
-    "owners": "pg_class/pg_proc/pg_type/pg_namespace (owners)",
+    "owners": "pg_class/pg_proc/pg_type/pg_namespace/pg_collation/pg_event_trigger (owners)",
 }

@@ -151,7 +151,7 @@ def owned_by_sql(seq: PgObject) -> list[str]:
 
 
 def read_indexes(r: Reader, rows: list) -> None:
-    for oid, rel, name, definition, valid in rows:
+    for oid, rel, name, definition, valid, tree in rows:
         table = r.rel.get(rel)
         if table is None or r.in_extension(PG_CLASS, oid):
             continue
@@ -159,14 +159,19 @@ def read_indexes(r: Reader, rows: list) -> None:
         r.map(PG_CLASS, oid, key)
         # an INVALID index (a failed CREATE INDEX CONCURRENTLY) serves no query: it never equals a valid one
         digest = definition if truthy(valid) else ["INVALID", definition]
-        r.cat.add(LazyObject("index", key, f"{table[1]}.{name}", table, digest, _make_index))
+        make = _make_index if tree is None else functools.partial(_make_index, tree=tree)
+        r.cat.add(LazyObject("index", key, f"{table[1]}.{name}", table, digest, make))
 
 
-def _make_index(obj: LazyObject) -> None:
+def _make_index(obj: LazyObject, tree: list | None = None) -> None:
+    """On a partitioned table: its definition ON ONLY the parent and its partitions' copies
+    beside (what an online build makes one at a time); they are not compared."""
     definition = obj.digest if isinstance(obj.digest, str) else obj.digest[1]
     obj.create, obj.drop = [definition.replace(" ON ONLY ", " ON ", 1)], [f"DROP INDEX {qn(*obj.key[1:])}"]
     obj.compare, obj.late, obj.acl = obj.digest, [], {}
     obj.data = {} if isinstance(obj.digest, str) else {"invalid": True}
+    if tree is not None:
+        obj.data.update(only=definition, partitions=tree[0] or [], complete=truthy(tree[1]))
 
 
 def read_constraints(r: Reader, rows: list) -> None:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from deploy.db.errors import RenderError
 from deploy.db.plan import Change, Plan
+from deploy.db.postgres.model import literal
 from deploy.db.render.base import Renderer, Script, Step
 
 if TYPE_CHECKING:  # only the generic model's changes need it (see render)
@@ -28,7 +29,12 @@ class PostgresRenderer(Renderer):
         if statements is None:
             return super().render(plan)
         tail = [Step(s, transactional=False, note="online", leftover=check) for s, check in getattr(plan, "online", [])]
-        return Script(self.dialect, steps=[Step(s) for s in statements], tail=tail)
+        script = Script(self.dialect, steps=[Step(s) for s in statements], tail=tail)
+        timeout = getattr(plan, "lock_timeout", None)
+        if timeout is not None:  # for the session: the transaction and the online tail alike, put back after
+            script.before.append(Step(f"SET lock_timeout = {literal(timeout)}", transactional=False, note="session"))
+            script.after.append(Step("RESET lock_timeout", transactional=False, note="session"))
+        return script
 
     def column_def(self, col: Column, table: Table | None) -> str:
         out = f"{self.q(col.name)} {col.type}"
