@@ -24,7 +24,6 @@ import shutil
 import statistics
 import subprocess
 import sys
-import sysconfig
 import time
 import uuid
 from pathlib import Path
@@ -32,7 +31,8 @@ from typing import Any, Callable
 
 from farm_common import make_repo, Project  # noqa: I001 - farm_common puts the project on sys.path
 
-from deploy.artifact.verify import read_sidecar, verify_artifact
+from deploy.artifact.bundle import native_platform
+from deploy.artifact.verify import check_part, read_sidecar, verify_artifact
 from deploy.config import HostConfig, load
 from deploy.release.delta import Part, Shipments
 from deploy.release.layout import Layout
@@ -59,16 +59,16 @@ def host(root: Path) -> PosixHostOps:
 
 
 def shipments(artifact: Path) -> Shipments:
-    """What a deploy ships, from the artifact as the controller verifies it (manifest included)."""
+    """What a deploy ships, from the artifact as the controller verifies it (deploy.engine.context)."""
     side = read_sidecar(artifact)
-    return Shipments(artifact, side["sha256"], verify_artifact(artifact, side["sha256"]), side.get("payload"))
+    return Shipments(artifact, side["sha256"], verify_artifact(artifact, side["sha256"]), side.get("payload"), check_part)
 
 
 def deps_of(ship: Shipments, has_env: bool = False) -> DepsUpload | None:
     """This machine's dependency bundle, as deploy.engine.dependencies.deps_upload picks it: sent to
     a host that lacks the env (a first deploy: each round starts from an empty site), not to one
     that has it (the redeploy)."""
-    found = (ship.manifest.get("deps") or {}).get(sysconfig.get_platform() + "-" + sys.implementation.cache_tag)
+    found = (ship.manifest.get("deps") or {}).get(native_platform())
     if found is None:
         return None
     part = Part("deps", found["sha256"], found["size"], path=ship.artifact.parent / found["bundle"])

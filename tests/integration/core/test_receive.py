@@ -235,8 +235,9 @@ def same_size_other_content(data: bytes) -> bytes:
 
 def test_a_part_the_controller_did_not_verify_is_hashed_file_by_file(ops, tmp_path):
     """Only the verified artifact's own bytes skip the per-file sha256 (its stream's sha256 proves
-    them); any other part (the artifact less its wheelhouse is one) with a file that is not the
-    manifest's is refused, even with the right size and a stream sha256 of its own."""
+    them, as do those of the artifact less its wheelhouse once deploy.artifact.verify.check_part
+    vouched for it); any other part with a file that is not the manifest's is refused, even with
+    the right size and a stream sha256 of its own."""
     a1, sha1, m1 = build(tmp_path, "v1", BASE)
     s1 = Shipments(a1, sha1, m1)
     assert s1.full.part.verified and s1.full.part.sha256 == sha1
