@@ -8,10 +8,9 @@ bundle) is piped into GNU `tar -xz` as it arrives — nothing is staged on disk 
 hashed on the way, so a truncated, padded or corrupted stream fails. Then the tree is
 checked against the manifest (tree_check.verify_tree: files with size and mode; symlinks
 with their targets; nothing extra), and with sha256 every file whose bytes the stream's
-own sha256 does not already prove: a part marked `verified` is the very artifact the
-controller checked member by member against the manifest, so its files are not read
-again; the delta's files and those of the artifact less its wheelhouse (a file beside
-it, never verified member by member) are.
+own sha256 does not already prove: a part marked `verified` is the very artifact (or
+artifact less its wheelhouse) the controller checked member by member against the
+manifest, so its files are not read again; the delta's files are.
 
 Delta: the release part holds only the files the previous release lacks. Every other
 file is hard-linked from the previous release after a cheap check against the stat
@@ -32,7 +31,7 @@ import subprocess
 import sys
 import tempfile
 
-from deploy.release.tree_check import CHUNK, Refused, sha256_of, verify_tree, vouched, written_by_python
+from deploy.release.tree_check import CHUNK, Refused, verify_tree, vouched, written_by_python
 
 INDEX = "verified.json"
 
@@ -140,6 +139,16 @@ class Dirs:
         self.known.add(rel)
 
 
+def load_checked(path, sha256):
+    """The JSON document at `path` if its bytes hash to `sha256`, else None: one read for both."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError:
+        return None
+    return json.loads(data) if hashlib.sha256(data).hexdigest() == sha256 else None
+
+
 def load_json(path, default):
     try:
         with open(path, encoding="utf-8") as f:
@@ -226,9 +235,10 @@ def receive_release(order, source):
         counts, linked = link_previous(stage, previous, old.get("files", {}), manifest, set(order["ship"]))
     untar(source, order["parts"][0], stage)
     if not delta:
-        if sha256_of(os.path.join(stage, "manifest.json")) != order["manifest"]["sha256"]:
+        manifest = load_checked(os.path.join(stage, "manifest.json"), order["manifest"]["sha256"])
+        if manifest is None:
             raise Refused("manifest.json in the stream is not the manifest the controller verified")
-        manifest = wanted(load_json(os.path.join(stage, "manifest.json"), None), order)
+        manifest = wanted(manifest, order)
     shipped = set(order["ship"]) if delta else set(manifest["files"])
     index = verify_tree(stage, manifest, set() if order["parts"][0].get("verified") else shipped, linked=linked)
     write_json(os.path.join(stage, INDEX), {"files": index})
@@ -261,11 +271,10 @@ def check_env(envdir, deps, fresh):
     is that manifest's. Just unpacked, by sizes, modes and links only: its content came from a
     stream whose sha256 the artifact's (verified) manifest names, so hashing its thousands of
     files again on every host would prove nothing more. Reused, by the stat index."""
-    manifest_path = os.path.join(envdir, "deps-manifest.json")
-    if not os.path.isfile(manifest_path) or sha256_of(manifest_path) != deps["manifest_sha256"]:
+    manifest = load_checked(os.path.join(envdir, "deps-manifest.json"), deps["manifest_sha256"])
+    if manifest is None:
         raise Refused(f"{envdir}: does not match its key {os.path.basename(envdir)} (deps-manifest.json differs); "
                       "remove it and deploy again")
-    manifest = load_json(manifest_path, {})
     if fresh:
         index = verify_tree(envdir, manifest, set(), extra=("deps-manifest.json",))
         write_json(os.path.join(envdir, INDEX), {"files": index})
