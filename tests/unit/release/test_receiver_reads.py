@@ -1,15 +1,20 @@
-"""receiver.load_checked: the one read that both proves manifest.json is the verified manifest and
-parses it (it was a hash, then a second read to parse: a file swapped between the two would have
-been parsed unproven). Judged against hashlib and json here."""
+"""The receiver's own reads, judged against the standard library's: load_checked, the one read
+that both proves manifest.json is the verified manifest and parses it (it was a hash, then a
+second read to parse: a file swapped between the two would have been parsed unproven); and
+gunzip, which replaced `tar -z`'s gzip process."""
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
+import zlib
 
+import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from deploy.release.receiver import load_checked
+from deploy.release.receiver import gunzip, load_checked
+from deploy.release.tree_check import CHUNK, Refused
 
 documents = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=8),
                          lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=4), inner, max_size=4),
@@ -36,3 +41,21 @@ def test_the_document_is_returned_exactly_when_its_bytes_are_the_expected_ones(t
 def test_a_missing_or_unreadable_manifest_is_not_the_expected_one(tmp_path):
     assert load_checked(str(tmp_path / "absent.json"), hashlib.sha256(b"{}").hexdigest()) is None
     assert load_checked(str(tmp_path), hashlib.sha256(b"").hexdigest()) is None  # a directory
+
+
+@settings(max_examples=100, deadline=None)
+@given(data=st.binary(max_size=5000), cuts=st.lists(st.integers(min_value=0, max_value=6000), max_size=12),
+       level=st.integers(min_value=0, max_value=9), repeat=st.integers(min_value=1, max_value=400))
+def test_gunzip_yields_the_data_for_any_split_of_its_gzip_stream(data, cuts, level, repeat):
+    """Against gzip.compress/decompress: however the stream is cut into blocks, the same bytes come
+    out (in pieces of at most CHUNK, however far a block inflates) and the member ends exactly
+    where the stream does."""
+    stream = gzip.compress(data * repeat, compresslevel=level)
+    bounds = sorted({0, len(stream), *(c % (len(stream) + 1) for c in cuts)})
+    inflate, out = zlib.decompressobj(31), []
+    for a, b in zip(bounds, bounds[1:]):
+        out.extend(gunzip(inflate, stream[a:b]))
+    out.append(inflate.flush())
+    assert b"".join(out) == gzip.decompress(stream) and inflate.eof and all(len(o) <= CHUNK for o in out)
+    with pytest.raises(Refused, match="data after the end"):
+        list(gunzip(inflate, b"\0"))
