@@ -32,20 +32,42 @@ IDENT = {"GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "b@example.invalid",
 
 
 @dataclass
-class Bench:
+class Project:
+    """The benchmarks' git project and the artifact last built from it (no lab needed)."""
+
     root: Path
-    lab: farm.Lab
     loaded: Loaded
     artifact: Path = field(init=False)
 
     def git(self, *args: str) -> None:
         subprocess.run(["git", *args], cwd=self.root, check=True, capture_output=True, env={**os.environ, **IDENT})
 
+    def first_build(self) -> Path:
+        self.git("init", "-q", "-b", "main")
+        return self.commit_and_build("bench v1")
+
     def commit_and_build(self, message: str) -> Path:
         self.git("add", "-A")
         self.git("commit", "-qm", message, "--allow-empty")
         self.artifact = build_artifact(self.loaded, log=lambda _: None).path
         return self.artifact
+
+    def without_requirements(self) -> None:
+        (self.root / "site" / "requirements.txt").unlink(missing_ok=True)
+
+    def with_requirements(self) -> None:
+        shutil.copyfile(ROOT / "examples" / "site" / "requirements.txt", self.root / "site" / "requirements.txt")
+
+    def change_files(self, count: int) -> None:
+        """Touch `count` files of the vendored tree (or the site) with new content."""
+        files = sorted((self.root / "site").rglob("*.py"))[:count]
+        for f in files:
+            f.write_text(f.read_text() + f"\n# bench change {uuid.uuid4().hex}\n")
+
+
+@dataclass
+class Bench(Project):
+    lab: farm.Lab = field(kw_only=True)
 
     def env(self, hosts: int | None = None, **changes: Any) -> EnvConfig:
         env = self.loaded.environment("lab")
@@ -62,18 +84,6 @@ class Bench:
                 if pid := read_pid(pidfile):
                     stop_pid(pid, timeout=15)
             shutil.rmtree(host.deploy_to, ignore_errors=True)
-
-    def without_requirements(self) -> None:
-        (self.root / "site" / "requirements.txt").unlink(missing_ok=True)
-
-    def with_requirements(self) -> None:
-        shutil.copyfile(ROOT / "examples" / "site" / "requirements.txt", self.root / "site" / "requirements.txt")
-
-    def change_files(self, count: int) -> None:
-        """Touch `count` files of the vendored tree (or the site) with new content."""
-        files = sorted((self.root / "site").rglob("*.py"))[:count]
-        for f in files:
-            f.write_text(f.read_text() + f"\n# bench change {uuid.uuid4().hex}\n")
 
 
 @dataclass
@@ -216,9 +226,8 @@ def self_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-@contextlib.contextmanager
-def bench_lab(hosts: int, vendor: bool = False) -> Iterator[Bench]:
-    base = Path(f"/tmp/sybench-{uuid.uuid4().hex[:6]}")
+def make_repo(base: Path, vendor: bool = False) -> Path:
+    """A project of the example site (Django vendored in with `vendor`), not yet a git repo."""
     repo = base / "repo"
     repo.mkdir(parents=True)
     shutil.copytree(ROOT / "examples" / "site", repo / "site", ignore=shutil.ignore_patterns("__pycache__", "*.sqlite3"))
@@ -230,12 +239,17 @@ def bench_lab(hosts: int, vendor: bool = False) -> Iterator[Bench]:
     (repo / "shipyard.toml").write_text('[project]\nname = "site"\napp_dir = "site"\n')
     (repo / ".gitignore").write_text(".shipyard/\ndist/\n__pycache__/\n")
     os.environ.setdefault("SHIPYARD_WHEEL_CACHE", "/tmp/shipyard-farm-wheels")
-    b = None
+    return repo
+
+
+@contextlib.contextmanager
+def bench_lab(hosts: int, vendor: bool = False) -> Iterator[Bench]:
+    base = Path(f"/tmp/sybench-{uuid.uuid4().hex[:6]}")
+    repo = make_repo(base, vendor)
     try:
         lab = farm.up(base / "lab", hosts, env_file=repo / ".shipyard" / "env" / "lab.toml")
-        b = Bench(repo, lab, load(repo / "shipyard.toml"))
-        b.git("init", "-q", "-b", "main")
-        b.commit_and_build("bench v1")
+        b = Bench(repo, load(repo / "shipyard.toml"), lab=lab)
+        b.first_build()
         print(f"lab: {hosts} hosts ({lab.mode}); artifact {b.artifact.stat().st_size / 1e6:.1f} MB, "
               f"sha256 {read_sidecar(b.artifact)['sha256'][:12]}")
         yield b

@@ -167,7 +167,7 @@ def payload_path(artifact: Path) -> Path:
 
 def publish_payload(staging: Path, artifact: Path, mtime: int) -> dict[str, Any]:
     """The artifact without wheelhouse/: what a host that gets the dependency bundle needs
-    (its manifest.json is the artifact's own; hosts check every file against it)."""
+    (its manifest.json is the artifact's own; verify.check_part checks it against that once per run)."""
     wheelhouse = staging / "wheelhouse"
     aside = staging.with_name("wheelhouse-aside")
     wheelhouse.rename(aside)

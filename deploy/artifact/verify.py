@@ -103,6 +103,37 @@ def check_sha256(path: Path, expected: str | None) -> None:
 
 
 def check_members(path: Path, limits: Limits = Limits()) -> dict[str, Any]:
+    manifest_bytes, found, members = read_members(path, limits)
+    where = f"{path}: {MANIFEST}"
+    manifest = checked_manifest(parse_json(manifest_bytes, where), where)
+    check_manifest(path, manifest, found)
+    _VERIFIED.clear()  # one artifact per run: keep only the latest
+    _VERIFIED[_file_key(path)] = Verified(manifest_bytes, members)
+    return manifest
+
+
+def check_part(path: Path, sha256: str, manifest_bytes: bytes, omit: tuple[str, ...],
+               limits: Limits = Limits()) -> None:
+    """A part of a verified artifact (dist/.payload/: the artifact less its wheelhouse) checked as
+    that artifact was: its sha256, every member safe, manifest.json the artifact's very bytes, and
+    its files exactly the manifest's outside `omit`, by sha256 and size. A host may then trust
+    its files as it trusts the artifact's: by the stream's sha256, without reading them again."""
+    path = Path(path)
+    check_sha256(path, sha256)
+    try:
+        found_manifest, found, _ = read_members(path, limits)
+    except (tarfile.TarError, EOFError, OSError, zlib.error) as e:
+        raise ArtifactError(f"{path}: not a readable .tar.gz: {e}") from None
+    if found_manifest != manifest_bytes:
+        raise ArtifactError(f"{path}: its {MANIFEST} is not the artifact's")
+    manifest = parse_json(manifest_bytes, f"{path}: {MANIFEST}")
+    kept = {name: meta for name, meta in manifest["files"].items() if not name.startswith(omit)}
+    check_manifest(path, {"files": kept}, found)
+
+
+def read_members(path: Path, limits: Limits) -> tuple[bytes, dict[str, tuple[str, int]], list[tarfile.TarInfo]]:
+    """One streaming pass: every member checked safe, manifest.json's bytes, (sha256, size) of the
+    other regular files, and every member header in archive order."""
     found: dict[str, tuple[str, int]] = {}
     placer = Placer(path)
     budget = Budget(path, limits, path.stat().st_size)
@@ -126,12 +157,7 @@ def check_members(path: Path, limits: Limits = Limits()) -> dict[str, Any]:
     placer.finish()
     if manifest_bytes is None:
         raise ArtifactError(f"{path}: no {MANIFEST}")
-    where = f"{path}: {MANIFEST}"
-    manifest = checked_manifest(parse_json(manifest_bytes, where), where)
-    check_manifest(path, manifest, found)
-    _VERIFIED.clear()  # one artifact per run: keep only the latest
-    _VERIFIED[_file_key(path)] = Verified(manifest_bytes, members)
-    return manifest
+    return manifest_bytes, found, members
 
 
 @dataclass(frozen=True)

@@ -71,11 +71,13 @@ class RunContext:
     @cached_property
     def shipments(self) -> Any:
         """What travels to POSIX hosts (deploy.release.delta.Shipments), worked out once per run."""
-        from deploy.artifact.verify import read_sidecar
+        from deploy.artifact.verify import Limits, check_part, read_sidecar
         from deploy.release.delta import Shipments
 
         assert self.artifact is not None and self.sha256 is not None
-        return Shipments(self.artifact, self.sha256, self.manifest, read_sidecar(self.artifact).get("payload"))
+        limits = Limits.of(self.env)
+        return Shipments(self.artifact, self.sha256, self.manifest, read_sidecar(self.artifact).get("payload"),
+                         lambda path, sha256, manifest_bytes, omit: check_part(path, sha256, manifest_bytes, omit, limits))
 
     @cached_property
     def batches(self) -> list[list[str]]:

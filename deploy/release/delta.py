@@ -20,7 +20,7 @@ import shutil
 import subprocess
 import tarfile
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable
 
@@ -28,6 +28,7 @@ from deploy.errors import ArtifactError
 
 MANIFEST = "manifest.json"
 OMIT = ("wheelhouse/",)  # what a host that gets the dependency bundle does not need
+CheckPart = Callable[[Path, str, bytes, tuple[str, ...]], None]  # deploy.artifact.verify.check_part
 
 
 class NeedFull(Exception):
@@ -144,7 +145,8 @@ def build_delta(artifact: Path, manifest: dict[str, Any], ship: set[str], omit: 
 class Shipments:
     """Per run: the release part each host needs, computed once per previous artifact."""
 
-    def __init__(self, artifact: Path, sha256: str, manifest: dict[str, Any], payload: dict[str, Any] | None = None):
+    def __init__(self, artifact: Path, sha256: str, manifest: dict[str, Any], payload: dict[str, Any] | None = None,
+                 check_part: CheckPart | None = None):
         self.artifact, self.manifest = artifact, manifest
         self.manifest_text = read_manifest_text(artifact)
         self.manifest_sha256 = hashlib.sha256(self.manifest_text).hexdigest()
@@ -154,20 +156,31 @@ class Shipments:
         if payload:  # the artifact less its wheelhouse, for hosts that get the dependency bundle
             part = Part("release", payload["sha256"], payload["size"], path=artifact.parent / payload["file"])
             self.payload = Shipment(part, self.full.manifest, None, OMIT)
+        self._check_part = check_part if payload else None
         self._dist: dict[str, Path] | None = None
         self._bases: dict[str, dict[str, Any]] = {}
         self._deltas: dict[tuple[str, tuple[str, ...]], Shipment] = {}
         self._lock = threading.Lock()
 
     def whole(self, bundled: bool) -> Shipment:
-        """The whole release for a host: without the wheelhouse when it gets the dependency bundle."""
-        return self.payload if bundled else self.full
+        """The whole release for a host: without the wheelhouse when it gets the dependency bundle.
+        That part, checked member by member once per run (`check_part`), travels as verified: no
+        host hashes its files again."""
+        if not bundled:
+            return self.full
+        with self._lock:
+            if self._check_part is not None:
+                part = self.payload.part
+                assert part.path is not None
+                self._check_part(part.path, part.sha256, self.manifest_text, self.payload.omit)
+                self.payload, self._check_part = replace(self.payload, part=replace(part, verified=True)), None
+            return self.payload
 
     def for_previous(self, previous_sha256: str, fetch_manifest: Callable[[], dict[str, Any]],
                      bundled: bool = False) -> Shipment:
         """The delta against the previous release's artifact; its manifest comes from dist/ when the
         artifact is still there, else from `fetch_manifest` (asked of one host per previous artifact)."""
-        omit = self.whole(bundled).omit
+        omit = self.payload.omit if bundled else ()  # not whole(): a delta needs no check of the payload
         with self._lock:
             if (previous_sha256, omit) not in self._deltas:
                 if previous_sha256 not in self._bases:

@@ -4,14 +4,13 @@ Standard library only: posix.py sends this file's source, with that of the tree 
 imports (tree_check.py) embedded ahead of it, as one `python3 -S -c` program
 (host_program.py), so the host needs nothing installed. stdin is one JSON header line,
 then the parts it declares, back to back. Each part (the release tarball, the dependency
-bundle) is piped into GNU `tar -xz` as it arrives — nothing is staged on disk first — and
-hashed on the way, so a truncated, padded or corrupted stream fails. Then the tree is
+bundle) is gunzipped (zlib) and piped into GNU `tar -x` as it arrives — nothing is staged on
+disk first — and hashed on the way, so a truncated, padded or corrupted stream fails. Then the tree is
 checked against the manifest (tree_check.verify_tree: files with size and mode; symlinks
 with their targets; nothing extra), and with sha256 every file whose bytes the stream's
-own sha256 does not already prove: a part marked `verified` is the very artifact the
-controller checked member by member against the manifest, so its files are not read
-again; the delta's files and those of the artifact less its wheelhouse (a file beside
-it, never verified member by member) are.
+own sha256 does not already prove: a part marked `verified` is the very artifact (or
+artifact less its wheelhouse) the controller checked member by member against the
+manifest, so its files are not read again; the delta's files are.
 
 Delta: the release part holds only the files the previous release lacks. Every other
 file is hard-linked from the previous release after a cheap check against the stat
@@ -31,8 +30,9 @@ import stat
 import subprocess
 import sys
 import tempfile
+import zlib
 
-from deploy.release.tree_check import CHUNK, Refused, sha256_of, verify_tree, vouched, written_by_python
+from deploy.release.tree_check import CHUNK, Refused, verify_tree, vouched, written_by_python
 
 INDEX = "verified.json"
 
@@ -81,18 +81,33 @@ class Input:
 
 
 def untar(source, part, dest):
-    """Pipe `part["size"]` bytes into tar -xz in `dest`; the bytes must hash to part["sha256"]."""
+    """Gunzip `part["size"]` bytes here and pipe the tar into `tar -x` in `dest`; the bytes must hash
+    to part["sha256"] and be one whole gzip member (zlib checks its CRC and length). Gunzipped here,
+    not by `tar -z`: no gzip process and no second pipe, ~30% less CPU for the same checks."""
     errors = tempfile.TemporaryFile()
-    tar = subprocess.Popen(["tar", "-xzf", "-", "-C", dest, "--no-same-owner", "--no-same-permissions",
+    tar = subprocess.Popen(["tar", "-xf", "-", "-C", dest, "--no-same-owner", "--no-same-permissions",
                             "--keep-old-files"], stdin=subprocess.PIPE, stderr=errors)
-    digest, broken = hashlib.sha256(), False
+    digest, inflate, broken, bad = hashlib.sha256(), zlib.decompressobj(31), False, None
     for block in source.chunks(part["size"]):
         digest.update(block)
-        if not broken:
-            try:
-                tar.stdin.write(block)
-            except BrokenPipeError:
-                broken = True  # keep reading: the error that counts is tar's
+        if broken or bad:
+            continue  # keep reading: the sender finishes, and the sha256 still judges the stream
+        try:
+            for out in gunzip(inflate, block):
+                tar.stdin.write(out)
+        except BrokenPipeError:
+            broken = True  # the error that counts is tar's
+        except (zlib.error, Refused) as e:
+            bad = str(e)
+    if not (broken or bad):
+        try:
+            tar.stdin.write(inflate.flush())
+        except BrokenPipeError:
+            broken = True
+        except zlib.error as e:
+            bad = str(e)
+        if bad is None and not inflate.eof:
+            bad = "it ends before its gzip trailer"
     try:
         tar.stdin.close()
     except BrokenPipeError:
@@ -100,12 +115,24 @@ def untar(source, part, dest):
     rc = tar.wait()
     errors.seek(0)
     said = errors.read().decode("utf-8", "replace").strip().splitlines()
+    if bad is not None:  # first: tar, fed a cut-off archive, would only say that
+        raise Refused(f"the {part['kind']} stream is not one whole gzip stream: {bad}")
     if rc != 0:
         raise Refused(f"tar exited {rc} unpacking the {part['kind']}: {' | '.join(said[-4:])}")
     if digest.hexdigest() != part["sha256"]:
         raise Refused(f"the {part['kind']} stream has sha256 {digest.hexdigest()}, expected {part['sha256']}")
 
 
+def gunzip(inflate, block):
+    """What `block` inflates to, at most CHUNK bytes at a time (a small block cannot balloon in
+    memory); nothing may follow the gzip member."""
+    while block:
+        if inflate.eof:
+            raise Refused("data after the end of the gzip stream")
+        out = inflate.decompress(block, CHUNK)
+        if out:
+            yield out
+        block = inflate.unconsumed_tail or inflate.unused_data
 def parent_of(rel):
     """os.path.dirname of a clean relative path (the manifest's), without its generality's cost."""
     return rel.rpartition("/")[0]
@@ -138,6 +165,16 @@ class Dirs:
             if not self.is_real(rel):
                 raise Refused(f"{rel}: not a directory in the staged release") from None
         self.known.add(rel)
+
+
+def load_checked(path, sha256):
+    """The JSON document at `path` if its bytes hash to `sha256`, else None: one read for both."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError:
+        return None
+    return json.loads(data) if hashlib.sha256(data).hexdigest() == sha256 else None
 
 
 def load_json(path, default):
@@ -226,9 +263,10 @@ def receive_release(order, source):
         counts, linked = link_previous(stage, previous, old.get("files", {}), manifest, set(order["ship"]))
     untar(source, order["parts"][0], stage)
     if not delta:
-        if sha256_of(os.path.join(stage, "manifest.json")) != order["manifest"]["sha256"]:
+        manifest = load_checked(os.path.join(stage, "manifest.json"), order["manifest"]["sha256"])
+        if manifest is None:
             raise Refused("manifest.json in the stream is not the manifest the controller verified")
-        manifest = wanted(load_json(os.path.join(stage, "manifest.json"), None), order)
+        manifest = wanted(manifest, order)
     shipped = set(order["ship"]) if delta else set(manifest["files"])
     index = verify_tree(stage, manifest, set() if order["parts"][0].get("verified") else shipped, linked=linked)
     write_json(os.path.join(stage, INDEX), {"files": index})
@@ -261,11 +299,10 @@ def check_env(envdir, deps, fresh):
     is that manifest's. Just unpacked, by sizes, modes and links only: its content came from a
     stream whose sha256 the artifact's (verified) manifest names, so hashing its thousands of
     files again on every host would prove nothing more. Reused, by the stat index."""
-    manifest_path = os.path.join(envdir, "deps-manifest.json")
-    if not os.path.isfile(manifest_path) or sha256_of(manifest_path) != deps["manifest_sha256"]:
+    manifest = load_checked(os.path.join(envdir, "deps-manifest.json"), deps["manifest_sha256"])
+    if manifest is None:
         raise Refused(f"{envdir}: does not match its key {os.path.basename(envdir)} (deps-manifest.json differs); "
                       "remove it and deploy again")
-    manifest = load_json(manifest_path, {})
     if fresh:
         index = verify_tree(envdir, manifest, set(), extra=("deps-manifest.json",))
         write_json(os.path.join(envdir, INDEX), {"files": index})
