@@ -14,7 +14,8 @@ and everything it ran, plus the managed supervisord's tree: gunicorn starting, r
 workers importing the site) and controller CPU-seconds are printed beside wall, and the remote
 commands per host per stage. Goals (issue 15): first deploy <= 1.15x floor, host CPU <= 0.8 s per
 host, redeploy <= 0.5x the full-copy floor with <= 0.2 % of artifact x hosts shipped, rolling
-4/1 <= 3.0x floor. Run as root: python bench/fanout.py [--rounds N]
+4/1 <= 3.0x floor. Run as root: python bench/fanout.py [--rounds N] [--disk journaled|here]
+(the lab's disk: bench/labdisk.py)
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from dataclasses import dataclass
 from typing import Iterator
 
 from farm_common import bench_lab, run, served_cpu, sshd_cpu
+from labdisk import add_disk_option
 
 from deploy.config import RolloutConfig
 
@@ -118,8 +120,10 @@ def one_round(bench) -> Iterator[Row]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=1)
-    rounds = parser.parse_args().rounds
-    with bench_lab(17, vendor=True) as bench:
+    add_disk_option(parser)
+    args = parser.parse_args()
+    rounds = args.rounds
+    with bench_lab(17, vendor=True, disk=args.disk) as bench:
         print(f"{'case':<40} {'wall s':>7} {'upd s':>7} {'floor s':>7} {'wall/f':>6} {'upd/f':>6} {'goal':>5} "
               f"{'verdict':<9} {'host CPU':>8} {'served':>7} {'recv CPU':>8} {'ctl CPU':>7} {'shipped':>9}  remote commands per host per stage")
         for n in range(1, rounds + 1):

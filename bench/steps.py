@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 
 from farm_common import bench_lab, run
+from labdisk import add_disk_option
 from fanout import floor
 
 from deploy.config import RolloutConfig
@@ -52,8 +53,10 @@ def show(case: str, result, floor_s: float) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--hosts", type=int, default=16)
-    count = parser.parse_args().hosts
-    with bench_lab(count + 1, vendor=True) as bench:
+    add_disk_option(parser)
+    args = parser.parse_args()
+    count = args.hosts
+    with bench_lab(count + 1, vendor=True, disk=args.disk) as bench:
         one, many = bench.lab.hosts[:1], bench.lab.hosts[1:]
         for label, setup in (("no requirements", bench.without_requirements), ("requirements", bench.with_requirements)):
             bench.reset_hosts()
