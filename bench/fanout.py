@@ -38,6 +38,7 @@ class Row:
     wall: float
     updating: float  # the updating stage alone: the work the floor does (transfer, unpack), verified
     floor: float
+    floor_cpu: float  # CPU-s per host of the floor's scp + tar (under sshd), the same counters as host_cpu
     host_cpu: float  # commands (under sshd) + served (the supervisord tree)
     served_cpu: float
     receive_cpu: float  # of the commands' part, what the updating stage's receiver used (python + tar)
@@ -51,12 +52,19 @@ class Row:
         verdict = "/".join("ok" if r <= self.goal else "MISSED" for r in (whole, stage))
         stages = " ".join(f"{k[:5]}={v:g}" for k, v in self.commands.items())
         return (f"{self.case:<40} {self.wall:7.2f} {self.updating:7.2f} {self.floor:7.2f} {whole:6.2f} {stage:6.2f} "
-                f"{self.goal:5.2f} {verdict:<9} {self.host_cpu:8.2f} {self.served_cpu:7.2f} {self.receive_cpu:8.2f} "
+                f"{self.goal:5.2f} {verdict:<9} {self.floor_cpu:8.2f} {self.host_cpu:8.2f} {self.served_cpu:7.2f} "
+                f"{self.receive_cpu:8.2f} "
                 f"{self.controller_cpu:7.2f} "
                 f"{100 * self.shipped:8.3f}%  {stages}")
 
 
-def floor(bench, hosts) -> float:
+@dataclass
+class Floor:
+    wall: float
+    host_cpu: float  # per host
+
+
+def floor(bench, hosts) -> Floor:
     """scp the artifact and untar it on every host, 16 at a time (into a scratch dir, removed after)."""
     lab = bench.lab
     ssh_opts = f"-i {lab.client_key} -o UserKnownHostsFile={lab.known_hosts} -o StrictHostKeyChecking=yes -o BatchMode=yes"
@@ -65,15 +73,15 @@ def floor(bench, hosts) -> float:
         f'ssh {ssh_opts} root@$h "mkdir -p $d/floor && tar -xzf $d/floor.tgz -C $d/floor"'
     )
     lines = "".join(f"{h.address} {h.root}\n" for h in hosts)
-    started = time.monotonic()
+    cpu0, started = sshd_cpu(lab), time.monotonic()
     subprocess.run(["xargs", "-P", "16", "-L", "1", "sh", "-c", script, "floor"], input=lines, text=True, check=True)
-    took = time.monotonic() - started
+    took, cpu1 = time.monotonic() - started, sshd_cpu(lab)
     for h in hosts:
         subprocess.run(["rm", "-rf", f"{h.root}/floor", f"{h.root}/floor.tgz"], check=True)
-    return took
+    return Floor(took, sum(cpu1[h.name] - cpu0[h.name] for h in hosts) / len(hosts))
 
 
-def deploy(bench, hosts, case: str, floor_s: float, goal: float, batch: int | str = "25%") -> Row:
+def deploy(bench, hosts, case: str, base: Floor, goal: float, batch: int | str = "25%") -> Row:
     names = {h.name for h in hosts}
     env = bench.env(rollout=RolloutConfig(batch=batch, drain="haproxy")).model_copy(
         update={"hosts": [h for h in bench.env().hosts if h.name in names], "parallel": 16})
@@ -85,15 +93,13 @@ def deploy(bench, hosts, case: str, floor_s: float, goal: float, batch: int | st
     served = sum(served1[h.name] - served0[h.name] for h in hosts) / len(hosts)
     host_cpu = served + sum(cpu1[h.name] - cpu0[h.name] for h in hosts) / len(hosts)
     shipped = sum(result.shipped.values()) / (bench.artifact.stat().st_size * len(hosts))
-    return Row(case, result.wall, result.stage_seconds("updating"), floor_s, host_cpu, served, result.receive_cpu(),
-               result.controller_cpu, shipped,
-               result.commands_per_host(), goal)
+    return Row(case, result.wall, result.stage_seconds("updating"), base.wall, base.host_cpu, host_cpu, served,
+               result.receive_cpu(), result.controller_cpu, shipped, result.commands_per_host(), goal)
 
 
 def first_deploys(bench, one, sixteen, label: str) -> Iterator[Row]:
     for count, hosts in (("1 host", one), ("16 hosts", sixteen)):
-        floor_s = floor(bench, hosts)
-        yield deploy(bench, hosts, f"first deploy, {count}, {label}", floor_s, 1.15, batch="100%")
+        yield deploy(bench, hosts, f"first deploy, {count}, {label}", floor(bench, hosts), 1.15, batch="100%")
 
 
 def one_round(bench) -> Iterator[Row]:
@@ -132,7 +138,8 @@ def main() -> None:
                 print(row.line(), flush=True)
     print("wall: the deploy command's own wall time (connect to close), restarts and health checks included; "
           "upd: its updating stage (transfer, unpack, verify, link, dependencies), the part the floor does; floor: "
-          "scp + tar measured just before on the same hosts; verdict: wall/f and upd/f against the goal; host CPU: "
+          "scp + tar measured just before on the same hosts; floorCPU: the floor's CPU-s per host (scp + tar under "
+          "the host's sshd, the same counters); verdict: wall/f and upd/f against the goal; host CPU: "
           "CPU-s per host, everything its sshd ran (children included) plus served: the CPU-s of the host's managed "
           "supervisord and everything under it (gunicorn master and workers booting; daemonized, so not under "
           "sshd); recv CPU: of the sshd part, the receiver's own (python + tar, as it reports it); ctl CPU: the "

@@ -63,7 +63,7 @@ def main() -> None:
             setup()
             bench.commit_and_build(f"bench: {label}")
             for hosts in (one, many):
-                floor_s = floor(bench, hosts)
+                floor_s = floor(bench, hosts).wall
                 names = {h.name for h in hosts}
                 env = bench.env(rollout=RolloutConfig(batch="100%", drain="haproxy")).model_copy(
                     update={"hosts": [h for h in bench.env().hosts if h.name in names], "parallel": 16})
