@@ -21,6 +21,7 @@ host, redeploy <= 0.5x the full-copy floor with <= 0.2 % of artifact x hosts shi
 from __future__ import annotations
 
 import argparse
+import resource
 import subprocess
 import time
 from dataclasses import dataclass
@@ -39,6 +40,7 @@ class Row:
     updating: float  # the updating stage alone: the work the floor does (transfer, unpack), verified
     floor: float
     floor_cpu: float  # CPU-s per host of the floor's scp + tar (under sshd), the same counters as host_cpu
+    floor_controller_cpu: float
     host_cpu: float  # commands (under sshd) + served (the supervisord tree)
     served_cpu: float
     receive_cpu: float  # of the commands' part, what the updating stage's receiver used (python + tar)
@@ -54,7 +56,7 @@ class Row:
         return (f"{self.case:<40} {self.wall:7.2f} {self.updating:7.2f} {self.floor:7.2f} {whole:6.2f} {stage:6.2f} "
                 f"{self.goal:5.2f} {verdict:<9} {self.floor_cpu:8.2f} {self.host_cpu:8.2f} {self.served_cpu:7.2f} "
                 f"{self.receive_cpu:8.2f} "
-                f"{self.controller_cpu:7.2f} "
+                f"{self.controller_cpu:7.2f} {self.floor_controller_cpu:7.2f} "
                 f"{100 * self.shipped:8.3f}%  {stages}")
 
 
@@ -62,6 +64,7 @@ class Row:
 class Floor:
     wall: float
     host_cpu: float  # per host
+    controller_cpu: float  # the scp and ssh clients' (xargs' children)
 
 
 def floor(bench, hosts) -> Floor:
@@ -73,12 +76,17 @@ def floor(bench, hosts) -> Floor:
         f'ssh {ssh_opts} root@$h "mkdir -p $d/floor && tar -xzf $d/floor.tgz -C $d/floor"'
     )
     lines = "".join(f"{h.address} {h.root}\n" for h in hosts)
-    cpu0, started = sshd_cpu(lab), time.monotonic()
+    cpu0, ctl0, started = sshd_cpu(lab), children_cpu(), time.monotonic()
     subprocess.run(["xargs", "-P", "16", "-L", "1", "sh", "-c", script, "floor"], input=lines, text=True, check=True)
-    took, cpu1 = time.monotonic() - started, sshd_cpu(lab)
+    took, ctl, cpu1 = time.monotonic() - started, children_cpu() - ctl0, sshd_cpu(lab)
     for h in hosts:
         subprocess.run(["rm", "-rf", f"{h.root}/floor", f"{h.root}/floor.tgz"], check=True)
-    return Floor(took, sum(cpu1[h.name] - cpu0[h.name] for h in hosts) / len(hosts))
+    return Floor(took, sum(cpu1[h.name] - cpu0[h.name] for h in hosts) / len(hosts), ctl)
+
+
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def deploy(bench, hosts, case: str, base: Floor, goal: float, batch: int | str = "25%") -> Row:
@@ -93,7 +101,7 @@ def deploy(bench, hosts, case: str, base: Floor, goal: float, batch: int | str =
     served = sum(served1[h.name] - served0[h.name] for h in hosts) / len(hosts)
     host_cpu = served + sum(cpu1[h.name] - cpu0[h.name] for h in hosts) / len(hosts)
     shipped = sum(result.shipped.values()) / (bench.artifact.stat().st_size * len(hosts))
-    return Row(case, result.wall, result.stage_seconds("updating"), base.wall, base.host_cpu, host_cpu, served,
+    return Row(case, result.wall, result.stage_seconds("updating"), base.wall, base.host_cpu, base.controller_cpu, host_cpu, served,
                result.receive_cpu(), result.controller_cpu, shipped, result.commands_per_host(), goal)
 
 
@@ -131,7 +139,8 @@ def main() -> None:
     rounds = args.rounds
     with bench_lab(17, vendor=True, disk=args.disk) as bench:
         print(f"{'case':<40} {'wall s':>7} {'upd s':>7} {'floor s':>7} {'wall/f':>6} {'upd/f':>6} {'goal':>5} "
-              f"{'verdict':<9} {'host CPU':>8} {'served':>7} {'recv CPU':>8} {'ctl CPU':>7} {'shipped':>9}  remote commands per host per stage")
+              f"{'verdict':<9} {'floorCPU':>8} {'host CPU':>8} {'served':>7} {'recv CPU':>8} {'ctl CPU':>7} "
+              f"{'floorctl':>7} {'shipped':>9}  remote commands per host per stage")
         for n in range(1, rounds + 1):
             print(f"-- round {n}")
             for row in one_round(bench):
@@ -144,7 +153,8 @@ def main() -> None:
           "supervisord and everything under it (gunicorn master and workers booting; daemonized, so not under "
           "sshd); recv CPU: of the sshd part, the receiver's own (python + tar, as it reports it); ctl CPU: the "
           "controller's CPU-s for the "
-          "whole command; shipped: bytes sent / (artifact size x hosts). First deploys publish all hosts at once "
+          "whole command; floorctl: the floor's client side (scp + ssh processes); shipped: bytes sent / "
+          "(artifact size x hosts). First deploys publish all hosts at once "
           "(nothing serves yet), the 16-host redeploy in batches of 25 %, the rolling case one host at a time; "
           "every batch drains and readies in HAProxy. The 2 cores are shared by the controller and all hosts.")
 
