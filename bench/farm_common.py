@@ -26,6 +26,7 @@ from deploy.engine.context import RunContext, close_targets, new_owner, open_tar
 from deploy.lab import farm  # noqa: E402
 from deploy.lab.proc import read_pid  # noqa: E402
 from deploy.report.events import EventBus  # noqa: E402
+from labdisk import lab_disk  # noqa: E402
 
 IDENT = {"GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "b@example.invalid",
          "GIT_COMMITTER_NAME": "bench", "GIT_COMMITTER_EMAIL": "b@example.invalid"}
@@ -243,16 +244,17 @@ def make_repo(base: Path, vendor: bool = False) -> Path:
 
 
 @contextlib.contextmanager
-def bench_lab(hosts: int, vendor: bool = False) -> Iterator[Bench]:
+def bench_lab(hosts: int, vendor: bool = False, disk: str = "journaled") -> Iterator[Bench]:
+    """A lab of `hosts` on its own disk (bench/labdisk.py: a journaled ext4 unless `disk` = "here")."""
     base = Path(f"/tmp/sybench-{uuid.uuid4().hex[:6]}")
-    repo = make_repo(base, vendor)
-    try:
-        lab = farm.up(base / "lab", hosts, env_file=repo / ".shipyard" / "env" / "lab.toml")
-        b = Bench(repo, load(repo / "shipyard.toml"), lab=lab)
-        b.first_build()
-        print(f"lab: {hosts} hosts ({lab.mode}); artifact {b.artifact.stat().st_size / 1e6:.1f} MB, "
-              f"sha256 {read_sidecar(b.artifact)['sha256'][:12]}")
-        yield b
-    finally:
-        farm.down(base / "lab")
-        shutil.rmtree(base, ignore_errors=True)
+    with lab_disk(base, disk) as what:
+        repo = make_repo(base, vendor)
+        try:
+            lab = farm.up(base / "lab", hosts, env_file=repo / ".shipyard" / "env" / "lab.toml")
+            b = Bench(repo, load(repo / "shipyard.toml"), lab=lab)
+            b.first_build()
+            print(f"lab: {hosts} hosts ({lab.mode}) on {what}; artifact {b.artifact.stat().st_size / 1e6:.1f} MB, "
+                  f"sha256 {read_sidecar(b.artifact)['sha256'][:12]}")
+            yield b
+        finally:
+            farm.down(base / "lab")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 
 from farm_common import bench_lab, run
+from labdisk import add_disk_option
 from fanout import floor
 
 from deploy.config import RolloutConfig
@@ -52,15 +53,17 @@ def show(case: str, result, floor_s: float) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--hosts", type=int, default=16)
-    count = parser.parse_args().hosts
-    with bench_lab(count + 1, vendor=True) as bench:
+    add_disk_option(parser)
+    args = parser.parse_args()
+    count = args.hosts
+    with bench_lab(count + 1, vendor=True, disk=args.disk) as bench:
         one, many = bench.lab.hosts[:1], bench.lab.hosts[1:]
         for label, setup in (("no requirements", bench.without_requirements), ("requirements", bench.with_requirements)):
             bench.reset_hosts()
             setup()
             bench.commit_and_build(f"bench: {label}")
             for hosts in (one, many):
-                floor_s = floor(bench, hosts)
+                floor_s = floor(bench, hosts).wall
                 names = {h.name for h in hosts}
                 env = bench.env(rollout=RolloutConfig(batch="100%", drain="haproxy")).model_copy(
                     update={"hosts": [h for h in bench.env().hosts if h.name in names], "parallel": 16})
