@@ -14,7 +14,7 @@ and everything it ran, plus the managed supervisord's tree: gunicorn starting, r
 workers importing the site) and controller CPU-seconds are printed beside wall, and the remote
 commands per host per stage. Goals (issue 15): first deploy <= 1.15x floor, host CPU <= 0.8 s per
 host, redeploy <= 0.5x the full-copy floor with <= 0.2 % of artifact x hosts shipped, rolling
-4/1 <= 3.0x floor. Run as root: python bench/fanout.py [--rounds N] [--disk journaled|here]
+4/1 <= 3.0x floor. Run as root: python bench/fanout.py [--rounds N] [--only redeploy] [--disk journaled|here]
 (the lab's disk: bench/labdisk.py)
 """
 
@@ -110,16 +110,21 @@ def first_deploys(bench, one, sixteen, label: str) -> Iterator[Row]:
         yield deploy(bench, hosts, f"first deploy, {count}, {label}", floor(bench, hosts), 1.15, batch="100%")
 
 
-def one_round(bench) -> Iterator[Row]:
-    """Every case in turn, each row as soon as it is measured."""
+def one_round(bench, redeploys_only: bool = False) -> Iterator[Row]:
+    """Every case in turn, each row as soon as it is measured; `redeploys_only`: the 16 hosts'
+    first deploy with requirements unmeasured, then the redeploy and rolling rows as in a full round."""
     one, sixteen, four = bench.lab.hosts[:1], bench.lab.hosts[1:17], bench.lab.hosts[1:5]
-    bench.without_requirements()
-    bench.commit_and_build("bench: no requirements")
-    yield from first_deploys(bench, one, sixteen, "no requirements")
-    bench.reset_hosts()
+    if not redeploys_only:
+        bench.without_requirements()
+        bench.commit_and_build("bench: no requirements")
+        yield from first_deploys(bench, one, sixteen, "no requirements")
+        bench.reset_hosts()
     bench.with_requirements()
     bench.commit_and_build("bench: requirements")
-    yield from first_deploys(bench, one, sixteen, "requirements")
+    if redeploys_only:
+        deploy(bench, sixteen, "first deploy, set-up", Floor(*[float("nan")] * 3), 1.15, batch="100%")
+    else:
+        yield from first_deploys(bench, one, sixteen, "requirements")
     full_copy = floor(bench, sixteen)
     bench.change_files(10)
     bench.commit_and_build("bench: 10 files changed")
@@ -134,6 +139,8 @@ def one_round(bench) -> Iterator[Row]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--only", choices=["redeploy"],
+                        help="only the redeploy and rolling cases (after an unmeasured first deploy)")
     add_disk_option(parser)
     args = parser.parse_args()
     rounds = args.rounds
@@ -143,7 +150,7 @@ def main() -> None:
               f"{'floorctl':>7} {'shipped':>9}  remote commands per host per stage")
         for n in range(1, rounds + 1):
             print(f"-- round {n}")
-            for row in one_round(bench):
+            for row in one_round(bench, redeploys_only=args.only == "redeploy"):
                 print(row.line(), flush=True)
     print("wall: the deploy command's own wall time (connect to close), restarts and health checks included; "
           "upd: its updating stage (transfer, unpack, verify, link, dependencies), the part the floor does; floor: "
