@@ -16,7 +16,9 @@ from hypothesis import strategies as st
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "bench"))
 from labdisk import lab_disk  # noqa: E402
 
-def fstype(path: Path) -> str:
+
+def fstype(path: Path) -> list[str]:
+    """[filesystem type, mount point] of the mount that holds `path`, as findmnt reads the kernel's table."""
     return subprocess.run(["findmnt", "-n", "-o", "FSTYPE,TARGET", "--target", str(path)],
                           capture_output=True, text=True, check=True).stdout.split()
 
