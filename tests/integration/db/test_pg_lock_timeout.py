@@ -35,6 +35,22 @@ def _holder(url, lock: str):
     conn.execute(lock)
     return conn
 
+def _fails_while_held(pg_url: str, script, holding: str, error: type[Exception]):  # noqa: ANN001, ANN202
+    """Run `script` while another session holds the lock `holding` takes: the error it fails with,
+    how long that took, and the session's lock_timeout afterwards."""
+    holder = _holder(pg_url, holding)
+    conn = connect(pg_url)
+    try:
+        started = time.monotonic()
+        with pytest.raises(error) as e:
+            run_script(conn, script)
+        took = time.monotonic() - started
+        setting = conn.execute("SHOW lock_timeout").fetchone()[0]
+    finally:
+        conn.close()
+        holder.close()
+    return e.value, took, setting
+
 
 def _setup(url) -> None:
     conn = connect(url, autocommit=True)
@@ -53,21 +69,13 @@ def test_the_transaction_gives_up_on_a_held_lock_and_says_so(pg_url) -> None:
     text = script.text()
     assert text.startswith("SET lock_timeout = '300ms';\n") and text.endswith("RESET lock_timeout;\n"), text
     assert text.index("SET lock_timeout") < text.index("BEGIN;") < text.index("COMMIT;") < text.index("RESET"), text
-    reader = _holder(pg_url, "SELECT count(*) FROM t")  # ACCESS SHARE: ALTER TABLE needs ACCESS EXCLUSIVE
-    conn = connect(pg_url)
-    try:
-        started = time.monotonic()
-        with pytest.raises(StatementFailed) as e:
-            run_script(conn, script)
-        took = time.monotonic() - started
-        assert conn.execute("SHOW lock_timeout").fetchone()[0] == "0"  # the session's setting is back
-    finally:
-        conn.close()
-        reader.close()
+    # ACCESS SHARE held: ALTER TABLE needs ACCESS EXCLUSIVE
+    error, took, setting = _fails_while_held(pg_url, script, "SELECT count(*) FROM t", StatementFailed)
+    assert setting == "0"  # the session's setting is back
     assert 0.25 < took < 5, took
-    assert "55P03" in str(e.value) and "lock timeout" in str(e.value)
-    assert "another session holds a lock this statement needs" in str(e.value) and "--lock-timeout" in str(e.value)
-    assert e.value.statement.startswith("ALTER TABLE") and _columns(pg_url) == ["id", "a"]  # rolled back
+    assert "55P03" in str(error) and "lock timeout" in str(error)
+    assert "another session holds a lock this statement needs" in str(error) and "--lock-timeout" in str(error)
+    assert error.statement.startswith("ALTER TABLE") and _columns(pg_url) == ["id", "a"]  # rolled back
 
 
 def test_without_the_setting_the_same_statement_waits(pg_url) -> None:
@@ -96,18 +104,10 @@ def test_the_online_default_bounds_a_concurrent_build(pg_url) -> None:
     desired = want(pg_url, "CREATE TABLE t (id integer PRIMARY KEY, a integer); CREATE INDEX t_a ON t (a)")
     script = render(plan(live(pg_url), desired, concurrently=True))
     assert script.text().startswith("SET lock_timeout = '3s';\n"), script.text()
-    vacuum_like = _holder(pg_url, "LOCK TABLE t IN SHARE UPDATE EXCLUSIVE MODE")  # what CONCURRENTLY takes
-    conn = connect(pg_url)
-    try:
-        started = time.monotonic()
-        with pytest.raises(TailFailed) as e:
-            run_script(conn, script)
-        took = time.monotonic() - started
-    finally:
-        conn.close()
-        vacuum_like.close()
+    # a VACUUM-like holder of SHARE UPDATE EXCLUSIVE, what CONCURRENTLY takes
+    error, took, _ = _fails_while_held(pg_url, script, "LOCK TABLE t IN SHARE UPDATE EXCLUSIVE MODE", TailFailed)
     assert 2.9 < took < 10, took
-    assert "lock timeout" in str(e.value) and "--lock-timeout" in str(e.value) and e.value.left_behind == []
+    assert "lock timeout" in str(error) and "--lock-timeout" in str(error) and error.left_behind == []
     assert values(pg_url, "SELECT count(*) FROM pg_class WHERE relname = 't_a'") == [0]
 
 
