@@ -35,7 +35,6 @@ import time
 GUNICORN_MODE = "SHIPYARD_KEEPER_GUNICORN"  # set for the child: this file then *is* gunicorn
 PR_SET_CHILD_SUBREAPER = 36
 UPGRADE_TIMEOUT = 120.0
-POLL = 0.01  # the upgrade's polls read a pidfile and /proc: cheap, and the rollout's batch waits on them
 FORWARDED = (signal.SIGHUP, signal.SIGTERM, signal.SIGINT, signal.SIGQUIT, signal.SIGTTIN, signal.SIGTTOU, signal.SIGUSR1)
 
 
@@ -173,7 +172,7 @@ class Keeper:
             value = found()
             if value:
                 return value
-            time.sleep(POLL)
+            time.sleep(0.05)
         return None
 
     def wait(self) -> int:

@@ -23,8 +23,7 @@ import sys
 import time
 import xmlrpc.client
 
-POLL = 0.05  # between requests to supervisord (each one costs it and us a parse)
-VERDICT_POLL = 0.01  # between reads of the keeper's verdict file: a local read, cheap to look often
+POLL = 0.05
 
 
 class Refused(Exception):
@@ -198,7 +197,7 @@ def binary_upgrade(req: dict) -> None:
             if verdict.get("upgrade") != "ok":
                 raise Refused(f"binary upgrade failed: {verdict.get('detail')}{last_logged(req)}")
             return
-        time.sleep(VERDICT_POLL)  # the rollout's batch waits on this answer: a 50 ms poll cost 25 ms a host
+        time.sleep(POLL)
     raise Refused(f"binary upgrade gave no answer within {req['timeout']:g}s")
 
 
